@@ -1,0 +1,10 @@
+from credstack.contracts.catalogue import MicroCredentialPublished
+from credstack.contracts.enrolment import EnrolmentConfirmed
+from credstack.kafka import Handlers
+
+from assessment import usecases
+
+HANDLERS: Handlers = {
+    MicroCredentialPublished: usecases.micro_credential_published,
+    EnrolmentConfirmed: usecases.enrolment_confirmed,
+}

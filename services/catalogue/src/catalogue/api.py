@@ -1,0 +1,191 @@
+"""Catalogue HTTP API: staff propose, approve and publish; the public reads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from credstack.auth import Principal, require
+from credstack.contracts.catalogue import Alignment, LearningOutcome
+from credstack.problems import Problem
+from credstack.service import Engine, now
+from fastapi import APIRouter, Body, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalogue import repository, usecases
+from catalogue.domain import (
+    DEFAULT_PASS_MARK,
+    CatalogueError,
+    InvalidOffering,
+    MicroCredential,
+    OfferingPlan,
+    PolicyBreach,
+    SelfApproval,
+    WrongStatus,
+)
+
+router = APIRouter(tags=["micro-credentials"])
+
+
+class MicroCredentialDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = ""
+    description: str = Field(min_length=1)
+    learning_outcomes: list[LearningOutcome]
+    assessment_description: str = ""
+    pass_mark: Decimal = Field(default=DEFAULT_PASS_MARK, gt=0, le=100)
+    credit_points: Decimal = Field(gt=0)
+    notional_hours: Decimal = Field(gt=0)
+    cpd_hours: Decimal | None = Field(default=None, ge=0)
+    field_of_study: str = ""
+    language: str = Field(default="en", min_length=2, max_length=16)
+    expiry_months: int | None = Field(default=None, ge=1)
+    fee_cents: int = Field(default=0, ge=0, description="Fee in AUD cents, paid up front")
+    alignments: list[Alignment] = []
+
+
+class MicroCredentialView(MicroCredentialDraft):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    version: int
+    status: str
+    proposed_by: str
+    approved_by: str | None
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, item: MicroCredential) -> MicroCredentialView:
+        return cls(
+            id=item.id,
+            version=item.version,
+            status=item.status.value,
+            code=item.code,
+            title=item.title,
+            summary=item.summary,
+            description=item.description,
+            learning_outcomes=item.learning_outcomes,
+            assessment_description=item.assessment_description,
+            pass_mark=item.pass_mark,
+            credit_points=item.credit_points,
+            notional_hours=item.notional_hours,
+            cpd_hours=item.cpd_points,
+            field_of_study=item.field_of_study,
+            language=item.language,
+            expiry_months=item.expiry_months,
+            fee_cents=item.fee_cents,
+            alignments=item.alignments,
+            proposed_by=item.proposed_by,
+            approved_by=item.approved_by,
+            published_at=item.published_at,
+        )
+
+
+class OfferingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, description="Defaults to the newest version")
+    starts_on: date
+    ends_on: date
+    enrolment_opens_at: datetime
+    enrolment_closes_at: datetime
+    capacity: int = Field(ge=1)
+    delivery_mode: str = Field(pattern="^(on-campus|external-on-site|synchronous-online)$")
+    time_zone: str = "Australia/Sydney"
+    fee_cents: int | None = Field(default=None, ge=0)
+    lms_course_ref: str | None = None
+
+
+def _problem(error: CatalogueError) -> Problem:
+    if isinstance(error, usecases.NotFound):
+        return Problem(404, "not-found", str(error))
+    if isinstance(error, usecases.DuplicateCode):
+        return Problem(409, "duplicate-code", str(error))
+    if isinstance(error, PolicyBreach):
+        return Problem(422, "policy-breach", str(error), breaches=error.breaches)
+    if isinstance(error, SelfApproval):
+        return Problem(403, "self-approval", str(error))
+    if isinstance(error, WrongStatus):
+        return Problem(409, "wrong-status", str(error))
+    if isinstance(error, InvalidOffering):
+        return Problem(422, "invalid-offering", str(error))
+    return Problem(422, "refused", str(error))
+
+
+ItemId = Annotated[UUID, Path(description="The micro-credential's id")]
+
+
+@router.post("/micro-credentials", status_code=201, response_model=MicroCredentialView)
+async def propose(
+    draft: MicroCredentialDraft,
+    engine: Engine,
+    staff: Principal = require("catalogue:write"),
+) -> MicroCredentialView:
+    item = MicroCredential(id=uuid4(), version=1, proposed_by=staff.subject, **dict(draft))
+    try:
+        async with engine.begin() as conn:
+            await usecases.propose(conn, item, now=now())
+    except CatalogueError as error:
+        raise _problem(error) from error
+    return MicroCredentialView.of(item)
+
+
+async def _transition(engine: Any, action: Any, *args: Any, **kwargs: Any) -> MicroCredentialView:
+    try:
+        async with engine.begin() as conn:
+            item = await action(conn, *args, now=now(), **kwargs)
+    except CatalogueError as error:
+        raise _problem(error) from error
+    return MicroCredentialView.of(item)
+
+
+@router.post("/micro-credentials/{item_id}/submit", response_model=MicroCredentialView)
+async def submit(
+    item_id: ItemId, engine: Engine, _: Principal = require("catalogue:write")
+) -> MicroCredentialView:
+    return await _transition(engine, usecases.submit, item_id)
+
+
+@router.post("/micro-credentials/{item_id}/approve", response_model=MicroCredentialView)
+async def approve(
+    item_id: ItemId, engine: Engine, approver: Principal = require("catalogue:approve")
+) -> MicroCredentialView:
+    return await _transition(engine, usecases.approve, item_id, approver=approver.subject)
+
+
+@router.post("/micro-credentials/{item_id}/publish", response_model=MicroCredentialView)
+async def publish(
+    item_id: ItemId, engine: Engine, _: Principal = require("catalogue:approve")
+) -> MicroCredentialView:
+    return await _transition(engine, usecases.publish, item_id)
+
+
+@router.post("/micro-credentials/{item_id}/offerings", status_code=201)
+async def schedule(
+    item_id: ItemId,
+    request: Annotated[OfferingRequest, Body()],
+    engine: Engine,
+    _: Principal = require("catalogue:write"),
+) -> dict[str, Any]:
+    plan = OfferingPlan(**request.model_dump(exclude={"version"}))
+    try:
+        async with engine.begin() as conn:
+            offering_id = await usecases.schedule(conn, item_id, request.version, plan, now=now())
+    except CatalogueError as error:
+        raise _problem(error) from error
+    return {"id": offering_id, "micro_credential_id": item_id}
+
+
+@router.get("/micro-credentials/{code}", response_model=MicroCredentialView)
+async def by_code(code: str, engine: Engine) -> MicroCredentialView:
+    """The newest published version of the micro-credential with this code (public)."""
+    async with engine.connect() as conn:
+        item = await repository.published_by_code(conn, code)
+    if item is None:
+        raise Problem(404, "not-found", f"No published micro-credential with code {code}.")
+    return MicroCredentialView.of(item)

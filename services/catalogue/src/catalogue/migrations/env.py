@@ -1,0 +1,4 @@
+from catalogue.tables import metadata
+from credstack.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,80 @@
+"""The issuer's signing keys and its did:web DID document.
+
+Keys come from configuration in production; the dev stack generates one and keeps it
+in the data folder. Every key stays in the DID document's `assertionMethod`, so a
+credential signed before a rotation still verifies; the newest key signs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from issuer.multikey import private_key_from_multibase, public_key_multibase, secret_key_multibase
+from issuer.settings import Settings
+
+DEV_KEY_FILE = "issuer-signing-keys.json"
+
+
+@dataclass(frozen=True)
+class IssuerKeys:
+    did: str
+    private_keys: tuple[Ed25519PrivateKey, ...]
+
+    def method_id(self, index: int) -> str:
+        return f"{self.did}#key-{index + 1}"
+
+    @property
+    def signing_key(self) -> Ed25519PrivateKey:
+        return self.private_keys[-1]
+
+    @property
+    def signing_method(self) -> str:
+        return self.method_id(len(self.private_keys) - 1)
+
+    def public_key(self, method_id: str) -> Ed25519PublicKey:
+        for index, key in enumerate(self.private_keys):
+            if self.method_id(index) == method_id:
+                return key.public_key()
+        raise LookupError(f"{method_id} is not one of this issuer's keys")
+
+    def did_document(self) -> dict[str, Any]:
+        methods = [
+            {
+                "id": self.method_id(index),
+                "type": "Multikey",
+                "controller": self.did,
+                "publicKeyMultibase": public_key_multibase(key.public_key()),
+            }
+            for index, key in enumerate(self.private_keys)
+        ]
+        ids = [m["id"] for m in methods]
+        return {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": self.did,
+            "verificationMethod": methods,
+            "assertionMethod": ids,
+            "authentication": ids,
+        }
+
+
+def load(settings: Settings) -> IssuerKeys:
+    if settings.signing_keys:
+        keys = [private_key_from_multibase(k.get_secret_value()) for k in settings.signing_keys]
+        return IssuerKeys(settings.did, tuple(keys))
+    return IssuerKeys(settings.did, tuple(_dev_keys(settings.data_dir)))
+
+
+def _dev_keys(data_dir: Path) -> list[Ed25519PrivateKey]:
+    path = data_dir / DEV_KEY_FILE
+    if path.exists():
+        return [private_key_from_multibase(k) for k in json.loads(path.read_text())]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    path.write_text(json.dumps([secret_key_multibase(key)]))
+    path.chmod(0o600)
+    return [key]

@@ -1,0 +1,1 @@
+"""Credstack: the library every service uses."""

@@ -1,0 +1,29 @@
+"""Event contracts: versioned Pydantic models, one module per producing service.
+
+Each event is carried in a CloudEvents 1.0 structured JSON message (`envelope`). A
+consumer calls `parse` and gets `None` for a type it does not know; fields it does
+not know are ignored, so producers may add optional fields without breaking anyone.
+"""
+
+from credstack.contracts import assessment, catalogue, enrolment, issuer
+from credstack.contracts.envelope import Event, Received, event_types, parse, to_cloudevent
+
+TOPICS = {
+    "catalogue": "catalogue.events",
+    "enrolment": "enrolment.events",
+    "assessment": "assessment.events",
+    "issuer": "issuer.events",
+}
+
+__all__ = [
+    "TOPICS",
+    "Event",
+    "Received",
+    "assessment",
+    "catalogue",
+    "enrolment",
+    "event_types",
+    "issuer",
+    "parse",
+    "to_cloudevent",
+]

@@ -1,0 +1,218 @@
+"""What every service's `create_app` shares: lifespan, auth, problems, health, metrics, worker.
+
+A service describes itself with a `ServiceDefinition`; `create_app` builds the FastAPI
+app whose lifespan owns the engine, the Kafka producer, the outbox relay and the event
+consumer. Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from credstack import observability, problems
+from credstack.auth import Authenticator, KeySource, Principal, require
+from credstack.clock import now
+from credstack.db import create_engine
+from credstack.inbox import Inbox
+from credstack.kafka import EventConsumer, Handlers, ParkedEvents, ensure_topics, make_producer
+from credstack.outbox import Outbox
+from credstack.settings import ServiceSettings
+
+log = structlog.get_logger()
+
+ALL_TOPICS = ["catalogue.events", "enrolment.events", "assessment.events", "issuer.events"]
+
+
+@dataclass
+class ServiceDefinition:
+    settings: ServiceSettings
+    title: str
+    description: str
+    metadata: MetaData
+    outbox: Outbox
+    inbox: Inbox
+    parked: ParkedEvents
+    routers: Sequence[APIRouter]
+    consumes: Sequence[str] = ()
+    handlers: Callable[[FastAPI], Handlers] = lambda app: {}
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+
+
+async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float = 2.0) -> None:
+    """Keep a background loop alive across broker or database outages."""
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(f"{name}.crashed", restart_in_seconds=delay)
+            await asyncio.sleep(delay)
+
+
+def create_app(definition: ServiceDefinition) -> FastAPI:
+    settings = definition.settings
+    service = settings.service_name
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        observability.configure(service)
+        engine = create_engine(settings.database_url, settings.schema_name)
+        producer = make_producer(
+            settings.kafka_bootstrap_servers, idempotence=settings.kafka_idempotence
+        )
+        app.state.engine = engine
+        app.state.producer = producer
+        app.state.producer_ready = asyncio.Event()
+        app.state.authenticator = Authenticator(
+            KeySource(settings.auth_jwks_url),
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
+        if definition.on_startup:
+            await definition.on_startup(app)
+        app.state.consumer = EventConsumer(
+            service=service,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topics=list(definition.consumes),
+            engine=engine,
+            inbox=definition.inbox,
+            parked=definition.parked,
+            handlers=definition.handlers(app),
+            dead_letter_producer=producer,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        )
+
+        async def start_producer() -> None:
+            await ensure_topics(settings.kafka_bootstrap_servers, [*ALL_TOPICS, f"{service}.dlq"])
+            await producer.start()
+            app.state.producer_ready.set()
+
+        async def relay() -> None:
+            await app.state.producer_ready.wait()
+            await definition.outbox.relay(
+                engine,
+                producer,
+                database_url=settings.database_url,
+                poll_seconds=settings.outbox_poll_seconds,
+            )
+
+        async def consume() -> None:
+            await app.state.producer_ready.wait()
+            await app.state.consumer.run()
+
+        tasks = [asyncio.create_task(_retrying("producer", start_producer))]
+        if settings.run_worker:
+            tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
+            if definition.consumes:
+                tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+        log.info("service.started", public_url=settings.public_url)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await producer.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.definition = definition
+    app.state.settings = settings
+    problems.install(app)
+    app.middleware("http")(observability.http_middleware(service))
+    app.include_router(operations_router(definition))
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def engine_of(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+Engine = Annotated[AsyncEngine, Depends(engine_of)]
+
+
+def operations_router(definition: ServiceDefinition) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    parked = definition.parked.table
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the database and the broker are reachable")
+    async def readyz(request: Request, engine: Engine) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"unreachable: {type(error).__name__}"
+        producer: AIOKafkaProducer = request.app.state.producer
+        try:
+            if not request.app.state.producer_ready.is_set():
+                raise ConnectionError("producer not started")
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=3)
+            checks["broker"] = "ok"
+        except Exception as error:
+            checks["broker"] = f"unreachable: {type(error).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/admin/parked-events", summary="Events that failed every retry")
+    async def list_parked(
+        engine: Engine, _: Principal = require("platform:operate")
+    ) -> list[dict[str, Any]]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(parked).order_by(parked.c.id).limit(500))
+            return [dict(row._mapping) for row in rows]
+
+    @router.post("/admin/parked-events/{parked_id}/replay", summary="Apply a parked event again")
+    async def replay(
+        parked_id: int,
+        request: Request,
+        engine: Engine,
+        _: Principal = require("platform:operate"),
+    ) -> dict[str, Any]:
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(parked).where(parked.c.id == parked_id))).first()
+        if row is None:
+            raise problems.Problem(404, "not-found", f"No parked event {parked_id}.")
+        outcome = await request.app.state.consumer.replay(row.payload)
+        async with engine.begin() as conn:
+            await conn.execute(
+                parked.update().where(parked.c.id == parked_id).values(replayed_at=now())
+            )
+        return {"id": parked_id, "outcome": outcome}
+
+    return router

@@ -1,0 +1,62 @@
+"""Settings every service shares; each service subclasses with its own env prefix.
+
+`DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS` name the platform's servers for every
+service at once; a service-prefixed variable (`ENROLMENT_DATABASE_URL`) overrides them
+for one service, as production does when each service gets its own role.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLATFORM_WIDE = ("database_url", "kafka_bootstrap_servers", "kafka_idempotence", "auth_jwks_url")
+
+
+class ServiceSettings(BaseSettings):
+    """Settings of one deployable service. Subclasses set `env_prefix` and `service_name`."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDSTACK_", extra="ignore")
+
+    service_name: str = "credstack"
+    schema_name: str = ""
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        description="PostgreSQL URL (postgresql:// or postgresql+asyncpg://)",
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotence: bool = Field(
+        default=True,
+        description="Idempotent producer: on for Apache Kafka, off for the embedded Tansu broker",
+    )
+    public_url: str = "http://127.0.0.1:8000"
+    auth_jwks_url: str = Field(
+        default="",
+        description="Where the bearer tokens' signing keys are published (https:// or file://)",
+    )
+    auth_issuer: str = "credstack-dev"
+    auth_audience: str = "credstack"
+    run_worker: bool = Field(
+        default=True, description="Run the outbox relay and the event consumer in this process"
+    )
+    consumer_max_attempts: int = 5
+    consumer_backoff_seconds: float = 0.2
+    outbox_poll_seconds: float = 1.0
+    data_dir: Path = Path(".data")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _platform_wide_fallbacks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in PLATFORM_WIDE:
+                if name not in data and (value := os.environ.get(name.upper())):
+                    data[name] = value
+        return data
+
+    @property
+    def dev_key_dir(self) -> Path:
+        return self.data_dir / "keys"
