@@ -79,3 +79,10 @@ def create_app(data_dir: Path) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """For uvicorn: the issuer whose key is in `$CREDSTACK_DATA_DIR`."""
+    import os
+
+    return create_app(Path(os.environ.get("CREDSTACK_DATA_DIR", ".data")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -112,18 +113,23 @@ async def get_enrolment(
     return EnrolmentView.of(found)
 
 
-def _verified_event(payload: bytes, signature: str | None, settings: Settings) -> Any:
-    """The provider's event if any current secret signed it (several during a rotation)."""
+def _verified_event(payload: bytes, signature: str | None, settings: Settings) -> dict[str, Any]:
+    """The provider's event (as plain JSON) if any current secret signed it.
+
+    Several secrets are tried during a rotation; the library checks the timestamp tolerance.
+    """
     if not signature:
         raise Problem(400, "missing-signature", "The Stripe-Signature header is required.")
     for secret in settings.stripe_webhook_secrets:
         try:
-            return stripe.Webhook.construct_event(
+            stripe.Webhook.construct_event(
                 payload,
                 signature,
                 secret.get_secret_value(),
                 tolerance=settings.stripe_webhook_tolerance_seconds,
             )
+            event: dict[str, Any] = json.loads(payload)
+            return event
         except stripe.SignatureVerificationError:
             continue
         except ValueError as error:

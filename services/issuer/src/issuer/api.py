@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from credstack.auth import Principal, require
 from credstack.problems import Problem
 from credstack.service import Engine
 from fastapi import APIRouter, Request
@@ -38,3 +39,19 @@ async def get_credential(credential_id: UUID, engine: Engine) -> JSONResponse:
 async def did_document(request: Request) -> dict[str, Any]:
     document: dict[str, Any] = request.app.state.issuer.keys.did_document()
     return document
+
+
+@router.get("/credentials", summary="Credentials issued for an enrolment (staff)")
+async def credentials_of_enrolment(
+    enrolment_id: UUID, engine: Engine, _: Principal = require("issuer:manage")
+) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(credential.c.id, credential.c.kind, credential.c.issued_at, credential.c.document)
+            .where(credential.c.enrolment_id == enrolment_id)
+            .order_by(credential.c.issued_at)
+        )
+        return [
+            {"id": row.id, "kind": row.kind, "issued_at": row.issued_at, "url": row.document["id"]}
+            for row in rows
+        ]

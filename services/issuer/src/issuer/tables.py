@@ -2,7 +2,7 @@ from credstack.db import metadata_for
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
 from credstack.outbox import Outbox
-from sqlalchemy import Column, DateTime, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Integer, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
@@ -51,7 +51,7 @@ credential = Table(
     Column("micro_credential_id", PgUUID(as_uuid=True), nullable=False),
     Column("micro_credential_version", Integer, nullable=False),
     Column("kind", String(24), nullable=False),
-    Column("document", JSONB, nullable=False),
+    Column("document", JSON, nullable=False),  # json keeps the issued key order
     Column("issued_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint(
         "learner_id", "micro_credential_id", "micro_credential_version", "enrolment_id", "kind"

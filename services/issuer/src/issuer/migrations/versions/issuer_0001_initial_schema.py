@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('micro_credential_id', sa.UUID(), nullable=False),
     sa.Column('micro_credential_version', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
-    sa.Column('document', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=False),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credential')),
     sa.UniqueConstraint('learner_id', 'micro_credential_id', 'micro_credential_version', 'enrolment_id', 'kind', name=op.f('uq_credential_learner_id')),

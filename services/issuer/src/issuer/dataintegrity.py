@@ -1,0 +1,269 @@
+"""W3C Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite (VC DI EdDSA 1.0).
+
+Signing (``sign``), for a document ``D`` and proof options ``O`` (no ``proofValue``):
+
+1. ``proofConfig = O + {"@context": D["@context"]}``;
+2. ``hashData = SHA-256(RDFC-1.0(proofConfig)) || SHA-256(RDFC-1.0(D without "proof"))``;
+3. ``proofValue = "z" + base58btc(Ed25519-sign(hashData))``.
+
+RDFC-1.0 is pyld's URDNA2015 to N-Quads, with contexts from an offline loader. Because
+JSON-LD silently drops terms its contexts do not define, both ``sign`` and ``verify``
+reject such documents (as jsonld.js safe mode does): otherwise data could be added to
+a credential without invalidating its signature.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import base58
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from pyld import jsonld as pyld
+from pyld.jsonld import JsonLdError
+
+from .jsonld import DocumentLoader, dropped_terms
+
+__all__ = [
+    "CRYPTOSUITE",
+    "PROOF_TYPE",
+    "UndefinedTermsError",
+    "VerificationError",
+    "canonicalize",
+    "sign",
+    "verify",
+    "verify_or_raise",
+]
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+ASSERTION_METHOD = "assertionMethod"
+
+# XML Schema dateTimeStamp: a dateTime that carries a time zone.
+_DATE_TIME_STAMP = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+class UndefinedTermsError(ValueError):
+    """The document uses terms that its ``@context`` does not define; ``terms`` names them."""
+
+    def __init__(self, terms: Sequence[str], *, what: str = "document") -> None:
+        self.terms = list(terms)
+        super().__init__(
+            f"{what} uses terms that its @context does not define (JSON-LD would drop them "
+            f"from the signed data): {', '.join(self.terms)}"
+        )
+
+
+class VerificationError(ValueError):
+    """A document or one of its ``eddsa-rdfc-2022`` proofs does not verify; says why."""
+
+
+def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document."""
+    return pyld.normalize(
+        dict(document),
+        {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
+    )
+
+
+def sign(
+    document: Mapping[str, Any],
+    *,
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: datetime,
+    loader: DocumentLoader,
+) -> dict[str, Any]:
+    """Return a copy of ``document`` with an ``eddsa-rdfc-2022`` proof appended.
+
+    ``proof`` in the result is always a list (OB 3.0's JSON Schema wants an array); proofs
+    already present are kept (a proof set: each proof signs the document without ``proof``).
+    ``created`` must be timezone-aware; it is written in UTC, to the second, with ``Z``.
+    The proof purpose is ``assertionMethod``. The input is not modified.
+
+    Raises ``UndefinedTermsError`` if the document (or the proof, under the document's
+    contexts) uses a term its contexts do not define, ``JsonLdError`` if it cannot be
+    processed (e.g. a context the loader does not have), ``ValueError`` for a naive
+    ``created``.
+    """
+    unsecured = _unsecured(document)
+    options: dict[str, Any] = {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": _date_time_stamp(created),
+        "verificationMethod": verification_method,
+        "proofPurpose": ASSERTION_METHOD,
+    }
+    if undefined := dropped_terms(unsecured, loader):
+        raise UndefinedTermsError(undefined)
+    proof_config = {"@context": unsecured["@context"], **options}
+    if undefined := dropped_terms(proof_config, loader):
+        raise UndefinedTermsError(undefined, what="proof (under the document's @context)")
+    signature = private_key.sign(_hash_data(unsecured, proof_config, loader))
+    proof = {**options, "proofValue": "z" + base58.b58encode(signature).decode("ascii")}
+    secured = copy.deepcopy(unsecured)
+    secured["proof"] = [*copy.deepcopy(_proofs(document)), proof]
+    return secured
+
+
+def verify(
+    document: Mapping[str, Any],
+    *,
+    public_key_for: Callable[[str], Ed25519PublicKey],
+    loader: DocumentLoader,
+    proof_purpose: str = ASSERTION_METHOD,
+) -> bool:
+    """True iff :func:`verify_or_raise` accepts the document; never raises."""
+    try:
+        verify_or_raise(
+            document, public_key_for=public_key_for, loader=loader, proof_purpose=proof_purpose
+        )
+    except VerificationError:
+        return False
+    return True
+
+
+def verify_or_raise(
+    document: Mapping[str, Any],
+    *,
+    public_key_for: Callable[[str], Ed25519PublicKey],
+    loader: DocumentLoader,
+    proof_purpose: str = ASSERTION_METHOD,
+) -> list[dict[str, Any]]:
+    """Verify every ``eddsa-rdfc-2022`` DataIntegrityProof; return them, or raise.
+
+    Raises ``VerificationError`` (with the reason) if the document has no such proof, if any
+    of them fails (signature, ``proofPurpose`` other than ``proof_purpose``, malformed
+    ``created``/``proofValue``, proof chains via ``previousProof``, which are unsupported),
+    if the document uses undefined terms, or if it cannot be processed as JSON-LD.
+    Proofs of other types or cryptosuites are ignored: check them separately if needed.
+
+    ``public_key_for(verificationMethod)`` must return the key only if that method may be
+    used for the proof (i.e. its controller lists it under ``assertionMethod`` and is the
+    credential's issuer); any exception it raises makes the proof fail.
+    """
+    if not isinstance(document, Mapping) or "@context" not in document:
+        raise VerificationError("not a JSON-LD document (no @context)")
+    proofs = [
+        proof
+        for proof in _proofs(document)
+        if isinstance(proof, Mapping)
+        and proof.get("type") == PROOF_TYPE
+        and proof.get("cryptosuite") == CRYPTOSUITE
+    ]
+    if not proofs:
+        raise VerificationError(f"no {PROOF_TYPE} proof with cryptosuite {CRYPTOSUITE}")
+    unsecured = _unsecured(document)
+    try:
+        if undefined := dropped_terms(unsecured, loader):
+            raise VerificationError(str(UndefinedTermsError(undefined)))
+        for proof in proofs:
+            _verify_proof(unsecured, proof, public_key_for, loader, proof_purpose)
+    except JsonLdError as error:
+        raise VerificationError(f"JSON-LD processing failed: {error}") from error
+    return [dict(proof) for proof in proofs]
+
+
+def _verify_proof(
+    unsecured: dict[str, Any],
+    proof: Mapping[str, Any],
+    public_key_for: Callable[[str], Ed25519PublicKey],
+    loader: DocumentLoader,
+    proof_purpose: str,
+) -> None:
+    options = {key: value for key, value in proof.items() if key != "proofValue"}
+    if "previousProof" in options:
+        raise VerificationError("proof chains (previousProof) are not supported")
+    if options.get("proofPurpose") != proof_purpose:
+        raise VerificationError(
+            f"proofPurpose is {options.get('proofPurpose')!r}, expected {proof_purpose!r}"
+        )
+    method = options.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        raise VerificationError("verificationMethod must be a URL string")
+    created = options.get("created")
+    if created is not None and not _is_date_time_stamp(created):
+        raise VerificationError(f"created is not an XML dateTimeStamp: {created!r}")
+    signature = _decode_proof_value(proof.get("proofValue"))
+
+    # DI 1.0 "verify proof": a proof's own @context must be a prefix of the document's,
+    # and then replaces it.
+    if "@context" in options:
+        proof_context = _as_list(options["@context"])
+        if _as_list(unsecured["@context"])[: len(proof_context)] != proof_context:
+            raise VerificationError("proof @context does not start the document's @context")
+        unsecured = {**unsecured, "@context": options["@context"]}
+    proof_config = {**options, "@context": unsecured["@context"]}
+    if undefined := dropped_terms(proof_config, loader):
+        raise VerificationError(
+            str(UndefinedTermsError(undefined, what="proof (under the document's @context)"))
+        )
+
+    try:
+        public_key = public_key_for(method)
+    except Exception as error:  # any failure to resolve or authorise the key fails the proof
+        raise VerificationError(f"cannot use verification method {method!r}: {error}") from error
+    try:
+        public_key.verify(signature, _hash_data(unsecured, proof_config, loader))
+    except InvalidSignature:
+        raise VerificationError(f"invalid signature (verification method {method})") from None
+
+
+def _hash_data(
+    unsecured: Mapping[str, Any], proof_config: Mapping[str, Any], loader: DocumentLoader
+) -> bytes:
+    proof_hash = hashlib.sha256(canonicalize(proof_config, loader).encode("utf-8")).digest()
+    document_hash = hashlib.sha256(canonicalize(unsecured, loader).encode("utf-8")).digest()
+    return proof_hash + document_hash
+
+
+def _unsecured(document: Mapping[str, Any]) -> dict[str, Any]:
+    if "@context" not in document:
+        raise ValueError("document has no @context")
+    return {key: value for key, value in document.items() if key != "proof"}
+
+
+def _proofs(document: Mapping[str, Any]) -> list[Any]:
+    return _as_list(document.get("proof"))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _decode_proof_value(value: Any) -> bytes:
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise VerificationError("proofValue must be a multibase base58btc string ('z...')")
+    try:
+        signature = base58.b58decode(value[1:])
+    except ValueError:
+        raise VerificationError("proofValue is not valid base58btc") from None
+    if len(signature) != 64:
+        raise VerificationError(f"proofValue is {len(signature)} bytes, not an Ed25519 signature")
+    return signature
+
+
+def _date_time_stamp(moment: datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("created must be a timezone-aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_date_time_stamp(value: Any) -> bool:
+    if not isinstance(value, str) or not _DATE_TIME_STAMP.fullmatch(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

