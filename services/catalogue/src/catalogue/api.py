@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from credstack.auth import Principal, require
 from credstack.contracts.catalogue import Alignment, LearningOutcome
+from credstack.numbers import Quantity
 from credstack.problems import Problem
 from credstack.service import Engine, now
 from fastapi import APIRouter, Body, Path
@@ -38,10 +38,10 @@ class MicroCredentialDraft(BaseModel):
     description: str = Field(min_length=1)
     learning_outcomes: list[LearningOutcome]
     assessment_description: str = ""
-    pass_mark: Decimal = Field(default=DEFAULT_PASS_MARK, gt=0, le=100)
-    credit_points: Decimal = Field(gt=0)
-    notional_hours: Decimal = Field(gt=0)
-    cpd_hours: Decimal | None = Field(default=None, ge=0)
+    pass_mark: Quantity = Field(default=DEFAULT_PASS_MARK, gt=0, le=100)
+    credit_points: Quantity = Field(gt=0)
+    notional_hours: Quantity = Field(gt=0)
+    cpd_hours: Quantity | None = Field(default=None, ge=0)
     field_of_study: str = ""
     language: str = Field(default="en", min_length=2, max_length=16)
     expiry_months: int | None = Field(default=None, ge=1)

@@ -1,0 +1,13 @@
+"""Decimal quantities (credit points, hours, marks) shown as JSON numbers in APIs."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import PlainSerializer
+
+
+def _as_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Quantity = Annotated[Decimal, PlainSerializer(_as_number, return_type=int | float, when_used="json")]
