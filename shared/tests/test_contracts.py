@@ -27,7 +27,11 @@ def test_an_event_travels_as_a_structured_cloudevent_and_comes_back_typed() -> N
     event = confirmed()
     event_id = uuid4()
     message = to_cloudevent(
-        event, event_id=event_id, time=T0, source="/credstack/enrolment", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+        event,
+        event_id=event_id,
+        time=T0,
+        source="/credstack/enrolment",
+        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
     )
 
     assert message["specversion"] == "1.0"
@@ -59,4 +63,6 @@ def test_a_known_type_with_broken_data_is_malformed() -> None:
 def test_every_event_type_name_is_versioned_and_unique() -> None:
     names = list(event_types())
     assert len(names) == len(set(names))
-    assert all(name.startswith("credstack.") and name.rsplit(".", 1)[1].startswith("v") for name in names)
+    assert all(
+        name.startswith("credstack.") and name.rsplit(".", 1)[1].startswith("v") for name in names
+    )

@@ -42,7 +42,9 @@ class Backbone:
 
 
 @pytest.fixture
-async def backbone(database_url: str, kafka_bootstrap: str) -> AsyncIterator[tuple[Backbone, AsyncEngine]]:
+async def backbone(
+    database_url: str, kafka_bootstrap: str
+) -> AsyncIterator[tuple[Backbone, AsyncEngine]]:
     schema = f"t_{uuid4().hex[:8]}"
     backbone = Backbone(schema, topic=f"{schema}.events")
     engine = create_engine(database_url, schema)
@@ -105,12 +107,14 @@ def recording(backbone: Backbone) -> Any:
 
 async def effects(backbone: Backbone, engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(backbone.effects.c.offering_id).order_by(backbone.effects.c.id))
+        rows = await conn.execute(
+            select(backbone.effects.c.offering_id).order_by(backbone.effects.c.id)
+        )
         return [row[0] for row in rows]
 
 
-async def wait_until(condition: Any, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_until(condition: Any, within: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not await condition():
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("condition not met")
@@ -131,15 +135,22 @@ async def test_the_relay_publishes_staged_events_in_order_and_marks_them_sent(
     finally:
         await producer.stop()
 
-    reader = AIOKafkaConsumer(service.topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        service.topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
     await reader.start()
     try:
         batches = await reader.getmany(timeout_ms=5000)
     finally:
         await reader.stop()
     messages = [m for batch in batches.values() for m in batch]
-    assert sorted(m.key.decode() for m in messages if m.key) == sorted(str(e.offering_id) for e in events)
-    assert all(dict(m.headers)["content-type"].startswith(b"application/cloudevents+json") for m in messages)
+    assert sorted(m.key.decode() for m in messages if m.key) == sorted(
+        str(e.offering_id) for e in events
+    )
+    assert all(
+        dict(m.headers)["content-type"].startswith(b"application/cloudevents+json")
+        for m in messages
+    )
     async with engine.connect() as conn:
         pending = await conn.scalar(
             select(func.count()).where(service.outbox.table.c.published_at.is_(None))
@@ -167,7 +178,13 @@ async def test_the_same_event_delivered_twice_has_one_effect(
     consumer = consumer_for(service, engine, kafka_bootstrap, recording(service), producer)
     event = scheduled(1)
     received = Received(
-        id=uuid4(), type=event.type_name(), source="/t", subject="", time=T0, traceparent=None, event=event
+        id=uuid4(),
+        type=event.type_name(),
+        source="/t",
+        subject="",
+        time=T0,
+        traceparent=None,
+        event=event,
     )
 
     assert await consumer.apply(received, recording(service)) == "applied"
@@ -189,7 +206,9 @@ async def test_a_consumer_stopped_mid_stream_resumes_with_nothing_lost_or_applie
         stop_after = asyncio.Event()
         record = recording(service)
 
-        async def slow_record(conn: AsyncConnection, event: OfferingScheduled, received: Received) -> None:
+        async def slow_record(
+            conn: AsyncConnection, event: OfferingScheduled, received: Received
+        ) -> None:
             nonlocal handled
             await record(conn, event, received)
             handled += 1
@@ -211,7 +230,7 @@ async def test_a_consumer_stopped_mid_stream_resumes_with_nothing_lost_or_applie
         async def all_applied() -> bool:
             return len(await effects(service, engine)) >= 40
 
-        await wait_until(all_applied, timeout=60)
+        await wait_until(all_applied, within=60)
         await asyncio.sleep(1.0)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -245,7 +264,9 @@ async def test_an_event_that_keeps_failing_is_parked_on_the_dead_letter_topic_an
 
         async def parked() -> bool:
             async with engine.connect() as conn:
-                return bool(await conn.scalar(select(func.count()).select_from(service.parked.table)))
+                return bool(
+                    await conn.scalar(select(func.count()).select_from(service.parked.table))
+                )
 
         await wait_until(parked)
         task.cancel()
@@ -259,7 +280,9 @@ async def test_an_event_that_keeps_failing_is_parked_on_the_dead_letter_topic_an
         assert "a bug in the handler" in row.error
 
         dlq = AIOKafkaConsumer(
-            f"{service.metadata.schema}.dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+            f"{service.metadata.schema}.dlq",
+            bootstrap_servers=kafka_bootstrap,
+            auto_offset_reset="earliest",
         )
         await dlq.start()
         try:

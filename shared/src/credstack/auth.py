@@ -7,6 +7,7 @@ again when a token names a key id it does not hold (key rotation).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class KeySource:
     async def _fetch(self) -> KeySet:
         parsed = urlparse(self.jwks_url)
         if parsed.scheme == "file":
-            document = json.loads(Path(parsed.path).read_text())
+            document = json.loads(await asyncio.to_thread(Path(parsed.path).read_text))
         else:
             async with httpx.AsyncClient(timeout=5.0) as client:
                 response = await client.get(self.jwks_url)
@@ -117,6 +118,10 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
+def _insufficient_scope(scopes: tuple[str, ...]) -> str:
+    return f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'
+
+
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -140,9 +145,7 @@ def require(*scopes: str) -> Any:
                 403,
                 "insufficient-scope",
                 f"This operation needs the scope(s): {', '.join(sorted(missing))}.",
-                headers={
-                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(scopes)}"'
-                },
+                headers={"WWW-Authenticate": _insufficient_scope(scopes)},
             )
         return principal
 

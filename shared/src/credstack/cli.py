@@ -79,7 +79,10 @@ def demo(data_dir: DataDir = Path(".data")) -> None:
     from credstack.demo import Journey
 
     journey = Journey(
-        urls={s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s)) for s in devstack.SERVICES},
+        urls={
+            s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s))
+            for s in devstack.SERVICES
+        },
         signing_key=devauth.signing_key(data_dir),
         webhook_secret=os.environ.get("ENROLMENT_WEBHOOK_SECRET", devstack.DEV_WEBHOOK_SECRET),
         say=lambda line: console.print(line),

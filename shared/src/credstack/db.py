@@ -39,5 +39,5 @@ def create_engine(database_url: str, schema: str, **kwargs: object) -> AsyncEngi
         async_url(database_url),
         connect_args={"server_settings": {"search_path": f"{schema},public"}},
         pool_pre_ping=True,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )

@@ -89,8 +89,25 @@ class Journey:
     def _token(self, role: str, subject: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {devauth.mint(self.key, role=role, subject=subject)}"}
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, url, **kwargs)
+    def _call(self, method: str, url: str, *, repeatable: bool = True, **kwargs: Any) -> Any:
+        """One request, retried while the service is unreachable (e.g. restarting).
+
+        A request that may have reached the service is retried only if `repeatable`
+        (a read, or a write the service deduplicates: Idempotency-Key, webhook event id).
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                response = self.http.request(method, url, **kwargs)
+                break
+            except httpx.ConnectError:
+                pass
+            except httpx.TransportError:
+                if not repeatable:
+                    raise
+            if time.monotonic() > deadline:
+                raise JourneyFailed(f"{method} {url}: the service stayed unreachable")
+            time.sleep(0.3)
         if response.status_code >= 400:
             raise JourneyFailed(f"{method} {url} → {response.status_code}: {response.text}")
         return response.json()
@@ -121,7 +138,7 @@ class Journey:
         item = self._call(
             "POST",
             f"{catalogue}/micro-credentials",
-            headers=staff,
+            headers={**staff, "Idempotency-Key": f"demo-propose-{code}"},
             json={
                 "code": code,
                 "title": "Data Storytelling for Leaders",
@@ -139,15 +156,19 @@ class Journey:
             },
         )
         self.say(f"1. staff proposed {code} (draft {item['id']})")
-        self._call("POST", f"{catalogue}/micro-credentials/{item['id']}/submit", headers=staff)
-        self._call("POST", f"{catalogue}/micro-credentials/{item['id']}/approve", headers=approver)
-        self._call("POST", f"{catalogue}/micro-credentials/{item['id']}/publish", headers=approver)
+        for action, who in (("submit", staff), ("approve", approver), ("publish", approver)):
+            self._call(
+                "POST",
+                f"{catalogue}/micro-credentials/{item['id']}/{action}",
+                headers=who,
+                repeatable=False,
+            )
         self.say("2. an approver approved and published it → MicroCredentialPublished")
         now = datetime.now(UTC)
         offering = self._call(
             "POST",
             f"{catalogue}/micro-credentials/{item['id']}/offerings",
-            headers=staff,
+            headers={**staff, "Idempotency-Key": f"demo-offering-{code}"},
             json={
                 "starts_on": (date.today() + timedelta(days=14)).isoformat(),
                 "ends_on": (date.today() + timedelta(days=56)).isoformat(),
@@ -208,7 +229,10 @@ class Journey:
 
         def issued() -> Any:
             found = self._call(
-                "GET", f"{issuer}/credentials", params={"enrolment_id": enrolled["id"]}, headers=staff
+                "GET",
+                f"{issuer}/credentials",
+                params={"enrolment_id": enrolled["id"]},
+                headers=staff,
             )
             return found[0] if found else None
 

@@ -73,6 +73,7 @@ class Stack:
     broker_port: int = BROKER_PORT
     database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
+    kafka_idempotence: bool | None = None
     processes: dict[str, Process] = field(default_factory=dict)
     broker: subprocess.Popen[bytes] | None = None
 
@@ -88,7 +89,7 @@ class Stack:
         wanted = [*self.ports.values(), self.token_issuer_port]
         if taken := [port for port in wanted if engines.port_in_use(port)]:
             raise RuntimeError(
-                f"port(s) {', '.join(map(str, taken))} already in use: is Credstack already running?"
+                f"port(s) {', '.join(map(str, taken))} in use: is Credstack already running?"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
@@ -108,12 +109,20 @@ class Stack:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "",
-            "KAFKA_IDEMPOTENCE": "false" if embedded_kafka else os.environ.get("KAFKA_IDEMPOTENCE", "true"),
+            "KAFKA_IDEMPOTENCE": str(self._idempotence(embedded_kafka)).lower(),
             "AUTH_JWKS_URL": self.jwks_url,
             "CREDSTACK_DATA_DIR": str(self.data_dir.resolve()),
             "PYTHONUNBUFFERED": "1",
         }
-        uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--no-access-log"]
+        uvicorn = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--no-access-log",
+        ]
         self.processes["tokens"] = Process(
             "tokens",
             [*uvicorn, "--port", str(self.token_issuer_port), "credstack.devauth:app_from_env"],
@@ -140,6 +149,14 @@ class Stack:
             process.start()
         for process in self.processes.values():
             engines.wait_for_port(process.port, timeout=60, process=process.popen)
+
+    def _idempotence(self, embedded_kafka: bool) -> bool:
+        """Tansu (the embedded broker) rejects idempotent producers; Apache Kafka wants them."""
+        if self.kafka_idempotence is not None:
+            return self.kafka_idempotence
+        if embedded_kafka:
+            return False
+        return os.environ.get("KAFKA_IDEMPOTENCE", "true").lower() in ("1", "true", "yes")
 
     def supervise_once(self) -> list[str]:
         """Restart any process that died; returns the names restarted."""

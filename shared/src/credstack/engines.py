@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -26,11 +25,15 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_for_port(port: int, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the process meant to listen on port {port} exited ({process.returncode})")
+            raise RuntimeError(
+                f"the process meant to listen on port {port} exited ({process.returncode})"
+            )
         if port_in_use(port):
             return
         time.sleep(0.1)
@@ -80,7 +83,7 @@ def start_broker(port: int, log_file: Path) -> subprocess.Popen[bytes]:
 
     if port_in_use(port):
         raise RuntimeError(
-                f"port {port} is taken: stop what listens there, or name an existing "
+            f"port {port} is taken: stop what listens there, or name an existing "
             "broker with KAFKA_BOOTSTRAP_SERVERS"
         )
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,3 +91,33 @@ class IdempotencyKeys:
                 created_at=now,
             )
         )
+
+    async def once(
+        self,
+        conn: AsyncConnection,
+        *,
+        scope: str,
+        key: str | None,
+        body: Any,
+        create: Callable[[], Awaitable[StoredResponse]],
+        now: datetime,
+    ) -> StoredResponse:
+        """Run `create` once per key and body; a retry gets the first response back."""
+        if key is None:
+            return await create()
+        request_fingerprint = fingerprint(body)
+        earlier = await self.replay(
+            conn, scope=scope, key=key, request_fingerprint=request_fingerprint
+        )
+        if earlier is not None:
+            return earlier
+        response = await create()
+        await self.remember(
+            conn,
+            scope=scope,
+            key=key,
+            request_fingerprint=request_fingerprint,
+            response=response,
+            now=now,
+        )
+        return response

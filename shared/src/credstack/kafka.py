@@ -10,6 +10,7 @@ broker outage is not the event's fault: those errors are retried until they pass
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -66,10 +67,8 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> None:
             if t not in existing
         ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

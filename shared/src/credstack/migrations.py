@@ -28,8 +28,9 @@ def run_env(metadata: MetaData) -> None:
     """The body of every service's `migrations/env.py`."""
     schema = metadata.schema
     assert schema, "a service's metadata names its schema"
-    database_url = context.config.attributes.get("database_url") or context.config.get_main_option(
-        "sqlalchemy.url"
+    database_url = str(
+        context.config.attributes.get("database_url")
+        or context.config.get_main_option("sqlalchemy.url")
     )
 
     def include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:

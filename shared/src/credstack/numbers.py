@@ -10,4 +10,6 @@ def _as_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Quantity = Annotated[Decimal, PlainSerializer(_as_number, return_type=int | float, when_used="json")]
+Quantity = Annotated[
+    Decimal, PlainSerializer(_as_number, return_type=int | float, when_used="json")
+]

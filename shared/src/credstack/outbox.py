@@ -10,6 +10,7 @@ is at least once, and every consumer deduplicates by event id in its inbox.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import zlib
 from datetime import UTC, datetime
@@ -151,10 +152,8 @@ class Outbox:
                     log.exception("outbox.relay_failed", topic=self.topic)
                     await asyncio.sleep(poll_seconds)
                 wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
-                except TimeoutError:
-                    pass
         finally:
             if listener is not None:
                 await listener.close()

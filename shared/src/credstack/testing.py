@@ -13,9 +13,9 @@ import os
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -171,7 +171,9 @@ def received(event: Event, *, event_id: UUID | None = None) -> Received:
 async def deliver(app: FastAPI, event: Event, *, event_id: UUID | None = None) -> str:
     """Apply `event` through the service's own consumer path (inbox included)."""
     consumer = app.state.consumer
-    return str(await consumer.apply(received(event, event_id=event_id), consumer.handlers[type(event)]))
+    return str(
+        await consumer.apply(received(event, event_id=event_id), consumer.handlers[type(event)])
+    )
 
 
 async def staged_events(engine: AsyncEngine, outbox: Outbox) -> list[dict[str, Any]]:

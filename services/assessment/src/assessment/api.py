@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from credstack.auth import Principal, require
-from credstack.contracts.assessment import OutcomeResult
-from credstack.service import Engine, now
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from assessment import usecases
+from credstack.auth import Principal, require
+from credstack.contracts.assessment import OutcomeResult
+from credstack.service import Engine, now
 
 router = APIRouter(tags=["grades"])
 

@@ -1,8 +1,7 @@
+from assessment import usecases
 from credstack.contracts.catalogue import MicroCredentialPublished
 from credstack.contracts.enrolment import EnrolmentConfirmed
 from credstack.kafka import Handlers
-
-from assessment import usecases
 
 HANDLERS: Handlers = {
     MicroCredentialPublished: usecases.micro_credential_published,

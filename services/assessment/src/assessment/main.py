@@ -1,10 +1,10 @@
 """The assessment service: `uvicorn --factory assessment.main:create_app`."""
 
-from credstack import service
 from fastapi import FastAPI
 
 from assessment import api, consumers, tables
 from assessment.settings import Settings
+from credstack import service
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

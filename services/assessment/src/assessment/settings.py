@@ -1,5 +1,6 @@
-from credstack.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from credstack.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

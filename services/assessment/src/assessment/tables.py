@@ -1,7 +1,3 @@
-from credstack.db import metadata_for
-from credstack.inbox import Inbox
-from credstack.kafka import ParkedEvents
-from credstack.outbox import Outbox
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -15,6 +11,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
+from credstack.db import metadata_for
+from credstack.inbox import Inbox
+from credstack.kafka import ParkedEvents
+from credstack.outbox import Outbox
 
 metadata = metadata_for("assessment")
 

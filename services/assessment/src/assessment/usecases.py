@@ -7,16 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from credstack.contracts.assessment import AssessmentPassed, OutcomeResult
-from credstack.contracts.catalogue import MicroCredentialPublished
-from credstack.contracts.enrolment import EnrolmentConfirmed
-from credstack.contracts.envelope import Received
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment.domain import ConfirmedEnrolment, PassRule, decide
 from assessment.tables import enrolment, grade, outbox, pass_rule, result
+from credstack.contracts.assessment import AssessmentPassed, OutcomeResult
+from credstack.contracts.catalogue import MicroCredentialPublished
+from credstack.contracts.enrolment import EnrolmentConfirmed
+from credstack.contracts.envelope import Received
+from credstack.locks import lock
 
 
 async def record_grade(
@@ -47,6 +48,7 @@ async def decide_if_ready(
     conn: AsyncConnection, enrolment_id: UUID, *, now: datetime
 ) -> str | None:
     """Decide a confirmed, graded, undecided enrolment whose pass rule is known."""
+    await lock(conn, "assessment.decide", enrolment_id)
     if await conn.scalar(select(result.c.outcome).where(result.c.enrolment_id == enrolment_id)):
         return None
     confirmed = (

@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,10 @@ def published(pass_mark: int = 70) -> MicroCredentialPublished:
         code="MC-1",
         title="Data Cleaning",
         description="D",
-        learning_outcomes=[LearningOutcome(id="LO1", description="a"), LearningOutcome(id="LO2", description="b")],
+        learning_outcomes=[
+            LearningOutcome(id="LO1", description="a"),
+            LearningOutcome(id="LO2", description="b"),
+        ],
         pass_mark=Decimal(pass_mark),
         credit_points=Decimal("3.125"),
         notional_hours=Decimal(65),
@@ -74,7 +78,9 @@ async def test_a_grade_at_the_pass_mark_passes_a_confirmed_enrolment(
     assert events[0]["data"]["learner_id"] == str(enrolment.learner_id)
 
 
-async def test_a_grade_below_the_pass_mark_fails(assessment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_a_grade_below_the_pass_mark_fails(
+    assessment: ServiceUnderTest, tokens: Tokens
+) -> None:
     item = published()
     await deliver(assessment.app, item)
     enrolment = confirmed(item)
@@ -95,7 +101,10 @@ async def test_an_undemonstrated_learning_outcome_fails_despite_the_score(
         tokens,
         enrolment.enrolment_id,
         95,
-        outcomes=[{"outcome_id": "LO1", "demonstrated": True}, {"outcome_id": "LO2", "demonstrated": False}],
+        outcomes=[
+            {"outcome_id": "LO1", "demonstrated": True},
+            {"outcome_id": "LO2", "demonstrated": False},
+        ],
     )
     assert outcomes(await staged_events(assessment.engine, tables.outbox)) == ["AssessmentFailed"]
 
@@ -132,12 +141,32 @@ async def test_the_same_confirmation_delivered_twice_decides_once(
     assert outcomes(await staged_events(assessment.engine, tables.outbox)) == ["AssessmentPassed"]
 
 
-async def test_grades_need_an_lms_token_and_a_valid_body(assessment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_grades_need_an_lms_token_and_a_valid_body(
+    assessment: ServiceUnderTest, tokens: Tokens
+) -> None:
     enrolment_id = uuid4()
-    anonymous = await assessment.http.post("/grades", json={"enrolment_id": str(enrolment_id), "score": 80})
+    anonymous = await assessment.http.post(
+        "/grades", json={"enrolment_id": str(enrolment_id), "score": 80}
+    )
     learner = await assessment.http.post(
         "/grades", json={"enrolment_id": str(enrolment_id), "score": 80}, headers=tokens("learner")
     )
     out_of_range = await grade(assessment, tokens, enrolment_id, 180)
 
     assert (anonymous.status_code, learner.status_code, out_of_range.status_code) == (401, 403, 422)
+
+
+async def test_a_grade_and_its_confirmation_arriving_at_once_are_always_decided(
+    assessment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = published()
+    await deliver(assessment.app, item)
+    enrolments = [confirmed(item) for _ in range(12)]
+
+    await asyncio.gather(
+        *(grade(assessment, tokens, e.enrolment_id, 80) for e in enrolments),
+        *(deliver(assessment.app, e) for e in enrolments),
+    )
+
+    decided = outcomes(await staged_events(assessment.engine, tables.outbox))
+    assert decided == ["AssessmentPassed"] * 12

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from credstack.auth import Principal, require
-from credstack.contracts.catalogue import Alignment, LearningOutcome
-from credstack.numbers import Quantity
-from credstack.problems import Problem
-from credstack.service import Engine, now
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Header, Path
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from catalogue import repository, usecases
+from catalogue import repository, tables, usecases
 from catalogue.domain import (
     DEFAULT_PASS_MARK,
     CatalogueError,
@@ -25,6 +24,12 @@ from catalogue.domain import (
     SelfApproval,
     WrongStatus,
 )
+from credstack.auth import Principal, require
+from credstack.contracts.catalogue import Alignment, LearningOutcome
+from credstack.idempotency import StoredResponse
+from credstack.numbers import Quantity
+from credstack.problems import Problem
+from credstack.service import Engine, now
 
 router = APIRouter(tags=["micro-credentials"])
 
@@ -120,19 +125,58 @@ def _problem(error: CatalogueError) -> Problem:
 ItemId = Annotated[UUID, Path(description="The micro-credential's id")]
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retries with the same key and body get the first response back",
+    ),
+]
+
+
+async def _create_once(
+    engine: Any,
+    *,
+    scope: str,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[AsyncConnection], Awaitable[Any]],
+) -> JSONResponse:
+    at = now()
+    try:
+        async with engine.begin() as conn:
+
+            async def created() -> StoredResponse:
+                return StoredResponse(201, jsonable_encoder(await create(conn)))
+
+            response = await tables.idempotency.once(
+                conn,
+                scope=scope,
+                key=key,
+                body=body.model_dump(mode="json"),
+                create=created,
+                now=at,
+            )
+    except CatalogueError as error:
+        raise _problem(error) from error
+    return JSONResponse(response.body, status_code=response.status)
+
+
 @router.post("/micro-credentials", status_code=201, response_model=MicroCredentialView)
 async def propose(
     draft: MicroCredentialDraft,
     engine: Engine,
+    idempotency_key: IdempotencyKey = None,
     staff: Principal = require("catalogue:write"),
-) -> MicroCredentialView:
-    item = MicroCredential(id=uuid4(), version=1, proposed_by=staff.subject, **dict(draft))
-    try:
-        async with engine.begin() as conn:
-            await usecases.propose(conn, item, now=now())
-    except CatalogueError as error:
-        raise _problem(error) from error
-    return MicroCredentialView.of(item)
+) -> JSONResponse:
+    async def create(conn: AsyncConnection) -> MicroCredentialView:
+        item = MicroCredential(id=uuid4(), version=1, proposed_by=staff.subject, **dict(draft))
+        await usecases.propose(conn, item, now=now())
+        return MicroCredentialView.of(item)
+
+    return await _create_once(
+        engine, scope=f"propose:{staff.subject}", key=idempotency_key, body=draft, create=create
+    )
 
 
 async def _transition(engine: Any, action: Any, *args: Any, **kwargs: Any) -> MicroCredentialView:
@@ -170,15 +214,21 @@ async def schedule(
     item_id: ItemId,
     request: Annotated[OfferingRequest, Body()],
     engine: Engine,
-    _: Principal = require("catalogue:write"),
-) -> dict[str, Any]:
-    plan = OfferingPlan(**request.model_dump(exclude={"version"}))
-    try:
-        async with engine.begin() as conn:
-            offering_id = await usecases.schedule(conn, item_id, request.version, plan, now=now())
-    except CatalogueError as error:
-        raise _problem(error) from error
-    return {"id": offering_id, "micro_credential_id": item_id}
+    idempotency_key: IdempotencyKey = None,
+    staff: Principal = require("catalogue:write"),
+) -> JSONResponse:
+    async def create(conn: AsyncConnection) -> dict[str, Any]:
+        plan = OfferingPlan(**request.model_dump(exclude={"version"}))
+        offering_id = await usecases.schedule(conn, item_id, request.version, plan, now=now())
+        return {"id": offering_id, "micro_credential_id": item_id}
+
+    return await _create_once(
+        engine,
+        scope=f"schedule:{item_id}:{staff.subject}",
+        key=idempotency_key,
+        body=request,
+        create=create,
+    )
 
 
 @router.get("/micro-credentials/{code}", response_model=MicroCredentialView)

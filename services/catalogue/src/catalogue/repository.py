@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from credstack.contracts.catalogue import Alignment, LearningOutcome
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue.domain import MicroCredential, Status
 from catalogue.tables import micro_credential
+from credstack.contracts.catalogue import Alignment, LearningOutcome
 
 
 def _to_domain(row: Any) -> MicroCredential:

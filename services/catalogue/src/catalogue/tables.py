@@ -1,7 +1,3 @@
-from credstack.db import metadata_for
-from credstack.inbox import Inbox
-from credstack.kafka import ParkedEvents
-from credstack.outbox import Outbox
 from sqlalchemy import (
     Column,
     Date,
@@ -16,6 +12,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
+from credstack.db import metadata_for
+from credstack.idempotency import IdempotencyKeys
+from credstack.inbox import Inbox
+from credstack.kafka import ParkedEvents
+from credstack.outbox import Outbox
 
 metadata = metadata_for("catalogue")
 
@@ -75,3 +77,4 @@ outbox = Outbox(
 )
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+idempotency = IdempotencyKeys(metadata)

@@ -45,7 +45,9 @@ async def test_a_published_micro_credential_is_public_and_announced(
     events = await staged_events(catalogue.engine, tables.outbox)
     assert [e["type"] for e in events] == ["credstack.catalogue.MicroCredentialPublished.v1"]
     assert events[0]["subject"] == item["id"]
-    assert events[0]["data"]["learning_outcomes"] == [{"id": "LO1", "description": "Clean a dataset"}]
+    assert events[0]["data"]["learning_outcomes"] == [
+        {"id": "LO1", "description": "Clean a dataset"}
+    ]
 
 
 async def test_the_proposer_cannot_approve_their_own_micro_credential(
@@ -55,7 +57,9 @@ async def test_the_proposer_cannot_approve_their_own_micro_credential(
         "/micro-credentials", json=draft(), headers=tokens("approver", "same-person")
     )
     item_id = created.json()["id"]
-    await catalogue.http.post(f"/micro-credentials/{item_id}/submit", headers=tokens("approver", "same-person"))
+    await catalogue.http.post(
+        f"/micro-credentials/{item_id}/submit", headers=tokens("approver", "same-person")
+    )
 
     response = await catalogue.http.post(
         f"/micro-credentials/{item_id}/approve", headers=tokens("approver", "same-person")
@@ -66,7 +70,9 @@ async def test_the_proposer_cannot_approve_their_own_micro_credential(
     assert response.json()["type"].endswith("/self-approval")
 
 
-async def test_an_offering_needs_a_published_version(catalogue: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_an_offering_needs_a_published_version(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
     created = await catalogue.http.post("/micro-credentials", json=draft(), headers=tokens("staff"))
     now = datetime.now(UTC)
     response = await catalogue.http.post(
@@ -113,7 +119,9 @@ async def test_staff_actions_need_a_token_with_the_right_scope(
     catalogue: ServiceUnderTest, tokens: Tokens
 ) -> None:
     anonymous = await catalogue.http.post("/micro-credentials", json=draft())
-    learner = await catalogue.http.post("/micro-credentials", json=draft(), headers=tokens("learner"))
+    learner = await catalogue.http.post(
+        "/micro-credentials", json=draft(), headers=tokens("learner")
+    )
     forged = await catalogue.http.post(
         "/micro-credentials", json=draft(), headers={"Authorization": "Bearer not.a.token"}
     )

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import stripe
-from credstack.auth import Principal, require
-from credstack.idempotency import StoredResponse, fingerprint
-from credstack.problems import Problem
-from credstack.service import Engine, now
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from credstack.auth import Principal, require
+from credstack.idempotency import StoredResponse
+from credstack.problems import Problem
+from credstack.service import Engine, now
 from enrolment import repository, usecases
 from enrolment.domain import Enrolment, EnrolmentError
 from enrolment.settings import Settings
@@ -66,39 +66,35 @@ async def enrol(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
     learner: Principal = require("learner"),
 ) -> Any:
-    request_fingerprint = fingerprint(body.model_dump(mode="json"))
-    scope = f"enrol:{learner.subject}"
     at = now()
+
+    async def create() -> StoredResponse:
+        created = await usecases.enrol(
+            conn,
+            learner_id=learner_id_for(learner.subject),
+            learner_subject=learner.subject,
+            learner_name=body.learner_name,
+            email=str(body.email),
+            offering_id=body.offering_id,
+            now=at,
+        )
+        return StoredResponse(201, EnrolmentView.of(created).model_dump(mode="json"))
+
     try:
         async with engine.begin() as conn:
-            earlier = await idempotency.replay(
-                conn, scope=scope, key=idempotency_key, request_fingerprint=request_fingerprint
-            )
-            if earlier is not None:
-                return JSONResponse(earlier.body, status_code=earlier.status)
-            created = await usecases.enrol(
+            response = await idempotency.once(
                 conn,
-                learner_id=learner_id_for(learner.subject),
-                learner_subject=learner.subject,
-                learner_name=body.learner_name,
-                email=str(body.email),
-                offering_id=body.offering_id,
-                now=at,
-            )
-            view = EnrolmentView.of(created)
-            await idempotency.remember(
-                conn,
-                scope=scope,
+                scope=f"enrol:{learner.subject}",
                 key=idempotency_key,
-                request_fingerprint=request_fingerprint,
-                response=StoredResponse(201, view.model_dump(mode="json")),
+                body=body.model_dump(mode="json"),
+                create=create,
                 now=at,
             )
     except usecases.NotFound as error:
         raise Problem(404, "not-found", str(error)) from error
     except EnrolmentError as error:
         raise Problem(409, "enrolment-refused", str(error)) from error
-    return view
+    return JSONResponse(response.body, status_code=response.status)
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentView)

@@ -1,8 +1,8 @@
 """The enrolment service: `uvicorn --factory enrolment.main:create_app`."""
 
-from credstack import service
 from fastapi import FastAPI
 
+from credstack import service
 from enrolment import api, consumers, tables
 from enrolment.settings import Settings
 

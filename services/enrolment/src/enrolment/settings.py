@@ -1,6 +1,7 @@
-from credstack.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from credstack.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -1,10 +1,11 @@
+from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
 from credstack.db import metadata_for
 from credstack.idempotency import IdempotencyKeys
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
 from credstack.outbox import Outbox
-from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, Text, text
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 metadata = metadata_for("enrolment")
 

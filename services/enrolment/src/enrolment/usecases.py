@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from credstack.contracts.catalogue import OfferingScheduled
-from credstack.contracts.envelope import Received
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credstack.contracts.catalogue import OfferingScheduled
+from credstack.contracts.envelope import Received
 from enrolment import repository
 from enrolment.domain import Enrolment, EnrolmentError
 from enrolment.tables import enrolment, offering, outbox, payment_event

@@ -15,7 +15,9 @@ from enrolment import tables
 from .conftest import WEBHOOK_SECRET
 
 
-async def offering(enrolment: ServiceUnderTest, *, fee_cents: int = 129500, capacity: int = 30) -> UUID:
+async def offering(
+    enrolment: ServiceUnderTest, *, fee_cents: int = 129500, capacity: int = 30
+) -> UUID:
     now = datetime.now(UTC)
     event = OfferingScheduled(
         offering_id=uuid4(),
@@ -36,21 +38,35 @@ async def offering(enrolment: ServiceUnderTest, *, fee_cents: int = 129500, capa
 
 
 async def enrol(
-    enrolment: ServiceUnderTest, tokens: Tokens, offering_id: UUID, *, key: str | None = None, learner: str = "ada"
+    enrolment: ServiceUnderTest,
+    tokens: Tokens,
+    offering_id: UUID,
+    *,
+    key: str | None = None,
+    learner: str = "ada",
 ) -> httpx.Response:
     return await enrolment.http.post(
         "/enrolments",
-        json={"offering_id": str(offering_id), "learner_name": "Ada Lovelace", "email": "ada@example.org"},
+        json={
+            "offering_id": str(offering_id),
+            "learner_name": "Ada Lovelace",
+            "email": "ada@example.org",
+        },
         headers={**tokens("learner", learner), "Idempotency-Key": key or uuid4().hex},
     )
 
 
-async def webhook(enrolment: ServiceUnderTest, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET) -> httpx.Response:
+async def webhook(
+    enrolment: ServiceUnderTest, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET
+) -> httpx.Response:
     body = json.dumps(event).encode()
     return await enrolment.http.post(
         "/payments/stripe/webhook",
         content=body,
-        headers={"Stripe-Signature": stripe_signature(body, secret), "Content-Type": "application/json"},
+        headers={
+            "Stripe-Signature": stripe_signature(body, secret),
+            "Content-Type": "application/json",
+        },
     )
 
 
@@ -70,7 +86,9 @@ async def test_a_paid_enrolment_is_confirmed_by_the_providers_webhook(
 
     assert paid.status_code == 200
     assert paid.json()["applied"] is True
-    view = await enrolment.http.get(f"/enrolments/{created.json()['id']}", headers=tokens("learner", "ada"))
+    view = await enrolment.http.get(
+        f"/enrolments/{created.json()['id']}", headers=tokens("learner", "ada")
+    )
     assert view.json()["status"] == "confirmed"
     events = await staged_events(enrolment.engine, tables.outbox)
     assert types(events) == ["EnrolmentRequested", "EnrolmentConfirmed"]
@@ -78,7 +96,9 @@ async def test_a_paid_enrolment_is_confirmed_by_the_providers_webhook(
     assert events[1]["data"]["email"] == "ada@example.org"
 
 
-async def test_a_free_enrolment_confirms_without_payment(enrolment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_a_free_enrolment_confirms_without_payment(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
     offering_id = await offering(enrolment, fee_cents=0)
     created = await enrol(enrolment, tokens, offering_id)
     assert created.json()["status"] == "confirmed"
@@ -96,7 +116,11 @@ async def test_the_same_idempotency_key_and_body_returns_the_first_response(
     again = await enrol(enrolment, tokens, offering_id, key="k-1")
     other_body = await enrolment.http.post(
         "/enrolments",
-        json={"offering_id": str(offering_id), "learner_name": "Someone Else", "email": "x@example.org"},
+        json={
+            "offering_id": str(offering_id),
+            "learner_name": "Someone Else",
+            "email": "x@example.org",
+        },
         headers={**tokens("learner", "ada"), "Idempotency-Key": "k-1"},
     )
 
@@ -108,18 +132,24 @@ async def test_the_same_idempotency_key_and_body_returns_the_first_response(
         assert await conn.scalar(select(func.count()).select_from(tables.enrolment)) == 1
 
 
-async def test_a_bad_signature_is_refused_and_changes_nothing(enrolment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_a_bad_signature_is_refused_and_changes_nothing(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
     offering_id = await offering(enrolment)
     created = await enrol(enrolment, tokens, offering_id)
     before = await staged_events(enrolment.engine, tables.outbox)
 
-    forged = await webhook(enrolment, checkout_completed(created.json()["id"], 129500), secret="whsec_attacker")
+    forged = await webhook(
+        enrolment, checkout_completed(created.json()["id"], 129500), secret="whsec_attacker"
+    )
     unsigned = await enrolment.http.post("/payments/stripe/webhook", content=b"{}")
 
     assert forged.status_code == 400
     assert forged.json()["type"].endswith("/bad-signature")
     assert unsigned.status_code == 400
-    view = await enrolment.http.get(f"/enrolments/{created.json()['id']}", headers=tokens("learner", "ada"))
+    view = await enrolment.http.get(
+        f"/enrolments/{created.json()['id']}", headers=tokens("learner", "ada")
+    )
     assert view.json()["status"] == "pending_payment"
     assert await staged_events(enrolment.engine, tables.outbox) == before
 
@@ -129,11 +159,15 @@ async def test_webhooks_signed_with_a_previous_secret_verify_during_rotation(
 ) -> None:
     offering_id = await offering(enrolment)
     created = await enrol(enrolment, tokens, offering_id)
-    paid = await webhook(enrolment, checkout_completed(created.json()["id"], 129500), secret="whsec_old_secret")
+    paid = await webhook(
+        enrolment, checkout_completed(created.json()["id"], 129500), secret="whsec_old_secret"
+    )
     assert paid.status_code == 200
 
 
-async def test_a_redelivered_webhook_has_one_effect(enrolment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_a_redelivered_webhook_has_one_effect(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
     offering_id = await offering(enrolment)
     created = await enrol(enrolment, tokens, offering_id)
     event = checkout_completed(created.json()["id"], 129500)
@@ -142,7 +176,9 @@ async def test_a_redelivered_webhook_has_one_effect(enrolment: ServiceUnderTest,
     second = await webhook(enrolment, event)
 
     assert (first.json()["applied"], second.json()["applied"]) == (True, False)
-    assert types(await staged_events(enrolment.engine, tables.outbox)).count("EnrolmentConfirmed") == 1
+    assert (
+        types(await staged_events(enrolment.engine, tables.outbox)).count("EnrolmentConfirmed") == 1
+    )
 
 
 async def test_concurrent_learners_cannot_oversell_the_last_seat(
@@ -155,16 +191,22 @@ async def test_concurrent_learners_cannot_oversell_the_last_seat(
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
 
 
-async def test_a_learner_sees_only_their_own_enrolments(enrolment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_a_learner_sees_only_their_own_enrolments(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
     offering_id = await offering(enrolment)
     created = await enrol(enrolment, tokens, offering_id, learner="ada")
-    other = await enrolment.http.get(f"/enrolments/{created.json()['id']}", headers=tokens("learner", "eve"))
+    other = await enrolment.http.get(
+        f"/enrolments/{created.json()['id']}", headers=tokens("learner", "eve")
+    )
     staff = await enrolment.http.get(f"/enrolments/{created.json()['id']}", headers=tokens("staff"))
     assert other.status_code == 404
     assert staff.status_code == 200
 
 
-async def test_enrolling_in_an_unknown_offering_is_a_404(enrolment: ServiceUnderTest, tokens: Tokens) -> None:
+async def test_enrolling_in_an_unknown_offering_is_a_404(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
     response = await enrol(enrolment, tokens, uuid4())
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

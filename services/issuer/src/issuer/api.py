@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from credstack.auth import Principal, require
-from credstack.problems import Problem
-from credstack.service import Engine
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from credstack.auth import Principal, require
+from credstack.problems import Problem
+from credstack.service import Engine
 from issuer.tables import credential
 
 router = APIRouter(tags=["credentials"])
@@ -47,7 +47,9 @@ async def credentials_of_enrolment(
 ) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         rows = await conn.execute(
-            select(credential.c.id, credential.c.kind, credential.c.issued_at, credential.c.document)
+            select(
+                credential.c.id, credential.c.kind, credential.c.issued_at, credential.c.document
+            )
             .where(credential.c.enrolment_id == enrolment_id)
             .order_by(credential.c.issued_at)
         )

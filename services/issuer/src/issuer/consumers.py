@@ -2,7 +2,6 @@ from credstack.contracts.assessment import AssessmentPassed
 from credstack.contracts.catalogue import MicroCredentialPublished
 from credstack.contracts.enrolment import EnrolmentConfirmed
 from credstack.kafka import Handlers
-
 from issuer.usecases import Issuer
 
 

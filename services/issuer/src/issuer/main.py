@@ -1,8 +1,8 @@
 """The issuer service: `uvicorn --factory issuer.main:create_app`."""
 
-from credstack import service
 from fastapi import FastAPI
 
+from credstack import service
 from issuer import api, consumers, keys, tables
 from issuer.domain import IssuerProfile
 from issuer.settings import Settings

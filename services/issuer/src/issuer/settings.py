@@ -1,8 +1,9 @@
 from urllib.parse import quote, urlparse
 
-from credstack.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from credstack.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

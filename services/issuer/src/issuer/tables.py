@@ -1,10 +1,21 @@
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
 from credstack.db import metadata_for
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
 from credstack.outbox import Outbox
-from sqlalchemy import JSON, Column, DateTime, Integer, Numeric, String, Table, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 metadata = metadata_for("issuer")
 

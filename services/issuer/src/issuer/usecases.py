@@ -7,16 +7,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from credstack.clock import now
 from credstack.contracts.assessment import AssessmentPassed
 from credstack.contracts.catalogue import MicroCredentialPublished
 from credstack.contracts.enrolment import EnrolmentConfirmed
 from credstack.contracts.envelope import Received
 from credstack.contracts.issuer import CredentialIssued
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from credstack.locks import lock
 from issuer import dataintegrity
 from issuer.domain import Award, IssuerProfile, Recipient, new_salt, open_badge_credential
 from issuer.jsonld import OfflineDocumentLoader
@@ -48,6 +49,7 @@ class Issuer:
         self, conn: AsyncConnection, enrolment_id: UUID, *, now: datetime
     ) -> UUID | None:
         """Issue the pending award of this enrolment once everything it needs is known."""
+        await lock(conn, "issuer.issue", enrolment_id)
         pending = (
             await conn.execute(
                 select(award)

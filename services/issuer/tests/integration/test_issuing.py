@@ -14,7 +14,7 @@ from issuer import tables
 from ..conformance import ob3_schema_errors
 
 sys.path.insert(0, str(REPO / "tests" / "verifiers"))
-from digitalbazaar import require_node, verify_with_digitalbazaar  # noqa: E402
+from digitalbazaar import require_node, verify_with_digitalbazaar
 
 NOW = datetime.now(UTC)
 
@@ -104,7 +104,9 @@ async def test_the_issued_credential_is_public_and_conforms_to_the_ob3_schema(
         await deliver(issuer.app, event)
     [summary] = (
         await issuer.http.get(
-            "/credentials", params={"enrolment_id": str(enrolment.enrolment_id)}, headers=tokens("staff")
+            "/credentials",
+            params={"enrolment_id": str(enrolment.enrolment_id)},
+            headers=tokens("staff"),
         )
     ).json()
 
@@ -115,7 +117,9 @@ async def test_the_issued_credential_is_public_and_conforms_to_the_ob3_schema(
     assert ob3_schema_errors(response.json()) == []
 
 
-async def test_the_issued_credential_verifies_with_digital_bazaars_verifier(issuer: ServiceUnderTest) -> None:
+async def test_the_issued_credential_verifies_with_digital_bazaars_verifier(
+    issuer: ServiceUnderTest,
+) -> None:
     require_node()
     item, enrolment, passed = journey_events()
     for event in (item, enrolment, passed):
@@ -127,7 +131,9 @@ async def test_the_issued_credential_verifies_with_digital_bazaars_verifier(issu
     assert verdict["verified"] is True, verdict
 
     tampered = {**credential, "name": "Something Else"}
-    assert verify_with_digitalbazaar(tampered, {did_document["id"]: did_document})["verified"] is False
+    assert (
+        verify_with_digitalbazaar(tampered, {did_document["id"]: did_document})["verified"] is False
+    )
 
 
 async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) -> None:

@@ -22,6 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from pyld import jsonld as pyld
+from pyld.jsonld import JsonLdError
+
 from issuer.dataintegrity import (
     UndefinedTermsError,
     VerificationError,
@@ -37,8 +40,6 @@ from issuer.multikey import (
     public_key_multibase,
     secret_key_multibase,
 )
-from pyld import jsonld as pyld
-from pyld.jsonld import JsonLdError
 
 _VERIFIERS_DIR = Path(__file__).resolve().parents[4] / "tests" / "verifiers"
 if str(_VERIFIERS_DIR) not in sys.path:

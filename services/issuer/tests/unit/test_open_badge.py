@@ -23,7 +23,9 @@ SNAPSHOT = {
 
 def credential(**snapshot_changes: object) -> dict:
     return open_badge_credential(
-        issuer=IssuerProfile(did="did:web:example.edu", name="Example University", url="https://example.edu"),
+        issuer=IssuerProfile(
+            did="did:web:example.edu", name="Example University", url="https://example.edu"
+        ),
         recipient=Recipient(name="Ada", email="Ada@Example.org"),
         snapshot=SNAPSHOT | snapshot_changes,
         award=Award(uuid4(), uuid4(), Decimal(80), [], T0),

@@ -1,0 +1,65 @@
+"""One learner's journey through all four services, the real broker and PostgreSQL."""
+
+import sys
+import threading
+import time
+
+import httpx
+
+from credstack import devstack
+from credstack.testing import REPO
+
+from .conftest import journey_through
+
+sys.path.insert(0, str(REPO / "tests" / "verifiers"))
+from digitalbazaar import require_node, verify_with_digitalbazaar
+
+
+def test_a_passing_grade_becomes_a_verifiable_open_badge(stack: devstack.Stack) -> None:
+    result = journey_through(stack).run()
+
+    credential = result.credential
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["credentialSubject"]["achievement"]["name"] == "Data Storytelling for Leaders"
+    assert credential["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    did_document = httpx.get(f"{stack.url('issuer')}/.well-known/did.json").json()
+    assert credential["issuer"]["id"] == did_document["id"]
+
+    require_node()
+    verdict = verify_with_digitalbazaar(credential, {did_document["id"]: did_document})
+    assert verdict["verified"] is True, verdict
+
+
+def test_a_trace_id_follows_the_journey_across_services(stack: devstack.Stack) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    response = httpx.get(f"{stack.url('catalogue')}/healthz", headers={"traceparent": traceparent})
+    assert response.headers["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+
+
+def test_killing_a_service_mid_journey_still_ends_in_exactly_one_credential(
+    stack: devstack.Stack,
+) -> None:
+    """Each service in turn is killed (SIGKILL) while the journey runs, then restarted."""
+    for victim in devstack.SERVICES:
+        journey = journey_through(stack)
+        outcome: dict[str, object] = {}
+
+        def run(journey=journey, outcome=outcome) -> None:  # type: ignore[no-untyped-def]
+            outcome["result"] = journey.run()
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        time.sleep(0.8)
+        stack.processes[victim].kill()
+        time.sleep(0.5)
+        assert stack.supervise_once() == [victim]
+        worker.join(timeout=120)
+        assert "result" in outcome, f"the journey did not finish after {victim} was killed"
+        result = outcome["result"]
+        staff = journey._token("staff", "staff-check")
+        found = httpx.get(
+            f"{stack.url('issuer')}/credentials",
+            params={"enrolment_id": result.enrolment_id},  # type: ignore[attr-defined]
+            headers=staff,
+        ).json()
+        assert len(found) == 1, f"{victim}: {found}"
