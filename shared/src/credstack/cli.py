@@ -90,3 +90,17 @@ def demo(data_dir: DataDir = Path(".data")) -> None:
     result = journey.run()
     console.print(f"\n[bold green]Credential issued[/bold green] {result.credential_url}")
     console.print(f"grade → credential: {result.grade_to_credential_seconds:.2f} s")
+
+
+@app.command()
+def contracts(out: Path = Path("docs/events")) -> None:
+    """Write the events' JSON Schemas and the AsyncAPI document for other teams."""
+    import json
+
+    from credstack.contracts import published
+
+    out.mkdir(parents=True, exist_ok=True)
+    for type_name, schema in published.json_schemas().items():
+        (out / f"{type_name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+    (out / "asyncapi.json").write_text(json.dumps(published.asyncapi(), indent=2) + "\n")
+    console.print(f"wrote {out}")
