@@ -35,6 +35,8 @@ def test_removing_a_field_or_requiring_a_new_one_is_breaking() -> None:
     old = {"properties": {"a": {"type": "string"}, "b": {"type": "string"}}, "required": ["a"]}
     assert breaking_changes(old, {"properties": {"a": {"type": "string"}}, "required": ["a"]})
     assert breaking_changes(old, {**old, "required": ["a", "b"]})
-    assert breaking_changes(old, {**old, "properties": {**old["properties"], "a": {"type": "integer"}}})
+    assert breaking_changes(
+        old, {**old, "properties": {**old["properties"], "a": {"type": "integer"}}}
+    )
     added = {"properties": {**old["properties"], "c": {"type": "string"}}, "required": ["a"]}
     assert breaking_changes(old, added) == []

@@ -1,4 +1,4 @@
-"""Events the assessment service publishes on `assessment.events`."""
+"""Events the assessment service publishes on `assessment.events`, keyed by enrolment."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class OutcomeResult(BaseModel):
 class GradeRecorded(_AssessmentEvent):
     score: Decimal
     source: str
+    final: bool = True
     recorded_at: datetime
 
 
@@ -52,8 +53,27 @@ class AssessmentFailed(_Outcome):
 
 
 class AttendanceOnlyCompleted(_Outcome):
+    """Attended the contact sessions but did not pass: a certificate of attendance."""
+
     sessions_attended: int
+    sessions_total: int | None = None
 
 
 class ResultWithdrawn(_Outcome):
+    """A released pass no longer stands (regrade, misconduct): the issuer revokes."""
+
     reason: str
+
+
+class PlacementAssessed(Event):
+    """A language proficiency placement: the level a learner may enrol at."""
+
+    producer: ClassVar[str] = "assessment"
+
+    learner_id: UUID
+    language: str
+    level: str
+    assessed_at: datetime
+
+    def key(self) -> str:
+        return str(self.learner_id)

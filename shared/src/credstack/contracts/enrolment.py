@@ -1,4 +1,4 @@
-"""Events the enrolment service publishes on `enrolment.events`."""
+"""Events the enrolment service publishes on `enrolment.events`, keyed by enrolment."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class EnrolmentRequested(_EnrolmentEvent):
 
 
 class EnrolmentConfirmed(_EnrolmentEvent):
-    """The fee is paid (or nothing was due): assessment and the issuer may act."""
+    """The fee is paid (or nothing was due) and the learner is eligible: others may act."""
 
     learner_id: UUID
     learner_name: str
@@ -40,5 +40,45 @@ class EnrolmentConfirmed(_EnrolmentEvent):
 
 
 class EnrolmentCancelled(_EnrolmentEvent):
+    """Cancelled before it started: payment expired or failed, refunded, offering cancelled."""
+
+    learner_id: UUID | None = None
+    offering_id: UUID | None = None
     reason: str
     cancelled_at: datetime
+
+
+class EnrolmentWithdrawn(_EnrolmentEvent):
+    learner_id: UUID
+    offering_id: UUID
+    reason: str
+    withdrawn_at: datetime
+
+
+class EnrolmentTransferred(_EnrolmentEvent):
+    learner_id: UUID
+    from_offering_id: UUID
+    to_offering_id: UUID
+    micro_credential_id: UUID
+    micro_credential_version: int
+    transferred_at: datetime
+
+
+class PaymentFailed(_EnrolmentEvent):
+    provider: str
+    reason: str
+    failed_at: datetime
+
+
+class PaymentRefunded(_EnrolmentEvent):
+    provider: str
+    amount_cents: int
+    refunded_at: datetime
+
+
+class WaitlistSeatOffered(_EnrolmentEvent):
+    learner_id: UUID
+    offering_id: UUID
+    email: str
+    offer_expires_at: datetime
+    offered_at: datetime

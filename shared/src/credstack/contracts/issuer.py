@@ -27,6 +27,31 @@ class CredentialIssued(_IssuerEvent):
     issued_at: datetime
 
 
+class CertificateOfAttendanceIssued(_IssuerEvent):
+    enrolment_id: UUID
+    micro_credential_id: UUID
+    micro_credential_version: int
+    url: str
+    issued_at: datetime
+
+
+class StackCredentialIssued(_IssuerEvent):
+    stack_id: UUID
+    stack_version: int
+    member_credential_ids: list[UUID]
+    url: str
+    issued_at: datetime
+
+
 class CredentialRevoked(_IssuerEvent):
     reason: str
     revoked_at: datetime
+
+
+class CredentialSuspended(_IssuerEvent):
+    reason: str
+    suspended_at: datetime
+
+
+class CredentialReinstated(_IssuerEvent):
+    reinstated_at: datetime

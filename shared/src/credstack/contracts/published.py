@@ -61,9 +61,7 @@ def asyncapi() -> dict[str, Any]:
             },
         }
         topic = TOPIC_OF_PRODUCER[model.producer]
-        channel = channels.setdefault(
-            topic.replace(".", "_"), {"address": topic, "messages": {}}
-        )
+        channel = channels.setdefault(topic.replace(".", "_"), {"address": topic, "messages": {}})
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     for channel_id in channels:
         operations[f"receive_{channel_id}"] = {
