@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import httpx
 from fastapi import Depends, Request
@@ -43,6 +44,11 @@ ROLE_SCOPES: dict[str, list[str]] = {
 }
 
 
+def learner_id_for(subject: str) -> UUID:
+    """A learner's stable id across services, derived from the identity provider's subject."""
+    return uuid5(NAMESPACE_URL, f"credstack:learner:{subject}")
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
@@ -52,6 +58,10 @@ class Principal:
     @property
     def name(self) -> str:
         return str(self.claims.get("name") or self.subject)
+
+    @property
+    def learner_id(self) -> UUID:
+        return learner_id_for(self.subject)
 
 
 class KeySource:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import stripe
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from credstack.auth import Principal, require
+from credstack.auth import Principal, learner_id_for, require
 from credstack.idempotency import StoredResponse
 from credstack.problems import Problem
 from credstack.service import Engine, now
@@ -22,11 +22,6 @@ from enrolment.settings import Settings
 from enrolment.tables import idempotency
 
 router = APIRouter(tags=["enrolments"])
-
-
-def learner_id_for(subject: str) -> UUID:
-    """A learner's stable id, derived from the identity provider's subject."""
-    return uuid5(NAMESPACE_URL, f"credstack:learner:{subject}")
 
 
 class EnrolmentRequest(BaseModel):
