@@ -149,17 +149,23 @@ class Journey:
                     {"id": "LO2", "description": "Present evidence to a non-specialist audience"},
                 ],
                 "assessment_description": "A recorded presentation and a 1,500-word brief.",
+                "assessment_word_equivalent": 1500,
                 "credit_points": "3.125",
                 "notional_hours": "65",
                 "field_of_study": "Management and Commerce",
+                "category": "professional-development",
+                "delivery_modes": ["on-campus", "synchronous-online"],
+                "online_delivery_approval": "AQAC-2026-17",
+                "strategic_plan_alignment": "Lifelong learning for the professions.",
+                "convenor": "Dr Grace Hopper",
                 "fee_cents": 129500,
             },
         )
-        self.say(f"1. staff proposed {code} (draft {item['id']})")
+        self.say(f"1. staff proposed {code} (draft, version {item['version']})")
         for action, who in (("submit", staff), ("approve", approver), ("publish", approver)):
             self._call(
                 "POST",
-                f"{catalogue}/micro-credentials/{item['id']}/{action}",
+                f"{catalogue}/micro-credentials/{code}/{action}",
                 headers=who,
                 repeatable=False,
             )
@@ -167,7 +173,7 @@ class Journey:
         now = datetime.now(UTC)
         offering = self._call(
             "POST",
-            f"{catalogue}/micro-credentials/{item['id']}/offerings",
+            f"{catalogue}/micro-credentials/{code}/offerings",
             headers={**staff, "Idempotency-Key": f"demo-offering-{code}"},
             json={
                 "starts_on": (date.today() + timedelta(days=14)).isoformat(),

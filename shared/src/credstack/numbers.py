@@ -13,3 +13,8 @@ def _as_number(value: Decimal) -> int | float:
 Quantity = Annotated[
     Decimal, PlainSerializer(_as_number, return_type=int | float, when_used="json")
 ]
+
+
+def plain(value: Decimal) -> Decimal:
+    """The value without trailing zeros a NUMERIC column adds (65.00 → 65, 3.1250 → 3.125)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 import structlog
@@ -35,6 +36,15 @@ log = structlog.get_logger()
 ALL_TOPICS = ["catalogue.events", "enrolment.events", "assessment.events", "issuer.events"]
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """Work the worker repeats (timers kept in the database: expiries, announcements)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[FastAPI], Awaitable[object]]
+
+
 @dataclass
 class ServiceDefinition:
     settings: ServiceSettings
@@ -48,6 +58,7 @@ class ServiceDefinition:
     consumes: Sequence[str] = ()
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+    periodic: Sequence[Periodic] = ()
 
 
 async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float = 2.0) -> None:
@@ -115,8 +126,17 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await app.state.producer_ready.wait()
             await app.state.consumer.run()
 
+        async def repeat(job: Periodic) -> None:
+            while True:
+                await job.run(app)
+                await asyncio.sleep(job.every_seconds)
+
         tasks = [asyncio.create_task(_retrying("producer", start_producer))]
         if settings.run_worker:
+            tasks.extend(
+                asyncio.create_task(_retrying(job.name, partial(repeat, job)))
+                for job in definition.periodic
+            )
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if definition.consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))

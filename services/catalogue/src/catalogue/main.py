@@ -2,9 +2,15 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, tables
+from catalogue import api, public, tables, usecases
 from catalogue.settings import Settings
 from credstack import service
+from credstack.clock import now
+
+
+async def announce_open_enrolments(app: FastAPI) -> int:
+    async with app.state.engine.begin() as conn:
+        return await usecases.announce_open_enrolments(conn, now=now())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[api.router],
+            routers=[public.router, api.router],
+            periodic=[service.Periodic("enrolment_announcer", 30.0, announce_open_enrolments)],
         )
     )

@@ -1,16 +1,20 @@
 from sqlalchemy import (
+    Boolean,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from credstack.db import metadata_for
@@ -20,6 +24,17 @@ from credstack.kafka import ParkedEvents
 from credstack.outbox import Outbox
 
 metadata = metadata_for("catalogue")
+
+# Weighted full-text document: code and title rank first, then summary, then the rest.
+SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english'::regconfig,"
+    " coalesce(code, '') || ' ' || coalesce(title, '')), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, coalesce(summary, '')), 'B')"
+    " || setweight(to_tsvector('english'::regconfig, coalesce(description, '') || ' '"
+    " || coalesce(field_of_study, '')), 'C')"
+    " || setweight(to_tsvector('english'::regconfig, learning_outcomes::text || ' '"
+    " || alignments::text), 'D')"
+)
 
 micro_credential = Table(
     "micro_credential",
@@ -32,21 +47,82 @@ micro_credential = Table(
     Column("summary", Text, nullable=False),
     Column("description", Text, nullable=False),
     Column("learning_outcomes", JSONB, nullable=False),
-    Column("assessment_description", Text, nullable=False),
-    Column("pass_mark", Numeric(5, 2), nullable=False),
+    Column("alignments", JSONB, nullable=False),
+    Column("endorsements", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("category", String(32), nullable=False, server_default="professional-development"),
+    Column("field_of_study", Text, nullable=False),
+    Column("level", String(16), nullable=False, server_default="graduate"),
     Column("credit_points", Numeric(6, 3), nullable=False),
     Column("notional_hours", Numeric(6, 2), nullable=False),
+    Column("contact_hours", Numeric(6, 2)),
     Column("cpd_hours", Numeric(6, 2), nullable=False),
+    Column("delivery_modes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("online_delivery_approval", Text),
+    Column("language", String(16), nullable=False),
+    Column("is_language_micro_credential", Boolean, nullable=False, server_default="false"),
+    Column("language_level", String(32)),
+    Column("assessment_description", Text, nullable=False),
+    Column("assessment_word_equivalent", Integer),
+    Column("pass_mark", Numeric(5, 2), nullable=False),
+    Column("fee_cents", Integer, nullable=False),
+    Column("eligibility", Text, nullable=False, server_default=""),
+    Column("prerequisites", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("expiry_months", Integer),
+    Column("credit_pathways", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("strategic_plan_alignment", Text, nullable=False, server_default=""),
+    Column("convenor", Text, nullable=False, server_default=""),
+    Column("teaching_staff", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("co_taught_courses", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("review_due_on", Date),
+    Column("proposed_by", String, nullable=False),
+    Column("approved_by", String),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("search_vector", TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True)),
+    UniqueConstraint("code", "version"),
+    Index("ix_micro_credential_search", "search_vector", postgresql_using="gin"),
+    Index(
+        "uq_micro_credential_one_published",
+        "id",
+        unique=True,
+        postgresql_where=text("status = 'published'"),
+    ),
+)
+
+stack = Table(
+    "stack",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("required_count", Integer),
+    Column("within_months", Integer),
+    Column("learning_outcomes", JSONB, nullable=False),
     Column("field_of_study", Text, nullable=False),
     Column("language", String(16), nullable=False),
-    Column("expiry_months", Integer),
-    Column("fee_cents", Integer, nullable=False),
-    Column("alignments", JSONB, nullable=False),
+    Column("credit_pathways", JSONB, nullable=False),
     Column("proposed_by", String, nullable=False),
     Column("approved_by", String),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
     UniqueConstraint("code", "version"),
+)
+
+stack_member = Table(
+    "stack_member",
+    metadata,
+    Column("stack_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("stack_version", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("micro_credential_id", PgUUID(as_uuid=True), nullable=False),
+    ForeignKeyConstraint(
+        ["stack_id", "stack_version"], ["catalogue.stack.id", "catalogue.stack.version"]
+    ),
+    Index("ix_stack_member_micro_credential", "micro_credential_id"),
 )
 
 offering = Table(
@@ -61,15 +137,36 @@ offering = Table(
     Column("enrolment_closes_at", DateTime(timezone=True), nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("delivery_mode", String(32), nullable=False),
+    Column("location", Text, nullable=False, server_default=""),
     Column("time_zone", String(64), nullable=False),
     Column("fee_cents", Integer, nullable=False),
+    Column("convenor", Text, nullable=False, server_default=""),
     Column("lms_course_ref", String),
+    Column("contact_sessions", Integer),
     Column("status", String(16), nullable=False),
+    Column("enrolment_announced", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     ForeignKeyConstraint(
         ["micro_credential_id", "micro_credential_version"],
-        ["micro_credential.id", "micro_credential.version"],
+        ["catalogue.micro_credential.id", "catalogue.micro_credential.version"],
     ),
+    Index("ix_offering_micro_credential", "micro_credential_id", "starts_on"),
+    Index(
+        "ix_offering_unannounced",
+        "enrolment_opens_at",
+        postgresql_where=text("status = 'scheduled' AND NOT enrolment_announced"),
+    ),
+)
+
+# People who asked to hear when a micro-credential opens for enrolment.
+interest = Table(
+    "interest",
+    metadata,
+    Column("micro_credential_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("notified_at", DateTime(timezone=True)),
 )
 
 outbox = Outbox(

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue import repository
-from catalogue.domain import CatalogueError, MicroCredential, OfferingPlan, schedule_offering
-from catalogue.tables import offering, outbox
+from catalogue.domain import (
+    CatalogueError,
+    MicroCredential,
+    OfferingPlan,
+    Stack,
+    Status,
+    WrongStatus,
+    schedule_offering,
+)
+from catalogue.tables import interest, outbox
+from credstack.contracts.catalogue import EnrolmentOpened, MicroCredentialRevised
 
 
 class NotFound(CatalogueError):
@@ -20,67 +33,270 @@ class DuplicateCode(CatalogueError):
     pass
 
 
-async def propose(conn: AsyncConnection, draft: MicroCredential, *, now: datetime) -> None:
-    if await repository.code_taken(conn, draft.code):
-        raise DuplicateCode(f"A micro-credential with code {draft.code} already exists.")
-    await repository.save(conn, draft, now=now)
+class UnknownPrerequisite(CatalogueError):
+    pass
 
 
-async def _load(conn: AsyncConnection, item_id: UUID) -> MicroCredential:
-    item = await repository.get(conn, item_id, for_update=True)
-    if item is None:
-        raise NotFound(f"No micro-credential {item_id}.")
+async def _item(conn: AsyncConnection, code: str) -> UUID:
+    item_id = await repository.id_of_code(conn, code)
+    if item_id is None:
+        raise NotFound(f"No micro-credential with code {code}.")
+    return item_id
+
+
+async def _newest(conn: AsyncConnection, code: str) -> MicroCredential:
+    item = await repository.get(conn, await _item(conn, code), for_update=True)
+    assert item is not None
     return item
 
 
-async def submit(conn: AsyncConnection, item_id: UUID, *, now: datetime) -> MicroCredential:
-    item = await _load(conn, item_id)
+async def resolve_prerequisites(conn: AsyncConnection, codes: list[str]) -> list[UUID]:
+    ids = []
+    for code in codes:
+        item_id = await repository.id_of_code(conn, code)
+        if item_id is None:
+            raise UnknownPrerequisite(
+                f"Prerequisite {code} is not a micro-credential in the catalogue."
+            )
+        ids.append(item_id)
+    return ids
+
+
+async def propose(
+    conn: AsyncConnection, draft: MicroCredential, *, now: datetime
+) -> MicroCredential:
+    if await repository.id_of_code(conn, draft.code) or await repository.stack_id_of_code(
+        conn, draft.code
+    ):
+        raise DuplicateCode(f"The code {draft.code} is already taken.")
+    await repository.save(conn, draft, now=now)
+    return draft
+
+
+async def edit_draft(
+    conn: AsyncConnection, code: str, changes: dict[str, Any], *, now: datetime
+) -> MicroCredential:
+    item = await _newest(conn, code)
+    item.check_editable()
+    edited = dataclasses.replace(item, **changes)
+    await repository.save(conn, edited, now=now)
+    return edited
+
+
+async def submit(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
+    item = await _newest(conn, code)
     item.submit()
     await repository.save(conn, item, now=now)
     return item
 
 
+async def return_to_draft(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
+    item = await _newest(conn, code)
+    item.return_to_draft()
+    await repository.save(conn, item, now=now)
+    return item
+
+
 async def approve(
-    conn: AsyncConnection, item_id: UUID, *, approver: str, now: datetime
+    conn: AsyncConnection, code: str, *, approver: str, now: datetime
 ) -> MicroCredential:
-    item = await _load(conn, item_id)
+    item = await _newest(conn, code)
     item.approve(approver)
     await repository.save(conn, item, now=now)
     return item
 
 
-async def publish(conn: AsyncConnection, item_id: UUID, *, now: datetime) -> MicroCredential:
-    item = await _load(conn, item_id)
-    event = item.publish(at=now)
+async def publish(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
+    """Publish the approved version; a previously published version is superseded."""
+    item = await _newest(conn, code)
+    previous = await repository.published(conn, item.id, for_update=True)
+    event = item.publish(now, stacks=await repository.stacks_of(conn, item.id))
+    if previous is not None:
+        previous.supersede()
+        await repository.save(conn, previous, now=now)
+    await repository.save(conn, item, now=now)
+    await outbox.add(conn, event, now=now)
+    if previous is not None:
+        await outbox.add(
+            conn,
+            MicroCredentialRevised(
+                micro_credential_id=item.id,
+                previous_version=previous.version,
+                version=item.version,
+                revised_at=now,
+            ),
+            now=now,
+        )
+    return item
+
+
+async def revise(
+    conn: AsyncConnection, code: str, *, proposer: str, now: datetime
+) -> MicroCredential:
+    """Start a new draft version from the published one."""
+    newest = await _newest(conn, code)
+    if newest.status is not Status.PUBLISHED:
+        raise WrongStatus("revise (a newer version is in progress) ", newest.status)
+    draft = newest.revision(newest.version + 1, proposer)
+    await repository.save(conn, draft, now=now)
+    return draft
+
+
+async def disestablish(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
+    item = await repository.published(conn, await _item(conn, code), for_update=True)
+    if item is None:
+        raise NotFound(f"{code} has no published version to disestablish.")
+    event = item.disestablish(now)
     await repository.save(conn, item, now=now)
     await outbox.add(conn, event, now=now)
     return item
 
 
-async def schedule(
-    conn: AsyncConnection, item_id: UUID, version: int | None, plan: OfferingPlan, *, now: datetime
-) -> UUID:
-    item = await repository.get(conn, item_id, version)
+async def record_review(
+    conn: AsyncConnection, code: str, *, on: date, now: datetime
+) -> MicroCredential:
+    item = await repository.published(conn, await _item(conn, code), for_update=True)
     if item is None:
-        raise NotFound(f"No micro-credential {item_id}.")
-    event = schedule_offering(item, uuid4(), plan)
+        raise NotFound(f"{code} has no published version to review.")
+    item.record_review(on)
+    await repository.save(conn, item, now=now)
+    return item
+
+
+async def schedule(conn: AsyncConnection, code: str, plan: OfferingPlan, *, now: datetime) -> UUID:
+    """Schedule a cohort of the currently published version."""
+    item_id = await _item(conn, code)
+    item = await repository.published(conn, item_id)
+    if item is None:
+        newest = await repository.get(conn, item_id)
+        assert newest is not None
+        raise WrongStatus("schedule an offering of", newest.status)
+    created, event = schedule_offering(item, uuid4(), plan)
+    await repository.save_offering(conn, created, now=now)
+    await outbox.add(conn, event, now=now)
+    await announce_open_enrolments(conn, now=now, only=created.id)
+    return created.id
+
+
+async def _offering(conn: AsyncConnection, offering_id: UUID) -> Any:
+    found = await repository.get_offering(conn, offering_id, for_update=True)
+    if found is None:
+        raise NotFound(f"No offering {offering_id}.")
+    return found
+
+
+async def reschedule(
+    conn: AsyncConnection, offering_id: UUID, plan: OfferingPlan, *, now: datetime
+) -> None:
+    target = await _offering(conn, offering_id)
+    event = target.reschedule(plan, now)
+    await repository.save_offering(conn, target, now=now)
+    await outbox.add(conn, event, now=now)
+
+
+async def cancel(conn: AsyncConnection, offering_id: UUID, *, reason: str, now: datetime) -> None:
+    target = await _offering(conn, offering_id)
+    event = target.cancel(reason, now)
+    await repository.save_offering(conn, target, now=now)
+    await outbox.add(conn, event, now=now)
+
+
+async def register_interest(
+    conn: AsyncConnection, code: str, *, email: str, name: str, now: datetime
+) -> None:
+    """Remember who wants to hear when enrolment opens (idempotent per email)."""
+    item = await repository.by_code(conn, code)
+    if item is None or item.status is not Status.PUBLISHED:
+        raise NotFound(f"No published micro-credential with code {code}.")
     await conn.execute(
-        offering.insert().values(
-            id=event.offering_id,
-            micro_credential_id=event.micro_credential_id,
-            micro_credential_version=event.micro_credential_version,
-            starts_on=event.starts_on,
-            ends_on=event.ends_on,
-            enrolment_opens_at=event.enrolment_opens_at,
-            enrolment_closes_at=event.enrolment_closes_at,
-            capacity=event.capacity,
-            delivery_mode=event.delivery_mode,
-            time_zone=event.time_zone,
-            fee_cents=event.fee_cents,
-            lms_course_ref=event.lms_course_ref,
-            status="scheduled",
-            created_at=now,
+        insert(interest)
+        .values(micro_credential_id=item.id, email=email.lower(), name=name, registered_at=now)
+        .on_conflict_do_update(
+            index_elements=["micro_credential_id", "email"],
+            set_={"name": name, "notified_at": None},
         )
     )
-    await outbox.add(conn, event, now=now)
-    return event.offering_id
+
+
+async def announce_open_enrolments(
+    conn: AsyncConnection, *, now: datetime, only: UUID | None = None
+) -> int:
+    """Publish `EnrolmentOpened` for each offering whose enrolment window has opened."""
+    announced = 0
+    for opened in await repository.offerings_to_announce(conn, now):
+        if only is not None and opened.id != only:
+            continue
+        item = await repository.get(
+            conn, opened.micro_credential_id, opened.micro_credential_version
+        )
+        assert item is not None
+        emails = [
+            row[0]
+            for row in await conn.execute(
+                select(interest.c.email)
+                .where(interest.c.micro_credential_id == item.id, interest.c.notified_at.is_(None))
+                .order_by(interest.c.registered_at)
+            )
+        ]
+        opened.enrolment_announced = True
+        await repository.save_offering(conn, opened, now=now)
+        await conn.execute(
+            update(interest)
+            .where(interest.c.micro_credential_id == item.id, interest.c.email.in_(emails))
+            .values(notified_at=now)
+        )
+        await outbox.add(
+            conn,
+            EnrolmentOpened(
+                offering_id=opened.id,
+                micro_credential_id=item.id,
+                code=item.code,
+                title=item.title,
+                enrolment_closes_at=opened.plan.enrolment_closes_at,
+                interested_emails=emails,
+                opened_at=now,
+            ),
+            now=now,
+        )
+        announced += 1
+    return announced
+
+
+async def propose_stack(conn: AsyncConnection, draft: Stack, *, now: datetime) -> Stack:
+    if await repository.id_of_code(conn, draft.code) or await repository.stack_id_of_code(
+        conn, draft.code
+    ):
+        raise DuplicateCode(f"The code {draft.code} is already taken.")
+    await repository.save_stack(conn, draft, now=now)
+    return draft
+
+
+async def member_ids(conn: AsyncConnection, codes: list[str]) -> list[UUID]:
+    ids = []
+    for code in codes:
+        ids.append(await _item(conn, code))
+    return ids
+
+
+async def _stack(conn: AsyncConnection, code: str) -> Stack:
+    stack_id = await repository.stack_id_of_code(conn, code)
+    found = await repository.get_stack(conn, stack_id, for_update=True) if stack_id else None
+    if found is None:
+        raise NotFound(f"No stack with code {code}.")
+    return found
+
+
+async def transition_stack(
+    conn: AsyncConnection, code: str, action: str, *, actor: str, now: datetime
+) -> Stack:
+    """submit, approve or publish a stack (the same lifecycle as a micro-credential)."""
+    item = await _stack(conn, code)
+    if action == "submit":
+        item.submit()
+    elif action == "approve":
+        item.approve(actor)
+    else:
+        event = item.publish(now)
+        await outbox.add(conn, event, now=now)
+    await repository.save_stack(conn, item, now=now)
+    return item

@@ -1,10 +1,22 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
-from catalogue.domain import MicroCredential, PolicyBreach, SelfApproval, Status, WrongStatus
+from catalogue.domain import (
+    InvalidOffering,
+    MicroCredential,
+    OfferingPlan,
+    PolicyBreach,
+    SelfApproval,
+    Stack,
+    StackMember,
+    Status,
+    WrongStatus,
+    co_taught_undergraduate,
+    schedule_offering,
+)
 from credstack.contracts.catalogue import LearningOutcome
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -20,10 +32,25 @@ def micro_credential(**changes: object) -> MicroCredential:
         "learning_outcomes": [LearningOutcome(id="LO1", description="x")],
         "credit_points": Decimal("3.125"),
         "notional_hours": Decimal(65),
+        "assessment_description": "A report",
+        "strategic_plan_alignment": "Lifelong learning",
+        "convenor": "Dr X",
         "proposed_by": "alice",
     }
     values.update(changes)
     return MicroCredential(**values)  # type: ignore[arg-type]
+
+
+def published(**changes: object) -> MicroCredential:
+    item = micro_credential(**changes)
+    item.submit()
+    item.approve("bob")
+    item.publish(T0, stacks=[])
+    return item
+
+
+def rules(item: MicroCredential) -> set[str]:
+    return {b.split(":")[0] for b in item.policy_breaches()}
 
 
 def test_the_pass_mark_defaults_to_seventy_percent() -> None:
@@ -39,11 +66,11 @@ def test_approval_by_another_person_then_publication_snapshots_the_version() -> 
     item = micro_credential()
     item.submit()
     item.approve("bob")
-    event = item.publish(at=T0)
+    event = item.publish(T0, stacks=[])
 
     assert item.status is Status.PUBLISHED
-    assert event.version == 1
-    assert event.pass_mark == Decimal(70)
+    assert item.review_due_on == date(2027, 11, 1)
+    assert (event.version, event.pass_mark, event.cpd_hours) == (1, Decimal(70), Decimal(65))
     assert [o.id for o in event.learning_outcomes] == ["LO1"]
 
 
@@ -54,22 +81,131 @@ def test_the_proposer_cannot_approve() -> None:
         item.approve("alice")
 
 
-def test_a_micro_credential_without_learning_outcomes_is_refused_naming_the_rule() -> None:
+def test_a_refusal_names_every_broken_rule() -> None:
     with pytest.raises(PolicyBreach) as refused:
-        micro_credential(learning_outcomes=[]).submit()
-    assert refused.value.breaches[0].startswith("learning-outcomes")
+        micro_credential(learning_outcomes=[], convenor="").submit()
+    assert [b.split(":")[0] for b in refused.value.breaches] == ["learning-outcomes", "convenor"]
+
+
+def test_synchronous_online_delivery_needs_a_recorded_approval() -> None:
+    assert "online-delivery" in rules(micro_credential(delivery_modes=["synchronous-online"]))
+    approved = micro_credential(
+        delivery_modes=["synchronous-online"], online_delivery_approval="AQAC-1"
+    )
+    assert approved.policy_breaches() == []
+
+
+@pytest.mark.parametrize(
+    ("course", "undergraduate"),
+    [
+        ("COMP1100", True),
+        ("econ2101", True),
+        ("LAWS 3001", True),
+        ("COMP4600", False),
+        ("COMP8410", False),
+    ],
+)
+def test_micro_credentials_cannot_be_co_taught_with_early_undergraduate_courses(
+    course: str, undergraduate: bool
+) -> None:
+    assert co_taught_undergraduate(course) is undergraduate
+    assert ("co-teaching" in rules(micro_credential(co_taught_courses=[course]))) is undergraduate
+
+
+def test_other_languages_are_allowed_and_a_language_micro_credential_states_its_level() -> None:
+    assert micro_credential(language="fr").policy_breaches() == []
+    assert "language-level" in rules(
+        micro_credential(language="ja", is_language_micro_credential=True)
+    )
+    assert "language" in rules(micro_credential(language="Français"))
+
+
+def test_notional_hours_outside_twenty_to_twenty_three_per_point_only_warn() -> None:
+    assert micro_credential(notional_hours=Decimal(65)).warnings() == []
+    assert micro_credential(notional_hours=Decimal(80)).warnings()
+    assert micro_credential(notional_hours=Decimal(80)).policy_breaches() == []
 
 
 def test_only_an_approved_version_can_be_published() -> None:
     with pytest.raises(WrongStatus):
-        micro_credential().publish(at=T0)
+        micro_credential().publish(T0, stacks=[])
 
 
-def test_a_revision_is_a_new_draft_version() -> None:
-    item = micro_credential()
-    item.submit()
-    item.approve("bob")
-    item.publish(at=T0)
+def test_a_revision_is_a_new_draft_version_and_the_published_one_stays() -> None:
+    item = published()
     revised = item.revision(2, proposed_by="carol")
     assert (revised.version, revised.status, revised.approved_by) == (2, Status.DRAFT, None)
     assert item.status is Status.PUBLISHED
+
+
+def test_a_disestablished_item_cannot_be_scheduled() -> None:
+    item = published()
+    item.disestablish(T0)
+    with pytest.raises(WrongStatus):
+        schedule_offering(item, uuid4(), plan())
+
+
+def plan(**changes: object) -> OfferingPlan:
+    values: dict[str, object] = {
+        "starts_on": date(2027, 2, 1),
+        "ends_on": date(2027, 3, 1),
+        "enrolment_opens_at": T0,
+        "enrolment_closes_at": T0 + timedelta(days=30),
+        "capacity": 20,
+        "delivery_mode": "on-campus",
+    }
+    values.update(changes)
+    return OfferingPlan(**values)  # type: ignore[arg-type]
+
+
+def test_an_offering_takes_the_items_fee_and_convenor_unless_set() -> None:
+    _, event = schedule_offering(published(fee_cents=50000), uuid4(), plan())
+    assert (event.fee_cents, event.convenor, event.micro_credential_version) == (50000, "Dr X", 1)
+    _, discounted = schedule_offering(published(fee_cents=50000), uuid4(), plan(fee_cents=0))
+    assert discounted.fee_cents == 0
+
+
+def test_an_offering_needs_an_approved_delivery_mode() -> None:
+    with pytest.raises(InvalidOffering, match="not approved"):
+        schedule_offering(published(), uuid4(), plan(delivery_mode="external-on-site"))
+
+
+def test_a_cancelled_offering_cannot_be_rescheduled() -> None:
+    offering, _ = schedule_offering(published(), uuid4(), plan())
+    offering.cancel("low numbers", T0)
+    with pytest.raises(InvalidOffering):
+        offering.reschedule(plan(), T0)
+
+
+def member(points: str = "3.125", status: Status = Status.PUBLISHED) -> StackMember:
+    return StackMember(uuid4(), f"MC-{uuid4().hex[:4]}", Decimal(points), status)
+
+
+def stack(**changes: object) -> Stack:
+    values: dict[str, object] = {
+        "id": uuid4(),
+        "version": 1,
+        "code": "SERIES-1",
+        "title": "Data series",
+        "description": "Four micro-credentials",
+        "kind": "series",
+        "members": [member() for _ in range(4)],
+        "proposed_by": "alice",
+    }
+    values.update(changes)
+    return Stack(**values)  # type: ignore[arg-type]
+
+
+def test_a_series_of_four_micro_credentials_of_3_125_points_is_12_5_points() -> None:
+    series = stack()
+    series.submit()
+    series.approve("bob")
+    event = series.publish(T0)
+    assert event.credit_points == Decimal("12.5")
+    assert len(event.members) == 4
+
+
+def test_a_stack_needs_two_or_more_published_members_and_a_sane_completion_rule() -> None:
+    breaches = stack(members=[member()], required_count=3).policy_breaches()
+    assert {b.split(":")[0] for b in breaches} == {"stack-members", "stack-completion"}
+    assert stack(members=[member(), member(status=Status.DRAFT)]).policy_breaches()

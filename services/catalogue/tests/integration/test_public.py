@@ -1,0 +1,296 @@
+"""The public website API: search, filters, details, stacks, offerings, caching, interest."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from credstack.testing import ServiceUnderTest, Tokens
+
+from .helpers import act, propose, publish, schedule
+
+
+async def catalogue_of_four(catalogue: ServiceUnderTest, tokens: Tokens) -> None:
+    await publish(
+        catalogue,
+        tokens,
+        "MC-DATA-101",
+        title="Data Cleaning for Analysts",
+        summary="Prepare messy spreadsheets for analysis",
+        fee_cents=99000,
+    )
+    await publish(
+        catalogue,
+        tokens,
+        "MC-LEAD-201",
+        title="Leading Teams Through Change",
+        summary="Executive leadership in uncertain times",
+        description="Leading people when the data is incomplete.",
+        alignments=[],
+        category="senior-executive-education",
+        field_of_study="Management and Commerce",
+        fee_cents=250000,
+        credit_points="6.25",
+        notional_hours="130",
+    )
+    await publish(
+        catalogue,
+        tokens,
+        "MC-FR-101",
+        title="Français professionnel",
+        summary="Communication professionnelle en français",
+        language="fr",
+        description="Rédiger et présenter en français au travail.",
+        alignments=[],
+        field_of_study="Society and Culture",
+        fee_cents=50000,
+        delivery_modes=["synchronous-online"],
+        online_delivery_approval="AQAC-2026-03",
+    )
+    await publish(
+        catalogue,
+        tokens,
+        "MC-JP-1",
+        title="Japanese for Business, Level 1",
+        summary="Everyday business Japanese",
+        is_language_micro_credential=True,
+        language="ja",
+        language_level="A1",
+        description="Greetings, meetings and email in Japanese.",
+        alignments=[],
+        category="personal-development",
+        field_of_study="Society and Culture",
+        fee_cents=0,
+    )
+    await propose(catalogue, tokens, "MC-DRAFT-9", title="A draft about data nobody sees")
+
+
+def codes(response: Any) -> list[str]:
+    return [item["code"] for item in response.json()["items"]]
+
+
+async def test_full_text_search_is_ranked_and_shows_only_published_items(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await catalogue_of_four(catalogue, tokens)
+
+    found = await catalogue.http.get("/micro-credentials", params={"q": "data"})
+
+    assert found.status_code == 200
+    assert codes(found) == ["MC-DATA-101", "MC-LEAD-201"]
+    assert found.json()["total"] == 2
+    assert "MC-DRAFT-9" not in codes(await catalogue.http.get("/micro-credentials"))
+    assert codes(
+        await catalogue.http.get("/micro-credentials", params={"q": '"leading teams"'})
+    ) == ["MC-LEAD-201"]
+    assert codes(
+        await catalogue.http.get("/micro-credentials", params={"q": "data -leadership"})
+    ) == ["MC-DATA-101"]
+
+
+async def test_filters_narrow_the_catalogue(catalogue: ServiceUnderTest, tokens: Tokens) -> None:
+    await catalogue_of_four(catalogue, tokens)
+    await schedule(catalogue, tokens, "MC-DATA-101")
+    await schedule(
+        catalogue,
+        tokens,
+        "MC-LEAD-201",
+        starts_on=(date.today() + timedelta(days=200)).isoformat(),
+        ends_on=(date.today() + timedelta(days=230)).isoformat(),
+        enrolment_opens_at=f"{date.today() + timedelta(days=100)}T00:00:00Z",
+        enrolment_closes_at=f"{date.today() + timedelta(days=150)}T00:00:00Z",
+    )
+
+    async def search(**params: Any) -> list[str]:
+        return codes(await catalogue.http.get("/micro-credentials", params=params))
+
+    assert await search(category="senior-executive-education") == ["MC-LEAD-201"]
+    assert await search(field_of_study="society and culture") == ["MC-FR-101", "MC-JP-1"]
+    assert await search(delivery_mode="synchronous-online") == ["MC-FR-101"]
+    assert await search(language="fr") == ["MC-FR-101"]
+    assert await search(credit_points_min="5") == ["MC-LEAD-201"]
+    assert await search(fee_max_cents=60000) == ["MC-FR-101", "MC-JP-1"]
+    assert await search(fee_min_cents=60000, fee_max_cents=100000) == ["MC-DATA-101"]
+    assert await search(open_now="true") == ["MC-DATA-101"]
+    assert "MC-DATA-101" not in await search(open_now="false")
+    window = {"starts_from": str(date.today()), "starts_to": str(date.today() + timedelta(days=60))}
+    assert await search(**window) == ["MC-DATA-101"]
+    assert await search(starts_from=str(date.today() + timedelta(days=100))) == ["MC-LEAD-201"]
+
+
+async def test_sorting_and_pagination(catalogue: ServiceUnderTest, tokens: Tokens) -> None:
+    await catalogue_of_four(catalogue, tokens)
+
+    by_fee = await catalogue.http.get("/micro-credentials", params={"sort": "fee"})
+    page_two = await catalogue.http.get(
+        "/micro-credentials", params={"sort": "fee", "page": 2, "page_size": 3}
+    )
+    bad = await catalogue.http.get("/micro-credentials", params={"page_size": 1000})
+
+    assert codes(by_fee) == ["MC-JP-1", "MC-FR-101", "MC-DATA-101", "MC-LEAD-201"]
+    assert codes(page_two) == ["MC-LEAD-201"]
+    assert (page_two.json()["total"], page_two.json()["page"]) == (4, 2)
+    assert bad.status_code == 422
+
+
+async def test_a_language_other_than_english_is_shown_prominently(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await catalogue_of_four(catalogue, tokens)
+    listed = await catalogue.http.get("/micro-credentials", params={"language": "fr"})
+    detail = await catalogue.http.get("/micro-credentials/MC-FR-101")
+    english = await catalogue.http.get("/micro-credentials/MC-DATA-101")
+
+    assert listed.json()["items"][0]["language_of_instruction"]["language"] == "fr"
+    assert "other than English" in detail.json()["language_of_instruction"]["notice"]
+    assert english.json()["language_of_instruction"] is None
+
+
+async def test_the_detail_shows_what_the_website_needs_and_nothing_internal(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens)
+    await schedule(catalogue, tokens, "MC-DATA-101")
+
+    detail = (await catalogue.http.get("/micro-credentials/mc-data-101")).json()
+
+    assert detail["fee_policy"] == {
+        "currency": "AUD",
+        "paid_up_front": True,
+        "instalments": False,
+        "help_or_hecs_eligible": False,
+        "cross_institutional_enrolment": False,
+    }
+    assert detail["upcoming_offerings"][0]["open_for_enrolment"] is True
+    assert "proposed_by" not in detail and "warnings" not in detail
+    assert (await catalogue.http.get("/micro-credentials/MC-NONE")).status_code == 404
+
+
+async def test_public_reads_carry_etags_and_answer_304_when_unchanged(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens)
+    first = await catalogue.http.get("/micro-credentials/MC-DATA-101")
+    etag = first.headers["etag"]
+
+    again = await catalogue.http.get(
+        "/micro-credentials/MC-DATA-101", headers={"If-None-Match": etag}
+    )
+    search = await catalogue.http.get("/micro-credentials", params={"q": "data"})
+    search_again = await catalogue.http.get(
+        "/micro-credentials",
+        params={"q": "data"},
+        headers={"If-None-Match": search.headers["etag"]},
+    )
+    await schedule(catalogue, tokens, "MC-DATA-101")
+    changed = await catalogue.http.get(
+        "/micro-credentials/MC-DATA-101", headers={"If-None-Match": etag}
+    )
+
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    assert (again.status_code, again.content) == (304, b"")
+    assert search_again.status_code == 304
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+async def test_stacks_list_their_members_and_total_points(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    for n in range(1, 5):
+        await publish(catalogue, tokens, f"MC-S{n}")
+    created = await catalogue.http.post(
+        "/stacks",
+        json={
+            "code": "SERIES-DATA",
+            "title": "Data Analytics Series",
+            "description": "Four micro-credentials; credit towards the Graduate Certificate.",
+            "kind": "series",
+            "member_codes": ["MC-S1", "MC-S2", "MC-S3", "MC-S4"],
+            "within_months": 36,
+            "credit_pathways": [
+                {"program": "Graduate Certificate of Data Analytics", "credit_points": "12.5"}
+            ],
+        },
+        headers=tokens("staff", "staff-proposer"),
+    )
+    assert created.status_code == 201, created.text
+    for action, role in (("submit", "staff"), ("approve", "approver"), ("publish", "approver")):
+        response = await catalogue.http.post(
+            f"/stacks/SERIES-DATA/{action}", headers=tokens(role, f"{role}-x")
+        )
+        assert response.status_code == 200, response.text
+
+    stack = (await catalogue.http.get("/stacks/SERIES-DATA")).json()
+    listed = (await catalogue.http.get("/stacks")).json()
+    members = await catalogue.http.get("/micro-credentials", params={"stack": "series-data"})
+    detail = (await catalogue.http.get("/micro-credentials/MC-S2")).json()
+
+    assert stack["credit_points"] == 12.5
+    assert [m["code"] for m in stack["members"]] == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
+    assert [s["code"] for s in listed] == ["SERIES-DATA"]
+    assert codes(members) == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
+    assert detail["stacks"] == ["SERIES-DATA"]
+
+
+async def test_a_stack_of_unpublished_items_is_refused(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens, "MC-S1")
+    await propose(catalogue, tokens, "MC-S2")
+    await catalogue.http.post(
+        "/stacks",
+        json={
+            "code": "SUITE-X",
+            "title": "X",
+            "description": "X",
+            "kind": "suite",
+            "member_codes": ["MC-S1", "MC-S2"],
+        },
+        headers=tokens("staff"),
+    )
+    response = await catalogue.http.post("/stacks/SUITE-X/submit", headers=tokens("staff"))
+    assert response.status_code == 422
+    assert response.json()["breaches"] == ["stack-members: not published: MC-S2"]
+
+
+async def test_upcoming_offerings_are_listed_soonest_first(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await catalogue_of_four(catalogue, tokens)
+    await schedule(
+        catalogue,
+        tokens,
+        "MC-LEAD-201",
+        starts_on=(date.today() + timedelta(days=10)).isoformat(),
+        ends_on=(date.today() + timedelta(days=20)).isoformat(),
+    )
+    await schedule(catalogue, tokens, "MC-DATA-101")
+
+    listed = (await catalogue.http.get("/offerings")).json()
+
+    assert [o["code"] for o in listed] == ["MC-LEAD-201", "MC-DATA-101"]
+
+
+async def test_register_interest_needs_a_valid_email_and_a_published_item(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens)
+    await propose(catalogue, tokens, "MC-DRAFT-1")
+    ok = await catalogue.http.post(
+        "/micro-credentials/MC-DATA-101/interest", json={"email": "a@example.org"}
+    )
+    twice = await catalogue.http.post(
+        "/micro-credentials/MC-DATA-101/interest", json={"email": "A@example.org"}
+    )
+    bad = await catalogue.http.post(
+        "/micro-credentials/MC-DATA-101/interest", json={"email": "not-an-email"}
+    )
+    draft = await catalogue.http.post(
+        "/micro-credentials/MC-DRAFT-1/interest", json={"email": "a@example.org"}
+    )
+
+    assert (ok.status_code, twice.status_code, bad.status_code, draft.status_code) == (
+        202,
+        202,
+        422,
+        404,
+    )
+    await act(catalogue, tokens, "MC-DATA-101", "disestablish")
