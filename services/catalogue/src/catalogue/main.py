@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, public, tables, usecases
+from catalogue import api, bulkapi, public, tables, usecases
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[public.router, api.router],
+            routers=[public.router, api.router, bulkapi.router],
             periodic=[service.Periodic("enrolment_announcer", 30.0, announce_open_enrolments)],
         )
     )

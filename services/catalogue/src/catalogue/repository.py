@@ -133,6 +133,17 @@ async def save(conn: AsyncConnection, item: MicroCredential, *, now: datetime) -
     )
 
 
+async def current_versions(conn: AsyncConnection) -> list[MicroCredential]:
+    """Each item's public version (published, else its newest), by code."""
+    t = micro_credential
+    rows = await conn.execute(
+        select(t)
+        .distinct(t.c.id)
+        .order_by(t.c.id, (t.c.status == Status.PUBLISHED.value).desc(), t.c.version.desc())
+    )
+    return sorted((micro_credential_from_row(row) for row in rows), key=lambda i: i.code)
+
+
 async def reviews_due(conn: AsyncConnection, on_or_before: date) -> list[MicroCredential]:
     t = micro_credential
     rows = await conn.execute(

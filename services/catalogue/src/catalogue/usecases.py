@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from catalogue import repository
+from catalogue import bulk, repository
 from catalogue.domain import (
     CatalogueError,
     MicroCredential,
@@ -300,3 +300,65 @@ async def transition_stack(
         await outbox.add(conn, event, now=now)
     await repository.save_stack(conn, item, now=now)
     return item
+
+
+IMPORT_PROPOSER = "catalogue-import"
+
+
+async def import_catalogue(
+    conn: AsyncConnection, rows: list[bulk.Row], *, publish: bool, importer: str, now: datetime
+) -> bool:
+    """Validate every row, then create them all, or nothing if any row is wrong.
+
+    Imported as drafts, or, by an approver, published (an existing catalogue whose items
+    were approved before): the importer is recorded as their approver.
+    """
+    seen: dict[str, UUID] = {}
+    items: list[tuple[bulk.Row, MicroCredential]] = []
+    for row in rows:
+        if row.draft is None:
+            continue
+        code = row.draft.code.upper()
+        if code in seen:
+            row.errors.append(f"code: {row.draft.code} appears twice in the file")
+        elif await repository.id_of_code(conn, code) or await repository.stack_id_of_code(
+            conn, code
+        ):
+            row.errors.append(f"code: {row.draft.code} is already in the catalogue")
+        prerequisites = []
+        for prerequisite in row.draft.prerequisite_codes:
+            found = seen.get(prerequisite.upper()) or await repository.id_of_code(
+                conn, prerequisite
+            )
+            if found is None:
+                row.errors.append(
+                    f"prerequisite_codes: {prerequisite} is neither in the catalogue "
+                    "nor earlier in the file"
+                )
+            else:
+                prerequisites.append(found)
+        item = MicroCredential(
+            id=uuid4(),
+            version=1,
+            proposed_by=IMPORT_PROPOSER,
+            prerequisites=prerequisites,
+            **{
+                n: getattr(row.draft, n)
+                for n in row.draft.model_fields
+                if n != "prerequisite_codes"
+            },
+        )
+        seen[code] = item.id
+        if publish:
+            row.errors.extend(item.policy_breaches())
+        items.append((row, item))
+    if any(row.errors for row in rows):
+        return False
+    for _, item in items:
+        if publish:
+            item.submit()
+            item.approve(importer)
+            event = item.publish(now, stacks=[])
+            await outbox.add(conn, event, now=now)
+        await repository.save(conn, item, now=now)
+    return True

@@ -1,0 +1,96 @@
+"""Staff bulk import and export of the catalogue (CSV or JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from catalogue import bulk, repository, usecases
+from catalogue.api import Staff, codes_of
+from catalogue.views import MicroCredentialDraft
+from credstack.clock import now
+from credstack.problems import Problem, problem_response
+from credstack.service import Engine
+
+router = APIRouter(tags=["bulk"])
+
+MEDIA_TYPES = {"text/csv": "text/csv", "application/json": "application/json"}
+
+
+@router.post(
+    "/imports",
+    summary="Import micro-credentials from CSV or JSON: every row or none",
+    description=(
+        "Each row is validated; the response reports every row's errors. If any row is "
+        "wrong nothing is imported (422). `publish=true` (approvers only) imports an "
+        "already-approved catalogue as published, checking every policy rule."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}},
+        }
+    },
+)
+async def import_catalogue(
+    request: Request,
+    engine: Engine,
+    staff: Staff,
+    publish: Annotated[bool, Query()] = False,
+) -> JSONResponse:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in MEDIA_TYPES:
+        raise Problem(415, "unsupported-media-type", "Send text/csv or application/json.")
+    if publish and "catalogue:approve" not in staff.scopes:
+        raise Problem(403, "insufficient-scope", "Importing as published needs catalogue:approve.")
+    try:
+        rows = bulk.read(await request.body(), media_type)
+    except bulk.UnreadableFile as error:
+        raise Problem(400, "unreadable-file", str(error)) from error
+    if not rows:
+        raise Problem(422, "empty-import", "The file has no rows.")
+    async with engine.begin() as conn:
+        imported = await usecases.import_catalogue(
+            conn, rows, publish=publish, importer=staff.subject, now=now()
+        )
+    report = {
+        "imported": len(rows) if imported else 0,
+        "failed": sum(1 for r in rows if r.errors),
+        "rows": [r.report() for r in rows],
+    }
+    if not imported:
+        return problem_response(
+            422,
+            code="import-refused",
+            title="Import refused",
+            detail=f"{report['failed']} of {len(rows)} row(s) are wrong: nothing was imported.",
+            instance=request.url.path,
+            **report,
+        )
+    return JSONResponse(report, status_code=201)
+
+
+@router.get("/exports", summary="Export the catalogue (each item's current version)")
+async def export_catalogue(
+    engine: Engine, _: Staff, format: Literal["csv", "json"] = "json"
+) -> Response:
+    async with engine.connect() as conn:
+        records: list[dict[str, Any]] = []
+        for item in await repository.current_versions(conn):
+            fields = {
+                n: getattr(item, n) for n in MicroCredentialDraft.model_fields if hasattr(item, n)
+            }
+            fields["cpd_hours"] = item.cpd_points
+            draft = MicroCredentialDraft(
+                prerequisite_codes=await codes_of(conn, item.prerequisites), **fields
+            )
+            records.append(draft.model_dump(mode="json", exclude_none=True))
+    if format == "csv":
+        return Response(
+            bulk.write_csv(records),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="catalogue.csv"'},
+        )
+    return JSONResponse(records)
