@@ -22,6 +22,7 @@ def stack(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
         kafka_idempotence=kafka_idempotence,
+        sample_catalogue=False,
     )
     try:
         running.start()

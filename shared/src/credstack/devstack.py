@@ -74,6 +74,7 @@ class Stack:
     database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_idempotence: bool | None = None
+    sample_catalogue: bool = True
     processes: dict[str, Process] = field(default_factory=dict)
     broker: subprocess.Popen[bytes] | None = None
 
@@ -113,6 +114,7 @@ class Stack:
             "AUTH_JWKS_URL": self.jwks_url,
             "CREDSTACK_DATA_DIR": str(self.data_dir.resolve()),
             "PYTHONUNBUFFERED": "1",
+            "CATALOGUE_LOAD_SAMPLE_CATALOGUE": str(self.sample_catalogue).lower(),
         }
         uvicorn = [
             sys.executable,

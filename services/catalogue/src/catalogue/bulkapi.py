@@ -55,7 +55,7 @@ async def import_catalogue(
         imported = await usecases.import_catalogue(
             conn, rows, publish=publish, importer=staff.subject, now=now()
         )
-    report = {
+    report: dict[str, Any] = {
         "imported": len(rows) if imported else 0,
         "failed": sum(1 for r in rows if r.errors),
         "rows": [r.report() for r in rows],

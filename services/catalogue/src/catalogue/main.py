@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, bulkapi, public, tables, usecases
+from catalogue import api, bulkapi, public, sample_catalogue, tables, usecases
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -13,10 +13,16 @@ async def announce_open_enrolments(app: FastAPI) -> int:
         return await usecases.announce_open_enrolments(conn, now=now())
 
 
+async def load_sample_catalogue(app: FastAPI) -> None:
+    if app.state.settings.load_sample_catalogue:
+        await sample_catalogue.load(app.state.engine, now=now())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     return service.create_app(
         service.ServiceDefinition(
             settings=settings or Settings(),
+            on_startup=load_sample_catalogue,
             title="Credstack catalogue",
             description=(
                 "Micro-credentials, stacks and offerings, their approval, and public search."

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from credstack.settings import ServiceSettings
@@ -9,3 +10,6 @@ class Settings(ServiceSettings):
     service_name: str = "catalogue"
     schema_name: str = "catalogue"
     public_url: str = "http://127.0.0.1:8001"
+    load_sample_catalogue: bool = Field(
+        default=False, description="Load the demo catalogue into an empty catalogue (dev stack)"
+    )

@@ -294,3 +294,30 @@ async def test_register_interest_needs_a_valid_email_and_a_published_item(
         404,
     )
     await act(catalogue, tokens, "MC-DATA-101", "disestablish")
+
+
+async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
+    catalogue: ServiceUnderTest,
+) -> None:
+    from catalogue import sample_catalogue
+    from credstack.clock import now
+
+    assert await sample_catalogue.load(catalogue.engine, now=now()) is True
+    assert await sample_catalogue.load(catalogue.engine, now=now()) is False
+
+    everything = (await catalogue.http.get("/micro-credentials", params={"page_size": 100})).json()
+    stacks = (await catalogue.http.get("/stacks")).json()
+    french = (await catalogue.http.get("/micro-credentials", params={"language": "fr"})).json()
+    open_now = (await catalogue.http.get("/micro-credentials", params={"open_now": "true"})).json()
+
+    assert everything["total"] == 20
+    assert sorted((s["code"], s["kind"], s["credit_points"]) for s in stacks) == [
+        ("SERIES-CL", "series", 12.5),
+        ("SERIES-DA", "series", 12.5),
+        ("SERIES-PP", "series", 12.5),
+        ("SUITE-LEAD", "suite", 9.375),
+    ]
+    assert [i["code"] for i in french["items"]] == ["MC-FR-NEG"]
+    assert open_now["total"] == 20
+    japanese = (await catalogue.http.get("/micro-credentials/MC-JPN-A1")).json()
+    assert japanese["is_language_micro_credential"] and japanese["language_level"] == "A1"
