@@ -8,8 +8,9 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from credstack.db import create_engine
+from credstack.db import async_url
 
 
 def config(database_url: str, package: str) -> Config:
@@ -49,7 +50,9 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_engine(database_url, schema)
+        # The default search path: with the service's schema on it, reflection would omit
+        # that schema from foreign keys and autogenerate would see differences that are not.
+        engine = create_async_engine(async_url(database_url))
         async with engine.begin() as connection:
             await connection.run_sync(migrate)
         await engine.dispose()

@@ -14,13 +14,31 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue.domain import OfferingStatus, Status
 from catalogue.tables import micro_credential, offering, stack, stack_member
+from credstack.numbers import plain
 
 mc = micro_credential
+
+
+LISTED = (
+    "id",
+    "version",
+    "code",
+    "title",
+    "summary",
+    "category",
+    "field_of_study",
+    "credit_points",
+    "notional_hours",
+    "cpd_hours",
+    "language",
+    "delivery_modes",
+    "fee_cents",
+)
 
 
 class Sort(StrEnum):
@@ -114,6 +132,23 @@ def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _offering_summary(at: datetime) -> Select[Any]:
+    """Per micro-credential: its next start date and whether an offering is open now."""
+    return (
+        select(
+            offering.c.micro_credential_id,
+            func.min(offering.c.starts_on)
+            .filter(offering.c.starts_on >= at.date())
+            .label("next_start"),
+            func.bool_or(
+                and_(offering.c.enrolment_opens_at <= at, offering.c.enrolment_closes_at > at)
+            ).label("open_for_enrolment"),
+        )
+        .where(offering.c.status == OfferingStatus.SCHEDULED.value)
+        .group_by(offering.c.micro_credential_id)
+    )
+
+
 async def search(
     conn: AsyncConnection,
     filters: Filters,
@@ -123,52 +158,54 @@ async def search(
     page_size: int,
     at: datetime,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of published micro-credentials matching `filters`, and the total count."""
+    """One page of published micro-credentials matching `filters`, and the total count.
+
+    The page is chosen first (by index where the sort allows) and the offering summary
+    computed for its items only; sorting by next start needs it for every match.
+    """
     conditions = _conditions(filters, at=at)
-    next_start = (
-        select(func.min(offering.c.starts_on)).where(_scheduled(at.date())).scalar_subquery()
-    )
-    open_now = exists().where(_open(at))
     rank = (
         func.ts_rank_cd(mc.c.search_vector, func.websearch_to_tsquery("english", filters.q))
         if filters.q
         else literal(0.0)
     )
-    orders: dict[Sort, list[Any]] = {
-        Sort.RELEVANCE: [rank.desc(), mc.c.title],
-        Sort.TITLE: [mc.c.title],
-        Sort.CREDIT_POINTS: [mc.c.credit_points, mc.c.title],
-        Sort.FEE: [mc.c.fee_cents, mc.c.title],
-        Sort.NEXT_START: [next_start.asc().nulls_last(), mc.c.title],
-    }
+    query = select(*(mc.c[name] for name in LISTED), rank.label("rank"))
+    if sort is Sort.NEXT_START:
+        summary = _offering_summary(at).subquery()
+        query = query.select_from(
+            mc.outerjoin(summary, summary.c.micro_credential_id == mc.c.id)
+        ).order_by(summary.c.next_start.asc().nulls_last(), mc.c.title)
+    else:
+        orders: dict[Sort, list[Any]] = {
+            Sort.RELEVANCE: [rank.desc(), mc.c.title],
+            Sort.TITLE: [mc.c.title],
+            Sort.CREDIT_POINTS: [mc.c.credit_points, mc.c.title],
+            Sort.FEE: [mc.c.fee_cents, mc.c.title],
+        }
+        query = query.order_by(*orders[sort])
     rows = await conn.execute(
-        select(
-            mc.c.id,
-            mc.c.version,
-            mc.c.code,
-            mc.c.title,
-            mc.c.summary,
-            mc.c.category,
-            mc.c.field_of_study,
-            mc.c.credit_points,
-            mc.c.notional_hours,
-            mc.c.cpd_hours,
-            mc.c.language,
-            mc.c.delivery_modes,
-            mc.c.fee_cents,
-            next_start.label("next_start"),
-            open_now.label("open_for_enrolment"),
-            rank.label("rank"),
-        )
-        .where(*conditions)
-        .order_by(*orders[sort], mc.c.code)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+        query.where(*conditions).order_by(mc.c.code).limit(page_size).offset((page - 1) * page_size)
     )
-    total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
     items = [dict(row._mapping) for row in rows]
-    stacks = await _stack_codes(conn, [item["id"] for item in items])
+    total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
+    ids = [item["id"] for item in items]
+    summaries = (
+        {
+            row.micro_credential_id: row
+            for row in await conn.execute(
+                _offering_summary(at).where(offering.c.micro_credential_id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    stacks = await _stack_codes(conn, ids)
     for item in items:
+        for quantity in ("credit_points", "notional_hours", "cpd_hours"):
+            item[quantity] = plain(item[quantity])
+        summary_row = summaries.get(item["id"])
+        item["next_start"] = summary_row.next_start if summary_row else None
+        item["open_for_enrolment"] = bool(summary_row and summary_row.open_for_enrolment)
         item["stacks"] = stacks.get(item["id"], [])
     return items, int(total or 0)
 

@@ -81,6 +81,12 @@ micro_credential = Table(
     Column("search_vector", TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True)),
     UniqueConstraint("code", "version"),
     Index("ix_micro_credential_search", "search_vector", postgresql_using="gin"),
+    Index("ix_micro_credential_code", text("upper(code)")),
+    Index(
+        "ix_micro_credential_published_title",
+        "title",
+        postgresql_where=text("status = 'published'"),
+    ),
     Index(
         "uq_micro_credential_one_published",
         "id",
