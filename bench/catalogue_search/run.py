@@ -4,8 +4,8 @@ Prints requests per second and p50/p99 latency per query, beside a bare FastAPI 
 measured the same way in the same run (same machine, same client, same concurrency), so
 the figures say what the catalogue adds over the web framework itself.
 
-    ./dev bench-catalogue-search            # or: .venv/bin/python bench/catalogue_search/run.py
-    ITEMS=2000 REQUESTS=300 CONCURRENCY=8 .venv/bin/python bench/catalogue_search/run.py
+    ./dev bench catalogue_search
+    ITEMS=2000 REQUESTS=300 CONCURRENCY=8 ./dev bench catalogue_search
 
 Uses DATABASE_URL if set (else the embedded PostgreSQL) and KAFKA_BOOTSTRAP_SERVERS if
 set (else the embedded broker); works in a throwaway database, dropped at the end.
