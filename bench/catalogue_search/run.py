@@ -36,11 +36,12 @@ REQUESTS = int(os.environ.get("REQUESTS", "1000"))
 CONCURRENCY = int(os.environ.get("CONCURRENCY", "16"))
 REPO = Path(__file__).resolve().parents[2]
 
-WORDS = (
-    "data analytics leadership climate policy governance carbon energy ethics security cyber "
-    "negotiation coaching communication strategy finance health nursing education design law "
-    "evaluation evidence regulation adaptation risk machine learning visual storytelling"
-).split()
+WORDS = [
+    *("data", "analytics", "leadership", "climate", "policy", "governance", "carbon", "energy"),
+    *("ethics", "security", "cyber", "negotiation", "coaching", "communication", "strategy"),
+    *("finance", "health", "nursing", "education", "design", "law", "evaluation", "evidence"),
+    *("regulation", "adaptation", "risk", "machine", "learning", "visual", "storytelling"),
+]
 FIELDS = ["Information Technology", "Management and Commerce", "Society and Culture", "Health"]
 QUERIES = {
     "bare FastAPI endpoint (baseline)": ("bare", "/ping", {}),
@@ -111,19 +112,25 @@ async def load(database_url: str) -> None:
                 )
             )
         await connection.executemany(
-            """INSERT INTO catalogue.micro_credential (id, version, code, status, title, summary, description,
-                 learning_outcomes, alignments, category, field_of_study, credit_points, notional_hours,
-                 cpd_hours, delivery_modes, language, assessment_description, pass_mark, fee_cents,
-                 proposed_by, approved_by, created_at, published_at)
-               VALUES ($1, 1, $2, 'published', $3, $4, $5, $6::jsonb, '[]', $7, $8, 3.125, 65, 65,
-                 '["on-campus"]', 'en', 'A report', 70, $9, 'bench', 'bench-approver', now(), now())""",
+            """
+            INSERT INTO catalogue.micro_credential (id, version, code, status, title, summary,
+              description, learning_outcomes, alignments, category, field_of_study,
+              credit_points, notional_hours, cpd_hours, delivery_modes, language,
+              assessment_description, pass_mark, fee_cents, proposed_by, approved_by,
+              created_at, published_at)
+            VALUES ($1, 1, $2, 'published', $3, $4, $5, $6::jsonb, '[]', $7, $8, 3.125, 65, 65,
+              '["on-campus"]', 'en', 'A report', 70, $9, 'bench', 'approver', now(), now())
+            """,
             items,
         )
         await connection.executemany(
-            """INSERT INTO catalogue.offering (id, micro_credential_id, micro_credential_version, starts_on,
-                 ends_on, enrolment_opens_at, enrolment_closes_at, capacity, delivery_mode, time_zone,
-                 fee_cents, status, created_at)
-               VALUES ($1, $2, 1, $3, $4, $5, $6, 30, 'on-campus', 'Australia/Sydney', 0, 'scheduled', now())""",
+            """
+            INSERT INTO catalogue.offering (id, micro_credential_id, micro_credential_version,
+              starts_on, ends_on, enrolment_opens_at, enrolment_closes_at, capacity,
+              delivery_mode, time_zone, fee_cents, status, created_at)
+            VALUES ($1, $2, 1, $3, $4, $5, $6, 30, 'on-campus', 'Australia/Sydney', 0,
+              'scheduled', now())
+            """,
             offerings,
         )
         await connection.execute("ANALYZE catalogue.micro_credential; ANALYZE catalogue.offering")

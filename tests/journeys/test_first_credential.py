@@ -1,5 +1,6 @@
 """One learner's journey through all four services, the real broker and PostgreSQL."""
 
+import json
 import sys
 import threading
 import time
@@ -30,10 +31,18 @@ def test_a_passing_grade_becomes_a_verifiable_open_badge(stack: devstack.Stack) 
     assert verdict["verified"] is True, verdict
 
 
-def test_a_trace_id_follows_the_journey_across_services(stack: devstack.Stack) -> None:
-    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+def test_a_trace_id_follows_the_grade_through_kafka_to_the_issuer(stack: devstack.Stack) -> None:
+    result = journey_through(stack).run()
+
+    issuer_log = (stack.data_dir / "logs" / "issuer.log").read_text().splitlines()
+    consumed = [json.loads(line) for line in issuer_log if result.trace_id in line]
+    assert any(
+        entry.get("event") == "event.consumed" and entry["type"].endswith("AssessmentPassed.v1")
+        for entry in consumed
+    ), f"no issuer log line carries trace {result.trace_id}"
+    traceparent = f"00-{result.trace_id}-00f067aa0ba902b7-01"
     response = httpx.get(f"{stack.url('catalogue')}/healthz", headers={"traceparent": traceparent})
-    assert response.headers["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+    assert response.headers["traceparent"].startswith(f"00-{result.trace_id}-")
 
 
 def test_killing_a_service_mid_journey_still_ends_in_exactly_one_credential(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class JourneyResult:
     credential_url: str
     credential: dict[str, Any]
     grade_to_credential_seconds: float
+    trace_id: str
 
 
 def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -218,10 +220,11 @@ class Journey:
         self._until("the enrolment to be confirmed", confirmed)
         self.say("5. the payment webhook marked the fee paid → EnrolmentConfirmed")
         graded_at = time.monotonic()
+        trace_id = secrets.token_hex(16)
         self._call(
             "POST",
             f"{assessment}/grades",
-            headers=lms,
+            headers={**lms, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
             json={
                 "enrolment_id": enrolled["id"],
                 "score": 86,
@@ -231,7 +234,9 @@ class Journey:
                 ],
             },
         )
-        self.say("6. the LMS posted a grade of 86% (pass mark 70%) → AssessmentPassed")
+        self.say(
+            f"6. the LMS posted a grade of 86% (pass mark 70%) → AssessmentPassed; trace {trace_id}"
+        )
 
         def issued() -> Any:
             found = self._call(
@@ -252,4 +257,5 @@ class Journey:
             credential_url=summary["url"],
             credential=credential,
             grade_to_credential_seconds=elapsed,
+            trace_id=trace_id,
         )

@@ -160,12 +160,20 @@ class EventConsumer:
                 self.service, received.type if received else "unknown", "ignored"
             ).inc()
             return
+        headers = {k: v.decode(errors="replace") for k, v in message.headers or ()}
+        traceparent = headers.get("traceparent") or received.traceparent
         attempt = 0
         while True:
             attempt += 1
             try:
-                with span_from(received.traceparent, f"consume {received.type}"):
+                with span_from(traceparent, f"consume {received.type}"):
                     outcome = await self.apply(received, handler)
+                    log.info(
+                        "event.consumed",
+                        type=received.type,
+                        event_id=str(received.id),
+                        outcome=outcome,
+                    )
                 EVENTS_CONSUMED.labels(self.service, received.type, outcome).inc()
                 return
             except asyncio.CancelledError:
