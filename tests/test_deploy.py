@@ -21,4 +21,5 @@ def test_kubernetes_has_a_deployment_with_probes_for_every_service() -> None:
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert any(d["kind"] == "Job" and d["metadata"]["name"] == "credstack-migrate" for d in documents)
+    jobs = [d["metadata"]["name"] for d in documents if d["kind"] == "Job"]
+    assert jobs == ["credstack-migrate"]
