@@ -84,7 +84,6 @@ def demo(data_dir: DataDir = Path(".data")) -> None:
             for s in devstack.SERVICES
         },
         signing_key=devauth.signing_key(data_dir),
-        webhook_secret=os.environ.get("ENROLMENT_WEBHOOK_SECRET", devstack.DEV_WEBHOOK_SECRET),
         say=lambda line: console.print(line),
     )
     result = journey.run()

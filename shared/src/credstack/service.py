@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -48,6 +48,9 @@ class ServiceDefinition:
     consumes: Sequence[str] = ()
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+    background: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
+    """Named loops the worker runs besides the relay and the consumer (timers, deliveries);
+    each is restarted after a crash."""
 
 
 async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float = 2.0) -> None:
@@ -120,6 +123,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if definition.consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+            for name, loop in definition.background(app).items():
+                tasks.append(asyncio.create_task(_retrying(name, loop)))
         log.info("service.started", public_url=settings.public_url)
         try:
             yield
