@@ -228,7 +228,7 @@ class Enrolment:
             raise WrongStatus(
                 f"This enrolment is {self.status.value}; that needs it to be "
                 f"{' or '.join(s.value for s in allowed)}.",
-                status=self.status.value,
+                enrolment_status=self.status.value,
             )
 
     def _admit(

@@ -57,7 +57,7 @@ class PaymentFlows:
         if item.status is not Status.PENDING_PAYMENT:
             raise WrongStatus(
                 f"This enrolment is {item.status.value}: there is nothing to pay now.",
-                status=item.status.value,
+                enrolment_status=item.status.value,
             )
         if item.hold_expires_at is None or item.hold_expires_at <= now:
             raise HoldExpired("The seat hold has expired; the seat is being released.")
