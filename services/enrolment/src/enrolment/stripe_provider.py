@@ -48,7 +48,7 @@ def session_params(request: CheckoutRequest) -> dict[str, Any]:
     }
 
 
-def state_of(session: Any) -> CheckoutState:
+def state_of(session: dict[str, Any]) -> CheckoutState:
     """A session (with its payment intent and latest charge expanded) as the port's state."""
     intent = session.get("payment_intent")
     intent_id: str | None = None
@@ -107,7 +107,7 @@ class StripeProvider:
             )
         except stripe.StripeError as error:
             raise ProviderError(f"Stripe could not return session {session_id}: {error}") from error
-        return state_of(session)
+        return state_of(session.to_dict())
 
     async def expire_checkout(self, session_id: str) -> CheckoutState:
         try:
