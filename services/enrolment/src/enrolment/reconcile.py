@@ -103,6 +103,10 @@ async def reconcile(
     return Reconciliation(checked=len(candidates), repairs=repairs, unreachable=unreachable)
 
 
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
 def main(
     since_days: Annotated[
         int, typer.Option(min=1, help="Check checkouts started in the last N days")
@@ -143,4 +147,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    app()

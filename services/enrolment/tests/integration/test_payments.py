@@ -1,13 +1,16 @@
 """Paying: the local provider's checkout, Stripe-signed webhooks, holds, refunds, reconciliation."""
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from credstack.testing import ServiceUnderTest, Tokens
+from enrolment import reconcile as reconcile_command
 from enrolment import sweeper, tables
 from enrolment.local_provider import stripe_signature
 from enrolment.payment_flows import PaymentFlows
@@ -499,3 +502,24 @@ async def test_reconciliation_finds_a_refund_made_at_the_provider(
     )
 
     assert [r.after for r in result.repairs] == ["withdrawn, payment refunded"]
+
+
+async def test_the_reconcile_command_reports_what_it_repaired(
+    enrolment: ServiceUnderTest, tokens: Tokens, database_url: str
+) -> None:
+    created = await enrolled(enrolment, tokens, await offering(enrolment))
+    await pay(enrolment, await checkout(enrolment, tokens, created["id"]))
+    async with enrolment.engine.begin() as conn:
+        await conn.execute(update(tables.local_webhook).values(delivered_at=datetime.now(UTC)))
+    env = {"ENROLMENT_DATABASE_URL": database_url, "ENROLMENT_PAYMENT_PROVIDER": "local"}
+
+    dry = await asyncio.to_thread(
+        CliRunner().invoke, reconcile_command.app, ["--dry-run", "--since-days", "1"], env=env
+    )
+    real = await asyncio.to_thread(CliRunner().invoke, reconcile_command.app, [], env=env)
+
+    assert dry.exit_code == 0, dry.output
+    assert "checked 1 enrolment(s); would repair 1" in dry.output
+    assert real.exit_code == 0, real.output
+    assert "checked 1 enrolment(s); repaired 1" in real.output
+    assert await status(enrolment, tokens, created["id"]) == "confirmed"

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 import stripe
+from pydantic import ValidationError
 
 from enrolment.local_provider import stripe_signature
 from enrolment.payments import (
@@ -17,6 +18,7 @@ from enrolment.payments import (
     notice_from_event,
     notices_from_state,
 )
+from enrolment.settings import Settings
 from enrolment.stripe_provider import session_params, state_of
 
 SAMPLES = Path(__file__).parents[1] / "samples" / "stripe"
@@ -181,3 +183,11 @@ def test_during_a_rotation_each_secret_signs_and_the_stripe_library_accepts_eith
         stripe.Webhook.construct_event(body, header, secret, tolerance=300)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body, header, "whsec_other", tolerance=300)
+
+
+def test_stripe_is_chosen_only_with_its_secret_key() -> None:
+    with pytest.raises(ValidationError, match="ENROLMENT_STRIPE_API_KEY"):
+        Settings(payment_provider="stripe")
+    assert Settings(payment_provider="stripe", stripe_api_key="sk_test_1").payment_provider == (
+        "stripe"
+    )
