@@ -217,12 +217,14 @@ async def enrol(
     review when prerequisites are met only through declared experience."""
     at = now()
     learner_id = learner_id_for(learner.subject)
+    email = verified_email(learner)
 
     async def create() -> StoredResponse:
         created = await usecases.enrol(
             conn,
             learner_id=learner_id,
             learner_subject=learner.subject,
+            email=email,
             offering_id=body.offering_id,
             language_experience=body.language_experience,
             experience_statement=body.experience_statement,

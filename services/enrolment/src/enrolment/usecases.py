@@ -153,18 +153,24 @@ async def enrol(
     *,
     learner_id: UUID,
     learner_subject: str,
+    email: str,
     offering_id: UUID,
     language_experience: bool | None,
     experience_statement: str | None,
     policy: Policy,
     now: datetime,
 ) -> Enrolment:
+    """A new enrolment of the learner (whose verified `email` it carries) in the offering."""
     await repository.lock_learner(conn, learner_id)
     profile = await repository.learner_row(conn, learner_id)
     if profile is None:
         raise ProfileRequired(
             "Create your learner profile (PUT /learners/me) with the name to appear on "
             "your credential before enrolling."
+        )
+    if profile.email != email:
+        await conn.execute(
+            update(learner).where(learner.c.id == learner_id).values(email=email, updated_at=now)
         )
     target = await repository.get_offering(conn, offering_id, for_update=True)
     if target is None:
@@ -187,7 +193,7 @@ async def enrol(
         enrolment_id=uuid4(),
         learner_id=learner_id,
         learner_name=profile.name_on_credential,
-        email=profile.email,
+        email=email,
         offering=target,
         eligible=eligible,
         seats_free=await repository.seats_free(conn, target),

@@ -236,3 +236,29 @@ async def test_only_the_learner_may_accept_their_seat_and_only_when_offered(
     assert someone_else.status_code == 404
     assert not_offered.status_code == 409
     assert not_offered.json()["type"].endswith("/wrong-status")
+
+
+async def test_an_enrolment_carries_the_email_the_identity_provider_verifies_now(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    offering_id = await offering(enrolment, fee_cents=0)
+    await register(enrolment, tokens)
+    moved = learner(tokens, "ada", email="ada@new.example.org")
+
+    unverified = await enrolment.http.post(
+        "/enrolments",
+        json={"offering_id": str(offering_id)},
+        headers={**learner(tokens, "ada", email_verified=False), "Idempotency-Key": "k-1"},
+    )
+    created = await enrolment.http.post(
+        "/enrolments",
+        json={"offering_id": str(offering_id)},
+        headers={**moved, "Idempotency-Key": "k-2"},
+    )
+    profile = await enrolment.http.get("/learners/me", headers=moved)
+
+    assert unverified.status_code == 403
+    assert created.json()["email"] == "ada@new.example.org"
+    assert profile.json()["email"] == "ada@new.example.org"
+    confirmed = (await events_of(enrolment))[-1]
+    assert confirmed["data"]["email"] == "ada@new.example.org"
