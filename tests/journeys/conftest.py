@@ -35,5 +35,4 @@ def journey_through(stack: devstack.Stack) -> Journey:
     return Journey(
         urls={service: stack.url(service) for service in devstack.SERVICES},
         signing_key=devauth.signing_key(Path(stack.data_dir)),
-        webhook_secret=devstack.DEV_WEBHOOK_SECRET,
     )

@@ -31,15 +31,20 @@ def test_a_passing_grade_becomes_a_verifiable_open_badge(stack: devstack.Stack) 
     assert verdict["verified"] is True, verdict
 
 
-def test_a_trace_id_follows_the_grade_through_kafka_to_the_issuer(stack: devstack.Stack) -> None:
+def test_a_trace_id_follows_a_request_through_kafka_to_the_consumers(stack: devstack.Stack) -> None:
+    """The journey's requests carry one trace id: the events they cause are consumed under it."""
     result = journey_through(stack).run()
 
-    issuer_log = (stack.data_dir / "logs" / "issuer.log").read_text().splitlines()
-    consumed = [json.loads(line) for line in issuer_log if result.trace_id in line]
-    assert any(
-        entry.get("event") == "event.consumed" and entry["type"].endswith("AssessmentPassed.v1")
-        for entry in consumed
-    ), f"no issuer log line carries trace {result.trace_id}"
+    for service, caused_by_the_journey in (
+        ("enrolment", "OfferingScheduled.v1"),
+        ("issuer", "MicroCredentialPublished.v1"),
+    ):
+        lines = (stack.data_dir / "logs" / f"{service}.log").read_text().splitlines()
+        traced = [json.loads(line) for line in lines if result.trace_id in line]
+        assert any(
+            entry.get("event") == "event.consumed" and entry["type"].endswith(caused_by_the_journey)
+            for entry in traced
+        ), f"{service} consumed no {caused_by_the_journey} under trace {result.trace_id}"
     traceparent = f"00-{result.trace_id}-00f067aa0ba902b7-01"
     response = httpx.get(f"{stack.url('catalogue')}/healthz", headers={"traceparent": traceparent})
     assert response.headers["traceparent"].startswith(f"00-{result.trace_id}-")

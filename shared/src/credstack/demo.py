@@ -1,16 +1,14 @@
 """One learner's journey through the running platform, over HTTP only.
 
 Staff propose a micro-credential, an approver approves and publishes it, staff schedule
-an offering; a learner enrols, the payment provider's webhook says the fee is paid; the
+an offering; a learner accepts the academic-integrity declaration, enrols and pays at the
+dev stack's local checkout, whose Stripe-format webhook says the fee is paid; the
 LMS posts a passing grade; the issuer signs the Open Badge. Used by `credstack demo` and
 by the cross-service tests.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 import time
 from collections.abc import Callable
@@ -39,57 +37,26 @@ class JourneyResult:
     trace_id: str
 
 
-def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """A `Stripe-Signature` header exactly as Stripe computes it (HMAC-SHA256 of t.body)."""
-    t = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
-
-
-def checkout_completed(enrolment_id: str, amount: int) -> dict[str, Any]:
-    """A `checkout.session.completed` event (paid) in Stripe's format."""
-    return {
-        "id": f"evt_{uuid4().hex[:24]}",
-        "object": "event",
-        "api_version": "2024-06-20",
-        "created": int(time.time()),
-        "livemode": False,
-        "type": "checkout.session.completed",
-        "data": {
-            "object": {
-                "id": f"cs_test_{uuid4().hex}",
-                "object": "checkout.session",
-                "amount_total": amount,
-                "currency": "aud",
-                "client_reference_id": enrolment_id,
-                "metadata": {"enrolment_id": enrolment_id},
-                "mode": "payment",
-                "payment_status": "paid",
-                "status": "complete",
-            }
-        },
-    }
-
-
 class Journey:
     def __init__(
         self,
         *,
         urls: dict[str, str],
         signing_key: ECKey,
-        webhook_secret: str,
         say: Callable[[str], None] = lambda _: None,
         timeout: float = 60.0,
     ) -> None:
         self.urls = urls
         self.key = signing_key
-        self.webhook_secret = webhook_secret
         self.say = say
         self.timeout = timeout
         self.http = httpx.Client(timeout=10.0)
+        self.trace_id = secrets.token_hex(16)
+        """Every request of the journey carries this W3C trace id (`traceparent`)."""
 
-    def _token(self, role: str, subject: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {devauth.mint(self.key, role=role, subject=subject)}"}
+    def _token(self, role: str, subject: str, **claims: Any) -> dict[str, str]:
+        token = devauth.mint(self.key, role=role, subject=subject, **claims)
+        return {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, url: str, *, repeatable: bool = True, **kwargs: Any) -> Any:
         """One request, retried while the service is unreachable (e.g. restarting).
@@ -97,10 +64,12 @@ class Journey:
         A request that may have reached the service is retried only if `repeatable`
         (a read, or a write the service deduplicates: Idempotency-Key, webhook event id).
         """
+        traceparent = f"00-{self.trace_id}-{secrets.token_hex(8)}-01"
+        headers = {"traceparent": traceparent, **kwargs.pop("headers", {})}
         deadline = time.monotonic() + self.timeout
         while True:
             try:
-                response = self.http.request(method, url, **kwargs)
+                response = self.http.request(method, url, headers=headers, **kwargs)
                 break
             except httpx.ConnectError:
                 pass
@@ -133,7 +102,12 @@ class Journey:
         assessment, issuer = self.urls["assessment"], self.urls["issuer"]
         staff = self._token("staff", "staff-demo")
         approver = self._token("approver", "approver-demo")
-        learner = self._token("learner", f"learner-{uuid4().hex[:8]}")
+        learner = self._token(
+            "learner",
+            f"learner-{uuid4().hex[:8]}",
+            email="ada@example.org",
+            email_verified=True,
+        )
         lms = self._token("lms", "lms-moodle-demo")
         code = f"MC-DEMO-{uuid4().hex[:6].upper()}"
 
@@ -188,29 +162,37 @@ class Journey:
         )
         self.say(f"3. staff scheduled offering {offering['id']} → OfferingScheduled")
 
+        self._call(
+            "PUT",
+            f"{enrolment}/learners/me",
+            headers=learner,
+            json={"name_on_credential": "Ada Lovelace"},
+        )
+        declaration = self._call("GET", f"{enrolment}/academic-integrity/declaration")
+        self._call(
+            "POST",
+            f"{enrolment}/learners/me/integrity-declaration",
+            headers=learner,
+            json={"version": declaration["version"]},
+        )
+
         def enrol() -> Any:
             return self._call(
                 "POST",
                 f"{enrolment}/enrolments",
                 headers={**learner, "Idempotency-Key": f"demo-{offering['id']}"},
-                json={
-                    "offering_id": offering["id"],
-                    "learner_name": "Ada Lovelace",
-                    "email": "ada@example.org",
-                },
+                json={"offering_id": offering["id"]},
             )
 
         enrolled = self._until("the enrolment service to learn of the offering", enrol)
         self.say(f"4. the learner enrolled: {enrolled['id']} ({enrolled['status']})")
-        body = json.dumps(checkout_completed(enrolled["id"], enrolled["fee_cents"])).encode()
+        checkout = self._call(
+            "POST", f"{enrolment}/enrolments/{enrolled['id']}/checkout", headers=learner
+        )
         self._call(
             "POST",
-            f"{enrolment}/payments/stripe/webhook",
-            content=body,
-            headers={
-                "Stripe-Signature": stripe_signature(body, self.webhook_secret),
-                "Content-Type": "application/json",
-            },
+            f"{checkout['payment']['checkout_url']}/pay",
+            headers={"Accept": "application/json"},
         )
 
         def confirmed() -> Any:
@@ -218,13 +200,12 @@ class Journey:
             return view if view["status"] == "confirmed" else None
 
         self._until("the enrolment to be confirmed", confirmed)
-        self.say("5. the payment webhook marked the fee paid → EnrolmentConfirmed")
+        self.say("5. the learner paid at the checkout; its webhook → EnrolmentConfirmed")
         graded_at = time.monotonic()
-        trace_id = secrets.token_hex(16)
         self._call(
             "POST",
             f"{assessment}/grades",
-            headers={**lms, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+            headers=lms,
             json={
                 "enrolment_id": enrolled["id"],
                 "score": 86,
@@ -234,9 +215,7 @@ class Journey:
                 ],
             },
         )
-        self.say(
-            f"6. the LMS posted a grade of 86% (pass mark 70%) → AssessmentPassed; trace {trace_id}"
-        )
+        self.say("6. the LMS posted a grade of 86% (pass mark 70%) → AssessmentPassed")
 
         def issued() -> Any:
             found = self._call(
@@ -257,5 +236,5 @@ class Journey:
             credential_url=summary["url"],
             credential=credential,
             grade_to_credential_seconds=elapsed,
-            trace_id=trace_id,
+            trace_id=self.trace_id,
         )

@@ -21,7 +21,6 @@ SERVICES = ("catalogue", "enrolment", "assessment", "issuer")
 DEFAULT_PORTS = {"catalogue": 8001, "enrolment": 8002, "assessment": 8003, "issuer": 8004}
 TOKEN_ISSUER_PORT = 8009
 BROKER_PORT = 19092
-DEV_WEBHOOK_SECRET = "whsec_credstack_dev"
 
 
 @dataclass

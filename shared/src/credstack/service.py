@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated, Any
 
 import structlog
@@ -36,15 +35,6 @@ log = structlog.get_logger()
 ALL_TOPICS = ["catalogue.events", "enrolment.events", "assessment.events", "issuer.events"]
 
 
-@dataclass(frozen=True)
-class Periodic:
-    """Work the worker repeats (timers kept in the database: expiries, announcements)."""
-
-    name: str
-    every_seconds: float
-    run: Callable[[FastAPI], Awaitable[object]]
-
-
 @dataclass
 class ServiceDefinition:
     settings: ServiceSettings
@@ -58,7 +48,16 @@ class ServiceDefinition:
     consumes: Sequence[str] = ()
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
-    periodic: Sequence[Periodic] = ()
+    background: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
+    """Named loops the worker runs besides the relay and the consumer (timers, deliveries);
+    each is restarted after a crash."""
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Run `job` forever, `seconds` apart: a timer whose state lives in the database."""
+    while True:
+        await job()
+        await asyncio.sleep(seconds)
 
 
 async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float = 2.0) -> None:
@@ -126,20 +125,13 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await app.state.producer_ready.wait()
             await app.state.consumer.run()
 
-        async def repeat(job: Periodic) -> None:
-            while True:
-                await job.run(app)
-                await asyncio.sleep(job.every_seconds)
-
         tasks = [asyncio.create_task(_retrying("producer", start_producer))]
         if settings.run_worker:
-            tasks.extend(
-                asyncio.create_task(_retrying(job.name, partial(repeat, job)))
-                for job in definition.periodic
-            )
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if definition.consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+            for name, loop in definition.background(app).items():
+                tasks.append(asyncio.create_task(_retrying(name, loop)))
         log.info("service.started", public_url=settings.public_url)
         try:
             yield

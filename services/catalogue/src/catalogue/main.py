@@ -32,6 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=[public.router, api.router, bulkapi.router],
-            periodic=[service.Periodic("enrolment_announcer", 30.0, announce_open_enrolments)],
+            background=lambda app: {
+                "enrolment_announcer": lambda: service.every(
+                    30.0, lambda: announce_open_enrolments(app)
+                )
+            },
         )
     )

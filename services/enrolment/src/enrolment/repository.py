@@ -1,54 +1,201 @@
-"""Queries over offerings (read model) and enrolments."""
+"""Queries over enrolments, learners and the read models; loading and saving enrolments."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enrolment.domain import Enrolment, Offering, Status
-from enrolment.tables import enrolment, offering
+from credstack import locks
+from enrolment.domain import ACTIVE, SEAT_HOLDING, Enrolment, Offering, PaymentStatus, Status
+from enrolment.eligibility import LearnerRecord, Requirements
+from enrolment.payments import PaymentNotice
+from enrolment.tables import (
+    enrolment,
+    held_credential,
+    integrity_declaration,
+    learner,
+    micro_credential,
+    offering,
+    placement,
+)
 
 _OFFERING_COLUMNS = [
     offering.c.id,
     offering.c.micro_credential_id,
     offering.c.micro_credential_version,
+    offering.c.code,
+    offering.c.title,
+    offering.c.starts_on,
     offering.c.enrolment_opens_at,
     offering.c.enrolment_closes_at,
     offering.c.capacity,
     offering.c.fee_cents,
+    offering.c.currency,
     offering.c.status,
 ]
+
+# Enrolment fields kept in columns of the same name; `save` writes the mutable ones.
+_MUTABLE = (
+    "status",
+    "payment_status",
+    "hold_expires_at",
+    "offer_expires_at",
+    "waitlisted_at",
+    "checkout_session_id",
+    "checkout_url",
+    "payment_intent_id",
+    "amount_paid_cents",
+    "amount_refunded_cents",
+    "payment_error",
+    "refund_requested_at",
+    "confirmed_at",
+    "ended_at",
+    "end_reason",
+)
+_FIXED = (
+    "id",
+    "learner_id",
+    "learner_name",
+    "email",
+    "fee_cents",
+    "currency",
+    "language_experience",
+    "experience_statement",
+)
 
 
 def _offering(row: Any) -> Offering:
     return Offering(**{c.name: getattr(row, c.name) for c in _OFFERING_COLUMNS})
 
 
-async def offering_for_update(conn: AsyncConnection, offering_id: UUID) -> Offering | None:
-    """The offering, locked: seat counting under this lock cannot oversell."""
-    row = (
-        await conn.execute(
-            select(*_OFFERING_COLUMNS).where(offering.c.id == offering_id).with_for_update()
-        )
-    ).first()
+def _enrolment(row: Any, target: Offering) -> Enrolment:
+    values = {name: getattr(row, name) for name in (*_FIXED, *_MUTABLE)}
+    values["status"] = Status(row.status)
+    values["payment_status"] = PaymentStatus(row.payment_status)
+    return Enrolment(offering=target, requested_at=row.created_at, **values)
+
+
+async def get_offering(
+    conn: AsyncConnection, offering_id: UUID, *, for_update: bool = False
+) -> Offering | None:
+    """The offering; locked, seat counting under this lock cannot oversell."""
+    query = select(*_OFFERING_COLUMNS).where(offering.c.id == offering_id)
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     return _offering(row) if row else None
 
 
-async def seats_taken(conn: AsyncConnection, offering_id: UUID) -> int:
-    return int(
-        await conn.scalar(
-            select(func.count())
-            .select_from(enrolment)
-            .where(
-                enrolment.c.offering_id == offering_id,
-                enrolment.c.status.in_([Status.PENDING_PAYMENT.value, Status.CONFIRMED.value]),
+async def requirements(conn: AsyncConnection, offering_id: UUID) -> Requirements:
+    """The offering's requirements together with its micro-credential version's."""
+    o = (
+        await conn.execute(
+            select(
+                offering.c.prerequisites,
+                offering.c.language,
+                offering.c.is_language_micro_credential,
+                offering.c.language_level,
+                micro_credential.c.prerequisites.label("mc_prerequisites"),
+                micro_credential.c.language.label("mc_language"),
+                micro_credential.c.is_language_micro_credential.label("mc_is_language"),
+                micro_credential.c.language_level.label("mc_language_level"),
             )
+            .select_from(
+                offering.outerjoin(
+                    micro_credential,
+                    (micro_credential.c.id == offering.c.micro_credential_id)
+                    & (micro_credential.c.version == offering.c.micro_credential_version),
+                )
+            )
+            .where(offering.c.id == offering_id)
         )
-        or 0
+    ).one()
+    language, level = o.language, o.language_level or o.mc_language_level
+    if not o.is_language_micro_credential and o.mc_is_language:
+        language, level = o.mc_language, o.mc_language_level
+    return Requirements(
+        prerequisites=frozenset(o.prerequisites) | frozenset(o.mc_prerequisites or ()),
+        language=language,
+        is_language_micro_credential=bool(o.is_language_micro_credential or o.mc_is_language),
+        language_level=level,
     )
+
+
+async def seats_free(conn: AsyncConnection, target: Offering) -> int:
+    taken = await conn.scalar(
+        select(func.count())
+        .select_from(enrolment)
+        .where(
+            enrolment.c.offering_id == target.id,
+            enrolment.c.status.in_([s.value for s in SEAT_HOLDING]),
+        )
+    )
+    return max(0, target.capacity - int(taken or 0))
+
+
+async def lock_learner(conn: AsyncConnection, learner_id: UUID) -> None:
+    """Serialise decisions that depend on a learner's record (the declaration above all):
+    taken before any offering or enrolment lock."""
+    await locks.lock(conn, "enrolment-learner", learner_id)
+
+
+async def learner_row(conn: AsyncConnection, learner_id: UUID) -> Any:
+    return (await conn.execute(select(learner).where(learner.c.id == learner_id))).first()
+
+
+async def learner_record(conn: AsyncConnection, learner_id: UUID) -> LearnerRecord:
+    held = await conn.scalars(
+        select(held_credential.c.micro_credential_id).where(
+            held_credential.c.learner_id == learner_id, held_credential.c.status == "active"
+        )
+    )
+    placements = await conn.execute(
+        select(placement.c.language, placement.c.level).where(placement.c.learner_id == learner_id)
+    )
+    profile = await learner_row(conn, learner_id)
+    confirmed_before = await conn.scalar(
+        select(func.count())
+        .select_from(enrolment)
+        .where(enrolment.c.learner_id == learner_id, enrolment.c.confirmed_at.is_not(None))
+    )
+    return LearnerRecord(
+        held=frozenset(held),
+        placements={p.language: p.level for p in placements},
+        declaration_version=profile.declaration_version if profile else None,
+        previously_confirmed=bool(confirmed_before),
+    )
+
+
+async def current_declaration(conn: AsyncConnection) -> Any:
+    return (
+        await conn.execute(
+            select(integrity_declaration).order_by(integrity_declaration.c.version.desc()).limit(1)
+        )
+    ).first()
+
+
+async def current_declaration_version(conn: AsyncConnection) -> int | None:
+    row = await current_declaration(conn)
+    return int(row.version) if row else None
+
+
+async def active_enrolment_of(
+    conn: AsyncConnection, learner_id: UUID, offering_id: UUID
+) -> UUID | None:
+    found: UUID | None = await conn.scalar(
+        select(enrolment.c.id).where(
+            enrolment.c.learner_id == learner_id,
+            enrolment.c.offering_id == offering_id,
+            enrolment.c.status.in_(_ACTIVE_VALUES),
+        )
+    )
+    return found
+
+
+_ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
 
 
 async def get(
@@ -58,15 +205,242 @@ async def get(
     row = (await conn.execute(query.with_for_update() if for_update else query)).first()
     if row is None:
         return None
-    offering_row = (
-        await conn.execute(select(*_OFFERING_COLUMNS).where(offering.c.id == row.offering_id))
-    ).one()
-    return Enrolment(
-        id=row.id,
-        learner_id=row.learner_id,
-        learner_name=row.learner_name,
-        email=row.email,
-        offering=_offering(offering_row),
-        status=Status(row.status),
-        fee_cents=row.fee_cents,
+    return _enrolment(row, await _offering_of(conn, row.offering_id))
+
+
+async def _offering_of(conn: AsyncConnection, offering_id: UUID) -> Offering:
+    """An enrolment's offering: enrolments are only ever made in known offerings."""
+    found = await get_offering(conn, offering_id)
+    if found is None:
+        raise LookupError(f"offering {offering_id} missing from the read model")
+    return found
+
+
+async def lock_for_decision(
+    conn: AsyncConnection, enrolment_id: UUID, *, with_learner: bool = True
+) -> Enrolment | None:
+    """The enrolment, locked in the service's lock order: learner, offering, enrolment.
+
+    Decisions taken for a whole offering (its cancellation) skip the learner lock: they
+    already hold the offering's, and do not depend on the learner's record.
+    """
+    while True:
+        row = (
+            await conn.execute(
+                select(enrolment.c.learner_id, enrolment.c.offering_id).where(
+                    enrolment.c.id == enrolment_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if with_learner:
+            await lock_learner(conn, row.learner_id)
+        await get_offering(conn, row.offering_id, for_update=True)
+        found = await get(conn, enrolment_id, for_update=True)
+        if found is not None and found.offering.id == row.offering_id:
+            return found
+        # transferred meanwhile: lock the new offering too
+
+
+async def insert(
+    conn: AsyncConnection, item: Enrolment, *, learner_subject: str, now: datetime
+) -> None:
+    values = {name: getattr(item, name) for name in (*_FIXED, *_MUTABLE)}
+    await conn.execute(
+        enrolment.insert().values(
+            **values,
+            learner_subject=learner_subject,
+            offering_id=item.offering.id,
+            created_at=item.requested_at,
+            updated_at=now,
+        )
     )
+
+
+async def save(conn: AsyncConnection, item: Enrolment, *, now: datetime, **extra: Any) -> None:
+    values = {name: getattr(item, name) for name in _MUTABLE}
+    await conn.execute(
+        update(enrolment)
+        .where(enrolment.c.id == item.id)
+        .values(**values, **extra, offering_id=item.offering.id, updated_at=now)
+    )
+
+
+async def waitlisted(conn: AsyncConnection, target: Offering, *, limit: int) -> list[Enrolment]:
+    """The first `limit` learners on the offering's waitlist, in order, locked."""
+    rows = await conn.execute(
+        select(enrolment)
+        .where(enrolment.c.offering_id == target.id, enrolment.c.status == "waitlisted")
+        .order_by(enrolment.c.waitlisted_at, enrolment.c.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return [_enrolment(row, target) for row in rows]
+
+
+async def waitlist_length(conn: AsyncConnection, offering_id: UUID) -> int:
+    return int(
+        await conn.scalar(
+            select(func.count())
+            .select_from(enrolment)
+            .where(enrolment.c.offering_id == offering_id, enrolment.c.status == "waitlisted")
+        )
+        or 0
+    )
+
+
+async def waitlist_position(conn: AsyncConnection, item: Enrolment) -> int | None:
+    if item.status is not Status.WAITLISTED or item.waitlisted_at is None:
+        return None
+    ahead = await conn.scalar(
+        select(func.count())
+        .select_from(enrolment)
+        .where(
+            enrolment.c.offering_id == item.offering.id,
+            enrolment.c.status == "waitlisted",
+            or_(
+                enrolment.c.waitlisted_at < item.waitlisted_at,
+                (enrolment.c.waitlisted_at == item.waitlisted_at) & (enrolment.c.id < item.id),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def enrolment_for_notice(conn: AsyncConnection, notice: PaymentNotice) -> UUID | None:
+    """Which enrolment a provider's event is about: by our reference, else by its session
+    or payment intent (a refund's charge carries only the payment intent)."""
+    conditions = []
+    if notice.enrolment_id is not None:
+        conditions.append(enrolment.c.id == notice.enrolment_id)
+    if notice.session_id:
+        conditions.append(enrolment.c.checkout_session_id == notice.session_id)
+    if notice.payment_intent_id:
+        conditions.append(enrolment.c.payment_intent_id == notice.payment_intent_id)
+    if not conditions:
+        return None
+    found: UUID | None = await conn.scalar(select(enrolment.c.id).where(or_(*conditions)).limit(1))
+    return found
+
+
+async def due_holds(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[Any]:
+    rows = await conn.execute(
+        select(enrolment.c.id, enrolment.c.checkout_session_id)
+        .where(enrolment.c.status == "pending_payment", enrolment.c.hold_expires_at <= now)
+        .order_by(enrolment.c.hold_expires_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def due_offers(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[UUID]:
+    return list(
+        await conn.scalars(
+            select(enrolment.c.id)
+            .where(enrolment.c.status == "seat_offered", enrolment.c.offer_expires_at <= now)
+            .order_by(enrolment.c.offer_expires_at)
+            .limit(limit)
+        )
+    )
+
+
+async def due_refunds(conn: AsyncConnection, *, limit: int = 100) -> list[UUID]:
+    return list(
+        await conn.scalars(
+            select(enrolment.c.id)
+            .where(
+                enrolment.c.payment_status == "refund_due",
+                enrolment.c.refund_requested_at.is_(None),
+            )
+            .limit(limit)
+        )
+    )
+
+
+async def in_active_offering(conn: AsyncConnection, offering_id: UUID) -> list[UUID]:
+    return list(
+        await conn.scalars(
+            select(enrolment.c.id).where(
+                enrolment.c.offering_id == offering_id,
+                enrolment.c.status.in_(_ACTIVE_VALUES),
+            )
+        )
+    )
+
+
+async def of_learner_in(conn: AsyncConnection, learner_id: UUID, status: Status) -> list[UUID]:
+    return list(
+        await conn.scalars(
+            select(enrolment.c.id).where(
+                enrolment.c.learner_id == learner_id, enrolment.c.status == status.value
+            )
+        )
+    )
+
+
+async def of_learner(
+    conn: AsyncConnection, learner_id: UUID, *, limit: int, offset: int
+) -> tuple[list[Enrolment], int]:
+    return await _page(conn, enrolment.c.learner_id == learner_id, limit=limit, offset=offset)
+
+
+async def roster(
+    conn: AsyncConnection,
+    offering_id: UUID,
+    *,
+    status: Status | None,
+    limit: int | None,
+    offset: int = 0,
+) -> tuple[list[RosterLine], int]:
+    """An offering's enrolments with each learner's university id, in the order they came."""
+    condition = enrolment.c.offering_id == offering_id
+    if status is not None:
+        condition = condition & (enrolment.c.status == status.value)
+    target = await get_offering(conn, offering_id)
+    if target is None:
+        return [], 0
+    total = int(
+        await conn.scalar(select(func.count()).select_from(enrolment).where(condition)) or 0
+    )
+    query = (
+        select(enrolment, learner.c.university_id)
+        .select_from(enrolment.outerjoin(learner, learner.c.id == enrolment.c.learner_id))
+        .where(condition)
+        .order_by(enrolment.c.created_at, enrolment.c.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await conn.execute(query)
+    return [RosterLine(_enrolment(row, target), row.university_id) for row in rows], total
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    enrolment: Enrolment
+    university_id: str | None
+
+
+async def _page(
+    conn: AsyncConnection, condition: Any, *, limit: int, offset: int
+) -> tuple[list[Enrolment], int]:
+    total = int(
+        await conn.scalar(select(func.count()).select_from(enrolment).where(condition)) or 0
+    )
+    rows = (
+        await conn.execute(
+            select(enrolment)
+            .where(condition)
+            .order_by(enrolment.c.created_at.desc(), enrolment.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    offerings: dict[UUID, Offering] = {}
+    items = []
+    for row in rows:
+        if row.offering_id not in offerings:
+            offerings[row.offering_id] = await _offering_of(conn, row.offering_id)
+        items.append(_enrolment(row, offerings[row.offering_id]))
+    return items, total

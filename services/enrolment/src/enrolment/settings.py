@@ -1,4 +1,6 @@
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from credstack.settings import ServiceSettings
@@ -10,8 +12,60 @@ class Settings(ServiceSettings):
     service_name: str = "enrolment"
     schema_name: str = "enrolment"
     public_url: str = "http://127.0.0.1:8002"
+    payment_provider: Literal["local", "stripe"] = Field(
+        default="local",
+        description="`local`: the dev stack's checkout page; `stripe`: Stripe Checkout",
+    )
+    stripe_api_key: SecretStr | None = Field(
+        default=None, description="Stripe secret key (sk_...), needed with payment_provider=stripe"
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="Another base URL for Stripe's API (a proxy or a test double)"
+    )
     stripe_webhook_secrets: list[SecretStr] = Field(
         default=[SecretStr("whsec_credstack_dev")],
         description="Webhook signing secrets; several during a rotation (JSON list)",
     )
     stripe_webhook_tolerance_seconds: int = 300
+    seat_hold_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="How long a seat is held for an unpaid enrolment (extended to the "
+        "checkout session's lifetime when the provider needs longer)",
+    )
+    waitlist_offer_hours: float = Field(
+        default=48, gt=0, description="How long a freed seat is held for a waitlisted learner"
+    )
+    sweep_seconds: float = Field(
+        default=15, gt=0, description="How often expired holds, offers and due refunds are swept"
+    )
+    checkout_success_url: str | None = Field(
+        default=None,
+        description="Where the provider sends the learner after paying; {enrolment_id} is "
+        "replaced (default: this service's /payments/return page)",
+    )
+    checkout_cancel_url: str | None = None
+    language_entry_levels: list[str] = Field(
+        default=["A1"],
+        description="Levels a learner without previous experience of a language may enrol at",
+    )
+
+    @model_validator(mode="after")
+    def _stripe_needs_a_key(self) -> "Settings":
+        if self.payment_provider == "stripe" and self.stripe_api_key is None:
+            raise ValueError("ENROLMENT_STRIPE_API_KEY is required with payment_provider=stripe")
+        return self
+
+    def success_url(self, enrolment_id: object) -> str:
+        template = (
+            self.checkout_success_url
+            or f"{self.public_url}/payments/return?enrolment_id={{enrolment_id}}&outcome=paid"
+        )
+        return template.replace("{enrolment_id}", str(enrolment_id))
+
+    def cancel_url(self, enrolment_id: object) -> str:
+        template = (
+            self.checkout_cancel_url
+            or f"{self.public_url}/payments/return?enrolment_id={{enrolment_id}}&outcome=cancelled"
+        )
+        return template.replace("{enrolment_id}", str(enrolment_id))

@@ -1,212 +1,264 @@
-import asyncio
-import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID, uuid4
+"""Enrolling over HTTP: learners, idempotency, seats under concurrency, the waitlist."""
 
-import httpx
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
 from sqlalchemy import func, select
 
-from credstack.contracts.catalogue import OfferingScheduled
-from credstack.demo import checkout_completed, stripe_signature
-from credstack.testing import ServiceUnderTest, Tokens, deliver, staged_events
+from credstack.testing import ServiceUnderTest, Tokens
 from enrolment import tables
 
-from .conftest import WEBHOOK_SECRET
+from .steps import (
+    enrol,
+    enrolled,
+    events_of,
+    learner,
+    offering,
+    register,
+    session_event,
+    status,
+    types,
+    view,
+    webhook,
+)
 
 
-async def offering(
-    enrolment: ServiceUnderTest, *, fee_cents: int = 129500, capacity: int = 30
-) -> UUID:
-    now = datetime.now(UTC)
-    event = OfferingScheduled(
-        offering_id=uuid4(),
-        micro_credential_id=uuid4(),
-        micro_credential_version=1,
-        code="MC-DATA-101",
-        title="Data Cleaning",
-        starts_on=(now + timedelta(days=14)).date(),
-        ends_on=(now + timedelta(days=60)).date(),
-        enrolment_opens_at=now - timedelta(days=1),
-        enrolment_closes_at=now + timedelta(days=10),
-        capacity=capacity,
-        delivery_mode="on-campus",
-        fee_cents=fee_cents,
-    )
-    assert await deliver(enrolment.app, event) == "applied"
-    return event.offering_id
-
-
-async def enrol(
-    enrolment: ServiceUnderTest,
-    tokens: Tokens,
-    offering_id: UUID,
-    *,
-    key: str | None = None,
-    learner: str = "ada",
-) -> httpx.Response:
-    return await enrolment.http.post(
-        "/enrolments",
-        json={
-            "offering_id": str(offering_id),
-            "learner_name": "Ada Lovelace",
-            "email": "ada@example.org",
-        },
-        headers={**tokens("learner", learner), "Idempotency-Key": key or uuid4().hex},
-    )
-
-
-async def webhook(
-    enrolment: ServiceUnderTest, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET
-) -> httpx.Response:
-    body = json.dumps(event).encode()
-    return await enrolment.http.post(
-        "/payments/stripe/webhook",
-        content=body,
-        headers={
-            "Stripe-Signature": stripe_signature(body, secret),
-            "Content-Type": "application/json",
-        },
-    )
-
-
-def types(events: list[dict[str, Any]]) -> list[str]:
-    return [e["type"].split(".")[2] for e in events]
-
-
-async def test_a_paid_enrolment_is_confirmed_by_the_providers_webhook(
+async def test_a_paid_enrolment_holds_a_seat_and_is_confirmed_by_the_providers_webhook(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment)
-    created = await enrol(enrolment, tokens, offering_id)
-    assert created.status_code == 201, created.text
-    assert created.json()["status"] == "pending_payment"
+    created = await enrolled(enrolment, tokens, offering_id)
+    assert created["status"] == "pending_payment"
+    assert created["payment"]["status"] == "unpaid"
+    assert created["hold_expires_at"] is not None
+    assert "checkout" in created["next_step"]
 
-    paid = await webhook(enrolment, checkout_completed(created.json()["id"], 129500))
+    paid = await webhook(enrolment, session_event("checkout.session.completed", created["id"]))
 
     assert paid.status_code == 200
-    assert paid.json()["applied"] is True
-    view = await enrolment.http.get(
-        f"/enrolments/{created.json()['id']}", headers=tokens("learner", "ada")
+    assert paid.json()["outcome"] == "confirmed, payment paid"
+    confirmed = await enrolment.http.get(
+        f"/enrolments/{created['id']}", headers=learner(tokens, "ada")
     )
-    assert view.json()["status"] == "confirmed"
-    events = await staged_events(enrolment.engine, tables.outbox)
+    assert confirmed.json()["status"] == "confirmed"
+    assert confirmed.json()["payment"]["amount_paid_cents"] == 129500
+    events = await events_of(enrolment)
     assert types(events) == ["EnrolmentRequested", "EnrolmentConfirmed"]
-    assert events[1]["data"]["learner_name"] == "Ada Lovelace"
-    assert events[1]["data"]["email"] == "ada@example.org"
+    data = events[1]["data"]
+    assert (data["learner_name"], data["email"]) == ("Ada", "ada@example.org")
+    assert data["offering_id"] == str(offering_id)
+    assert data["micro_credential_version"] == 1
 
 
 async def test_a_free_enrolment_confirms_without_payment(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
-    offering_id = await offering(enrolment, fee_cents=0)
-    created = await enrol(enrolment, tokens, offering_id)
-    assert created.json()["status"] == "confirmed"
-    assert types(await staged_events(enrolment.engine, tables.outbox)) == [
-        "EnrolmentRequested",
-        "EnrolmentConfirmed",
-    ]
+    created = await enrolled(enrolment, tokens, await offering(enrolment, fee_cents=0))
+    assert created["status"] == "confirmed"
+    assert created["payment"]["status"] == "not_required"
+    assert types(await events_of(enrolment)) == ["EnrolmentRequested", "EnrolmentConfirmed"]
 
 
 async def test_the_same_idempotency_key_and_body_returns_the_first_response(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment)
+    await register(enrolment, tokens)
     first = await enrol(enrolment, tokens, offering_id, key="k-1")
     again = await enrol(enrolment, tokens, offering_id, key="k-1")
-    other_body = await enrolment.http.post(
-        "/enrolments",
-        json={
-            "offering_id": str(offering_id),
-            "learner_name": "Someone Else",
-            "email": "x@example.org",
-        },
-        headers={**tokens("learner", "ada"), "Idempotency-Key": "k-1"},
+    other_body = await enrol(enrolment, tokens, offering_id, key="k-1", language_experience=True)
+    missing = await enrolment.http.post(
+        "/enrolments", json={"offering_id": str(offering_id)}, headers=learner(tokens)
     )
 
-    assert again.status_code == 201
+    assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert other_body.status_code == 422
     assert other_body.json()["type"].endswith("/idempotency-key-reused")
+    assert missing.status_code == 422
     async with enrolment.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(tables.enrolment)) == 1
 
 
-async def test_a_bad_signature_is_refused_and_changes_nothing(
+async def test_concurrent_learners_cannot_oversell_the_last_seats(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    offering_id = await offering(enrolment, capacity=2)
+    names = [f"learner-{n}" for n in range(10)]
+    for name in names:
+        await register(enrolment, tokens, name)
+
+    responses = await asyncio.gather(
+        *(enrol(enrolment, tokens, offering_id, name=name) for name in names)
+    )
+
+    assert [r.status_code for r in responses] == [201] * 10
+    statuses = sorted(r.json()["status"] for r in responses)
+    assert statuses == ["pending_payment"] * 2 + ["waitlisted"] * 8
+    waitlisted = [r.json()["id"] for r in responses if r.json()["status"] == "waitlisted"]
+    positions = [(await view(enrolment, tokens, i))["waitlist_position"] for i in waitlisted]
+    assert sorted(positions) == list(range(1, 9))
+    availability = await enrolment.http.get(f"/offerings/{offering_id}/availability")
+    assert (availability.json()["seats_free"], availability.json()["waitlist_length"]) == (0, 8)
+
+
+async def test_a_learner_enrols_once_per_offering(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment)
-    created = await enrol(enrolment, tokens, offering_id)
-    before = await staged_events(enrolment.engine, tables.outbox)
-
-    forged = await webhook(
-        enrolment, checkout_completed(created.json()["id"], 129500), secret="whsec_attacker"
-    )
-    unsigned = await enrolment.http.post("/payments/stripe/webhook", content=b"{}")
-
-    assert forged.status_code == 400
-    assert forged.json()["type"].endswith("/bad-signature")
-    assert unsigned.status_code == 400
-    view = await enrolment.http.get(
-        f"/enrolments/{created.json()['id']}", headers=tokens("learner", "ada")
-    )
-    assert view.json()["status"] == "pending_payment"
-    assert await staged_events(enrolment.engine, tables.outbox) == before
+    first = await enrolled(enrolment, tokens, offering_id)
+    second = await enrol(enrolment, tokens, offering_id)
+    assert second.status_code == 409
+    assert second.json()["type"].endswith("/already-enrolled")
+    assert second.json()["enrolment_id"] == first["id"]
 
 
-async def test_webhooks_signed_with_a_previous_secret_verify_during_rotation(
+async def test_a_learner_needs_a_verified_email_and_a_profile(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment)
-    created = await enrol(enrolment, tokens, offering_id)
-    paid = await webhook(
-        enrolment, checkout_completed(created.json()["id"], 129500), secret="whsec_old_secret"
+    unverified = await enrolment.http.put(
+        "/learners/me",
+        json={"name_on_credential": "Eve"},
+        headers=tokens("learner", "eve", email="eve@example.org", email_verified=False),
     )
-    assert paid.status_code == 200
+    no_profile = await enrol(enrolment, tokens, offering_id, name="eve")
+
+    assert unverified.status_code == 403
+    assert unverified.json()["type"].endswith("/email-not-verified")
+    assert no_profile.status_code == 409
+    assert no_profile.json()["type"].endswith("/profile-required")
+    assert await events_of(enrolment) == []
 
 
-async def test_a_redelivered_webhook_has_one_effect(
+async def test_a_profile_keeps_the_name_for_the_credential_and_an_optional_university_id(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    saved = await enrolment.http.put(
+        "/learners/me",
+        json={
+            "name_on_credential": "  Ada King, Countess of Lovelace ",
+            "university_id": "u1234567",
+        },
+        headers=learner(tokens),
+    )
+    bad_id = await enrolment.http.put(
+        "/learners/me",
+        json={"name_on_credential": "Ada", "university_id": "u123 4567"},
+        headers=learner(tokens),
+    )
+    profile = await enrolment.http.get("/learners/me", headers=learner(tokens))
+
+    assert saved.status_code == 200
+    assert profile.json()["name_on_credential"] == "Ada King, Countess of Lovelace"
+    assert profile.json()["university_id"] == "u1234567"
+    assert profile.json()["email"] == "ada@example.org"
+    assert profile.json()["integrity_declaration"]["satisfied"] is False
+    assert bad_id.status_code == 422
+
+
+async def test_a_learner_sees_only_their_own_enrolments_staff_see_all(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment)
-    created = await enrol(enrolment, tokens, offering_id)
-    event = checkout_completed(created.json()["id"], 129500)
+    created = await enrolled(enrolment, tokens, offering_id)
+    other = await enrolment.http.get(f"/enrolments/{created['id']}", headers=learner(tokens, "eve"))
+    staff = await enrolment.http.get(f"/enrolments/{created['id']}", headers=tokens("staff"))
+    mine = await enrolment.http.get("/enrolments", headers=learner(tokens))
+    eves = await enrolment.http.get("/enrolments", headers=learner(tokens, "eve"))
 
-    first = await webhook(enrolment, event)
-    second = await webhook(enrolment, event)
+    assert other.status_code == 404
+    assert staff.status_code == 200
+    assert [e["id"] for e in mine.json()["items"]] == [created["id"]]
+    assert mine.json()["items"][0]["payment"]["status"] == "unpaid"
+    assert eves.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
 
-    assert (first.json()["applied"], second.json()["applied"]) == (True, False)
-    assert (
-        types(await staged_events(enrolment.engine, tables.outbox)).count("EnrolmentConfirmed") == 1
+
+async def test_enrolling_in_an_unknown_or_closed_offering_is_refused(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await register(enrolment, tokens)
+    unknown = await enrol(enrolment, tokens, uuid4())
+    closed_offering = await offering(
+        enrolment, enrolment_closes_at=datetime.now(UTC) - timedelta(hours=1)
     )
+    closed = await enrol(enrolment, tokens, closed_offering)
+
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert closed.status_code == 409
+    assert closed.json()["type"].endswith("/offering-closed")
+    assert await events_of(enrolment) == []
 
 
-async def test_concurrent_learners_cannot_oversell_the_last_seat(
+async def test_a_waitlisted_learner_is_offered_the_seat_a_cancellation_frees(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment, capacity=1)
-    responses = await asyncio.gather(
-        *(enrol(enrolment, tokens, offering_id, learner=f"learner-{n}") for n in range(5))
+    first = await enrolled(enrolment, tokens, offering_id, "ada")
+    second = await enrolled(enrolment, tokens, offering_id, "bob")
+    third = await enrolled(enrolment, tokens, offering_id, "cy")
+    assert (second["status"], second["waitlist_position"]) == ("waitlisted", 1)
+    assert third["waitlist_position"] == 2
+
+    left = await enrolment.http.post(
+        f"/enrolments/{first['id']}/cancel", headers=learner(tokens, "ada")
     )
-    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+
+    assert left.json()["status"] == "cancelled"
+    assert await status(enrolment, tokens, second["id"]) == "seat_offered"
+    assert await status(enrolment, tokens, third["id"]) == "waitlisted"
+    offered = [
+        e for e in await events_of(enrolment) if e["type"].endswith("WaitlistSeatOffered.v1")
+    ]
+    assert [e["data"]["enrolment_id"] for e in offered] == [second["id"]]
+    assert offered[0]["data"]["email"] == "bob@example.org"
+
+    accepted = await enrolment.http.post(
+        f"/enrolments/{second['id']}/accept-seat", headers=learner(tokens, "bob")
+    )
+    assert accepted.json()["status"] == "pending_payment"
+    assert accepted.json()["hold_expires_at"] is not None
 
 
-async def test_a_learner_sees_only_their_own_enrolments(
+async def test_only_the_learner_may_accept_their_seat_and_only_when_offered(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     offering_id = await offering(enrolment)
-    created = await enrol(enrolment, tokens, offering_id, learner="ada")
-    other = await enrolment.http.get(
-        f"/enrolments/{created.json()['id']}", headers=tokens("learner", "eve")
+    created = await enrolled(enrolment, tokens, offering_id)
+    someone_else = await enrolment.http.post(
+        f"/enrolments/{created['id']}/accept-seat", headers=learner(tokens, "eve")
     )
-    staff = await enrolment.http.get(f"/enrolments/{created.json()['id']}", headers=tokens("staff"))
-    assert other.status_code == 404
-    assert staff.status_code == 200
+    not_offered = await enrolment.http.post(
+        f"/enrolments/{created['id']}/accept-seat", headers=learner(tokens, "ada")
+    )
+    assert someone_else.status_code == 404
+    assert not_offered.status_code == 409
+    assert not_offered.json()["type"].endswith("/wrong-status")
 
 
-async def test_enrolling_in_an_unknown_offering_is_a_404(
+async def test_an_enrolment_carries_the_email_the_identity_provider_verifies_now(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
-    response = await enrol(enrolment, tokens, uuid4())
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
+    offering_id = await offering(enrolment, fee_cents=0)
+    await register(enrolment, tokens)
+    moved = learner(tokens, "ada", email="ada@new.example.org")
+
+    unverified = await enrolment.http.post(
+        "/enrolments",
+        json={"offering_id": str(offering_id)},
+        headers={**learner(tokens, "ada", email_verified=False), "Idempotency-Key": "k-1"},
+    )
+    created = await enrolment.http.post(
+        "/enrolments",
+        json={"offering_id": str(offering_id)},
+        headers={**moved, "Idempotency-Key": "k-2"},
+    )
+    profile = await enrolment.http.get("/learners/me", headers=moved)
+
+    assert unverified.status_code == 403
+    assert created.json()["email"] == "ada@new.example.org"
+    assert profile.json()["email"] == "ada@new.example.org"
+    confirmed = (await events_of(enrolment))[-1]
+    assert confirmed["data"]["email"] == "ada@new.example.org"

@@ -65,8 +65,13 @@ class EnrolmentTransferred(_EnrolmentEvent):
 
 
 class PaymentFailed(_EnrolmentEvent):
+    """A payment attempt failed. Not `final`: a declined card, the learner may try again
+    while the seat is held. `final`: a delayed payment failed and the enrolment is cancelled.
+    """
+
     provider: str
     reason: str
+    final: bool = False
     failed_at: datetime
 
 

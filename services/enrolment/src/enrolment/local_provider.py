@@ -1,0 +1,399 @@
+"""The dev stack's payment provider: a checkout page and Stripe-format, Stripe-signed webhooks.
+
+It behaves as Stripe does in everything the enrolment service relies on: Checkout
+Sessions carrying `client_reference_id` and metadata, card declines, delayed payment
+methods, expiry, refunds, and webhooks signed exactly as Stripe signs them (with every
+current secret during a rotation). Each action writes the session's new state and the
+webhooks it owes in one transaction; a delivery loop posts them, retrying with backoff
+until the endpoint accepts, so none is lost across restarts. Its tables live in this
+service's schema but are used as another system's would be: only through this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from enrolment.payments import CheckoutRequest, CheckoutSession, CheckoutState
+from enrolment.tables import local_checkout_session as sessions
+from enrolment.tables import local_webhook as webhooks
+
+log = structlog.get_logger()
+
+STRIPE_API_VERSION = "2024-06-20"
+MAX_RETRY_SECONDS = 3600
+
+
+class CheckoutUnavailable(Exception):
+    """The session cannot take that action (expired, already paid, unknown)."""
+
+
+def stripe_signature(payload: bytes, secrets: Sequence[str], timestamp: int) -> str:
+    """`Stripe-Signature` as Stripe sends it: one v1 HMAC-SHA256 per active secret."""
+    signed = f"{timestamp}.".encode() + payload
+    digests = [hmac.new(s.encode(), signed, hashlib.sha256).hexdigest() for s in secrets]
+    return ",".join([f"t={timestamp}", *(f"v1={d}" for d in digests)])
+
+
+def _ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class LocalProvider:
+    name = "local"
+    minimum_session_seconds = 0
+
+    def __init__(self, engine: AsyncEngine, *, public_url: str) -> None:
+        self.engine = engine
+        self.public_url = public_url.rstrip("/")
+
+    def page_url(self, session_id: str) -> str:
+        return f"{self.public_url}/payments/local/checkout/{session_id}"
+
+    # The port
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        session_id = f"cs_test_local_{uuid4().hex}"
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                sessions.insert().values(
+                    id=session_id,
+                    enrolment_id=request.enrolment_id,
+                    amount_cents=request.amount_cents,
+                    currency=request.currency,
+                    description=request.description,
+                    customer_email=request.customer_email,
+                    metadata=request.metadata,
+                    success_url=request.success_url,
+                    cancel_url=request.cancel_url,
+                    status="open",
+                    payment_status="unpaid",
+                    payment_intent_id=f"pi_local_{uuid4().hex[:24]}",
+                    amount_refunded_cents=0,
+                    expires_at=request.expires_at,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return CheckoutSession(
+            id=session_id, url=self.page_url(session_id), expires_at=request.expires_at
+        )
+
+    async def checkout_state(self, session_id: str) -> CheckoutState:
+        async with self.engine.connect() as conn:
+            row = await self._session(conn, session_id)
+        return CheckoutState(
+            session_id=row.id,
+            status=row.status,
+            payment_status="unpaid" if row.payment_status == "failed" else row.payment_status,
+            amount_total=row.amount_cents,
+            payment_intent_id=row.payment_intent_id if row.status == "complete" else None,
+            amount_refunded_cents=row.amount_refunded_cents,
+            payment_failed=row.payment_status == "failed",
+        )
+
+    async def expire_checkout(self, session_id: str) -> CheckoutState:
+        async with self.engine.begin() as conn:
+            row = await self._session(conn, session_id, for_update=True)
+            if row.status == "open":
+                await self._change(
+                    conn, row, datetime.now(UTC), ["checkout.session.expired"], status="expired"
+                )
+        return await self.checkout_state(session_id)
+
+    async def refund(
+        self, *, enrolment_id: UUID, payment_intent_id: str, amount_cents: int
+    ) -> None:
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(sessions)
+                    .where(sessions.c.payment_intent_id == payment_intent_id)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None or row.payment_status != "paid":
+                raise CheckoutUnavailable(f"No paid payment {payment_intent_id} to refund.")
+            refunded = min(row.amount_cents, row.amount_refunded_cents + amount_cents)
+            if refunded == row.amount_refunded_cents:
+                return
+            await self._change(
+                conn, row, datetime.now(UTC), ["charge.refunded"], amount_refunded_cents=refunded
+            )
+
+    # What the learner does on the checkout page
+
+    async def pay(self, session_id: str, *, now: datetime) -> str:
+        """Pay by card; returns where to send the learner. Paying a paid session again
+        changes nothing (a payer's retry after a lost answer)."""
+        async with self.engine.begin() as conn:
+            row = await self._session(conn, session_id, for_update=True)
+            if row.status == "complete" and row.payment_status == "paid":
+                return str(row.success_url)
+            row = await self._payable(conn, session_id, now)
+            await self._change(
+                conn,
+                row,
+                now,
+                ["payment_intent.succeeded", "checkout.session.completed"],
+                status="complete",
+                payment_status="paid",
+            )
+        return str(row.success_url)
+
+    async def pay_by_bank_debit(self, session_id: str, *, now: datetime) -> None:
+        """A delayed method: the session completes unpaid; the bank settles later."""
+        async with self.engine.begin() as conn:
+            row = await self._payable(conn, session_id, now)
+            await self._change(conn, row, now, ["checkout.session.completed"], status="complete")
+
+    async def settle(self, session_id: str, *, succeeded: bool, now: datetime) -> None:
+        """The bank's answer for a delayed payment."""
+        async with self.engine.begin() as conn:
+            row = await self._session(conn, session_id, for_update=True)
+            if row.status != "complete" or row.payment_status != "unpaid":
+                raise CheckoutUnavailable("This session has no payment waiting to settle.")
+            if succeeded:
+                await self._change(
+                    conn,
+                    row,
+                    now,
+                    ["payment_intent.succeeded", "checkout.session.async_payment_succeeded"],
+                    payment_status="paid",
+                )
+            else:
+                await self._change(
+                    conn,
+                    row,
+                    now,
+                    ["payment_intent.payment_failed", "checkout.session.async_payment_failed"],
+                    payment_status="failed",
+                )
+
+    async def decline(self, session_id: str, *, now: datetime) -> None:
+        """The card is declined; the session stays open for another attempt."""
+        async with self.engine.begin() as conn:
+            row = await self._payable(conn, session_id, now)
+            await self._change(conn, row, now, ["payment_intent.payment_failed"])
+
+    async def session(self, session_id: str) -> Any:
+        async with self.engine.connect() as conn:
+            return await self._session(conn, session_id)
+
+    # Stripe's own behaviour: sessions expire; webhooks are delivered until accepted
+
+    async def expire_overdue(self, *, now: datetime) -> int:
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(sessions)
+                    .where(sessions.c.status == "open", sessions.c.expires_at <= now)
+                    .with_for_update(skip_locked=True)
+                    .limit(50)
+                )
+            ).all()
+            for row in rows:
+                await self._change(conn, row, now, ["checkout.session.expired"], status="expired")
+        return len(rows)
+
+    async def deliver_pending(
+        self, http: httpx.AsyncClient, *, url: str, secrets: Sequence[str], now: datetime
+    ) -> int:
+        """Post the webhooks that are due, signed; returns how many the endpoint accepted."""
+        delivered = 0
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(webhooks.c.id, webhooks.c.payload, webhooks.c.attempts)
+                    .where(webhooks.c.delivered_at.is_(None), webhooks.c.next_attempt_at <= now)
+                    .order_by(webhooks.c.id)
+                    .limit(20)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                body = json.dumps(row.payload).encode()
+                error: str | None = None
+                try:
+                    response = await http.post(
+                        url,
+                        content=body,
+                        headers={
+                            "Content-Type": "application/json",
+                            "Stripe-Signature": stripe_signature(body, secrets, _ts(now)),
+                        },
+                    )
+                    if not response.is_success:
+                        error = f"HTTP {response.status_code}: {response.text[:500]}"
+                except httpx.HTTPError as failure:
+                    error = f"{type(failure).__name__}: {failure}"
+                attempts = row.attempts + 1
+                values: dict[str, Any] = {"attempts": attempts, "last_error": error}
+                if error is None:
+                    values["delivered_at"] = now
+                    delivered += 1
+                else:
+                    log.warning("local_payments.webhook_failed", error=error, attempts=attempts)
+                    backoff = min(MAX_RETRY_SECONDS, 2**attempts)
+                    values["next_attempt_at"] = now + timedelta(seconds=backoff)
+                await conn.execute(update(webhooks).where(webhooks.c.id == row.id).values(values))
+        return delivered
+
+    async def run(self, *, url: str, secrets: Sequence[str], poll_seconds: float = 0.5) -> None:
+        """The provider's own loop in the dev stack: expire sessions, deliver webhooks."""
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            while True:
+                now = datetime.now(UTC)
+                await self.expire_overdue(now=now)
+                await self.deliver_pending(http, url=url, secrets=secrets, now=now)
+                await asyncio.sleep(poll_seconds)
+
+    # Internals
+
+    async def _session(
+        self, conn: AsyncConnection, session_id: str, for_update: bool = False
+    ) -> Any:
+        query = select(sessions).where(sessions.c.id == session_id)
+        row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+        if row is None:
+            raise CheckoutUnavailable(f"No checkout session {session_id}.")
+        return row
+
+    async def _payable(self, conn: AsyncConnection, session_id: str, now: datetime) -> Any:
+        row = await self._session(conn, session_id, for_update=True)
+        if row.status == "open" and row.expires_at <= now:
+            await self._change(conn, row, now, ["checkout.session.expired"], status="expired")
+            raise CheckoutUnavailable("This checkout session has expired.")
+        if row.status != "open":
+            raise CheckoutUnavailable(f"This checkout session is {row.status}.")
+        return row
+
+    async def _change(
+        self,
+        conn: AsyncConnection,
+        row: Any,
+        now: datetime,
+        event_types: list[str],
+        **changes: Any,
+    ) -> None:
+        """Apply `changes` to the session and owe one webhook per event type, atomically."""
+        if changes:
+            await conn.execute(update(sessions).where(sessions.c.id == row.id).values(changes))
+        current = {**row._mapping, **changes}
+        for event_type in event_types:
+            event_id = f"evt_local_{uuid4().hex[:24]}"
+            await conn.execute(
+                webhooks.insert().values(
+                    event_id=event_id,
+                    payload=_event(event_id, event_type, _object(event_type, current, self), now),
+                    created_at=now,
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+            )
+
+
+def _event(event_id: str, event_type: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": STRIPE_API_VERSION,
+        "created": _ts(now),
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def _object(event_type: str, s: dict[str, Any], provider: LocalProvider) -> dict[str, Any]:
+    """The event's `data.object` in Stripe's shape: a session, a payment intent or a charge."""
+    kind = event_type.rsplit(".", 1)[0]
+    if kind.startswith("checkout.session"):
+        return _session_object(s, provider)
+    if kind == "payment_intent":
+        return _intent_object(s, failed=event_type.endswith("payment_failed"))
+    return _charge_object(s)
+
+
+def _session_object(s: dict[str, Any], provider: LocalProvider) -> dict[str, Any]:
+    return {
+        "id": s["id"],
+        "object": "checkout.session",
+        "amount_subtotal": s["amount_cents"],
+        "amount_total": s["amount_cents"],
+        "cancel_url": s["cancel_url"],
+        "client_reference_id": str(s["enrolment_id"]),
+        "created": _ts(s["created_at"]),
+        "currency": s["currency"].lower(),
+        "customer_email": s["customer_email"],
+        "expires_at": _ts(s["expires_at"]),
+        "livemode": False,
+        "metadata": s["metadata"],
+        "mode": "payment",
+        "payment_intent": s["payment_intent_id"] if s["status"] == "complete" else None,
+        "payment_status": "unpaid" if s["payment_status"] == "failed" else s["payment_status"],
+        "status": s["status"],
+        "success_url": s["success_url"],
+        "ui_mode": "hosted",
+        "url": provider.page_url(s["id"]) if s["status"] == "open" else None,
+    }
+
+
+def _intent_object(s: dict[str, Any], *, failed: bool) -> dict[str, Any]:
+    charge_id = "ch_local_" + s["payment_intent_id"].removeprefix("pi_local_")
+    return {
+        "id": s["payment_intent_id"],
+        "object": "payment_intent",
+        "amount": s["amount_cents"],
+        "amount_received": 0 if failed else s["amount_cents"],
+        "currency": s["currency"].lower(),
+        "description": s["description"],
+        "last_payment_error": (
+            {
+                "charge": charge_id,
+                "code": "card_declined",
+                "decline_code": "insufficient_funds",
+                "message": "Your card has insufficient funds.",
+                "type": "card_error",
+            }
+            if failed
+            else None
+        ),
+        "latest_charge": charge_id,
+        "livemode": False,
+        "metadata": s["metadata"],
+        "receipt_email": s["customer_email"],
+        "status": "requires_payment_method" if failed else "succeeded",
+    }
+
+
+def _charge_object(s: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "ch_local_" + s["payment_intent_id"].removeprefix("pi_local_"),
+        "object": "charge",
+        "amount": s["amount_cents"],
+        "amount_captured": s["amount_cents"],
+        "amount_refunded": s["amount_refunded_cents"],
+        "captured": True,
+        "currency": s["currency"].lower(),
+        "description": s["description"],
+        "livemode": False,
+        "metadata": s["metadata"],
+        "paid": True,
+        "payment_intent": s["payment_intent_id"],
+        "receipt_email": s["customer_email"],
+        "refunded": s["amount_refunded_cents"] >= s["amount_cents"],
+        "status": "succeeded",
+    }

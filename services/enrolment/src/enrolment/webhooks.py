@@ -1,0 +1,106 @@
+"""The payment provider's webhook endpoint (Stripe's format and signature), and the page
+the provider sends the learner back to after checkout."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Annotated, Any
+
+import stripe
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from credstack.problems import Problem
+from credstack.service import Engine, now
+from enrolment import usecases
+from enrolment.payment_flows import PaymentFlows
+from enrolment.payments import notice_from_event
+from enrolment.settings import Settings
+
+router = APIRouter(tags=["payments"])
+
+
+def verified_event(payload: bytes, signature: str | None, settings: Settings) -> dict[str, Any]:
+    """The provider's event (as plain JSON) if a current secret signed it recently.
+
+    The `stripe` library checks the signature and the timestamp's tolerance; the header may
+    carry several signatures, and several secrets are tried during a rotation.
+    """
+    if not signature:
+        raise Problem(400, "missing-signature", "The Stripe-Signature header is required.")
+    for secret in settings.stripe_webhook_secrets:
+        try:
+            stripe.Webhook.construct_event(
+                payload,
+                signature,
+                secret.get_secret_value(),
+                tolerance=settings.stripe_webhook_tolerance_seconds,
+            )
+        except stripe.SignatureVerificationError:
+            continue
+        except ValueError as error:
+            raise Problem(
+                400, "malformed-webhook", f"The body is not a Stripe event: {error}"
+            ) from error
+        event: dict[str, Any] = json.loads(payload)
+        if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+            raise Problem(400, "malformed-webhook", "The event has no id or type.")
+        return event
+    raise Problem(
+        400,
+        "bad-signature",
+        "No current webhook secret signed this payload within the tolerance.",
+    )
+
+
+class WebhookReceipt(BaseModel):
+    received: bool
+    duplicate: bool
+    outcome: str | None
+
+
+@router.post(
+    "/payments/stripe/webhook", response_model=WebhookReceipt, summary="Stripe webhook endpoint"
+)
+async def stripe_webhook(
+    request: Request,
+    engine: Engine,
+    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+) -> WebhookReceipt:
+    """Applies each event once (deduplicated on its id), monotonically: a late or repeated
+    event never undoes a later state. Events about payments that are not enrolments of
+    ours are acknowledged and ignored."""
+    settings: Settings = request.app.state.settings
+    flows: PaymentFlows = request.app.state.payment_flows
+    event = verified_event(await request.body(), stripe_signature, settings)
+    async with engine.begin() as conn:
+        outcome = await usecases.record_provider_event(
+            conn,
+            event_id=event["id"],
+            event_type=event["type"],
+            payload=event,
+            notice=notice_from_event(event),
+            provider=flows.provider.name,
+            policy=flows.policy,
+            now=now(),
+        )
+    return WebhookReceipt(received=True, duplicate=outcome is None, outcome=outcome)
+
+
+@router.get("/payments/return", response_class=HTMLResponse, include_in_schema=False)
+async def payment_return(
+    enrolment_id: Annotated[str, Query()], outcome: Annotated[str, Query()] = "paid"
+) -> HTMLResponse:
+    """Where checkout sends the learner back when no website URL is configured."""
+    message = (
+        "Thank you: your payment is being confirmed. Your enrolment's status shows when it is done."
+        if outcome == "paid"
+        else "You left the checkout without paying. Your seat stays held until the hold expires."
+    )
+    return HTMLResponse(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Enrolment</title>"
+        f"</head><body><main><h1>Enrolment {html.escape(enrolment_id)}</h1>"
+        f"<p>{html.escape(message)}</p></main></body></html>"
+    )
