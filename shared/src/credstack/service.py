@@ -48,6 +48,9 @@ class ServiceDefinition:
     consumes: Sequence[str] = ()
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+    #: Extra background loops run beside the relay and the consumer (when `run_worker`),
+    #: restarted if they crash and cancelled at shutdown.
+    workers: Callable[[FastAPI], Sequence[Callable[[], Awaitable[None]]]] = lambda app: ()
 
 
 async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float = 2.0) -> None:
@@ -120,6 +123,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if definition.consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+            for worker in definition.workers(app):
+                tasks.append(asyncio.create_task(_retrying(worker.__name__, worker)))
         log.info("service.started", public_url=settings.public_url)
         try:
             yield

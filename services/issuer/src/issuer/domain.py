@@ -461,7 +461,9 @@ def stack_credential(
         issuance,
         earned,
         awarded_at=max(m.awarded_at for m in members),
-        subject_extra={"creditsEarned": number(sum((m.credit_points for m in members), Decimal(0)))},
+        subject_extra={
+            "creditsEarned": number(sum((m.credit_points for m in members), Decimal(0)))
+        },
         evidence=[
             {
                 "id": m.credential_url,

@@ -165,7 +165,7 @@ class _Mailbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = BytesParser(policy=policy.default).parsebytes(envelope.content)
         message_id = str(parsed.get("Message-ID", "")).strip("<>") or str(uuid4())
         path = self.folder / f"{message_id.replace('/', '_')}.eml"

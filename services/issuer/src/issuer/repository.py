@@ -26,7 +26,9 @@ from issuer.tables import (
 INDEX_ATTEMPTS = 16
 
 
-async def credential_row(conn: AsyncConnection, credential_id: UUID, *, for_update: bool = False) -> Any:
+async def credential_row(
+    conn: AsyncConnection, credential_id: UUID, *, for_update: bool = False
+) -> Any:
     query = select(credential).where(credential.c.id == credential_id)
     if for_update:
         query = query.with_for_update()
@@ -104,7 +106,9 @@ def _latest_stacks() -> Any:
     )
 
 
-async def stacks_with_member(conn: AsyncConnection, micro_credential_id: UUID) -> list[dict[str, Any]]:
+async def stacks_with_member(
+    conn: AsyncConnection, micro_credential_id: UUID
+) -> list[dict[str, Any]]:
     """The newest version of every stack that has this micro-credential as a member."""
     query = _latest_stacks().where(stack.c.snapshot["members"].contains([str(micro_credential_id)]))
     return [row.snapshot for row in await conn.execute(query)]
@@ -120,7 +124,9 @@ async def stacks_with_any_member(
     return [row.snapshot for row in rows if wanted & set(row.snapshot["members"])]
 
 
-async def learners_holding(conn: AsyncConnection, micro_credential_ids: Sequence[str]) -> list[UUID]:
+async def learners_holding(
+    conn: AsyncConnection, micro_credential_ids: Sequence[str]
+) -> list[UUID]:
     rows = await conn.execute(
         select(credential.c.learner_id)
         .where(
@@ -199,7 +205,7 @@ async def indexes_with_status(conn: AsyncConnection, number: int, status: str) -
         .join(credential, credential.c.id == status_entry.c.credential_id)
         .where(status_entry.c.list_number == number, credential.c.status == status)
     )
-    return [row.index for row in rows]
+    return [index for (index,) in rows]
 
 
 async def lock_status_list(conn: AsyncConnection, number: int) -> None:

@@ -66,7 +66,9 @@ class StackRule:
 
     def progress(self, held: Sequence[HeldMember]) -> dict[str, Any]:
         """What a learner holds towards this stack, for their record."""
-        held_members = {h.micro_credential_id for h in held if h.micro_credential_id in self.members}
+        held_members = {
+            h.micro_credential_id for h in held if h.micro_credential_id in self.members
+        }
         return {
             "stack_id": str(self.stack_id),
             "version": self.version,

@@ -20,7 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.clock import now
-from credstack.contracts.assessment import AssessmentPassed, AttendanceOnlyCompleted, ResultWithdrawn
+from credstack.contracts.assessment import (
+    AssessmentPassed,
+    AttendanceOnlyCompleted,
+    ResultWithdrawn,
+)
 from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
 from credstack.contracts.enrolment import EnrolmentConfirmed
 from credstack.contracts.envelope import Event, Received
@@ -171,7 +175,7 @@ class Issuer:
                 stack_id=subject.stack_id,
                 stack_version=subject.stack_version,
                 achievement_id=subject.achievement_id,
-                title=signed["name"],
+                title=subject.title,
                 recipient_name=who.name,
                 recipient_email=who.email,
                 document=signed,
@@ -268,9 +272,10 @@ class Issuer:
                 now=now,
             )
             await self.check_stacks(
-                conn, pending.learner_id, await repository.stacks_with_member(
-                    conn, pending.micro_credential_id
-                ), now=now
+                conn,
+                pending.learner_id,
+                await repository.stacks_with_member(conn, pending.micro_credential_id),
+                now=now,
             )
             return issued
         attended = Attendance(pending.sessions_attended, pending.sessions_total, pending.awarded_at)
@@ -317,7 +322,9 @@ class Issuer:
             await conn.execute(
                 select(credential.c.recipient_name, credential.c.recipient_email, recipient.c.did)
                 .outerjoin(recipient, recipient.c.enrolment_id == credential.c.enrolment_id)
-                .where(credential.c.document["id"].as_string().in_([m.credential_url for m in members]))
+                .where(
+                    credential.c.document["id"].as_string().in_([m.credential_url for m in members])
+                )
                 .order_by(credential.c.issued_at.desc())
                 .limit(1)
             )
@@ -384,7 +391,10 @@ class Issuer:
         event: Event
         if action == "revoke":
             event = CredentialRevoked(
-                credential_id=credential_id, learner_id=row.learner_id, reason=reason, revoked_at=now
+                credential_id=credential_id,
+                learner_id=row.learner_id,
+                reason=reason,
+                revoked_at=now,
             )
         elif action == "suspend":
             event = CredentialSuspended(
@@ -454,7 +464,9 @@ class Issuer:
             view = StackRule.of(snapshot).progress(held)
             for member in view["members"]:
                 member["title"] = titles.get(member["micro_credential_id"])
-            done = await repository.live_stack_credential(conn, learner_id, UUID(snapshot["stack_id"]))
+            done = await repository.live_stack_credential(
+                conn, learner_id, UUID(snapshot["stack_id"])
+            )
             progress.append(
                 {
                     **view,
@@ -520,7 +532,9 @@ class Issuer:
         await lock(conn, "issuer.issue", event.enrolment_id)
         await conn.execute(
             update(award)
-            .where(award.c.enrolment_id == event.enrolment_id, award.c.kind == Kind.MICRO_CREDENTIAL)
+            .where(
+                award.c.enrolment_id == event.enrolment_id, award.c.kind == Kind.MICRO_CREDENTIAL
+            )
             .values(status="withdrawn")
         )
         issued = await repository.live_credential(conn, event.enrolment_id, Kind.MICRO_CREDENTIAL)
