@@ -88,6 +88,7 @@ def summary(row: Any, base_url: str) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "kind": row.kind,
+        "learner_id": str(row.learner_id),
         "title": row.title,
         "issued_at": row.issued_at.isoformat(),
         "status": row.status,
