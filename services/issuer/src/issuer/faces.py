@@ -36,6 +36,12 @@ def long_date(value: str) -> str:
     return f"{moment.day} {moment:%B %Y}"
 
 
+def language_label(achievement: Mapping[str, Any]) -> str | None:
+    """``"Taught in French"`` when the language of instruction is not English."""
+    note = language_note(achievement.get("inLanguage"))
+    return note[0].upper() + note[1:] if note else None
+
+
 def plain_title(achievement: Mapping[str, Any]) -> str:
     """The achievement's name without the language note (shown on its own line)."""
     name = str(achievement["name"])
@@ -61,26 +67,24 @@ def credential_face(
 ) -> BadgeFace:
     subject = document["credentialSubject"]
     achievement = subject["achievement"]
-    note = language_note(achievement.get("inLanguage"))
     return BadgeFace(
         heading=HEADINGS[kind_of(achievement)],
         title=plain_title(achievement),
         learner_name=learner_name,
         details=details(achievement, subject),
-        language_note=note.capitalize() if note else None,
+        language_note=language_label(achievement),
         issued_on=long_date(document["validFrom"]),
         verify_url=verify_url,
     )
 
 
 def achievement_face(achievement: Mapping[str, Any]) -> BadgeFace:
-    note = language_note(achievement.get("inLanguage"))
     return BadgeFace(
         heading=HEADINGS[kind_of(achievement)],
         title=plain_title(achievement),
         learner_name=None,
         details=details(achievement, None),
-        language_note=note.capitalize() if note else None,
+        language_note=language_label(achievement),
         issued_on=None,
         verify_url=str(achievement["id"]),
     )

@@ -17,7 +17,7 @@ from credstack.problems import Problem
 from credstack.service import Engine
 from issuer import baking, certificate, faces, openbadge2, repository
 from issuer.api import IssuerDep, VerifierDep, stored_row
-from issuer.domain import Status, achievement_url, language_note, stack_url
+from issuer.domain import Status, achievement_url, stack_url
 
 router = APIRouter()
 
@@ -211,7 +211,6 @@ async def verification_page(
     subject = document["credentialSubject"]
     achievement = subject["achievement"]
     failed = [check for check in verdict.checks if check.ok is not True]
-    note = language_note(achievement.get("inLanguage"))
     base = f"{issuer.base_url}/credentials/{credential_id}"
     page_url = f"{issuer.base_url}/verify/{credential_id}"
     results = subject.get("result", [])
@@ -224,7 +223,7 @@ async def verification_page(
             checks=verdict.checks,
             heading=faces.HEADINGS[row.kind],
             title=faces.plain_title(achievement),
-            language_note=note.capitalize() if note else None,
+            language_note=faces.language_label(achievement),
             learner_name=row.recipient_name,
             issuer_name=issuer.profile.name,
             issuer_did=issuer.profile.did,
