@@ -17,13 +17,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
+from xml.etree import ElementTree
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from PIL import Image
 
 from credstack import devauth, devstack
 from credstack.auth import learner_id_for
@@ -112,6 +115,20 @@ def check_ob2(stack: devstack.Stack, credential_id: str, tmp_path: Path) -> None
         image.write_bytes(httpx.get(f"{issuer}/credentials/{credential_id}/{name}").content)
         baked = badgecheck(image=image, email=EMAIL)
         assert baked["report"]["valid"] is True, (name, baked["report"]["messages"])
+
+
+def check_ob3_images(url: str, credential: dict[str, Any]) -> None:
+    """Unbake the OB 3.0 images with Pillow and ElementTree (not our code), then verify."""
+    with Image.open(BytesIO(httpx.get(f"{url}/image.png").content)) as png:
+        from_png = json.loads(png.text["openbadgecredential"])
+    svg = ElementTree.fromstring(httpx.get(f"{url}/image.svg").content)
+    element = svg.find("{https://purl.imsglobal.org/ob/v3p0}credential")
+    assert element is not None and element.text is not None
+    from_svg = json.loads(element.text)
+    for unbaked in (from_png, from_svg):
+        assert unbaked == credential
+        verdict = verify_with_digitalbazaar(unbaked, documents_for(unbaked))
+        assert verdict["verified"] is True, verdict
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +251,7 @@ def test_stack_attendance_and_micro_credentials_pass_every_independent_verifier(
         credential = httpx.get(summary["url"], headers={"Accept": "application/json"}).json()
         check_independently(credential)
         check_ob2(stack, summary["id"], tmp_path)
+        check_ob3_images(summary["url"], credential)
         baked = httpx.get(f"{summary['url']}/image.png").content
         verdict = httpx.post(
             f"{stack.url('issuer')}/verify", content=baked, headers={"Content-Type": "image/png"}

@@ -25,6 +25,8 @@ from issuer.verification import Unreadable, Verifier
 router = APIRouter()
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
+#: The largest body POST /verify reads (a baked image with its credential is far smaller).
+MAX_VERIFY_BYTES = 5 * 1024 * 1024
 CredentialId = Annotated[UUID, "The credential's id"]
 
 
@@ -255,6 +257,8 @@ async def status_list(number: int, purpose: str, engine: Engine) -> JSONResponse
 )
 async def verify(request: Request, verifier: VerifierDep) -> dict[str, Any]:
     body = await request.body()
+    if len(body) > MAX_VERIFY_BYTES:
+        raise Problem(413, "too-large", f"Send at most {MAX_VERIFY_BYTES // 1024 // 1024} MiB.")
     if not body.strip():
         raise Problem(400, "empty-body", "Send a credential: JSON, a VC-JWT or a baked image.")
     try:

@@ -70,26 +70,27 @@ async def _achievement_response(
     return _json(found)
 
 
+def _achievement_endpoint(path_of: Any, part: str) -> Any:
+    async def endpoint(request: Request, issuer: IssuerDep, engine: Engine) -> Response:
+        achievement_id = path_of(issuer.base_url, request.path_params)
+        return await _achievement_response(engine, issuer.base_url, achievement_id, part)
+
+    return endpoint
+
+
 def _achievement_routes(prefix: str, path_of: Any) -> None:
-    for part in ("", "badge", "image.png"):
-
-        async def endpoint(
-            request: Request, issuer: IssuerDep, engine: Engine, part: str = part
-        ) -> Response:
-            return await _achievement_response(
-                engine, issuer.base_url, path_of(issuer.base_url, request.path_params), part
-            )
-
+    summaries = {
+        "": "The OB 3.0 Achievement (JSON-LD)",
+        "badge": "Its OB 2.0 BadgeClass",
+        "image.png": "Its badge image",
+    }
+    for part, summary in summaries.items():
         router.add_api_route(
             prefix + (f"/{part}" if part else ""),
-            endpoint,
+            _achievement_endpoint(path_of, part),
             methods=["GET"],
             tags=["achievements"],
-            summary={
-                "": "The OB 3.0 Achievement (JSON-LD)",
-                "badge": "Its OB 2.0 BadgeClass",
-                "image.png": "Its badge image",
-            }[part],
+            summary=summary,
             name=f"{prefix}/{part}",
         )
 

@@ -114,6 +114,13 @@ async def stacks_with_member(
     return [row.snapshot for row in await conn.execute(query)]
 
 
+async def newest_stack(conn: AsyncConnection, stack_id: UUID) -> dict[str, Any]:
+    snapshot: dict[str, Any] = (
+        await conn.execute(_latest_stacks().where(stack.c.stack_id == stack_id))
+    ).scalar_one()
+    return snapshot
+
+
 async def stacks_with_any_member(
     conn: AsyncConnection, micro_credential_ids: Sequence[UUID]
 ) -> list[dict[str, Any]]:

@@ -585,12 +585,17 @@ class Issuer:
     async def stack_published(
         self, conn: AsyncConnection, event: StackPublished, received: Received
     ) -> None:
-        """Record the stack; learners who already hold its members may complete it now."""
-        snapshot = event.model_dump(mode="json")
+        """Record the stack; learners who already hold its members may complete it now
+        (against its newest version, whatever order the versions arrived in)."""
         await conn.execute(
             insert(stack)
-            .values(stack_id=event.stack_id, version=event.version, snapshot=snapshot)
+            .values(
+                stack_id=event.stack_id,
+                version=event.version,
+                snapshot=event.model_dump(mode="json"),
+            )
             .on_conflict_do_nothing()
         )
+        snapshot = await repository.newest_stack(conn, event.stack_id)
         for learner_id in await repository.learners_holding(conn, snapshot["members"]):
             await self.check_stacks(conn, learner_id, [snapshot], now=now())

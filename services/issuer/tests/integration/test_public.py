@@ -182,3 +182,10 @@ async def test_the_did_document_lists_every_key_as_an_assertion_method(
     assert did["id"] == "did:web:localhost%3A8004"
     assert did["assertionMethod"] == [m["id"] for m in did["verificationMethod"]]
     assert all(m["type"] == "Multikey" for m in did["verificationMethod"])
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read_as_a_credential(
+    issuer: ServiceUnderTest,
+) -> None:
+    response = await issuer.http.post("/verify", content=b"{" + b" " * (5 * 1024 * 1024))
+    assert response.status_code == 413

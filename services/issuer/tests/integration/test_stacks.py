@@ -133,3 +133,24 @@ async def test_withdrawing_a_member_s_result_revokes_the_stack_credential_too(
     async with issuer.engine.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(tables.credential))
     assert total == 5  # two revoked, three active
+
+
+async def test_an_older_stack_version_arriving_late_does_not_replace_the_newer_rule(
+    issuer: ServiceUnderTest,
+) -> None:
+    first, second, third = (micro_credential(code=f"MC-{n}") for n in range(3))
+    v1 = stack_of(first, second)
+    v2 = stack_of(first, second, third, stack_id=v1.stack_id, version=2)
+    ada = Learner()
+    await deliver_all(issuer, first, second, third)
+    for item in (first, second):
+        enrolment = ada.confirmed(item)
+        await deliver_all(issuer, enrolment, passed(enrolment))
+
+    await deliver_all(issuer, v2, v1)  # v2 needs all three: not complete yet
+
+    assert await issued(issuer, "stack") == []
+    enrolment = ada.confirmed(third)
+    await deliver_all(issuer, enrolment, passed(enrolment))
+    [row] = await issued(issuer, "stack")
+    assert row.stack_version == 2 and len(row.document["evidence"]) == 3
