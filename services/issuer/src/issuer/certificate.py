@@ -19,6 +19,7 @@ def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
     document = FPDF(orientation="landscape", format="A4")
     document.set_title(_latin1(face.title))
     document.set_author(_latin1(issuer_name))
+    document.set_auto_page_break(False)  # one page: the footer sits near the bottom edge
     document.add_page()
     document.set_draw_color(18, 53, 91)
     document.set_line_width(2)

@@ -103,6 +103,7 @@ async def test_the_printable_certificate_is_a_pdf(issuer: ServiceUnderTest) -> N
     response = await issuer.http.get(f"/credentials/{row.id}/certificate.pdf")
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
+    assert response.content.count(b"/Type /Page\n") == 1  # one printable page
 
 
 async def test_the_verification_api_reads_json_jwt_and_baked_images(
