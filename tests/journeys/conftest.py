@@ -1,15 +1,36 @@
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
+import asyncpg
 import pytest
 
 from credstack import devauth, devstack, engines
+from credstack.db import libpq_url
 from credstack.demo import Journey
 
 
 @pytest.fixture(scope="module")
+def stack_database_url(database_server: str) -> Iterator[str]:
+    """A database of its own for each stack: what the in-process service tests left in the
+    session's database (another issuer's status lists, say) must not leak into it."""
+    name = f"credstack_stack_{uuid4().hex[:12]}"
+    yield engines.ensure_database(database_server, name)
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(libpq_url(database_server))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="module")
 def stack(
-    database_url: str,
+    stack_database_url: str,
     kafka_bootstrap: str,
     kafka_idempotence: bool,
     tmp_path_factory: pytest.TempPathFactory,
@@ -19,7 +40,7 @@ def stack(
         data_dir=tmp_path_factory.mktemp("stack"),
         ports={service: engines.free_port() for service in devstack.SERVICES},
         token_issuer_port=engines.free_port(),
-        database_url=database_url,
+        database_url=stack_database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
         kafka_idempotence=kafka_idempotence,
         sample_catalogue=False,

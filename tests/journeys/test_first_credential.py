@@ -27,7 +27,9 @@ def test_a_passing_grade_becomes_a_verifiable_open_badge(stack: devstack.Stack) 
     assert credential["issuer"]["id"] == did_document["id"]
 
     require_node()
-    verdict = verify_with_digitalbazaar(credential, {did_document["id"]: did_document})
+    status_url = credential["credentialStatus"]["statusListCredential"]
+    documents = {did_document["id"]: did_document, status_url: httpx.get(status_url).json()}
+    verdict = verify_with_digitalbazaar(credential, documents)
     assert verdict["verified"] is True, verdict
 
 

@@ -1,12 +1,54 @@
 """The issuer service: `uvicorn --factory issuer.main:create_app`."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
 from fastapi import FastAPI
 
 from credstack import service
-from issuer import api, consumers, keys, tables
+from issuer import api, consumers, keys, mail, public, tables
 from issuer.domain import IssuerProfile
 from issuer.settings import Settings
 from issuer.usecases import Issuer
+
+
+def mail_workers(
+    settings: Settings,
+) -> Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]]:
+    """The email sender loop; in the dev stack (no SMTP host) with its own local sink."""
+
+    def workers(app: FastAPI) -> Mapping[str, Callable[[], Awaitable[None]]]:
+        async def email_sender() -> None:
+            sink = None
+            if settings.smtp_host is None:
+                sink = mail.MailSink(app.state.mailbox)
+                sink.start()
+                target = mail.SmtpTarget("127.0.0.1", sink.port)
+            else:
+                password = settings.smtp_password
+                target = mail.SmtpTarget(
+                    settings.smtp_host,
+                    settings.smtp_port,
+                    settings.smtp_username,
+                    password.get_secret_value() if password else None,
+                    settings.smtp_start_tls,
+                )
+            try:
+                await mail.sender_loop(
+                    app.state.engine,
+                    target,
+                    sender=settings.mail_from,
+                    domain=settings.mail_domain,
+                    poll_seconds=settings.email_poll_seconds,
+                )
+            finally:
+                if sink is not None:
+                    sink.stop()
+
+        return {"email_sender": email_sender}
+
+    return workers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,15 +67,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service.ServiceDefinition(
             settings=settings,
             title="Credstack issuer",
-            description="Open Badges 3.0 credentials: issuing, signing and verification.",
+            description=(
+                "Open Badges 3.0 and 2.0 credentials: issuing, signing, baked images, "
+                "verification, revocation by Bitstring Status List, stacks and the learner record."
+            ),
             metadata=tables.metadata,
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[api.router],
+            routers=[api.router, public.router],
             consumes=["catalogue.events", "enrolment.events", "assessment.events"],
             handlers=lambda app: consumers.handlers(issuer),
+            background=mail_workers(settings),
         )
     )
     app.state.issuer = issuer
+    app.state.mailbox = settings.data_dir / "mailbox" if settings.smtp_host is None else None
     return app

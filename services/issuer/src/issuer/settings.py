@@ -23,6 +23,19 @@ class Settings(ServiceSettings):
             "Empty in the dev stack: a key is generated and kept in the data folder."
         ),
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description=(
+            "SMTP server for learner email. Unset in the dev stack: the issuer runs a local "
+            "sink that keeps every message in <data dir>/mailbox (and GET /admin/mailbox)."
+        ),
+    )
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_start_tls: bool = True
+    mail_from: str = "Credstack Credentials <credentials@credstack.dev>"
+    email_poll_seconds: float = 2.0
 
     @property
     def did(self) -> str:
@@ -31,3 +44,8 @@ class Settings(ServiceSettings):
         host = quote(url.netloc, safe="")
         path = ":".join(segment for segment in url.path.split("/") if segment)
         return f"did:web:{host}" + (f":{path}" if path else "")
+
+    @property
+    def mail_domain(self) -> str:
+        """The right-hand side of Message-IDs: the issuer's public host."""
+        return urlparse(self.public_url).hostname or "localhost"

@@ -2,12 +2,14 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Table,
     Text,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -39,34 +41,114 @@ recipient = Table(
     Column("did", Text),
 )
 
-# What assessment decided; issued as soon as the recipient and the achievement are known.
+# Read model from StackPublished: each version of each stack.
+stack = Table(
+    "stack",
+    metadata,
+    Column("stack_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("snapshot", JSONB, nullable=False),
+)
+
+# What assessment decided (kind: micro-credential for a pass, attendance for attendance
+# only); issued as soon as the recipient and the achievement are known.
 award = Table(
     "award",
     metadata,
     Column("enrolment_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("kind", String(24), primary_key=True),
     Column("learner_id", PgUUID(as_uuid=True), nullable=False),
     Column("micro_credential_id", PgUUID(as_uuid=True), nullable=False),
     Column("micro_credential_version", Integer, nullable=False),
-    Column("score", Numeric(7, 3), nullable=False),
+    Column("score", Numeric(7, 3)),
+    Column("sessions_attended", Integer),
+    Column("sessions_total", Integer),
     Column("evidence", JSONB, nullable=False),
     Column("awarded_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False),
 )
 
+# Every credential issued, of every kind. One live credential per enrolment and kind, and
+# per learner and stack (a revoked one does not count, so a regraded pass is issued anew).
 credential = Table(
     "credential",
     metadata,
     Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("enrolment_id", PgUUID(as_uuid=True), nullable=False),
-    Column("learner_id", PgUUID(as_uuid=True), nullable=False),
-    Column("micro_credential_id", PgUUID(as_uuid=True), nullable=False),
-    Column("micro_credential_version", Integer, nullable=False),
     Column("kind", String(24), nullable=False),
+    Column("learner_id", PgUUID(as_uuid=True), nullable=False),
+    Column("enrolment_id", PgUUID(as_uuid=True)),
+    Column("micro_credential_id", PgUUID(as_uuid=True)),
+    Column("micro_credential_version", Integer),
+    Column("stack_id", PgUUID(as_uuid=True)),
+    Column("stack_version", Integer),
+    Column("achievement_id", Text, nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("recipient_name", Text, nullable=False),
+    Column("recipient_email", Text, nullable=False),
     Column("document", JSON, nullable=False),  # json keeps the issued key order
     Column("issued_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint(
-        "learner_id", "micro_credential_id", "micro_credential_version", "enrolment_id", "kind"
+    Column("status", String(16), nullable=False),  # active | suspended | revoked
+    Column("status_reason", Text),
+    Column("status_changed_at", DateTime(timezone=True)),
+    Index(
+        "uq_credential_enrolment_kind",
+        "enrolment_id",
+        "kind",
+        unique=True,
+        postgresql_where=text("enrolment_id IS NOT NULL AND status <> 'revoked'"),
     ),
+    Index(
+        "uq_credential_learner_stack",
+        "learner_id",
+        "stack_id",
+        unique=True,
+        postgresql_where=text("stack_id IS NOT NULL AND status <> 'revoked'"),
+    ),
+    Index("ix_credential_learner", "learner_id"),
+)
+
+# Bitstring Status List entries: a random index per credential, unique per list.
+status_list = Table(
+    "status_list",
+    metadata,
+    Column("number", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+status_entry = Table(
+    "status_entry",
+    metadata,
+    Column("list_number", Integer, ForeignKey("status_list.number"), primary_key=True),
+    Column("index", Integer, primary_key=True),
+    Column("credential_id", PgUUID(as_uuid=True), nullable=False, unique=True),
+)
+
+# The signed status list credentials, re-signed in the transaction that changes a bit.
+status_list_credential = Table(
+    "status_list_credential",
+    metadata,
+    Column("list_number", Integer, ForeignKey("status_list.number"), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+)
+
+# The email outbox: written with the credential, sent (at least once, with a stable
+# Message-ID) by the sender loop, which marks each row sent.
+email = Table(
+    "email",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("credential_id", PgUUID(as_uuid=True), nullable=False),
+    Column("to_address", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Index("ix_email_pending", "created_at", postgresql_where=text("sent_at IS NULL")),
 )
 
 outbox = Outbox(metadata, service="issuer", topic="issuer.events", source="/credstack/issuer")

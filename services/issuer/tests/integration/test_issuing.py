@@ -1,142 +1,182 @@
+"""Issuing from consumed events: micro-credentials and certificates of attendance."""
+
 import sys
-from datetime import UTC, datetime
-from decimal import Decimal
 from uuid import uuid4
 
 from sqlalchemy import func, select
 
-from credstack.contracts.assessment import AssessmentPassed
-from credstack.contracts.catalogue import Alignment, LearningOutcome, MicroCredentialPublished
-from credstack.contracts.enrolment import EnrolmentConfirmed
 from credstack.testing import REPO, ServiceUnderTest, Tokens, deliver, staged_events
 from issuer import tables
 
 from ..conformance import ob3_schema_errors
+from ..events import Learner, attended, micro_credential, passed, withdrawn
+from .conftest import deliver_all, issued, verifier_documents
 
 sys.path.insert(0, str(REPO / "tests" / "verifiers"))
 from digitalbazaar import require_node, verify_with_digitalbazaar
-
-NOW = datetime.now(UTC)
-
-
-def journey_events() -> tuple[MicroCredentialPublished, EnrolmentConfirmed, AssessmentPassed]:
-    item = MicroCredentialPublished(
-        micro_credential_id=uuid4(),
-        version=2,
-        code="MC-DATA-101",
-        title="Data Cleaning",
-        description="Prepare messy data for analysis.",
-        learning_outcomes=[LearningOutcome(id="LO1", description="Clean a dataset")],
-        pass_mark=Decimal(70),
-        credit_points=Decimal("3.125"),
-        notional_hours=Decimal(65),
-        cpd_hours=Decimal(65),
-        field_of_study="Information Technology",
-        expiry_months=36,
-        alignments=[Alignment(name="Data quality", url="https://esco.example/skill/1", code="S1")],
-        published_at=NOW,
-    )
-    enrolment = EnrolmentConfirmed(
-        enrolment_id=uuid4(),
-        learner_id=uuid4(),
-        learner_name="Ada Lovelace",
-        email="ada@example.org",
-        offering_id=uuid4(),
-        micro_credential_id=item.micro_credential_id,
-        micro_credential_version=2,
-        confirmed_at=NOW,
-    )
-    passed = AssessmentPassed(
-        enrolment_id=enrolment.enrolment_id,
-        learner_id=enrolment.learner_id,
-        micro_credential_id=item.micro_credential_id,
-        micro_credential_version=2,
-        decided_at=NOW,
-        score=Decimal("86.5"),
-        evidence=["https://lms.example.edu/submissions/42"],
-    )
-    return item, enrolment, passed
-
-
-async def issued_credentials(issuer: ServiceUnderTest) -> list[dict]:
-    async with issuer.engine.connect() as conn:
-        return [row[0] for row in await conn.execute(select(tables.credential.c.document))]
 
 
 async def test_a_pass_becomes_one_signed_open_badge_whatever_order_the_events_arrive_in(
     issuer: ServiceUnderTest,
 ) -> None:
-    item, enrolment, passed = journey_events()
-    await deliver(issuer.app, passed)
-    await deliver(issuer.app, enrolment)
-    assert await issued_credentials(issuer) == []
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, passed(enrolment), enrolment)
+    assert await issued(issuer) == []
     await deliver(issuer.app, item)
 
-    [credential] = await issued_credentials(issuer)
+    [row] = await issued(issuer)
+    credential = row.document
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["achievementType"] == "MicroCredential"
-    assert achievement["version"] == "2"
+    assert achievement["id"].endswith(f"/achievements/{item.micro_credential_id}/versions/2")
     assert achievement["creditsAvailable"] == 3.125
+    assert achievement["alignment"][0]["targetCode"] == "S1"
+    assert "65 notional hours" in achievement["tag"] and "60 CPD hours" in achievement["tag"]
+    assert "65 notional hours of learning, 60 CPD hours" in achievement["criteria"]["narrative"]
     assert credential["credentialSubject"]["result"][0]["value"] == "86.5"
+    assert credential["evidence"][0]["id"] == "https://lms.example.edu/submissions/42"
     assert credential["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert credential["credentialStatus"]["statusPurpose"] == "revocation"
     assert "validUntil" in credential
     events = await staged_events(issuer.engine, tables.outbox)
     assert [e["type"] for e in events] == ["credstack.issuer.CredentialIssued.v1"]
     assert events[0]["data"]["url"] == credential["id"]
+    assert events[0]["subject"] == str(ada.id)
 
 
 async def test_a_redelivered_pass_never_issues_twice(issuer: ServiceUnderTest) -> None:
-    item, enrolment, passed = journey_events()
-    await deliver(issuer.app, item)
-    await deliver(issuer.app, enrolment)
-    await deliver(issuer.app, passed)
-    await deliver(issuer.app, passed)  # the same decision, redelivered under a new event id
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    decision = passed(enrolment)
+    await deliver_all(issuer, item, enrolment, decision)
+    await deliver(issuer.app, decision)  # the same decision, redelivered under a new event id
+    await deliver(issuer.app, passed(enrolment, score="90"))  # a second pass of the enrolment
     async with issuer.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(tables.credential)) == 1
+        assert await conn.scalar(select(func.count()).select_from(tables.email)) == 1
 
 
-async def test_the_issued_credential_is_public_and_conforms_to_the_ob3_schema(
-    issuer: ServiceUnderTest, tokens: Tokens
-) -> None:
-    item, enrolment, passed = journey_events()
-    for event in (item, enrolment, passed):
-        await deliver(issuer.app, event)
-    [summary] = (
-        await issuer.http.get(
-            "/credentials",
-            params={"enrolment_id": str(enrolment.enrolment_id)},
-            headers=tokens("staff"),
-        )
-    ).json()
+async def test_a_pass_after_a_withdrawn_result_is_issued_anew(issuer: ServiceUnderTest) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, passed(enrolment), withdrawn(enrolment))
+    await deliver(issuer.app, passed(enrolment, score="75"))
 
-    response = await issuer.http.get(f"/credentials/{summary['id']}")
-
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/vc+ld+json")
-    assert ob3_schema_errors(response.json()) == []
+    first, second = await issued(issuer)
+    assert first.status == "revoked" and second.status == "active"
+    assert second.document["credentialSubject"]["result"][0]["value"] == "75"
 
 
-async def test_the_issued_credential_verifies_with_digital_bazaars_verifier(
+async def test_the_recipient_is_a_fresh_salted_hash_per_credential_plus_their_did(
     issuer: ServiceUnderTest,
 ) -> None:
+    ada = Learner(did="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+    first, second = micro_credential(), micro_credential(code="MC-2")
+    await deliver_all(issuer, first, second)
+    for item in (first, second):
+        enrolment = ada.confirmed(item)
+        await deliver_all(issuer, enrolment, passed(enrolment))
+
+    identities = [
+        row.document["credentialSubject"]["identifier"][0] for row in await issued(issuer)
+    ]
+    assert identities[0]["salt"] != identities[1]["salt"]
+    assert identities[0]["identityHash"] != identities[1]["identityHash"]
+    assert all(row.document["credentialSubject"]["id"] == ada.did for row in await issued(issuer))
+    assert "ada@example.org" not in str([row.document for row in await issued(issuer)])
+
+
+async def test_a_language_of_instruction_other_than_english_is_prominent(
+    issuer: ServiceUnderTest,
+) -> None:
+    item, ada = micro_credential(language="fr", title="Négociation"), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, passed(enrolment))
+
+    [row] = await issued(issuer)
+    achievement = row.document["credentialSubject"]["achievement"]
+    assert achievement["inLanguage"] == "fr"
+    assert row.document["name"] == "Négociation (taught in French)"
+    assert achievement["description"].startswith("Language of instruction: French.")
+    page = await issuer.http.get(f"/verify/{row.id}")
+    assert "Taught in French" in page.text
+
+
+async def test_attendance_only_gives_a_certificate_of_attendance_that_claims_no_assessment(
+    issuer: ServiceUnderTest,
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, attended(enrolment))
+
+    [row] = await issued(issuer)
+    assert row.kind == "attendance"
+    subject = row.document["credentialSubject"]
+    achievement = subject["achievement"]
+    assert achievement["achievementType"] == "ext:CertificateOfAttendance"
+    assert achievement["id"].endswith("/attendance")
+    assert "result" not in subject and "creditsEarned" not in subject
+    assert "creditsAvailable" not in achievement and "resultDescription" not in achievement
+    assert "no claim of assessment" in achievement["description"]
+    assert subject["narrative"] == "Attended 5 of 6 contact sessions."
+    assert ob3_schema_errors(row.document) == []
+    events = await staged_events(issuer.engine, tables.outbox)
+    assert [e["type"] for e in events] == ["credstack.issuer.CertificateOfAttendanceIssued.v1"]
+
+
+async def test_each_kind_conforms_to_the_ob3_schema_and_verifies_with_digital_bazaar(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
     require_node()
-    item, enrolment, passed = journey_events()
-    for event in (item, enrolment, passed):
-        await deliver(issuer.app, event)
-    [credential] = await issued_credentials(issuer)
-    did_document = (await issuer.http.get("/.well-known/did.json")).json()
-
-    verdict = verify_with_digitalbazaar(credential, {did_document["id"]: did_document})
-    assert verdict["verified"] is True, verdict
-
-    tampered = {**credential, "name": "Something Else"}
-    assert (
-        verify_with_digitalbazaar(tampered, {did_document["id"]: did_document})["verified"] is False
+    item, ada = micro_credential(), Learner()
+    passing, attending = ada.confirmed(item), ada.confirmed(micro_credential())
+    await deliver_all(issuer, item, passing, passed(passing))
+    await deliver_all(
+        issuer, micro_credential(micro_credential_id=attending.micro_credential_id), attending
     )
+    await deliver(issuer.app, attended(attending))
+
+    rows = await issued(issuer)
+    assert sorted(row.kind for row in rows) == ["attendance", "micro-credential"]
+    for row in rows:
+        response = await issuer.http.get(f"/credentials/{row.id}")
+        assert response.headers["content-type"].startswith("application/vc+ld+json")
+        credential = response.json()
+        assert ob3_schema_errors(credential) == []
+        documents = await verifier_documents(issuer, credential)
+        verdict = verify_with_digitalbazaar(credential, documents)
+        assert verdict["verified"] is True, verdict
+        assert verdict["statusResult"]["results"][0]["status"] is False
+        tampered = {**credential, "name": "Something Else"}
+        assert verify_with_digitalbazaar(tampered, documents)["verified"] is False
+
+
+async def test_staff_list_an_enrolment_s_credentials(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, passed(enrolment))
+    params = {"enrolment_id": str(enrolment.enrolment_id)}
+
+    [summary] = (
+        await issuer.http.get("/credentials", params=params, headers=tokens("staff"))
+    ).json()
+    assert summary["kind"] == "micro-credential" and summary["status"] == "active"
+    assert summary["page"].endswith(f"/verify/{summary['id']}")
+    assert (await issuer.http.get("/credentials", params=params)).status_code == 401
+    learner = tokens("learner", ada.subject)
+    assert (
+        await issuer.http.get("/credentials", params=params, headers=learner)
+    ).status_code == 403
 
 
 async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) -> None:
-    response = await issuer.http.get(f"/credentials/{uuid4()}")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
+    for path in ("", "/jwt", "/image.png", "/image.svg", "/ob2.png", "/certificate.pdf"):
+        response = await issuer.http.get(f"/credentials/{uuid4()}{path}")
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+    assert (await issuer.http.get(f"/verify/{uuid4()}")).status_code == 404
+    assert (await issuer.http.get(f"/ob2/assertions/{uuid4()}")).status_code == 404

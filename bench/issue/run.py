@@ -1,0 +1,109 @@
+"""Benchmark: OB 3.0 credentials signed and verified per second, beside raw Ed25519 signing.
+
+Each credential is built as the issuer builds it (domain.open_badge_credential: fresh
+salt, status entry) and signed with eddsa-rdfc-2022 (JSON-LD expansion check, two RDFC-1.0
+canonicalizations, SHA-256, Ed25519); each verification repeats the canonicalizations
+and checks the signature. The raw rate signs the same 64-byte hashData with the same key,
+so the ratio shows what JSON-LD canonicalization costs. One process, one core.
+
+    .venv/bin/python bench/issue/run.py [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from issuer import dataintegrity, statuslist
+from issuer.domain import Award, Issuance, IssuerProfile, Recipient, StatusEntry, new_salt
+from issuer.domain import open_badge_credential as build
+from issuer.jsonld import OfflineDocumentLoader
+
+DID = "did:web:credentials.example.edu"
+METHOD = f"{DID}#key-1"
+BASE = "https://credentials.example.edu"
+SNAPSHOT = {
+    "micro_credential_id": str(uuid4()),
+    "version": 3,
+    "code": "MC-DATA-101",
+    "title": "Data Storytelling for Leaders",
+    "description": "Assessed graduate-level micro-credential in communicating data.",
+    "learning_outcomes": [
+        {"id": "LO1", "description": "Frame a decision as a data question"},
+        {"id": "LO2", "description": "Present evidence to a non-specialist audience"},
+    ],
+    "alignments": [{"name": "Data literacy", "url": "https://esco.example/s/1", "code": "S1"}],
+    "pass_mark": "70",
+    "credit_points": "3.125",
+    "notional_hours": "65",
+    "cpd_hours": "65",
+    "field_of_study": "Management and Commerce",
+    "language": "en",
+    "expiry_months": 36,
+}
+
+
+def rate(work: Callable[[], object], seconds: float) -> tuple[float, int]:
+    done, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        work()
+        done += 1
+    return done / elapsed, done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    seconds = parser.parse_args().seconds
+    key = Ed25519PrivateKey.generate()
+    public_key = key.public_key()
+    loader = OfflineDocumentLoader()
+    profile = IssuerProfile(did=DID, name="Example University", url="https://example.edu")
+    now = datetime.now(UTC)
+    signed: list[dict[str, object]] = []
+
+    def issue() -> None:
+        issuance = Issuance(
+            credential_id=uuid4(),
+            issuer=profile,
+            recipient=Recipient("Ada Lovelace", "ada@example.org"),
+            base_url=BASE,
+            issued_at=now,
+            salt=new_salt(),
+            status=StatusEntry(statuslist.list_url(BASE, 1), statuslist.random_index()),
+        )
+        document = build(issuance, SNAPSHOT, Award(Decimal("86.5"), [], now))
+        signed.append(
+            dataintegrity.sign(
+                document, private_key=key, verification_method=METHOD, created=now, loader=loader
+            )
+        )
+
+    def verify() -> None:
+        document = signed[len(signed) % 7]
+        if not dataintegrity.verify(document, public_key_for=lambda _: public_key, loader=loader):
+            raise SystemExit("a credential signed here did not verify")
+
+    hash_data = os.urandom(64)
+    issue()  # warm the context cache
+    sign_rate, signs = rate(issue, seconds)
+    verify_rate, verifications = rate(verify, seconds)
+    raw_rate, raw = rate(lambda: key.sign(hash_data), seconds)
+    for label, value, count in (
+        ("credentials signed (build + eddsa-rdfc-2022)", sign_rate, signs),
+        ("credentials verified (eddsa-rdfc-2022)", verify_rate, verifications),
+        ("raw Ed25519 signatures (64-byte hashData)", raw_rate, raw),
+    ):
+        print(f"{label:<46} {value:10.1f} /s  ({count} in {seconds:g} s)")
+    print(f"{'raw Ed25519 signing / credential signing':<46} {raw_rate / sign_rate:10.1f} x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Badge images: drawn (PNG with Pillow, SVG by hand), baked and unbaked.
+
+Baking (OB 3.0 and OB 2.0 "Baking" sections):
+
+- PNG: one ``iTXt`` chunk, uncompressed, keyword ``openbadgecredential`` (OB 3.0, the signed
+  credential JSON) or ``openbadges`` (OB 2.0, the hosted assertion JSON). Pillow writes it.
+- SVG: ``<openbadges:credential>`` in namespace ``https://purl.imsglobal.org/ob/v3p0`` with
+  the credential in CDATA (OB 3.0), or ``<openbadges:assertion verify="URL">`` in namespace
+  ``http://openbadges.org`` with the assertion in CDATA (OB 2.0), first child of ``<svg>``.
+
+The face shows the title, the learner's name, credit points, hours, the language of
+instruction when it is not English, the issue date and a QR code of the verification page.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import segno
+from defusedxml import ElementTree
+from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
+
+OB3_PNG_KEYWORD = "openbadgecredential"
+OB2_PNG_KEYWORD = "openbadges"
+OB3_SVG_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
+OB2_SVG_NAMESPACE = "http://openbadges.org"
+
+SIZE = 800
+_BACKGROUND = "#12355b"
+_ACCENT = "#f2a541"
+_INK = "#ffffff"
+
+
+@dataclass(frozen=True)
+class BadgeFace:
+    """What a badge image shows. ``learner_name`` is None on an achievement's generic image."""
+
+    heading: str
+    title: str
+    learner_name: str | None
+    details: tuple[str, ...]
+    language_note: str | None
+    issued_on: str | None
+    verify_url: str
+
+    def lines(self) -> list[tuple[str, int, str]]:
+        """(text, font size, colour) from top to bottom."""
+        lines = [(self.heading.upper(), 26, _ACCENT)]
+        lines += [(part, 44, _INK) for part in _wrap(self.title, 30)]
+        if self.language_note:
+            lines.append((self.language_note.upper(), 34, _ACCENT))
+        if self.learner_name:
+            lines.append((f"Awarded to {self.learner_name}", 32, _INK))
+        lines += [(detail, 28, _INK) for detail in self.details]
+        if self.issued_on:
+            lines.append((f"Issued {self.issued_on}", 26, _INK))
+        return lines
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    return [*lines, current] if current else lines
+
+
+def render_png(face: BadgeFace) -> Image.Image:
+    image = Image.new("RGB", (SIZE, SIZE), _BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((16, 16, SIZE - 16, SIZE - 16), outline=_ACCENT, width=6)
+    y = 56
+    for text, size, colour in face.lines():
+        font = ImageFont.load_default(size=size)
+        width = draw.textlength(text, font=font)
+        draw.text(((SIZE - width) / 2, y), text, font=font, fill=colour)
+        y += int(size * 1.35)
+    qr = segno.make(face.verify_url, error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="png", scale=5, border=2, dark="#000000", light="#ffffff")
+    code = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    image.paste(code, ((SIZE - code.width) // 2, SIZE - code.height - 40))
+    return image
+
+
+def png(face: BadgeFace, *, keyword: str | None = None, payload: str | None = None) -> bytes:
+    """The face as PNG; with ``keyword`` and ``payload``, baked into one iTXt chunk."""
+    info = None
+    if keyword is not None and payload is not None:
+        info = PngInfo()
+        info.add_itxt(keyword, payload, zip=False)
+    buffer = io.BytesIO()
+    render_png(face).save(buffer, format="PNG", pnginfo=info, optimize=True)
+    return buffer.getvalue()
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def svg(
+    face: BadgeFace,
+    *,
+    credential: Mapping[str, Any] | None = None,
+    assertion: Mapping[str, Any] | None = None,
+) -> str:
+    """The face as SVG, baked with an OB 3.0 credential or an OB 2.0 hosted assertion."""
+    namespaces = 'xmlns="http://www.w3.org/2000/svg"'
+    baked = ""
+    if credential is not None:
+        namespaces += f' xmlns:openbadges="{OB3_SVG_NAMESPACE}"'
+        baked = f"<openbadges:credential>{_cdata(json.dumps(credential))}</openbadges:credential>"
+    elif assertion is not None:
+        namespaces += f' xmlns:openbadges="{OB2_SVG_NAMESPACE}"'
+        baked = (
+            f"<openbadges:assertion verify={quoteattr(str(assertion['id']))}>"
+            f"{_cdata(json.dumps(assertion))}</openbadges:assertion>"
+        )
+    parts = [
+        f'<svg {namespaces} width="{SIZE}" height="{SIZE}" viewBox="0 0 {SIZE} {SIZE}">',
+        baked,
+        f'<rect width="{SIZE}" height="{SIZE}" fill="{_BACKGROUND}"/>',
+        f'<rect x="16" y="16" width="{SIZE - 32}" height="{SIZE - 32}" fill="none" '
+        f'stroke="{_ACCENT}" stroke-width="6"/>',
+    ]
+    y = 56
+    for text, size, colour in face.lines():
+        parts.append(
+            f'<text x="{SIZE // 2}" y="{y + size}" font-family="Helvetica, Arial, sans-serif" '
+            f'font-size="{size}" fill="{colour}" text-anchor="middle">{escape(text)}</text>'
+        )
+        y += int(size * 1.35)
+    qr = segno.make(face.verify_url, error="m")
+    scale = 5
+    side = qr.symbol_size(scale=scale, border=2)[0]
+    left, top = (SIZE - side) // 2, SIZE - side - 40
+    path = "".join(
+        f"M{left + (x + 2) * scale},{top + (y_ + 2) * scale}h{scale}v{scale}h-{scale}z"
+        for y_, row in enumerate(qr.matrix)
+        for x, dark in enumerate(row)
+        if dark
+    )
+    parts.append(f'<rect x="{left}" y="{top}" width="{side}" height="{side}" fill="#ffffff"/>')
+    parts.append(f'<path d="{path}" fill="#000000"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+class NotBaked(ValueError):
+    """The image carries no Open Badges data (or is not a PNG or SVG)."""
+
+
+@dataclass(frozen=True)
+class Unbaked:
+    version: str  # "3.0" | "2.0"
+    payload: str  # JSON text or a compact JWS
+
+
+def unbake(data: bytes) -> Unbaked:
+    """The first Open Badges payload in a PNG or SVG; NotBaked if there is none."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _unbake_png(data)
+    if b"<svg" in data[:4096]:
+        return _unbake_svg(data)
+    raise NotBaked("not a PNG or SVG image")
+
+
+def _unbake_png(data: bytes) -> Unbaked:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            texts = dict(getattr(image, "text", {}))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise NotBaked(f"unreadable PNG: {error}") from error
+    for keyword, version in ((OB3_PNG_KEYWORD, "3.0"), (OB2_PNG_KEYWORD, "2.0")):
+        if keyword in texts:
+            return Unbaked(version, str(texts[keyword]))
+    raise NotBaked("the PNG has no openbadgecredential or openbadges iTXt chunk")
+
+
+def _unbake_svg(data: bytes) -> Unbaked:
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise NotBaked(f"unreadable SVG: {error}") from error
+    for tag, version in (
+        (f"{{{OB3_SVG_NAMESPACE}}}credential", "3.0"),
+        (f"{{{OB2_SVG_NAMESPACE}}}assertion", "2.0"),
+    ):
+        element = root.find(f".//{tag}")
+        if element is not None:
+            body = (element.text or "").strip()
+            return Unbaked(version, body or element.get("verify", ""))
+    raise NotBaked("the SVG has no openbadges:credential or openbadges:assertion element")

@@ -1,0 +1,72 @@
+"""The printable PDF certificate of a credential (fpdf2), with the QR code of its page."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from fpdf import FPDF
+
+from issuer.baking import BadgeFace
+
+
+def _latin1(text: str) -> str:
+    """The core PDF fonts are Latin-1: anything else is replaced, never dropped silently."""
+    return text.replace("·", "-").replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+
+
+def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
+    document = FPDF(orientation="landscape", format="A4")
+    document.set_title(_latin1(face.title))
+    document.set_author(_latin1(issuer_name))
+    document.set_auto_page_break(False)  # one page: the footer sits near the bottom edge
+    document.add_page()
+    document.set_draw_color(18, 53, 91)
+    document.set_line_width(2)
+    document.rect(10, 10, 277, 190)
+    document.set_y(28)
+    document.set_font("Helvetica", "B", 14)
+    document.set_text_color(242, 165, 65)
+    document.cell(0, 10, _latin1(face.heading.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
+    document.set_text_color(18, 53, 91)
+    document.set_font("Helvetica", "B", 28)
+    document.multi_cell(0, 13, _latin1(face.title), align="C", new_x="LMARGIN", new_y="NEXT")
+    if face.language_note:
+        document.set_font("Helvetica", "B", 18)
+        document.set_text_color(200, 110, 20)
+        document.cell(
+            0, 11, _latin1(face.language_note.upper()), align="C", new_x="LMARGIN", new_y="NEXT"
+        )
+        document.set_text_color(18, 53, 91)
+    document.ln(4)
+    document.set_font("Helvetica", "", 18)
+    if face.learner_name:
+        document.cell(
+            0,
+            10,
+            _latin1(f"awarded to {face.learner_name}"),
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    document.set_font("Helvetica", "", 13)
+    for detail in face.details:
+        document.cell(0, 8, _latin1(detail), align="C", new_x="LMARGIN", new_y="NEXT")
+    if face.issued_on:
+        document.cell(
+            0,
+            8,
+            _latin1(f"Issued {face.issued_on} by {issuer_name}"),
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    qr = io.BytesIO()
+    segno.make(face.verify_url, error="m").save(qr, kind="png", scale=6, border=2)
+    document.image(io.BytesIO(qr.getvalue()), x=128, y=150, w=40)
+    document.set_y(192)
+    document.set_font("Helvetica", "", 8)
+    document.cell(
+        0, 5, _latin1(f"Verify: {face.verify_url}   Credential: {credential_url}"), align="C"
+    )
+    return bytes(document.output())

@@ -1,0 +1,59 @@
+"""The learner's record as a CLR 2.0 ``ClrCredential``: their signed credentials, nested. No I/O.
+
+The nested credentials keep their own proofs (each verifies on its own); the CLR's proof
+signs the whole record. Stacks are associated with their members (``isParentOf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from issuer.domain import OB_CONTEXT, VC_CONTEXT, IssuerProfile, hashed_email, timestamp
+
+CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+
+
+def clr_credential(
+    *,
+    record_id: UUID,
+    issuer: IssuerProfile,
+    base_url: str,
+    learner_name: str,
+    email: str,
+    salt: str,
+    credentials: Sequence[Mapping[str, Any]],
+    at: datetime,
+) -> dict[str, Any]:
+    """An unsigned ClrCredential holding ``credentials`` (signed OB 3.0 credentials)."""
+    associations = [
+        {
+            "type": "Association",
+            "associationType": "isParentOf",
+            "sourceId": credential["credentialSubject"]["achievement"]["id"],
+            "targetId": member["credentialSubject"]["achievement"]["id"],
+        }
+        for credential in credentials
+        for evidence in credential.get("evidence", [])
+        for member in credentials
+        if member["id"] == evidence.get("id")
+    ]
+    subject: dict[str, Any] = {
+        "type": ["ClrSubject"],
+        "identifier": [hashed_email(email, salt)],
+        "verifiableCredential": [dict(c) for c in credentials],
+    }
+    if associations:
+        subject["association"] = associations
+    return {
+        "@context": [VC_CONTEXT, CLR_CONTEXT, OB_CONTEXT],
+        "id": f"{base_url}/records/{record_id}",
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "name": f"Learner record of {learner_name}",
+        "description": f"Micro-credentials issued by {issuer.name}.",
+        "issuer": issuer.as_json(),
+        "validFrom": timestamp(at),
+        "credentialSubject": subject,
+    }

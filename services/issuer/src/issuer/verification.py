@@ -1,0 +1,282 @@
+"""Verifying a presented credential, check by check, as a relying party would.
+
+Input: credential JSON, a VC-JWT, or a baked PNG/SVG (OB 3.0 credential inside; an
+OB 2.0 image of ours points to a hosted assertion, whose OB 3.0 credential is checked).
+Checks, each reported with its outcome and reason:
+
+- ``signature``: every ``eddsa-rdfc-2022`` Data Integrity proof (and the JWS of a VC-JWT);
+- ``issuer``: each proof's verification method is controlled by the credential's issuer
+  and listed in its DID document's ``assertionMethod`` (this issuer's did:web, or did:key);
+- ``validity``: ``validFrom`` has passed and ``validUntil`` (if any) has not;
+- ``status``: the Bitstring Status List entry (signed list verified, bit read) and, for
+  this issuer's lists, the suspension list at the same index;
+- ``schema``: the OB 3.0 AchievementCredential JSON Schema (Open Badges only).
+
+A check that cannot be made offline (another issuer's did:web or status list) is reported
+``ok: null`` and the credential is then not ``verified``: nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from dateutil.parser import isoparse
+from jsonschema import Draft201909Validator
+
+from issuer import baking, dataintegrity, statuslist, vcjwt
+from issuer.jsonld import DocumentLoader
+from issuer.keys import IssuerKeys
+from issuer.multikey import public_key_from_multibase
+
+#: Given a status list credential's URL, its signed document if this issuer serves it.
+StatusLists = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+#: Given an OB 2.0 hosted assertion URL of this issuer, the OB 3.0 credential behind it.
+HostedAssertions = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+
+
+class Unreadable(ValueError):
+    """The input is neither credential JSON, a VC-JWT nor a baked image."""
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass
+class Verdict:
+    format: str
+    checks: list[Check] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.checks) and all(check.ok is True for check in self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "format": self.format,
+            "checks": [asdict(check) for check in self.checks],
+            "credential": self.credential,
+        }
+
+
+@cache
+def _ob3_validator() -> Draft201909Validator:
+    schema = json.loads(
+        files(__package__)
+        .joinpath("schemas/ob_v3p0_achievementcredential_schema.json")
+        .read_text(encoding="utf-8")
+    )
+    return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def ob3_schema_errors(credential: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{'/'.join(map(str, error.path)) or '(root)'}: {error.message}"
+        for error in _ob3_validator().iter_errors(credential)
+    ]
+
+
+class Verifier:
+    def __init__(
+        self,
+        *,
+        keys: IssuerKeys,
+        loader: DocumentLoader,
+        status_lists: StatusLists,
+        hosted_assertions: HostedAssertions,
+    ) -> None:
+        self.keys = keys
+        self.loader = loader
+        self.status_lists = status_lists
+        self.hosted_assertions = hosted_assertions
+
+    def public_key_for(self, method: str) -> Ed25519PublicKey:
+        """The key of a verification method resolvable offline (ours, or a did:key)."""
+        controller, _, fragment = method.partition("#")
+        if controller == self.keys.did:
+            return self.keys.public_key(method)
+        if controller.startswith("did:key:") and fragment == controller.removeprefix("did:key:"):
+            return public_key_from_multibase(fragment)
+        raise LookupError(f"{controller} cannot be resolved offline")
+
+    async def verify(self, data: bytes, media_type: str, *, now: datetime) -> Verdict:
+        """Read the input (JSON, JWT or baked image) and run every check."""
+        text = data.strip()
+        if media_type.startswith(("image/", "application/octet-stream")) or text.startswith(
+            (b"\x89PNG", b"<")
+        ):
+            try:
+                unbaked = baking.unbake(data)
+            except baking.NotBaked as error:
+                raise Unreadable(str(error)) from error
+            verdict = await self._verify_text(unbaked.payload, now=now)
+            verdict.format = f"baked image (OB {unbaked.version}), {verdict.format}"
+            return verdict
+        try:
+            return await self._verify_text(text.decode("utf-8"), now=now)
+        except UnicodeDecodeError as error:
+            raise Unreadable("the body is not UTF-8 text") from error
+
+    async def _verify_text(self, text: str, *, now: datetime) -> Verdict:
+        text = text.strip()
+        if text.startswith("{"):
+            try:
+                document = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise Unreadable(f"not valid JSON: {error}") from error
+            if not isinstance(document, dict):
+                raise Unreadable("the JSON is not an object")
+            if document.get("type") == "Assertion":
+                return await self._verify_assertion(document, now=now)
+            return await self.verify_document(document, now=now, format="JSON")
+        if text.count(".") == 2 and " " not in text:
+            try:
+                credential = vcjwt.decode(text, self.public_key_for)
+            except vcjwt.InvalidJwt as error:
+                return Verdict("VC-JWT", [Check("signature", False, str(error))])
+            verdict = await self.verify_document(credential, now=now, format="VC-JWT")
+            verdict.checks[0].detail = "JWS valid; " + verdict.checks[0].detail
+            return verdict
+        raise Unreadable("expected credential JSON, a VC-JWT or a baked PNG/SVG image")
+
+    async def _verify_assertion(self, assertion: Mapping[str, Any], *, now: datetime) -> Verdict:
+        credential = await self.hosted_assertions(str(assertion.get("id", "")))
+        if credential is None:
+            return Verdict(
+                "OB 2.0 assertion",
+                [Check("issuer", None, "an OB 2.0 assertion of another issuer: check it there")],
+            )
+        return await self.verify_document(dict(credential), now=now, format="OB 2.0 assertion")
+
+    async def verify_document(
+        self, document: Mapping[str, Any], *, now: datetime, format: str = "JSON"
+    ) -> Verdict:
+        verdict = Verdict(format, credential=dict(document))
+        verdict.checks.append(self._signature(document))
+        verdict.checks.append(self._issuer(document))
+        verdict.checks.append(_validity(document, now))
+        verdict.checks.append(await self._status(document))
+        verdict.checks.append(_schema(document))
+        return verdict
+
+    def _signature(self, document: Mapping[str, Any]) -> Check:
+        try:
+            proofs = dataintegrity.verify_or_raise(
+                document, public_key_for=self.public_key_for, loader=self.loader
+            )
+        except dataintegrity.VerificationError as error:
+            return Check("signature", False, str(error))
+        methods = ", ".join(proof["verificationMethod"] for proof in proofs)
+        return Check("signature", True, f"eddsa-rdfc-2022 proof valid ({methods})")
+
+    def _issuer(self, document: Mapping[str, Any]) -> Check:
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        proofs = document.get("proof")
+        methods = [
+            p.get("verificationMethod", "")
+            for p in (proofs if isinstance(proofs, list) else [proofs])
+            if isinstance(p, Mapping)
+        ]
+        if not methods:
+            return Check("issuer", False, "no proof names a verification method")
+        for method in methods:
+            controller = method.partition("#")[0]
+            if controller != issuer_id:
+                return Check(
+                    "issuer", False, f"{method} is not controlled by the issuer {issuer_id}"
+                )
+            try:
+                self.public_key_for(method)
+            except LookupError as error:
+                return Check("issuer", None, f"cannot resolve {method}: {error}")
+        return Check("issuer", True, f"signed by {issuer_id} (assertionMethod {methods[0]})")
+
+    async def _status(self, document: Mapping[str, Any]) -> Check:
+        entry = document.get("credentialStatus")
+        if entry is None:
+            return Check("status", True, "no status entry: the credential cannot be revoked")
+        if not isinstance(entry, Mapping) or entry.get("type") != "BitstringStatusListEntry":
+            return Check("status", None, "unsupported credentialStatus (Bitstring only)")
+        url = str(entry.get("statusListCredential", ""))
+        try:
+            index = int(str(entry.get("statusListIndex")))
+        except ValueError:
+            return Check("status", False, "statusListIndex is not an integer")
+        revoked = await self._bit(url, index, str(entry.get("statusPurpose")), document)
+        if isinstance(revoked, Check):
+            return revoked
+        if revoked:
+            return Check("status", False, "revoked")
+        suspension_url = url.removesuffix("/revocation") + "/suspension"
+        if url.endswith("/revocation") and await self.status_lists(suspension_url) is not None:
+            suspended = await self._bit(suspension_url, index, "suspension", document)
+            if isinstance(suspended, Check):
+                return suspended
+            if suspended:
+                return Check("status", False, "suspended")
+        return Check("status", True, f"not revoked ({url}, index {index})")
+
+    async def _bit(
+        self, url: str, index: int, purpose: str, document: Mapping[str, Any]
+    ) -> bool | Check:
+        status_list = await self.status_lists(url)
+        if status_list is None:
+            return Check("status", None, f"status list {url} is not this issuer's: not fetched")
+        signature = self._signature(status_list)
+        if not signature.ok:
+            return Check("status", False, f"status list {url} does not verify: {signature.detail}")
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        list_issuer = status_list.get("issuer")
+        if (
+            list_issuer.get("id") if isinstance(list_issuer, Mapping) else list_issuer
+        ) != issuer_id:
+            return Check("status", False, "the status list has another issuer")
+        subject = status_list.get("credentialSubject", {})
+        if subject.get("statusPurpose") != purpose:
+            return Check("status", False, f"the status list's purpose is not {purpose}")
+        try:
+            return statuslist.is_set(str(subject.get("encodedList", "")), index)
+        except (ValueError, OSError) as error:
+            return Check("status", False, f"status list {url} is malformed: {error}")
+
+
+def _validity(document: Mapping[str, Any], now: datetime) -> Check:
+    try:
+        valid_from = isoparse(str(document["validFrom"]))
+        valid_until = isoparse(str(document["validUntil"])) if "validUntil" in document else None
+    except (KeyError, ValueError) as error:
+        return Check("validity", False, f"validFrom/validUntil missing or malformed: {error}")
+    if valid_from.tzinfo is None or (valid_until is not None and valid_until.tzinfo is None):
+        return Check("validity", False, "validFrom/validUntil must carry a time zone")
+    if now < valid_from:
+        return Check("validity", False, f"not valid before {document['validFrom']}")
+    if valid_until is not None and now > valid_until:
+        return Check("validity", False, f"expired on {document['validUntil']}")
+    until = f" until {document['validUntil']}" if valid_until else " with no expiry"
+    return Check("validity", True, f"valid from {document['validFrom']}{until}")
+
+
+def _schema(document: Mapping[str, Any]) -> Check:
+    types = document.get("type", [])
+    if not {"OpenBadgeCredential", "AchievementCredential"} & set(
+        types if isinstance(types, list) else [types]
+    ):
+        return Check("schema", True, "not an Open Badge: no OB 3.0 schema applies")
+    errors = ob3_schema_errors(document)
+    if errors:
+        return Check("schema", False, "; ".join(errors[:5]))
+    return Check("schema", True, "conforms to the OB 3.0 AchievementCredential JSON Schema")

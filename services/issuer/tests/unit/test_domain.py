@@ -1,0 +1,219 @@
+"""Credential documents, status transitions, stacks, status lists: pure rules, no I/O."""
+
+import base64
+import gzip
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from issuer import statuslist
+from issuer.domain import (
+    Attendance,
+    Award,
+    HeldMember,
+    Issuance,
+    IssuerProfile,
+    Recipient,
+    StatusChangeRefused,
+    StatusEntry,
+    attendance_certificate,
+    hashed_email,
+    next_status,
+    open_badge_credential,
+    stack_credential,
+)
+from issuer.jsonld import OfflineDocumentLoader, dropped_terms
+from issuer.stacks import StackRule
+
+T0 = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
+SNAPSHOT = {
+    "micro_credential_id": str(uuid4()),
+    "version": 1,
+    "code": "MC-1",
+    "title": "Data Cleaning",
+    "description": "D",
+    "learning_outcomes": [{"id": "LO1", "description": "Clean a dataset"}],
+    "pass_mark": "70",
+    "credit_points": "3.125",
+    "notional_hours": "65",
+    "cpd_hours": "0",
+    "language": "en",
+    "expiry_months": None,
+}
+LOADER = OfflineDocumentLoader()
+
+
+def issuance(recipient: Recipient | None = None) -> Issuance:
+    return Issuance(
+        credential_id=uuid4(),
+        issuer=IssuerProfile(
+            did="did:web:example.edu", name="Example U", url="https://example.edu"
+        ),
+        recipient=recipient or Recipient(name="Ada", email="Ada@Example.org"),
+        base_url="https://credentials.example.edu",
+        issued_at=T0,
+        salt="s4lt",
+        status=StatusEntry("https://credentials.example.edu/status-lists/1/revocation", 94567),
+    )
+
+
+def credential(**snapshot_changes: object) -> dict:
+    return open_badge_credential(
+        issuance(), SNAPSHOT | snapshot_changes, Award(Decimal(80), [], T0)
+    )
+
+
+def test_the_recipient_is_a_salted_hash_of_the_normalised_email() -> None:
+    identity = hashed_email(" Ada@Example.org ", "s4lt")
+    expected = hashlib.sha256(b"ada@example.org" + b"s4lt").hexdigest()
+    assert identity["identityHash"] == f"sha256${expected}"
+    assert identity["hashed"] is True and identity["salt"] == "s4lt"
+
+
+def test_the_credential_names_the_exact_version_and_carries_no_email() -> None:
+    document = credential()
+    assert document["credentialSubject"]["achievement"]["id"].endswith("/versions/1")
+    assert "ada@example.org" not in json.dumps(document).lower()
+    assert "validUntil" not in document
+
+
+def test_a_credential_that_expires_has_valid_until() -> None:
+    assert credential(expiry_months=24)["validUntil"] == "2028-11-22T10:30:00Z"
+
+
+def test_hours_are_stated_with_defined_terms_only() -> None:
+    document = credential(cpd_hours="20")
+    achievement = document["credentialSubject"]["achievement"]
+    assert achievement["tag"] == [
+        "micro-credential",
+        "3.125 credit points",
+        "65 notional hours",
+        "20 CPD hours",
+    ]
+    assert "Workload: 65 notional hours of learning, 20 CPD hours." in achievement["description"]
+    assert dropped_terms(document, LOADER) == []
+
+
+def test_english_instruction_is_not_flagged_and_other_languages_are() -> None:
+    assert credential()["name"] == "Data Cleaning"
+    french = credential(language="fr-CA")
+    assert french["name"] == "Data Cleaning (taught in French)"
+    assert french["credentialSubject"]["achievement"]["inLanguage"] == "fr-CA"
+    assert "taught in French" in french["credentialSubject"]["achievement"]["tag"]
+    assert credential(language="tlh")["name"] == "Data Cleaning (taught in tlh)"
+
+
+def test_the_credential_points_at_its_revocation_entry() -> None:
+    assert credential()["credentialStatus"] == {
+        "id": "https://credentials.example.edu/status-lists/1/revocation#94567",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "94567",
+        "statusListCredential": "https://credentials.example.edu/status-lists/1/revocation",
+    }
+
+
+def test_a_certificate_of_attendance_is_another_achievement_without_any_result() -> None:
+    document = attendance_certificate(issuance(), SNAPSHOT, Attendance(4, None, T0))
+    subject = document["credentialSubject"]
+    assert subject["achievement"]["achievementType"] == "ext:CertificateOfAttendance"
+    assert subject["narrative"] == "Attended 4 contact sessions."
+    assert not {"result", "creditsEarned"} & set(subject)
+    assert dropped_terms(document, LOADER) == []
+
+
+def test_a_stack_credential_sums_the_credit_of_the_members_held() -> None:
+    members = [
+        HeldMember(uuid4(), f"https://c.example/credentials/{n}", f"M{n}", Decimal("3.125"), T0)
+        for n in range(3)
+    ]
+    stack = {
+        "stack_id": str(uuid4()),
+        "version": 1,
+        "code": "S",
+        "title": "Series",
+        "description": "d",
+        "kind": "series",
+        "members": [str(m.micro_credential_id) for m in members],
+        "credit_points": "9.375",
+    }
+    document = stack_credential(issuance(), stack, members, {})
+    assert document["credentialSubject"]["creditsEarned"] == 9.375
+    assert [e["id"] for e in document["evidence"]] == [m.credential_url for m in members]
+    assert dropped_terms(document, LOADER) == []
+
+
+@pytest.mark.parametrize(
+    ("current", "action", "expected"),
+    [
+        ("active", "suspend", "suspended"),
+        ("suspended", "reinstate", "active"),
+        ("active", "revoke", "revoked"),
+        ("suspended", "revoke", "revoked"),
+    ],
+)
+def test_status_transitions(current: str, action: str, expected: str) -> None:
+    assert next_status(current, action) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "action"),
+    [
+        ("revoked", "reinstate"),
+        ("revoked", "suspend"),
+        ("revoked", "revoke"),
+        ("active", "reinstate"),
+        ("suspended", "suspend"),
+    ],
+)
+def test_revocation_is_final_and_only_a_suspension_is_reinstated(current: str, action: str) -> None:
+    with pytest.raises(StatusChangeRefused):
+        next_status(current, action)
+
+
+def held(member: object, day: int) -> HeldMember:
+    return HeldMember(
+        member, f"u{day}", "t", Decimal(1), datetime(2026, 1, 1, tzinfo=UTC).replace(day=day)
+    )  # type: ignore[arg-type]
+
+
+def test_a_stack_with_a_time_limit_needs_its_members_within_the_window() -> None:
+    a, b = uuid4(), uuid4()
+    rule = StackRule(uuid4(), 1, (a, b), None, within_months=1)
+    assert rule.completion([held(a, 1), held(b, 28)]) is not None
+    late = HeldMember(b, "late", "t", Decimal(1), datetime(2026, 3, 1, tzinfo=UTC))
+    assert rule.completion([held(a, 1), late]) is None
+    # an older credential for a member does not hide a newer one that fits
+    again = HeldMember(a, "again", "t", Decimal(1), datetime(2026, 2, 15, tzinfo=UTC))
+    assert [m.credential_url for m in rule.completion([held(a, 1), late, again]) or []] == [
+        "again",
+        "late",
+    ]
+
+
+def test_progress_counts_distinct_members_held() -> None:
+    a, b, c = uuid4(), uuid4(), uuid4()
+    rule = StackRule(uuid4(), 1, (a, b, c), 2, None)
+    progress = rule.progress([held(a, 1), held(a, 2)])
+    assert (progress["held"], progress["required"], progress["complete"]) == (1, 2, False)
+    assert rule.progress([held(a, 1), held(c, 2)])["complete"] is True
+
+
+def test_status_list_bits_are_most_significant_first_and_the_list_is_big_enough() -> None:
+    encoded = statuslist.encode([0, 9, statuslist.LIST_SIZE - 1])
+    assert encoded.startswith("u")
+    assert [statuslist.is_set(encoded, i) for i in (0, 1, 9, 10, statuslist.LIST_SIZE - 1)] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    with pytest.raises(ValueError):
+        statuslist.encode([statuslist.LIST_SIZE])
+    raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert len(raw) * 8 == 131_072 and raw[0] == 0x80 and raw[1] == 0x40

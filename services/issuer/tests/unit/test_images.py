@@ -1,0 +1,62 @@
+"""Badge faces, baking and unbaking; the LinkedIn link."""
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from issuer import baking, faces
+
+FACE = baking.BadgeFace(
+    heading="Micro-credential",
+    title="Négociation interculturelle",
+    learner_name="Zoë Ångström",
+    details=("3.125 credit points", "65 notional hours"),
+    language_note="Taught in French",
+    issued_on="22 November 2026",
+    verify_url="https://c.example/verify/1",
+)
+
+
+def test_a_baked_png_carries_one_uncompressed_itxt_chunk_with_the_payload() -> None:
+    png = baking.png(FACE, keyword="openbadgecredential", payload='{"id": "x"}')
+    assert png.count(b"iTXt") == 1
+    start = png.index(b"iTXt") + 4
+    assert png[start : start + len("openbadgecredential") + 3] == b"openbadgecredential\x00\x00\x00"
+    assert baking.unbake(png) == baking.Unbaked("3.0", '{"id": "x"}')
+
+
+def test_an_svg_is_baked_first_thing_inside_svg_and_cdata_cannot_be_broken_out_of() -> None:
+    svg = baking.svg(FACE, credential={"name": "a ]]> b"})
+    assert svg.index("<openbadges:credential>") < svg.index("<rect")
+    assert baking.unbake(svg.encode()).payload == '{"name": "a ]]> b"}'
+    assert "Zoë Ångström" in svg and "TAUGHT IN FRENCH" in svg
+
+
+def test_images_without_badge_data_are_refused() -> None:
+    with pytest.raises(baking.NotBaked):
+        baking.unbake(baking.png(FACE))
+    with pytest.raises(baking.NotBaked):
+        baking.unbake(b"GIF89a")
+
+
+def test_the_linkedin_link_is_filled_with_the_certification() -> None:
+    document = {
+        "validFrom": "2026-11-22T10:30:00Z",
+        "validUntil": "2029-11-22T10:30:00Z",
+        "credentialSubject": {
+            "achievement": {"name": "Data (taught in French)", "inLanguage": "fr"}
+        },
+    }
+    url = faces.linkedin_url(document, credential_id="c1", page_url="https://p", issuer_name="U")
+    query = parse_qs(urlparse(url).query)
+    assert query == {
+        "startTask": ["CERTIFICATION_NAME"],
+        "name": ["Data"],
+        "organizationName": ["U"],
+        "issueYear": ["2026"],
+        "issueMonth": ["11"],
+        "certUrl": ["https://p"],
+        "certId": ["c1"],
+        "expirationYear": ["2029"],
+        "expirationMonth": ["11"],
+    }

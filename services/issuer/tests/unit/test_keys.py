@@ -1,0 +1,60 @@
+"""Issuer keys: from configuration, generated once in the dev stack, rotated without loss."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
+
+from issuer import dataintegrity, keys
+from issuer.jsonld import OfflineDocumentLoader
+from issuer.multikey import secret_key_multibase
+from issuer.settings import Settings
+
+DOCUMENT = {
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "type": ["VerifiableCredential"],
+    "issuer": "did:web:credentials.example.edu",
+    "validFrom": "2026-01-01T00:00:00Z",
+    "credentialSubject": {"id": "did:example:ada"},
+}
+
+
+def settings(tmp_path: Path, *secret_keys: Ed25519PrivateKey) -> Settings:
+    return Settings(
+        public_url="https://credentials.example.edu",
+        data_dir=tmp_path,
+        signing_keys=[SecretStr(secret_key_multibase(k)) for k in secret_keys],
+    )
+
+
+def test_after_a_rotation_the_newest_key_signs_and_the_old_one_still_verifies(
+    tmp_path: Path,
+) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    loader = OfflineDocumentLoader()
+    before = keys.load(settings(tmp_path, old))
+    signed_before = dataintegrity.sign(
+        DOCUMENT,
+        private_key=before.signing_key,
+        verification_method=before.signing_method,
+        created=datetime.now(UTC),
+        loader=loader,
+    )
+
+    after = keys.load(settings(tmp_path, old, new))
+
+    assert after.signing_method == "did:web:credentials.example.edu#key-2"
+    did = after.did_document()
+    assert did["assertionMethod"] == [
+        "did:web:credentials.example.edu#key-1",
+        "did:web:credentials.example.edu#key-2",
+    ]
+    assert dataintegrity.verify(signed_before, public_key_for=after.public_key, loader=loader)
+
+
+def test_the_dev_stack_generates_one_key_and_keeps_it(tmp_path: Path) -> None:
+    first = keys.load(settings(tmp_path))
+    again = keys.load(settings(tmp_path))
+    assert (tmp_path / keys.DEV_KEY_FILE).stat().st_mode & 0o777 == 0o600
+    assert first.did_document() == again.did_document()
