@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -48,6 +49,8 @@ class ServiceDefinition:
     consumes: Sequence[str] = ()
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+    # Background loops of the service's own (run with the relay, restarted if they crash).
+    workers: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
 
 
 async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float = 2.0) -> None:
@@ -120,6 +123,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if definition.consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+            for worker in definition.workers:
+                run = functools.partial(worker, app)
+                tasks.append(asyncio.create_task(_retrying(worker.__name__, run)))
         log.info("service.started", public_url=settings.public_url)
         try:
             yield
