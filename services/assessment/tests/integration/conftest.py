@@ -93,8 +93,7 @@ async def fake_moodle() -> AsyncIterator[FakeMoodle]:
         )
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+    await asyncio.to_thread(engines.wait_for_port, port)
     yield moodle
     server.should_exit = True
     await task
