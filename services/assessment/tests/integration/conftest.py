@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 from uuid import UUID, uuid4
 
 import httpx
@@ -59,8 +60,8 @@ class FakeMoodle:
     calls: list[dict[str, str]] = field(default_factory=list)
 
     async def server_php(self, request: Request) -> Response:
-        form = dict((await request.form()).items())
-        self.calls.append({k: str(v) for k, v in form.items()})
+        form = dict(parse_qsl((await request.body()).decode()))
+        self.calls.append(form)
         if self.down:
             return Response("Site is under maintenance", status_code=503)
         if form.get("wstoken") != MOODLE_WS_TOKEN:
@@ -71,7 +72,7 @@ class FakeMoodle:
             return JSONResponse(
                 {"exception": "dml_missing_record_exception", "errorcode": "invalidrecord"}
             )
-        key = (int(str(form["courseid"])), int(str(form["userid"])))
+        key = (int(form["courseid"]), int(form["userid"]))
         if key not in self.grades:
             return JSONResponse({"usergrades": [], "warnings": []})
         return JSONResponse(self.grades[key])
