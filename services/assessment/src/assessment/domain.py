@@ -10,7 +10,7 @@ same standing twice gives the same result and no new events.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -347,15 +347,6 @@ def _announcements(standing: Standing, judgement: _Judgement, *, at: datetime) -
     return events
 
 
-def regrade_from(
-    grade: Grade | None, *, score: Decimal, outcomes: tuple[OutcomeResult, ...] | None
-) -> tuple[OutcomeResult, ...] | None:
-    """The outcome results of a staff regrade: those given, else the LMS grade's."""
-    if outcomes is not None:
-        return outcomes
-    return grade.outcomes if grade is not None else None
-
-
 def open_case(integrity: Integrity, result: Result) -> None:
     """Staff may open a case unless one is open or misconduct was already found."""
     if result.closed or integrity.misconduct is not None:
@@ -369,10 +360,3 @@ def moderate(result: Result) -> None:
         raise ResultClosed(
             "The result was withdrawn for academic misconduct; it cannot be moderated."
         )
-
-
-def with_case(integrity: Integrity, status: CaseStatus, note: str) -> Integrity:
-    """The integrity standing after a case is decided."""
-    if status is CaseStatus.MISCONDUCT:
-        return replace(integrity, open=False, misconduct=note)
-    return replace(integrity, open=False)
