@@ -86,8 +86,9 @@ class Journey:
         self.timeout = timeout
         self.http = httpx.Client(timeout=10.0)
 
-    def _token(self, role: str, subject: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {devauth.mint(self.key, role=role, subject=subject)}"}
+    def _token(self, role: str, subject: str, **claims: str) -> dict[str, str]:
+        token = devauth.mint(self.key, role=role, subject=subject, **claims)
+        return {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, url: str, *, repeatable: bool = True, **kwargs: Any) -> Any:
         """One request, retried while the service is unreachable (e.g. restarting).
@@ -132,7 +133,6 @@ class Journey:
         staff = self._token("staff", "staff-demo")
         approver = self._token("approver", "approver-demo")
         learner = self._token("learner", f"learner-{uuid4().hex[:8]}")
-        lms = self._token("lms", "lms-moodle-demo")
         code = f"MC-DEMO-{uuid4().hex[:6].upper()}"
 
         item = self._call(
@@ -179,6 +179,14 @@ class Journey:
             },
         )
         self.say(f"3. staff scheduled offering {offering['id']} → OfferingScheduled")
+        lms_client = f"lms-demo-{code.lower()}"
+        self._call(
+            "PUT",
+            f"{assessment}/lms-clients/{lms_client}",
+            headers=staff,
+            json={"kind": "native", "name": "Demo LMS", "offering_ids": [offering["id"]]},
+        )
+        lms = self._token("lms", "lms-moodle-demo", client_id=lms_client)
 
         def enrol() -> Any:
             return self._call(
