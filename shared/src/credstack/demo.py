@@ -86,7 +86,7 @@ class Journey:
         self.timeout = timeout
         self.http = httpx.Client(timeout=10.0)
 
-    def _token(self, role: str, subject: str, **claims: str) -> dict[str, str]:
+    def _token(self, role: str, subject: str, **claims: Any) -> dict[str, str]:
         token = devauth.mint(self.key, role=role, subject=subject, **claims)
         return {"Authorization": f"Bearer {token}"}
 

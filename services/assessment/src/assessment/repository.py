@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,16 +73,6 @@ def stored_outcomes(outcomes: Iterable[OutcomeResult] | None) -> list[dict[str, 
     return None if outcomes is None else [o.model_dump() for o in outcomes]
 
 
-async def confirmed_enrolment(conn: AsyncConnection, enrolment_id: UUID) -> Any:
-    return (
-        await conn.execute(
-            select(enrolment).where(
-                enrolment.c.id == enrolment_id, enrolment.c.status == "confirmed"
-            )
-        )
-    ).first()
-
-
 async def enrolment_offering(conn: AsyncConnection, enrolment_id: UUID) -> UUID | None:
     offering_id: UUID | None = await conn.scalar(
         select(enrolment.c.offering_id).where(enrolment.c.id == enrolment_id)
@@ -131,76 +122,6 @@ async def latest_moderation(conn: AsyncConnection, enrolment_id: UUID) -> Modera
     )
 
 
-async def attendance_of(conn: AsyncConnection, enrolment_id: UUID, offering_id: UUID) -> Attendance:
-    """Sessions attended in the enrolment's offering, out of the offering's contact
-    sessions (or, when the catalogue does not say, the sessions with any record)."""
-    attended = await conn.scalar(
-        select(func.count()).where(
-            attendance.c.offering_id == offering_id,
-            attendance.c.enrolment_id == enrolment_id,
-            attendance.c.attended,
-        )
-    )
-    sessions = await conn.scalar(
-        select(offering.c.contact_sessions).where(offering.c.id == offering_id)
-    )
-    if sessions is None:
-        sessions = await conn.scalar(
-            select(func.count(func.distinct(attendance.c.session))).where(
-                attendance.c.offering_id == offering_id
-            )
-        )
-    return Attendance(attended=int(attended or 0), sessions=int(sessions or 0))
-
-
-async def integrity_of(conn: AsyncConnection, enrolment_id: UUID) -> Integrity:
-    rows = (
-        await conn.execute(
-            select(integrity_case.c.status, integrity_case.c.finding_note).where(
-                integrity_case.c.enrolment_id == enrolment_id,
-                integrity_case.c.status.in_(("open", "misconduct")),
-            )
-        )
-    ).all()
-    misconduct = next((r.finding_note or "" for r in rows if r.status == "misconduct"), None)
-    return Integrity(open=any(r.status == "open" for r in rows), misconduct=misconduct)
-
-
-async def result_of(conn: AsyncConnection, enrolment_id: UUID) -> Result:
-    row = (await conn.execute(select(result).where(result.c.enrolment_id == enrolment_id))).first()
-    return Result() if row is None else _result(row)
-
-
-async def confirmed_among(conn: AsyncConnection, enrolment_ids: Iterable[UUID]) -> set[UUID]:
-    ids = list(set(enrolment_ids))
-    if not ids:
-        return set()
-    rows = await conn.execute(
-        select(enrolment.c.id).where(enrolment.c.id.in_(ids), enrolment.c.status == "confirmed")
-    )
-    return {row.id for row in rows}
-
-
-async def results_among(conn: AsyncConnection, enrolment_ids: Iterable[UUID]) -> dict[UUID, Result]:
-    ids = list(set(enrolment_ids))
-    if not ids:
-        return {}
-    rows = await conn.execute(select(result).where(result.c.enrolment_id.in_(ids)))
-    return {row.enrolment_id: _result(row) for row in rows}
-
-
-def _result(row: Any) -> Result:
-    return Result(
-        outcome=Outcome(row.outcome),
-        released=Outcome(row.released_outcome) if row.released_outcome else None,
-        held=row.held,
-        score=row.score,
-        outcomes=outcome_results(row.outcomes),
-        grade_id=row.grade_id,
-        moderation_id=row.moderation_id,
-    )
-
-
 async def save_result(
     conn: AsyncConnection, enrolment_id: UUID, decided: Result, *, released: bool, now: datetime
 ) -> None:
@@ -224,34 +145,138 @@ async def save_result(
     )
 
 
-async def standing(conn: AsyncConnection, enrolment_id: UUID) -> Standing | None:
-    """Everything the rules need about a confirmed enrolment whose pass rule is known."""
-    row = await confirmed_enrolment(conn, enrolment_id)
+@dataclass(frozen=True)
+class EnrolmentRecord:
+    """An enrolment as the assessment service knows it, with all that decides its result
+    except the grades and moderations (`standing` adds those)."""
+
+    enrolment: ConfirmedEnrolment
+    offering_id: UUID
+    status: str
+    rule: PassRule | None
+    attendance: Attendance
+    integrity: Integrity
+    result: Result
+    unannounced_grades: bool
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed"
+
+
+def _record_query(enrolment_id: UUID) -> Any:
+    """One round trip for the enrolment, its pass rule, attendance, cases and result."""
+    attended = (
+        select(func.count())
+        .where(
+            attendance.c.offering_id == enrolment.c.offering_id,
+            attendance.c.enrolment_id == enrolment.c.id,
+            attendance.c.attended,
+        )
+        .scalar_subquery()
+    )
+    sessions_recorded = (
+        select(func.count(func.distinct(attendance.c.session)))
+        .where(attendance.c.offering_id == enrolment.c.offering_id)
+        .scalar_subquery()
+    )
+    case_open = exists().where(
+        integrity_case.c.enrolment_id == enrolment.c.id, integrity_case.c.status == "open"
+    )
+    misconduct = (
+        select(func.coalesce(integrity_case.c.finding_note, ""))
+        .where(
+            integrity_case.c.enrolment_id == enrolment.c.id,
+            integrity_case.c.status == "misconduct",
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    unannounced = exists().where(
+        grade.c.enrolment_id == enrolment.c.id,
+        grade.c.status == "kept",
+        grade.c.announced.is_(False),
+    )
+    return (
+        select(
+            enrolment,
+            pass_rule.c.pass_mark,
+            pass_rule.c.learning_outcome_ids,
+            offering.c.contact_sessions,
+            attended.label("attended"),
+            sessions_recorded.label("sessions_recorded"),
+            case_open.label("case_open"),
+            misconduct.label("misconduct"),
+            unannounced.label("unannounced"),
+            result.c.outcome.label("result_outcome"),
+            result.c.released_outcome.label("result_released_outcome"),
+            result.c.held.label("result_held"),
+            result.c.score.label("result_score"),
+            result.c.outcomes.label("result_outcomes"),
+            result.c.grade_id.label("result_grade_id"),
+            result.c.moderation_id.label("result_moderation_id"),
+        )
+        .select_from(
+            enrolment.outerjoin(
+                pass_rule,
+                and_(
+                    pass_rule.c.micro_credential_id == enrolment.c.micro_credential_id,
+                    pass_rule.c.version == enrolment.c.micro_credential_version,
+                ),
+            )
+            .outerjoin(offering, offering.c.id == enrolment.c.offering_id)
+            .outerjoin(result, result.c.enrolment_id == enrolment.c.id)
+        )
+        .where(enrolment.c.id == enrolment_id)
+    )
+
+
+async def enrolment_record(conn: AsyncConnection, enrolment_id: UUID) -> EnrolmentRecord | None:
+    """The enrolment (confirmed, or since cancelled, withdrawn...), or None if unknown."""
+    row = (await conn.execute(_record_query(enrolment_id))).first()
     if row is None:
         return None
-    rule = (
-        await conn.execute(
-            select(pass_rule).where(
-                and_(
-                    pass_rule.c.micro_credential_id == row.micro_credential_id,
-                    pass_rule.c.version == row.micro_credential_version,
-                )
-            )
-        )
-    ).first()
-    if rule is None:
-        return None
-    return Standing(
+    sessions = row.contact_sessions if row.contact_sessions is not None else row.sessions_recorded
+    decided = row.result_outcome is not None
+    return EnrolmentRecord(
         enrolment=ConfirmedEnrolment(
             id=row.id,
             learner_id=row.learner_id,
             micro_credential_id=row.micro_credential_id,
             micro_credential_version=row.micro_credential_version,
         ),
-        rule=PassRule(rule.pass_mark, tuple(rule.learning_outcome_ids)),
-        grade=await decisive_grade(conn, enrolment_id),
-        moderation=await latest_moderation(conn, enrolment_id),
-        attendance=await attendance_of(conn, enrolment_id, row.offering_id),
-        integrity=await integrity_of(conn, enrolment_id),
-        result=await result_of(conn, enrolment_id),
+        offering_id=row.offering_id,
+        status=row.status,
+        rule=None
+        if row.pass_mark is None
+        else PassRule(row.pass_mark, tuple(row.learning_outcome_ids)),
+        attendance=Attendance(attended=int(row.attended), sessions=int(sessions or 0)),
+        integrity=Integrity(open=bool(row.case_open), misconduct=row.misconduct),
+        result=Result(
+            outcome=Outcome(row.result_outcome),
+            released=Outcome(row.result_released_outcome) if row.result_released_outcome else None,
+            held=row.result_held,
+            score=row.result_score,
+            outcomes=outcome_results(row.result_outcomes),
+            grade_id=row.result_grade_id,
+            moderation_id=row.result_moderation_id,
+        )
+        if decided
+        else Result(),
+        unannounced_grades=bool(row.unannounced),
+    )
+
+
+async def standing(conn: AsyncConnection, record: EnrolmentRecord) -> Standing | None:
+    """Everything the rules need, once the enrolment's pass rule is known."""
+    if record.rule is None:
+        return None
+    return Standing(
+        enrolment=record.enrolment,
+        rule=record.rule,
+        grade=await decisive_grade(conn, record.enrolment.id),
+        moderation=await latest_moderation(conn, record.enrolment.id),
+        attendance=record.attendance,
+        integrity=record.integrity,
+        result=record.result,
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from assessment import repository
 from assessment.api.common import CLIENT_CLAIMS, REFUSALS, problem
 from assessment.domain import CaseStatus, ModerationAction, Outcome, Result
-from assessment.tables import attendance, enrolment, grade, integrity_case, moderation
+from assessment.tables import attendance, grade, integrity_case, moderation
 from assessment.usecases import results
 from credstack.auth import Principal, require
 from credstack.contracts.assessment import OutcomeResult
@@ -68,11 +68,11 @@ async def get_result(
     """Staff see the whole record: grades, moderations, integrity cases, attendance.
     The learner sees their released result only."""
     async with engine.connect() as conn:
-        row = (await conn.execute(select(enrolment).where(enrolment.c.id == enrolment_id))).first()
+        record = await repository.enrolment_record(conn, enrolment_id)
         staff = STAFF in caller.scopes
-        if row is None or not (staff or row.learner_id == caller.learner_id):
+        if record is None or not (staff or record.enrolment.learner_id == caller.learner_id):
             raise Problem(404, "not-found", f"No assessed enrolment {enrolment_id}.")
-        result = await repository.result_of(conn, enrolment_id)
+        result = record.result
         if not staff:
             released = result.released
             return {
@@ -93,14 +93,16 @@ async def get_result(
             .where(integrity_case.c.enrolment_id == enrolment_id)
             .order_by(integrity_case.c.opened_at)
         )
-        sessions = await repository.attendance_of(conn, enrolment_id, row.offering_id)
         return {
             "enrolment_id": str(enrolment_id),
-            "learner_id": str(row.learner_id),
-            "offering_id": str(row.offering_id),
-            "enrolment_status": row.status,
+            "learner_id": str(record.enrolment.learner_id),
+            "offering_id": str(record.offering_id),
+            "enrolment_status": record.status,
             **_result_view(result),
-            "attendance": {"attended": sessions.attended, "sessions": sessions.sessions},
+            "attendance": {
+                "attended": record.attendance.attended,
+                "sessions": record.attendance.sessions,
+            },
             "grades": _rows(
                 grades,
                 "id",
@@ -236,7 +238,7 @@ async def decide_case(
 ) -> dict[str, Any]:
     try:
         async with engine.begin() as conn:
-            enrolment_id = await results.decide_case(
+            result = await results.decide_case(
                 conn,
                 case_id,
                 finding=CaseStatus(body.finding),
@@ -244,7 +246,6 @@ async def decide_case(
                 by=staff.subject,
                 now=now(),
             )
-            result = await repository.result_of(conn, enrolment_id)
     except REFUSALS as error:
         raise problem(error) from error
     return {"id": str(case_id), "status": body.finding, **_result_view(result)}

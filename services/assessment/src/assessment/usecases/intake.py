@@ -194,17 +194,17 @@ async def receive(
     for stream in sorted({s.stream for s in submissions}):
         await lock(conn, "assessment.intake", client.id, stream)
     receipts = [await _record(conn, client, s, now=now) for s in submissions]
-    touched = {r.enrolment_id for r in receipts if r.enrolment_id and r.status == "kept"}
-    await settle_all(conn, touched, now=now)
-    mapped = [r.enrolment_id for r in receipts if r.enrolment_id]
-    confirmed = await repository.confirmed_among(conn, mapped)
-    results = await repository.results_among(conn, confirmed)
+    settled = await settle_all(conn, {r.enrolment_id for r in receipts if r.enrolment_id}, now=now)
     return [
         replace(
             r,
-            status="recorded" if r.status == "kept" and r.enrolment_id in confirmed else r.status,
-            confirmed=r.enrolment_id in confirmed,
-            result=results.get(r.enrolment_id) if r.enrolment_id else None,
+            status="recorded"
+            if r.status == "kept" and settled[r.enrolment_id].confirmed
+            else r.status,
+            confirmed=settled[r.enrolment_id].confirmed,
+            result=settled[r.enrolment_id].result,
         )
+        if r.enrolment_id
+        else r
         for r in receipts
     ]

@@ -26,6 +26,7 @@ from assessment.domain import (
     Result,
     decide,
 )
+from assessment.repository import EnrolmentRecord
 from assessment.tables import (
     attendance,
     enrolment,
@@ -101,20 +102,29 @@ async def _announce_grades(
         )
 
 
-async def settle(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> Result | None:
-    """Decide a confirmed enrolment again from everything known; stage what changed.
+@dataclass(frozen=True)
+class Settled:
+    """Whether the enrolment is confirmed (only then is it decided), and what stands."""
 
-    Returns the result that stands, or None while the enrolment is not confirmed or its
-    pass rule is not known yet (the decision is then made when they arrive).
+    confirmed: bool
+    result: Result
+
+
+async def settle(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> Settled:
+    """Decide an enrolment again from everything known; stage what changed.
+
+    An enrolment not confirmed yet, or whose pass rule is not known yet, is left
+    undecided: it is settled again when they arrive.
     """
     await lock(conn, "assessment.decide", enrolment_id)
-    confirmed = await repository.confirmed_enrolment(conn, enrolment_id)
-    if confirmed is None:
-        return None
-    await _announce_grades(conn, enrolment_id, confirmed.offering_id, now=now)
-    standing = await repository.standing(conn, enrolment_id)
+    record = await repository.enrolment_record(conn, enrolment_id)
+    if record is None or not record.confirmed:
+        return Settled(False, Result())
+    if record.unannounced_grades:
+        await _announce_grades(conn, enrolment_id, record.offering_id, now=now)
+    standing = await repository.standing(conn, record)
     if standing is None:
-        return None
+        return Settled(True, record.result)
     decision = decide(standing, at=now)
     if decision.result != standing.result:
         await repository.save_result(
@@ -126,29 +136,30 @@ async def settle(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) ->
         )
     for event in decision.events:
         await outbox.add(conn, event, now=now)
-    return decision.result
+    return Settled(True, decision.result)
 
 
 async def settle_all(
     conn: AsyncConnection, enrolment_ids: Iterable[UUID], *, now: datetime
-) -> None:
+) -> dict[UUID, Settled]:
     """Settle several enrolments, always in the same order (no two transactions can
     then wait for each other's locks)."""
-    for enrolment_id in sorted(set(enrolment_ids)):
-        await settle(conn, enrolment_id, now=now)
+    return {e: await settle(conn, e, now=now) for e in sorted(set(enrolment_ids))}
 
 
-async def _confirmed(conn: AsyncConnection, enrolment_id: UUID) -> None:
-    if await repository.confirmed_enrolment(conn, enrolment_id) is None:
+async def confirmed_record(conn: AsyncConnection, enrolment_id: UUID) -> EnrolmentRecord:
+    record = await repository.enrolment_record(conn, enrolment_id)
+    if record is None or not record.confirmed:
         raise NotFound(
             f"No confirmed enrolment {enrolment_id}: only confirmed enrolments are assessed."
         )
+    return record
 
 
 @dataclass(frozen=True)
 class Moderated:
     moderation_id: int
-    result: Result | None
+    result: Result
 
 
 async def moderate(
@@ -166,8 +177,7 @@ async def moderate(
     """Record a staff regrade or override (it stands over the LMS's grades until the
     next moderation) with the result before and after, and decide again."""
     await lock(conn, "assessment.decide", enrolment_id)
-    await _confirmed(conn, enrolment_id)
-    before = await repository.result_of(conn, enrolment_id)
+    before = (await confirmed_record(conn, enrolment_id)).result
     domain.moderate(before)
     if action is ModerationAction.REGRADE and outcomes is None:
         lms = await repository.decisive_grade(conn, enrolment_id)
@@ -190,11 +200,11 @@ async def moderate(
         )
         .returning(moderation.c.id)
     )
-    after = await settle(conn, enrolment_id, now=now)
+    after = (await settle(conn, enrolment_id, now=now)).result
     await conn.execute(
         update(moderation)
         .where(moderation.c.id == moderation_id)
-        .values(outcome_after=after.outcome.value if after and after.outcome else None)
+        .values(outcome_after=after.outcome.value if after.outcome else None)
     )
     return Moderated(moderation_id=int(moderation_id), result=after)
 
@@ -204,11 +214,8 @@ async def open_case(
 ) -> UUID:
     """Open an academic integrity case: while it is open no pass is released."""
     await lock(conn, "assessment.decide", enrolment_id)
-    await _confirmed(conn, enrolment_id)
-    domain.open_case(
-        await repository.integrity_of(conn, enrolment_id),
-        await repository.result_of(conn, enrolment_id),
-    )
+    record = await confirmed_record(conn, enrolment_id)
+    domain.open_case(record.integrity, record.result)
     case_id = uuid4()
     await conn.execute(
         integrity_case.insert().values(
@@ -232,8 +239,9 @@ async def decide_case(
     note: str,
     by: str,
     now: datetime,
-) -> UUID:
-    """Record the case's finding: misconduct withdraws the result, cleared releases it."""
+) -> Result:
+    """Record the case's finding: misconduct withdraws the result, cleared releases it.
+    Returns the result that then stands."""
     enrolment_id = await conn.scalar(
         select(integrity_case.c.enrolment_id).where(integrity_case.c.id == case_id)
     )
@@ -250,8 +258,7 @@ async def decide_case(
         .where(integrity_case.c.id == case_id)
         .values(status=finding.value, finding_note=note, decided_by=by, decided_at=now)
     )
-    await settle(conn, enrolment_id, now=now)
-    return UUID(str(enrolment_id))
+    return (await settle(conn, enrolment_id, now=now)).result
 
 
 async def record_attendance(
