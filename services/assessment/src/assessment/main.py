@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from assessment import api, consumers, gradebook, tables
+from assessment.api.common import REFUSALS, refused
 from assessment.settings import Settings
 from credstack import service
 
@@ -16,7 +17,7 @@ async def _connect_gradebook(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return service.create_app(
+    app = service.create_app(
         service.ServiceDefinition(
             settings=settings or Settings(),
             title="Credstack assessment",
@@ -35,3 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             workers=[gradebook.retry_pending],
         )
     )
+    for refusal in REFUSALS:
+        app.add_exception_handler(refusal, refused)
+    return app

@@ -11,12 +11,10 @@ from sqlalchemy import select
 
 from assessment import repository
 from assessment.api.common import (
-    REFUSALS,
     BearerClient,
     CaliperSensor,
     XapiClient,
     intake_status,
-    problem,
     receipts_response,
 )
 from assessment.formats import Rejected, Submission, caliper, jsonable, load_json, lti, moodle, xapi
@@ -49,11 +47,8 @@ def _require_media_type(request: Request, *accepted: str) -> None:
 async def _receive(
     engine: Engine, client: LmsClient, submissions: list[Submission]
 ) -> list[intake.Receipt]:
-    try:
-        async with engine.begin() as conn:
-            return await intake.receive(conn, client, submissions, now=now())
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        return await intake.receive(conn, client, submissions, now=now())
 
 
 @router.post(
@@ -129,10 +124,7 @@ async def post_score(
     A score whose timestamp is not newer than the stored one is refused (409)."""
     _require_media_type(request, lti.SCORE_MEDIA_TYPE)
     await _served_offering(engine, client, offering_id)
-    try:
-        submission = lti.score_submission(load_json(await request.body()), offering_id=offering_id)
-    except Rejected as error:
-        raise problem(error) from error
+    submission = lti.score_submission(load_json(await request.body()), offering_id=offering_id)
     return receipts_response(await _receive(engine, client, [submission]))
 
 
@@ -146,10 +138,7 @@ async def caliper_events(request: Request, engine: Engine, sensor: CaliperSensor
     as bearer token. Each `GradeEvent` (action `Graded`) is a grade; other events are
     acknowledged and ignored. The envelope is refused as a whole if any event is invalid."""
     _require_media_type(request, "application/json", "application/ld+json")
-    try:
-        submissions, event_ids = caliper.envelope_submissions(load_json(await request.body()))
-    except Rejected as error:
-        raise problem(error) from error
+    submissions, event_ids = caliper.envelope_submissions(load_json(await request.body()))
     receipts = await _receive(engine, sensor, submissions)
     return receipts_response(
         receipts, events=len(event_ids), ignored=len(event_ids) - len(receipts)
@@ -172,14 +161,11 @@ async def _statements(
     version: str | None,
     statement_id: UUID | None,
 ) -> tuple[list[intake.Receipt], list[UUID]]:
-    try:
-        xapi.check_version(version)
-        _require_media_type(request, "application/json")
-        submissions, ids = xapi.statements(
-            load_json(await request.body()), statement_id=statement_id, received_at=now()
-        )
-    except Rejected as error:
-        raise problem(error) from error
+    xapi.check_version(version)
+    _require_media_type(request, "application/json")
+    submissions, ids = xapi.statements(
+        load_json(await request.body()), statement_id=statement_id, received_at=now()
+    )
     return await _receive(engine, client, submissions), ids
 
 
@@ -241,11 +227,8 @@ async def moodle_webhook(request: Request, engine: Engine) -> Response:
     learner's course total is fetched from Moodle's web service
     (`gradereport_user_get_grade_items`); if Moodle cannot be reached the notification is
     kept (202) and the fetch retried until it succeeds. Other events get 204."""
-    try:
-        data = await _moodle_body(request)
-        notice = moodle.notification(data)
-    except Rejected as error:
-        raise problem(error) from error
+    data = await _moodle_body(request)
+    notice = moodle.notification(data)
     async with engine.connect() as conn:
         client = await repository.client_by_secret(conn, notice.token) if notice.token else None
     if client is None or client.kind is not ClientKind.MOODLE:
@@ -254,10 +237,7 @@ async def moodle_webhook(request: Request, engine: Engine) -> Response:
         raise Problem(403, "unregistered-client", f"Moodle client {client.id} is deactivated.")
     if notice.eventname != moodle.USER_GRADED:
         return Response(status_code=204)
-    try:
-        graded = moodle.graded_user(data)
-    except Rejected as error:
-        raise problem(error) from error
+    graded = moodle.graded_user(data)
     async with engine.begin() as conn:
         notification_id, status = await moodle_notifications.notified(
             conn,

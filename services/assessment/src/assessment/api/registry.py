@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy import select
 
 from assessment import repository
-from assessment.api.common import CLIENT_CLAIMS, REFUSALS, After, Limit, page, problem
+from assessment.api.common import CLIENT_CLAIMS, After, Limit, page
 from assessment.registry import ClientKind, LmsClient
 from assessment.tables import grade, lms_client, roster_link
 from assessment.usecases import NotServed, Unprocessable
@@ -100,38 +100,31 @@ async def put_client(
         moodle_url=str(body.moodle_url) if body.moodle_url else None,
     )
     secret = body.secret.get_secret_value() if body.secret else None
-    try:
-        async with engine.begin() as conn:
-            existing = await repository.client_row(conn, client_id)
-            if existing is None:
-                shown = await clients.register(
-                    conn, wanted, secret=secret, by=staff.subject, now=now()
-                )
-                return JSONResponse(
-                    ClientView.of(wanted, shown if secret is None else None).model_dump(
-                        mode="json"
-                    ),
-                    status_code=201,
-                )
-            if existing.kind != wanted.kind:
-                raise Problem(409, "conflict", f"Client {client_id} is a {existing.kind} client.")
-            updated = await clients.change(
-                conn,
-                client_id,
-                {
-                    "name": wanted.name,
-                    "offering_ids": wanted.offering_ids,
-                    "active": wanted.active,
-                    "lti_issuer": wanted.lti_issuer,
-                    "lti_deployment_id": wanted.lti_deployment_id,
-                    "moodle_url": wanted.moodle_url,
-                },
-                now=now(),
+    async with engine.begin() as conn:
+        existing = await repository.client_row(conn, client_id)
+        if existing is None:
+            shown = await clients.register(conn, wanted, secret=secret, by=staff.subject, now=now())
+            return JSONResponse(
+                ClientView.of(wanted, shown if secret is None else None).model_dump(mode="json"),
+                status_code=201,
             )
-            if secret is not None:
-                await clients.rotate_secret(conn, client_id, secret=secret, now=now())
-    except REFUSALS as error:
-        raise problem(error) from error
+        if existing.kind != wanted.kind:
+            raise Problem(409, "conflict", f"Client {client_id} is a {existing.kind} client.")
+        updated = await clients.change(
+            conn,
+            client_id,
+            {
+                "name": wanted.name,
+                "offering_ids": wanted.offering_ids,
+                "active": wanted.active,
+                "lti_issuer": wanted.lti_issuer,
+                "lti_deployment_id": wanted.lti_deployment_id,
+                "moodle_url": wanted.moodle_url,
+            },
+            now=now(),
+        )
+        if secret is not None:
+            await clients.rotate_secret(conn, client_id, secret=secret, now=now())
     return JSONResponse(ClientView.of(updated).model_dump(mode="json"))
 
 
@@ -149,16 +142,13 @@ async def rotate_secret(
     _: Principal = require("platform:operate"),
 ) -> dict[str, str]:
     """The old secret stops working at once. A generated secret is shown in this answer only."""
-    try:
-        async with engine.begin() as conn:
-            secret = await clients.rotate_secret(
-                conn,
-                client_id,
-                secret=body.secret.get_secret_value() if body.secret else None,
-                now=now(),
-            )
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        secret = await clients.rotate_secret(
+            conn,
+            client_id,
+            secret=body.secret.get_secret_value() if body.secret else None,
+            now=now(),
+        )
     return {"client_id": client_id, "secret": secret if body.secret is None else "(as given)"}
 
 
@@ -175,11 +165,8 @@ async def list_clients(
 async def get_client(
     client_id: ClientId, engine: Engine, _: Principal = require("platform:operate")
 ) -> ClientView:
-    try:
-        async with engine.connect() as conn:
-            return ClientView.of(await clients.client(conn, client_id))
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.connect() as conn:
+        return ClientView.of(await clients.client(conn, client_id))
 
 
 class RosterLinkRequest(BaseModel):
@@ -223,11 +210,8 @@ async def _linking_client(engine: Engine, caller: Principal, named: str | None) 
         client_id = str(own)
     else:
         raise Problem(403, "insufficient-scope", "Needs assessment:moderate or grades:write.")
-    try:
-        async with engine.connect() as conn:
-            return await clients.client(conn, client_id)
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.connect() as conn:
+        return await clients.client(conn, client_id)
 
 
 @router.post("/roster-links", summary="Link an integration's learner identifier to an enrolment")
@@ -250,11 +234,9 @@ async def link(
             )
             row = (await conn.execute(select(roster_link).where(roster_link.c.id == link_id))).one()
     except NotServed as error:
-        if "assessment:moderate" in caller.scopes:
-            raise problem(Unprocessable(f"{error} Register the offering for it first.")) from error
-        raise problem(error) from error
-    except REFUSALS as error:
-        raise problem(error) from error
+        if "assessment:moderate" not in caller.scopes:
+            raise
+        raise Unprocessable(f"{error} Register the offering for it first.") from error
     return JSONResponse(_link_view(row), status_code=201 if created else 200)
 
 
@@ -286,11 +268,8 @@ async def list_links(
 async def unlink(
     link_id: int, engine: Engine, _: Principal = require("assessment:moderate")
 ) -> None:
-    try:
-        async with engine.begin() as conn:
-            await clients.unlink(conn, link_id, client_id=None)
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        await clients.unlink(conn, link_id, client_id=None)
 
 
 def _grade_view(row: Any) -> dict[str, Any]:
@@ -351,19 +330,16 @@ async def assign(
     engine: Engine,
     staff: Principal = require("assessment:moderate"),
 ) -> dict[str, Any]:
-    try:
-        async with engine.begin() as conn:
-            await clients.assign(
-                conn,
-                grade_id,
-                enrolment_id=body.enrolment_id,
-                note=body.note,
-                by=staff.subject,
-                now=now(),
-            )
-            row = (await conn.execute(select(grade).where(grade.c.id == grade_id))).one()
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        await clients.assign(
+            conn,
+            grade_id,
+            enrolment_id=body.enrolment_id,
+            note=body.note,
+            by=staff.subject,
+            now=now(),
+        )
+        row = (await conn.execute(select(grade).where(grade.c.id == grade_id))).one()
     return _grade_view(row)
 
 
@@ -374,10 +350,7 @@ async def dismiss(
     engine: Engine,
     staff: Principal = require("assessment:moderate"),
 ) -> dict[str, Any]:
-    try:
-        async with engine.begin() as conn:
-            await clients.dismiss(conn, grade_id, note=body.note, by=staff.subject, now=now())
-            row = (await conn.execute(select(grade).where(grade.c.id == grade_id))).one()
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        await clients.dismiss(conn, grade_id, note=body.note, by=staff.subject, now=now())
+        row = (await conn.execute(select(grade).where(grade.c.id == grade_id))).one()
     return _grade_view(row)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from assessment import repository
-from assessment.api.common import CLIENT_CLAIMS, REFUSALS, problem
+from assessment.api.common import CLIENT_CLAIMS
 from assessment.domain import CaseStatus, ModerationAction, Outcome, Result
 from assessment.tables import attendance, grade, integrity_case, moderation
 from assessment.usecases import results
@@ -180,21 +180,18 @@ async def moderate(
 ) -> dict[str, Any]:
     """A moderation stands over the LMS's grades until the next one. If it turns a
     released pass into anything else, `ResultWithdrawn` is sent (the issuer revokes)."""
-    try:
-        async with engine.begin() as conn:
-            moderated = await results.moderate(
-                conn,
-                enrolment_id,
-                action=body.action,
-                reason=body.reason,
-                score=body.score,
-                outcomes=tuple(body.outcomes) if body.outcomes is not None else None,
-                outcome=Outcome(body.outcome) if body.outcome else None,
-                by=staff.subject,
-                now=now(),
-            )
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        moderated = await results.moderate(
+            conn,
+            enrolment_id,
+            action=body.action,
+            reason=body.reason,
+            score=body.score,
+            outcomes=tuple(body.outcomes) if body.outcomes is not None else None,
+            outcome=Outcome(body.outcome) if body.outcome else None,
+            by=staff.subject,
+            now=now(),
+        )
     return {"moderation_id": moderated.moderation_id, **_result_view(moderated.result)}
 
 
@@ -219,13 +216,10 @@ class Finding(BaseModel):
 async def open_case(
     enrolment_id: UUID, body: CaseOpening, engine: Engine, staff: Principal = require(STAFF)
 ) -> dict[str, Any]:
-    try:
-        async with engine.begin() as conn:
-            case_id = await results.open_case(
-                conn, enrolment_id, reason=body.reason, by=staff.subject, now=now()
-            )
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        case_id = await results.open_case(
+            conn, enrolment_id, reason=body.reason, by=staff.subject, now=now()
+        )
     return {"id": str(case_id), "enrolment_id": str(enrolment_id), "status": "open"}
 
 
@@ -236,18 +230,15 @@ async def open_case(
 async def decide_case(
     case_id: UUID, body: Finding, engine: Engine, staff: Principal = require(STAFF)
 ) -> dict[str, Any]:
-    try:
-        async with engine.begin() as conn:
-            result = await results.decide_case(
-                conn,
-                case_id,
-                finding=CaseStatus(body.finding),
-                note=body.note,
-                by=staff.subject,
-                now=now(),
-            )
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        result = await results.decide_case(
+            conn,
+            case_id,
+            finding=CaseStatus(body.finding),
+            note=body.note,
+            by=staff.subject,
+            now=now(),
+        )
     return {"id": str(case_id), "status": body.finding, **_result_view(result)}
 
 
@@ -318,19 +309,16 @@ async def record_attendance(
     default 80% of the contact sessions) but did not pass earns a certificate of
     attendance when the result is final."""
     await _may_record(engine, caller, offering_id)
-    try:
-        async with engine.begin() as conn:
-            await results.record_attendance(
-                conn,
-                offering_id,
-                session,
-                present=set(body.present),
-                absent=set(body.absent),
-                by=caller.subject,
-                now=now(),
-            )
-    except REFUSALS as error:
-        raise problem(error) from error
+    async with engine.begin() as conn:
+        await results.record_attendance(
+            conn,
+            offering_id,
+            session,
+            present=set(body.present),
+            absent=set(body.absent),
+            by=caller.subject,
+            now=now(),
+        )
     return JSONResponse(
         {
             "offering_id": str(offering_id),
