@@ -219,3 +219,34 @@ async def test_a_grade_posted_to_a_second_offering_uses_that_offerings_rule(
     await cohort.native(LMS, enrolment.enrolment_id, 85)
 
     assert await cohort.outcome_events() == ["AssessmentFailed"]
+
+
+async def test_an_idempotency_key_names_one_grade(cohort: Cohort) -> None:
+    await cohort.register(LMS, "native")
+    enrolment = await cohort.confirm()
+    body = {"enrolment_id": str(enrolment.enrolment_id), "score": 90}
+    headers = {**cohort.lms(LMS), "Idempotency-Key": "grade-42"}
+
+    first = await cohort.http.post("/grades", json=body, headers=headers)
+    retry = await cohort.http.post("/grades", json=body, headers=headers)
+    reused = await cohort.http.post("/grades", json={**body, "score": 20}, headers=headers)
+
+    assert (first.status_code, retry.status_code, reused.status_code) == (200, 200, 422)
+    assert retry.json()["grades"][0]["status"] == "duplicate"
+    assert await cohort.outcome_events() == ["AssessmentPassed"]
+
+
+async def test_a_regrade_back_to_an_earlier_score_counts(cohort: Cohort) -> None:
+    """Without ids, only a repeat of the latest grade is a duplicate: 80, 60, 80 is a change."""
+    await cohort.register(LMS, "native")
+    enrolment = await cohort.confirm()
+
+    for score in (80, 60, 80):
+        await cohort.native(LMS, enrolment.enrolment_id, score)
+
+    assert await cohort.outcome_events() == [
+        "AssessmentPassed",
+        "ResultWithdrawn",
+        "AssessmentFailed",
+        "AssessmentPassed",
+    ]

@@ -27,6 +27,11 @@ from credstack.service import Engine
 CLIENT_CLAIMS = ("client_id", "azp")
 
 
+def client_id_of(principal: Principal) -> str | None:
+    """The LMS client a bearer token names (RFC 9068 `client_id`, or `azp`)."""
+    return next((str(principal.claims[c]) for c in CLIENT_CLAIMS if principal.claims.get(c)), None)
+
+
 def problem(error: Exception) -> Problem:
     """The problem detail for a refused request."""
     if isinstance(error, Rejected):
@@ -84,7 +89,7 @@ def _active(row: Any, *, kinds: set[ClientKind], client_id: str) -> LmsClient:
 async def _bearer_client(
     engine: Engine, principal: Principal = require("grades:write")
 ) -> LmsClient:
-    client_id = next((principal.claims[c] for c in CLIENT_CLAIMS if principal.claims.get(c)), None)
+    client_id = client_id_of(principal)
     if client_id is None:
         raise _unregistered("The token names no LMS client (claim client_id).")
     async with engine.connect() as conn:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy import select
 
 from assessment import repository
-from assessment.api.common import CLIENT_CLAIMS, After, Limit, page
+from assessment.api.common import After, Limit, client_id_of, page
 from assessment.registry import ClientKind, LmsClient
 from assessment.tables import grade, lms_client, roster_link
 from assessment.usecases import NotServed, Unprocessable
@@ -204,7 +204,7 @@ async def _linking_client(engine: Engine, caller: Principal, named: str | None) 
             raise Problem(422, "unprocessable", "Name the client_id the link is for.")
         client_id = named
     elif "grades:write" in caller.scopes:
-        own = next((caller.claims[c] for c in CLIENT_CLAIMS if caller.claims.get(c)), None)
+        own = client_id_of(caller)
         if own is None or (named is not None and named != own):
             raise Problem(403, "forbidden", "An LMS client links learners for itself only.")
         client_id = str(own)

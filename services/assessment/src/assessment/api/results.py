@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from assessment import repository
-from assessment.api.common import CLIENT_CLAIMS
+from assessment.api.common import client_id_of
 from assessment.domain import CaseStatus, ModerationAction, Outcome, Result
 from assessment.tables import attendance, grade, integrity_case, moderation
 from assessment.usecases import results
@@ -25,6 +25,16 @@ from credstack.service import Engine, now
 router = APIRouter(tags=["results"])
 
 STAFF = "assessment:moderate"
+CASE_COLUMNS = (
+    "id",
+    "status",
+    "reason",
+    "opened_by",
+    "opened_at",
+    "finding_note",
+    "decided_by",
+    "decided_at",
+)
 
 
 def _number(value: Decimal | None) -> float | int | None:
@@ -127,17 +137,7 @@ async def get_result(
                 "outcome_before",
                 "outcome_after",
             ),
-            "integrity_cases": _rows(
-                cases,
-                "id",
-                "status",
-                "reason",
-                "opened_by",
-                "opened_at",
-                "finding_note",
-                "decided_by",
-                "decided_at",
-            ),
+            "integrity_cases": _rows(cases, *CASE_COLUMNS),
         }
 
 
@@ -255,18 +255,7 @@ async def list_cases(
             .order_by(integrity_case.c.opened_at)
             .limit(500)
         )
-        return _rows(
-            rows,
-            "id",
-            "enrolment_id",
-            "status",
-            "reason",
-            "opened_by",
-            "opened_at",
-            "finding_note",
-            "decided_by",
-            "decided_at",
-        )
+        return _rows(rows, "enrolment_id", *CASE_COLUMNS)
 
 
 class Register(BaseModel):
@@ -283,7 +272,7 @@ async def _may_record(engine: Engine, caller: Principal, offering_id: UUID) -> N
     """Staff, or an LMS client registered for the offering, keep the register."""
     if STAFF in caller.scopes:
         return
-    client_id = next((caller.claims[c] for c in CLIENT_CLAIMS if caller.claims.get(c)), None)
+    client_id = client_id_of(caller)
     if "grades:write" in caller.scopes and client_id is not None:
         async with engine.connect() as conn:
             row = await repository.client_row(conn, str(client_id))

@@ -29,7 +29,11 @@ GRADE_ITEMS_FUNCTION = "gradereport_user_get_grade_items"
 def form_fields(body: bytes) -> dict[str, Any]:
     """A form-encoded body as nested fields: `other[finalgrade]=42` → {"other": {...}}."""
     fields: dict[str, Any] = {}
-    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True)
+    except UnicodeDecodeError as error:
+        raise Rejected(400, "malformed-form", "The form is not UTF-8.") from error
+    for key, value in pairs:
         name, *path = re.findall(r"[^\[\]]+", key) or [key]
         target = fields
         for part in [name, *path][:-1]:

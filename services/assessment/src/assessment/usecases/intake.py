@@ -21,7 +21,7 @@ from assessment.domain import Result
 from assessment.formats import Learner, Submission, jsonable
 from assessment.registry import LmsClient
 from assessment.tables import grade, offering, roster_link
-from assessment.usecases import Conflict, NotServed
+from assessment.usecases import Conflict, NotServed, Unprocessable
 from assessment.usecases.results import settle_all
 from credstack.locks import lock
 
@@ -124,6 +124,11 @@ async def _earlier(
             f"A different score with the same timestamp was already recorded "
             f"({submission.graded_at.isoformat() if submission.graded_at else ''}); "
             "send a newer timestamp."
+        )
+    if submission.source == "native":
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different grade (as for every "
+            "Credstack POST, a key names one request)."
         )
     raise Conflict(
         f"{submission.source} delivery {submission.delivery_id} was already received "
