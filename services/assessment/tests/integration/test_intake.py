@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from assessment import gradebook, tables
 from credstack.testing import deliver
@@ -361,16 +362,23 @@ async def test_a_moodle_grade_that_cannot_be_fetched_is_kept_and_fetched_later(
     assert "503" in row.last_error
 
     fake_moodle.down = False
-    receipts = await gradebook.fetch(
-        cohort.service.engine, cohort.service.app.state.gradebook, row.id
-    )
+    async with cohort.service.engine.begin() as conn:
+        await conn.execute(update(tables.moodle_notification).values(next_attempt_at=func.now()))
+    worker = asyncio.create_task(gradebook.retry_pending(cohort.service.app))
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                if await cohort.outcome_events() == ["AssessmentPassed"]:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        worker.cancel()
 
-    assert receipts is not None and receipts[0].status == "recorded"
-    assert await cohort.outcome_events() == ["AssessmentPassed"]
-    assert (
-        await gradebook.fetch(cohort.service.engine, cohort.service.app.state.gradebook, row.id)
-        is None
-    )
+    async with cohort.service.engine.connect() as conn:
+        row = (await conn.execute(select(tables.moodle_notification))).one()
+    assert (row.status, row.last_error) == ("fetched", None)
+    gradebook_port = cohort.service.app.state.gradebook
+    assert await gradebook.fetch(cohort.service.engine, gradebook_port, row.id) is None
 
 
 async def test_a_form_encoded_moodle_notification_is_read_like_json(
