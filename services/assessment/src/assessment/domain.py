@@ -247,7 +247,7 @@ def _judge(standing: Standing, required_share: Decimal) -> _Judgement | None:
         )
         cause, moderation_id = f"regraded by staff: {moderation.reason}", moderation.id
     elif lms is not None and lms.final and lms.score is not None:
-        grade, cause, moderation_id = lms, f"graded {lms.score}% by the LMS", None
+        grade, cause, moderation_id = lms, f"graded {lms.score.normalize():f}% by the LMS", None
     else:
         return None
     assert grade.score is not None
@@ -293,7 +293,11 @@ def decide(
     judgement = _judge(standing, required_share)
     if judgement is None:
         return Decision(previous, [])
-    held = judgement.outcome is Outcome.PASSED and standing.integrity.open
+    held = (
+        judgement.outcome is Outcome.PASSED
+        and standing.integrity.open
+        and previous.released is not Outcome.PASSED
+    )
     result = Result(
         outcome=judgement.outcome,
         released=previous.released if held else judgement.outcome,

@@ -147,7 +147,7 @@ def test_a_regrade_after_release_that_turns_a_pass_into_a_fail_withdraws_it() ->
     withdrawn = decision.events[0]
     assert names(decision.events) == ["ResultWithdrawn", "AssessmentFailed"]
     assert withdrawn.released_outcome == "passed"
-    assert "50" in withdrawn.reason
+    assert withdrawn.reason == "graded 50% by the LMS"
 
 
 def test_a_pass_turned_into_attendance_only_withdraws_the_pass_and_certifies_attendance() -> None:
@@ -183,6 +183,13 @@ def test_an_open_integrity_case_holds_a_pass_back() -> None:
     assert decision.result.held is True
     assert decision.result.outcome is Outcome.PASSED
     assert decision.result.released is None
+
+
+def test_a_case_opened_after_release_leaves_the_released_pass_until_its_finding() -> None:
+    released = then(standing(graded("90")))
+    decision = decide(replace(released, integrity=Integrity(open=True)), at=AT)
+    assert decision.events == []
+    assert (decision.result.released, decision.result.held) == (Outcome.PASSED, False)
 
 
 def test_an_open_integrity_case_does_not_hold_back_a_fail() -> None:
