@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -51,11 +51,15 @@ def up(data_dir: DataDir = Path(".data")) -> None:
 def token(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(devauth.ROLE_SCOPES)}")],
     subject: Annotated[str | None, typer.Option(help="The token's subject")] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="For an LMS token: the registered LMS client it names")
+    ] = None,
     data_dir: DataDir = Path(".data"),
 ) -> None:
     """Print a dev bearer token for ROLE, signed by the local token issuer."""
+    claims: dict[str, Any] = {"client_id": client_id} if client_id else {}
     try:
-        print(devauth.mint(devauth.signing_key(data_dir), role=role, subject=subject))
+        print(devauth.mint(devauth.signing_key(data_dir), role=role, subject=subject, **claims))
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
 
