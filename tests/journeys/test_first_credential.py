@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from credstack import devstack
+from credstack import devstack, engines
 from credstack.testing import REPO
 
 from .conftest import journey_through
@@ -71,6 +71,7 @@ def test_killing_a_service_mid_journey_still_ends_in_exactly_one_credential(
         assert stack.supervise_once() == [victim]
         worker.join(timeout=120)
         assert "result" in outcome, f"the journey did not finish after {victim} was killed"
+        engines.wait_for_port(stack.ports[victim])  # the journey may end before it is back
         result = outcome["result"]
         staff = journey._token("staff", "staff-check")
         found = httpx.get(

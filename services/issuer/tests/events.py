@@ -115,7 +115,9 @@ def attended(enrolment: EnrolmentConfirmed) -> AttendanceOnlyCompleted:
     )
 
 
-def withdrawn(enrolment: EnrolmentConfirmed, reason: str = "misconduct") -> ResultWithdrawn:
+def withdrawn(
+    enrolment: EnrolmentConfirmed, reason: str = "misconduct", released_outcome: str | None = None
+) -> ResultWithdrawn:
     return ResultWithdrawn(
         enrolment_id=enrolment.enrolment_id,
         learner_id=enrolment.learner_id,
@@ -123,4 +125,5 @@ def withdrawn(enrolment: EnrolmentConfirmed, reason: str = "misconduct") -> Resu
         micro_credential_version=enrolment.micro_credential_version,
         decided_at=NOW,
         reason=reason,
+        released_outcome=released_outcome,
     )

@@ -54,10 +54,15 @@ def token(
     email: Annotated[
         str | None, typer.Option(help="An email the identity provider verified (learners)")
     ] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="For an LMS token: the registered LMS client it names")
+    ] = None,
     data_dir: DataDir = Path(".data"),
 ) -> None:
     """Print a dev bearer token for ROLE, signed by the local token issuer."""
     claims: dict[str, Any] = {"email": email, "email_verified": True} if email else {}
+    if client_id:
+        claims["client_id"] = client_id
     try:
         print(devauth.mint(devauth.signing_key(data_dir), role=role, subject=subject, **claims))
     except ValueError as error:

@@ -58,11 +58,12 @@ class Journey:
         token = devauth.mint(self.key, role=role, subject=subject, **claims)
         return {"Authorization": f"Bearer {token}"}
 
-    def _call(self, method: str, url: str, *, repeatable: bool = True, **kwargs: Any) -> Any:
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
         """One request, retried while the service is unreachable (e.g. restarting).
 
-        A request that may have reached the service is retried only if `repeatable`
-        (a read, or a write the service deduplicates: Idempotency-Key, webhook event id).
+        Every call of the journey may be repeated safely: reads, writes with an
+        Idempotency-Key or deduplicated by the service, and lifecycle transitions, which
+        are no-ops when already done.
         """
         traceparent = f"00-{self.trace_id}-{secrets.token_hex(8)}-01"
         headers = {"traceparent": traceparent, **kwargs.pop("headers", {})}
@@ -71,11 +72,8 @@ class Journey:
             try:
                 response = self.http.request(method, url, headers=headers, **kwargs)
                 break
-            except httpx.ConnectError:
-                pass
             except httpx.TransportError:
-                if not repeatable:
-                    raise
+                pass
             if time.monotonic() > deadline:
                 raise JourneyFailed(f"{method} {url}: the service stayed unreachable")
             time.sleep(0.3)
@@ -108,7 +106,6 @@ class Journey:
             email="ada@example.org",
             email_verified=True,
         )
-        lms = self._token("lms", "lms-moodle-demo")
         code = f"MC-DEMO-{uuid4().hex[:6].upper()}"
 
         item = self._call(
@@ -143,7 +140,6 @@ class Journey:
                 "POST",
                 f"{catalogue}/micro-credentials/{code}/{action}",
                 headers=who,
-                repeatable=False,
             )
         self.say("2. an approver approved and published it → MicroCredentialPublished")
         now = datetime.now(UTC)
@@ -161,6 +157,14 @@ class Journey:
             },
         )
         self.say(f"3. staff scheduled offering {offering['id']} → OfferingScheduled")
+        lms_client = f"lms-demo-{code.lower()}"
+        self._call(
+            "PUT",
+            f"{assessment}/lms-clients/{lms_client}",
+            headers=staff,
+            json={"kind": "native", "name": "Demo LMS", "offering_ids": [offering["id"]]},
+        )
+        lms = self._token("lms", "lms-moodle-demo", client_id=lms_client)
 
         self._call(
             "PUT",

@@ -1,9 +1,18 @@
-from assessment import usecases
-from credstack.contracts.catalogue import MicroCredentialPublished
-from credstack.contracts.enrolment import EnrolmentConfirmed
+from assessment.usecases import readmodels
+from credstack.contracts.catalogue import MicroCredentialPublished, OfferingScheduled
+from credstack.contracts.enrolment import (
+    EnrolmentCancelled,
+    EnrolmentConfirmed,
+    EnrolmentTransferred,
+    EnrolmentWithdrawn,
+)
 from credstack.kafka import Handlers
 
 HANDLERS: Handlers = {
-    MicroCredentialPublished: usecases.micro_credential_published,
-    EnrolmentConfirmed: usecases.enrolment_confirmed,
+    MicroCredentialPublished: readmodels.micro_credential_published,
+    OfferingScheduled: readmodels.offering_scheduled,
+    EnrolmentConfirmed: readmodels.enrolment_confirmed,
+    EnrolmentCancelled: readmodels.enrolment_cancelled,
+    EnrolmentWithdrawn: readmodels.enrolment_withdrawn,
+    EnrolmentTransferred: readmodels.enrolment_transferred,
 }

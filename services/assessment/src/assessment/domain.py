@@ -1,13 +1,78 @@
-"""Pass rules: whether a graded, confirmed enrolment passed. No I/O here."""
+"""Assessment rules: pass, attendance only or fail; release, moderation and integrity holds.
+
+No I/O here. `decide` takes everything known about one confirmed enrolment's assessment
+(its `Standing`) and returns the result that now stands and the events announcing what
+changed. It is called again whenever any input changes (a grade, the confirmation, the
+pass rule, attendance, a moderation, an integrity case), so it must be idempotent: the
+same standing twice gives the same result and no new events.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 from uuid import UUID
 
-from credstack.contracts.assessment import AssessmentFailed, AssessmentPassed, OutcomeResult
+from credstack.contracts.assessment import (
+    AssessmentFailed,
+    AssessmentPassed,
+    AttendanceOnlyCompleted,
+    OutcomeResult,
+    ResultWithdrawn,
+)
+from credstack.contracts.envelope import Event
+
+DEFAULT_PASS_MARK = Decimal(70)
+DEFAULT_ATTENDANCE_SHARE = Decimal("0.8")
+SCORE_QUANTUM = Decimal("0.001")
+MAX_SCORE = Decimal("999999.999")
+
+
+class AssessmentError(Exception):
+    """A request the rules refuse; the message says why."""
+
+
+class ScoreOutOfRange(AssessmentError):
+    pass
+
+
+class ResultClosed(AssessmentError):
+    """The result was withdrawn for academic misconduct: nothing changes it any more."""
+
+
+class CaseAlreadyOpen(AssessmentError):
+    pass
+
+
+class CaseAlreadyDecided(AssessmentError):
+    pass
+
+
+def percent(given: Decimal, maximum: Decimal, minimum: Decimal = Decimal(0)) -> Decimal:
+    """`given` on a scale from `minimum` to `maximum`, in percent.
+
+    Truncated (never rounded up) to three decimals: with a pass mark of at most three
+    decimals, the truncated score reaches the mark exactly when the true score does.
+    Above 100 is extra credit and allowed.
+    """
+    value = ((given - minimum) * 100 / (maximum - minimum)).quantize(SCORE_QUANTUM, ROUND_DOWN)
+    if abs(value) > MAX_SCORE:
+        raise ScoreOutOfRange(f"A score of {value}% is beyond any plausible extra credit.")
+    return value
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ATTENDANCE_ONLY = "attendance_only"
+    WITHDRAWN = "withdrawn"
+
+
+# Outcomes that earn a credential: the micro-credential, or a certificate of attendance.
+CREDENTIAL_BEARING = frozenset({Outcome.PASSED, Outcome.ATTENDANCE_ONLY})
 
 
 @dataclass(frozen=True)
@@ -15,19 +80,90 @@ class PassRule:
     pass_mark: Decimal
     learning_outcome_ids: tuple[str, ...]
 
-    def undemonstrated(self, outcomes: list[OutcomeResult] | None) -> list[str]:
+    def undemonstrated(self, outcomes: tuple[OutcomeResult, ...] | None) -> list[str]:
         """Learning outcomes the grade does not show as demonstrated.
 
-        A grade without per-outcome results is an overall result of an assessment that,
-        by policy, assesses every outcome: it leaves none undemonstrated.
+        A grade without per-outcome results is the overall result of the assessment,
+        which by policy requires demonstration of each learning outcome: it leaves none
+        undemonstrated. A grade that lists outcomes must show every one of them.
         """
         if outcomes is None:
             return []
         shown = {o.outcome_id for o in outcomes if o.demonstrated}
         return [o for o in self.learning_outcome_ids if o not in shown]
 
-    def passes(self, score: Decimal, outcomes: list[OutcomeResult] | None) -> bool:
+    def passes(self, score: Decimal, outcomes: tuple[OutcomeResult, ...] | None) -> bool:
         return score >= self.pass_mark and not self.undemonstrated(outcomes)
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Contact sessions attended out of those the offering has.
+
+    `sessions` is the offering's number of contact sessions when the catalogue gives
+    it, else the number of sessions for which any attendance was recorded.
+    """
+
+    attended: int
+    sessions: int
+
+    def completed(self, required_share: Decimal) -> bool:
+        needed = math.ceil(required_share * self.sessions)
+        return self.sessions > 0 and self.attended >= max(needed, 1)
+
+
+@dataclass(frozen=True)
+class Grade:
+    """One grade as the rules see it: a percentage and, optionally, each outcome."""
+
+    score: Decimal | None
+    outcomes: tuple[OutcomeResult, ...] | None
+    final: bool
+    evidence: tuple[str, ...] = ()
+    id: int | None = None
+
+
+class ModerationAction(StrEnum):
+    REGRADE = "regrade"
+    OVERRIDE = "override"
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """A staff decision that stands over the LMS's grades until the next moderation."""
+
+    action: ModerationAction
+    reason: str
+    score: Decimal | None = None
+    outcomes: tuple[OutcomeResult, ...] | None = None
+    outcome: Outcome | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.action is ModerationAction.REGRADE and self.score is None:
+            raise AssessmentError("A regrade gives a score.")
+        if self.action is ModerationAction.OVERRIDE and self.outcome not in (
+            Outcome.PASSED,
+            Outcome.FAILED,
+            Outcome.ATTENDANCE_ONLY,
+        ):
+            raise AssessmentError(
+                "An override sets the outcome to passed, failed or attendance_only."
+            )
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    MISCONDUCT = "misconduct"
+    CLEARED = "cleared"
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """The enrolment's academic integrity cases, as far as the result is concerned."""
+
+    open: bool = False
+    misconduct: str | None = None  # the finding's note, once misconduct is found
 
 
 @dataclass(frozen=True)
@@ -38,23 +174,193 @@ class ConfirmedEnrolment:
     micro_credential_version: int
 
 
+@dataclass(frozen=True)
+class Result:
+    """What stands for an enrolment: the current judgement and what was last released."""
+
+    outcome: Outcome | None = None
+    released: Outcome | None = None
+    held: bool = False
+    score: Decimal | None = None
+    outcomes: tuple[OutcomeResult, ...] | None = None
+    grade_id: int | None = None
+    moderation_id: int | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.outcome is Outcome.WITHDRAWN
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Everything known about one confirmed enrolment's assessment."""
+
+    enrolment: ConfirmedEnrolment
+    rule: PassRule
+    grade: Grade | None  # the LMS's latest grade (by the LMS's time), final or not
+    moderation: Moderation | None  # the latest moderation, which stands over LMS grades
+    attendance: Attendance
+    integrity: Integrity
+    result: Result
+
+
+@dataclass(frozen=True)
+class Decision:
+    result: Result
+    events: list[Event]
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    outcome: Outcome
+    cause: str
+    score: Decimal | None = None
+    outcomes: tuple[OutcomeResult, ...] | None = None
+    evidence: tuple[str, ...] = ()
+    grade_id: int | None = None
+    moderation_id: int | None = None
+
+
+def _judge(standing: Standing, required_share: Decimal) -> _Judgement | None:
+    """The outcome the inputs call for, or None while there is nothing final to judge."""
+    moderation = standing.moderation
+    lms = standing.grade
+    if standing.integrity.misconduct is not None:
+        return _Judgement(
+            Outcome.WITHDRAWN, f"academic misconduct found: {standing.integrity.misconduct}"
+        )
+    if moderation is not None and moderation.action is ModerationAction.OVERRIDE:
+        assert moderation.outcome is not None
+        return _Judgement(
+            moderation.outcome,
+            f"moderated: {moderation.reason}",
+            score=lms.score if lms and lms.final else None,
+            outcomes=lms.outcomes if lms and lms.final else None,
+            moderation_id=moderation.id,
+        )
+    if moderation is not None:
+        grade = Grade(
+            score=moderation.score,
+            outcomes=moderation.outcomes,
+            final=True,
+            evidence=lms.evidence if lms else (),
+        )
+        cause, moderation_id = f"regraded by staff: {moderation.reason}", moderation.id
+    elif lms is not None and lms.final and lms.score is not None:
+        grade, cause, moderation_id = lms, f"graded {lms.score.normalize():f}% by the LMS", None
+    else:
+        return None
+    assert grade.score is not None
+    if standing.rule.passes(grade.score, grade.outcomes):
+        outcome = Outcome.PASSED
+    elif standing.attendance.completed(required_share):
+        outcome = Outcome.ATTENDANCE_ONLY
+    else:
+        outcome = Outcome.FAILED
+    return _Judgement(
+        outcome,
+        cause,
+        score=grade.score,
+        outcomes=grade.outcomes,
+        evidence=grade.evidence,
+        grade_id=lms.id if lms else None,
+        moderation_id=moderation_id,
+    )
+
+
+def _supersedes(new: Outcome, released: Outcome) -> bool:
+    """Whether `new` keeps the credential `released` earned: a pass supersedes a
+    certificate of attendance (the attendance is still a fact); nothing else does."""
+    return new is released or (new is Outcome.PASSED and released is Outcome.ATTENDANCE_ONLY)
+
+
 def decide(
-    enrolment: ConfirmedEnrolment,
-    rule: PassRule,
-    *,
-    score: Decimal,
-    outcomes: list[OutcomeResult] | None,
-    at: datetime,
-) -> AssessmentPassed | AssessmentFailed:
+    standing: Standing, *, at: datetime, required_share: Decimal = DEFAULT_ATTENDANCE_SHARE
+) -> Decision:
+    """The result that stands now, and the events for what changed since the last one.
+
+    - Pass: the score reaches the pass mark and every learning outcome is demonstrated.
+    - Otherwise attendance of the contact sessions earns a certificate of attendance,
+      and without it the learner fails.
+    - Only final grades decide; a moderation stands over the LMS's grades.
+    - A pass is not released while an integrity case is open; misconduct withdraws.
+    - A released credential that the new result no longer supports is withdrawn
+      (`ResultWithdrawn`, which makes the issuer revoke) before the new result is told.
+    """
+    previous = standing.result
+    if previous.closed:
+        return Decision(previous, [])
+    judgement = _judge(standing, required_share)
+    if judgement is None:
+        return Decision(previous, [])
+    held = (
+        judgement.outcome is Outcome.PASSED
+        and standing.integrity.open
+        and previous.released is not Outcome.PASSED
+    )
+    result = Result(
+        outcome=judgement.outcome,
+        released=previous.released if held else judgement.outcome,
+        held=held,
+        score=judgement.score,
+        outcomes=judgement.outcomes,
+        grade_id=judgement.grade_id,
+        moderation_id=judgement.moderation_id,
+    )
+    if held or judgement.outcome is previous.released:
+        return Decision(result, [])
+    return Decision(result, _announcements(standing, judgement, at=at))
+
+
+def _announcements(standing: Standing, judgement: _Judgement, *, at: datetime) -> list[Event]:
+    """The events for releasing `judgement` in place of what was released before."""
+    enrolment, before, now_released = (
+        standing.enrolment,
+        standing.result.released,
+        judgement.outcome,
+    )
     common = {
         "enrolment_id": enrolment.id,
         "learner_id": enrolment.learner_id,
         "micro_credential_id": enrolment.micro_credential_id,
         "micro_credential_version": enrolment.micro_credential_version,
         "decided_at": at,
-        "score": score,
-        "outcomes": outcomes or [],
     }
-    if rule.passes(score, outcomes):
-        return AssessmentPassed(**common)
-    return AssessmentFailed(**common)
+    events: list[Event] = []
+    if (
+        before is not None
+        and before in CREDENTIAL_BEARING
+        and not _supersedes(now_released, before)
+    ):
+        events.append(
+            ResultWithdrawn(**common, reason=judgement.cause, released_outcome=before.value)
+        )
+    graded = {"score": judgement.score or Decimal(0), "outcomes": list(judgement.outcomes or ())}
+    if now_released is Outcome.PASSED:
+        events.append(AssessmentPassed(**common, **graded, evidence=list(judgement.evidence)))
+    elif now_released is Outcome.FAILED:
+        events.append(AssessmentFailed(**common, **graded))
+    elif now_released is Outcome.ATTENDANCE_ONLY:
+        events.append(
+            AttendanceOnlyCompleted(
+                **common,
+                sessions_attended=standing.attendance.attended,
+                sessions_total=standing.attendance.sessions,
+            )
+        )
+    return events
+
+
+def open_case(integrity: Integrity, result: Result) -> None:
+    """Staff may open a case unless one is open or misconduct was already found."""
+    if result.closed or integrity.misconduct is not None:
+        raise ResultClosed("Misconduct was already found on this enrolment.")
+    if integrity.open:
+        raise CaseAlreadyOpen("An integrity case is already open on this enrolment.")
+
+
+def moderate(result: Result) -> None:
+    if result.closed:
+        raise ResultClosed(
+            "The result was withdrawn for academic misconduct; it cannot be moderated."
+        )

@@ -2,23 +2,40 @@
 
 from fastapi import FastAPI
 
-from assessment import api, consumers, tables
+from assessment import api, consumers, gradebook, tables
+from assessment.api.common import REFUSALS, refused
 from assessment.settings import Settings
 from credstack import service
 
 
+async def _connect_gradebook(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    app.state.gradebook = gradebook.MoodleWebService(
+        {client: token.get_secret_value() for client, token in settings.moodle_ws_tokens.items()},
+        timeout_seconds=settings.moodle_timeout_seconds,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return service.create_app(
+    app = service.create_app(
         service.ServiceDefinition(
             settings=settings or Settings(),
             title="Credstack assessment",
-            description="Grades from LMS integrations, pass rules, attendance and moderation.",
+            description=(
+                "Grades from LMS integrations (native JSON, LTI AGS, Caliper, xAPI, Moodle), "
+                "pass rules, attendance, moderation, academic integrity and placement."
+            ),
             metadata=tables.metadata,
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[api.router],
+            routers=api.routers,
             consumes=["catalogue.events", "enrolment.events"],
             handlers=lambda app: consumers.HANDLERS,
+            on_startup=_connect_gradebook,
+            background=lambda app: {"moodle_retry": lambda: gradebook.retry_pending(app)},
         )
     )
+    for refusal in REFUSALS:
+        app.add_exception_handler(refusal, refused)
+    return app

@@ -89,6 +89,9 @@ class Lifecycle:
         raise NotImplementedError
 
     def submit(self) -> None:
+        """Submit for approval; submitting again (a client's retry) changes nothing."""
+        if self.status is Status.SUBMITTED:
+            return
         if self.status is not Status.DRAFT:
             raise WrongStatus("submit", self.status)
         if breaches := self.policy_breaches():
@@ -102,6 +105,9 @@ class Lifecycle:
         self.approved_by = None
 
     def approve(self, approver: str) -> None:
+        """Approve; the same approver approving again (a retry) changes nothing."""
+        if self.status is Status.APPROVED and self.approved_by == approver:
+            return
         if self.status is not Status.SUBMITTED:
             raise WrongStatus("approve", self.status)
         if approver == self.proposed_by:

@@ -107,8 +107,13 @@ async def approve(
 
 
 async def publish(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
-    """Publish the approved version; a previously published version is superseded."""
+    """Publish the approved version; a previously published version is superseded.
+
+    Publishing the version already published (a client's retry) changes nothing.
+    """
     item = await _newest(conn, code)
+    if item.status is Status.PUBLISHED:
+        return item
     previous = await repository.published(conn, item.id, for_update=True)
     event = item.publish(now, stacks=await repository.stacks_of(conn, item.id))
     if previous is not None:

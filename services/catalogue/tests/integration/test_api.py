@@ -371,3 +371,20 @@ async def test_operations_endpoints_report_health_readiness_and_metrics(
     assert ready.json()["checks"]["database"] == "ok"
     metrics = await catalogue.http.get("/metrics")
     assert "credstack_http_requests_total" in metrics.text
+
+
+async def test_lifecycle_transitions_may_be_retried_safely(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await propose(catalogue, tokens)
+    for action in ("submit", "submit", "approve", "approve", "publish", "publish"):
+        response = await act(catalogue, tokens, "MC-DATA-101", action)
+        assert response.status_code == 200, (action, response.text)
+
+    assert types(await staged_events(catalogue.engine, tables.outbox)) == [
+        "MicroCredentialPublished"
+    ]
+    other_approver = await catalogue.http.post(
+        "/micro-credentials/MC-DATA-101/approve", headers=tokens("approver", "someone-else")
+    )
+    assert other_approver.status_code == 409

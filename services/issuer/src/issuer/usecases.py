@@ -528,16 +528,23 @@ class Issuer:
     async def result_withdrawn(
         self, conn: AsyncConnection, event: ResultWithdrawn, received: Received
     ) -> None:
-        """The pass no longer stands: revoke its credential, or never issue it."""
+        """The released result no longer stands: revoke its credential, or never issue it.
+
+        `released_outcome` names the result: a pass (the default, for events that predate
+        the field) or attendance only (the certificate of attendance).
+        """
+        kind = (
+            Kind.ATTENDANCE
+            if event.released_outcome == "attendance_only"
+            else Kind.MICRO_CREDENTIAL
+        )
         await lock(conn, "issuer.issue", event.enrolment_id)
         await conn.execute(
             update(award)
-            .where(
-                award.c.enrolment_id == event.enrolment_id, award.c.kind == Kind.MICRO_CREDENTIAL
-            )
+            .where(award.c.enrolment_id == event.enrolment_id, award.c.kind == kind)
             .values(status="withdrawn")
         )
-        issued = await repository.live_credential(conn, event.enrolment_id, Kind.MICRO_CREDENTIAL)
+        issued = await repository.live_credential(conn, event.enrolment_id, kind)
         if issued is not None:
             await self.change_status(
                 conn, issued.id, "revoke", reason=f"Result withdrawn: {event.reason}", now=now()

@@ -180,3 +180,17 @@ async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) 
         assert response.headers["content-type"] == "application/problem+json"
     assert (await issuer.http.get(f"/verify/{uuid4()}")).status_code == 404
     assert (await issuer.http.get(f"/ob2/assertions/{uuid4()}")).status_code == 404
+
+
+async def test_a_withdrawn_attendance_result_revokes_the_certificate_of_attendance_only(
+    issuer: ServiceUnderTest,
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, attended(enrolment))
+    await deliver(issuer.app, withdrawn(enrolment, "attendance corrected", "attendance_only"))
+    await deliver(issuer.app, passed(enrolment))
+
+    certificate, badge = await issued(issuer)
+    assert (certificate.kind, certificate.status) == ("attendance", "revoked")
+    assert (badge.kind, badge.status) == ("micro-credential", "active")

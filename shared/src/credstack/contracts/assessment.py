@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from credstack.contracts.envelope import Event
 
@@ -28,10 +28,15 @@ class OutcomeResult(BaseModel):
 
 
 class GradeRecorded(_AssessmentEvent):
+    """A grade for a confirmed enrolment, in percent; `final` = it may decide the result."""
+
     score: Decimal
     source: str
     final: bool = True
     recorded_at: datetime
+    graded_at: datetime | None = Field(
+        default=None, description="When the LMS graded it (the LMS's own timestamp)"
+    )
 
 
 class _Outcome(_AssessmentEvent):
@@ -60,9 +65,16 @@ class AttendanceOnlyCompleted(_Outcome):
 
 
 class ResultWithdrawn(_Outcome):
-    """A released pass no longer stands (regrade, misconduct): the issuer revokes."""
+    """A released pass no longer stands (regrade, misconduct): the issuer revokes.
+
+    Also sent when a released certificate of attendance no longer stands (attendance
+    corrected, misconduct); `released_outcome` says which result was withdrawn.
+    """
 
     reason: str
+    released_outcome: str | None = Field(
+        default=None, description="The withdrawn result: passed or attendance_only"
+    )
 
 
 class PlacementAssessed(Event):

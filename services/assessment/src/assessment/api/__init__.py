@@ -1,0 +1,7 @@
+"""The assessment service's HTTP API: grade intake in the LMS formats, and staff's tools."""
+
+from fastapi import APIRouter
+
+from assessment.api import intake, placements, registry, results
+
+routers: list[APIRouter] = [intake.router, registry.router, results.router, placements.router]

@@ -1,0 +1,256 @@
+"""Grade intake: the native form and the standard forms LMS integrations send."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from assessment import repository
+from assessment.api.common import (
+    BearerClient,
+    CaliperSensor,
+    XapiClient,
+    intake_status,
+    receipts_response,
+)
+from assessment.formats import Rejected, Submission, caliper, jsonable, load_json, lti, moodle, xapi
+from assessment.formats.native import NativeGrade, native_submission
+from assessment.gradebook import fetch
+from assessment.registry import ClientKind, LmsClient
+from assessment.tables import offering
+from assessment.usecases import intake
+from assessment.usecases import moodle as moodle_notifications
+from credstack.problems import Problem
+from credstack.service import Engine, now
+
+router = APIRouter(tags=["grade intake"])
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _require_media_type(request: Request, *accepted: str) -> None:
+    if _media_type(request) not in accepted:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            f"Send the body as {' or '.join(accepted)}.",
+            headers={"Accept-Post": ", ".join(accepted)},
+        )
+
+
+async def _receive(
+    engine: Engine, client: LmsClient, submissions: list[Submission]
+) -> list[intake.Receipt]:
+    async with engine.begin() as conn:
+        return await intake.receive(conn, client, submissions, now=now())
+
+
+@router.post(
+    "/grades",
+    summary="Post a grade (native JSON form)",
+    responses={202: {"description": "Kept until the enrolment is confirmed, or quarantined"}},
+)
+async def post_grade(
+    body: NativeGrade,
+    engine: Engine,
+    client: BearerClient,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """An overall score in percent and, optionally, each learning outcome's result.
+
+    200 when the grade is recorded for a confirmed enrolment (the body says the outcome,
+    if decided); 202 when it is kept until the enrolment is confirmed. The same grade
+    posted again (same Idempotency-Key, or identical to the latest) changes nothing.
+    """
+    submission = native_submission(body, delivery_id=idempotency_key, received_at=now())
+    return receipts_response(await _receive(engine, client, [submission]))
+
+
+async def _served_offering(engine: Engine, client: LmsClient, offering_id: UUID) -> Any:
+    if not client.serves(offering_id):
+        raise Problem(
+            403,
+            "offering-not-served",
+            f"Client {client.id} is not registered for offering {offering_id}.",
+        )
+    async with engine.connect() as conn:
+        return (await conn.execute(select(offering).where(offering.c.id == offering_id))).first()
+
+
+@router.get(
+    "/lti/offerings/{offering_id}/lineitem",
+    summary="The offering's AGS line item (the micro-credential's overall result)",
+    tags=["LTI AGS"],
+)
+async def line_item(
+    offering_id: UUID, request: Request, engine: Engine, client: BearerClient
+) -> Response:
+    known = await _served_offering(engine, client, offering_id)
+    if known is None:
+        raise Problem(404, "not-found", f"The catalogue has not announced offering {offering_id}.")
+    return JSONResponse(
+        lti.line_item(
+            url=str(request.url),
+            offering_id=offering_id,
+            label=known.title,
+            resource_id=known.code,
+        ),
+        media_type=lti.LINE_ITEM_MEDIA_TYPE,
+    )
+
+
+@router.post(
+    "/lti/offerings/{offering_id}/lineitem/scores",
+    summary="Post an LTI AGS Score to the offering's line item",
+    tags=["LTI AGS"],
+    openapi_extra={
+        "requestBody": {
+            "content": {lti.SCORE_MEDIA_TYPE: {"schema": lti.Score.model_json_schema()}}
+        }
+    },
+)
+async def post_score(
+    offering_id: UUID, request: Request, engine: Engine, client: BearerClient
+) -> JSONResponse:
+    """`application/vnd.ims.lis.v1.score+json`, with a bearer token from the platform's
+    identity provider naming a client registered for the offering. The user is mapped by
+    the client's LTI issuer and deployment and the Score's `userId` (a roster link).
+    A score whose timestamp is not newer than the stored one is refused (409)."""
+    _require_media_type(request, lti.SCORE_MEDIA_TYPE)
+    await _served_offering(engine, client, offering_id)
+    submission = lti.score_submission(load_json(await request.body()), offering_id=offering_id)
+    return receipts_response(await _receive(engine, client, [submission]))
+
+
+@router.post(
+    "/caliper/events",
+    summary="Caliper 1.1/1.2 endpoint: a sensor's envelope of events",
+    tags=["Caliper"],
+)
+async def caliper_events(request: Request, engine: Engine, sensor: CaliperSensor) -> JSONResponse:
+    """An envelope (`sensor`, `sendTime`, `dataVersion`, `data`) with the sensor's API key
+    as bearer token. Each `GradeEvent` (action `Graded`) is a grade; other events are
+    acknowledged and ignored. The envelope is refused as a whole if any event is invalid."""
+    _require_media_type(request, "application/json", "application/ld+json")
+    submissions, event_ids = caliper.envelope_submissions(load_json(await request.body()))
+    receipts = await _receive(engine, sensor, submissions)
+    return receipts_response(
+        receipts, events=len(event_ids), ignored=len(event_ids) - len(receipts)
+    )
+
+
+def _xapi_headers() -> dict[str, str]:
+    return {xapi.VERSION_HEADER: xapi.VERSION}
+
+
+@router.get("/xapi/about", summary="xAPI: the versions this LRS speaks", tags=["xAPI"])
+async def xapi_about() -> JSONResponse:
+    return JSONResponse({"version": [xapi.VERSION]}, headers=_xapi_headers())
+
+
+async def _statements(
+    request: Request,
+    engine: Engine,
+    client: LmsClient,
+    version: str | None,
+    statement_id: UUID | None,
+) -> tuple[list[intake.Receipt], list[UUID]]:
+    xapi.check_version(version)
+    _require_media_type(request, "application/json")
+    submissions, ids = xapi.statements(
+        load_json(await request.body()), statement_id=statement_id, received_at=now()
+    )
+    return await _receive(engine, client, submissions), ids
+
+
+XapiVersion = Annotated[str | None, Header(alias=xapi.VERSION_HEADER)]
+
+
+@router.post("/xapi/statements", summary="xAPI: store statements (one or a batch)", tags=["xAPI"])
+async def post_statements(
+    request: Request, engine: Engine, client: XapiClient, version: XapiVersion = None
+) -> JSONResponse:
+    """Statements with `X-Experience-API-Version: 1.0.x` and HTTP Basic credentials.
+    Answers the statements' ids. `context.registration` is the enrolment id."""
+    receipts, ids = await _statements(request, engine, client, version, None)
+    return JSONResponse(
+        [str(i) for i in ids], status_code=intake_status(receipts), headers=_xapi_headers()
+    )
+
+
+@router.put("/xapi/statements", summary="xAPI: store one statement with a given id", tags=["xAPI"])
+async def put_statement(
+    request: Request,
+    engine: Engine,
+    client: XapiClient,
+    statement_id: Annotated[UUID, Query(alias="statementId")],
+    version: XapiVersion = None,
+) -> Response:
+    receipts, _ = await _statements(request, engine, client, version, statement_id)
+    return Response(
+        status_code=204 if intake_status(receipts) == 200 else 202, headers=_xapi_headers()
+    )
+
+
+async def _moodle_body(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    media_type = _media_type(request)
+    if media_type == "application/x-www-form-urlencoded":
+        data: Any = moodle.form_fields(body)
+    elif media_type == "application/json":
+        data = load_json(body)
+    else:
+        raise Rejected(
+            415,
+            "unsupported-media-type",
+            "Send the notification as application/json or application/x-www-form-urlencoded.",
+        )
+    if not isinstance(data, dict):
+        raise Rejected(400, "invalid-moodle-notification", "The notification is not an object.")
+    return data
+
+
+@router.post(
+    "/moodle/webhook",
+    summary="Moodle event notification (user_graded); the grade is then fetched",
+    tags=["Moodle"],
+    responses={204: {"description": "An event we do not act on, acknowledged"}},
+)
+async def moodle_webhook(request: Request, engine: Engine) -> Response:
+    """A Moodle webhook with its shared `token`. On `\\core\\event\\user_graded` the
+    learner's course total is fetched from Moodle's web service
+    (`gradereport_user_get_grade_items`); if Moodle cannot be reached the notification is
+    kept (202) and the fetch retried until it succeeds. Other events get 204."""
+    data = await _moodle_body(request)
+    notice = moodle.notification(data)
+    async with engine.connect() as conn:
+        client = await repository.client_by_secret(conn, notice.token) if notice.token else None
+    if client is None or client.kind is not ClientKind.MOODLE:
+        raise Problem(401, "unauthorized", "The token is not a registered Moodle webhook's.")
+    if not client.active:
+        raise Problem(403, "unregistered-client", f"Moodle client {client.id} is deactivated.")
+    if notice.eventname != moodle.USER_GRADED:
+        return Response(status_code=204)
+    graded = moodle.graded_user(data)
+    async with engine.begin() as conn:
+        notification_id, status = await moodle_notifications.notified(
+            conn,
+            client,
+            graded,
+            payload=jsonable({k: v for k, v in data.items() if k != "token"}),
+            now=now(),
+        )
+    if status != "pending":
+        return JSONResponse({"notification_id": notification_id, "status": "duplicate"})
+    receipts = await fetch(engine, request.app.state.gradebook, notification_id)
+    if receipts is None:
+        return JSONResponse(
+            {"notification_id": notification_id, "status": "fetch-pending"}, status_code=202
+        )
+    return receipts_response(receipts, notification_id=notification_id)

@@ -1,0 +1,215 @@
+"""Grade intake: record what an LMS client sent, map it to an enrolment, decide.
+
+A grade is recorded once: a second delivery with the same id (or, for a format without
+ids, identical to the stream's latest grade) changes nothing. A grade is mapped by the
+integration's identifiers, never by email; one that maps to nobody is quarantined for
+staff. A grade for an enrolment not confirmed yet is kept and decided on confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assessment import repository
+from assessment.domain import Result
+from assessment.formats import Learner, Submission, jsonable
+from assessment.registry import LmsClient
+from assessment.tables import grade, offering, roster_link
+from assessment.usecases import Conflict, NotServed, Unprocessable
+from assessment.usecases.results import settle_all
+from credstack.locks import lock
+
+
+class StaleScore(Conflict):
+    """An AGS score not newer than the one already stored for the same user and item."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of one grade.
+
+    status: `recorded` (for a confirmed enrolment), `kept` (the enrolment is not
+    confirmed yet), `quarantined` (maps to nobody; staff resolve it) or `duplicate`.
+    """
+
+    status: str
+    grade_id: int
+    enrolment_id: UUID | None
+    confirmed: bool = False
+    result: Result | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    enrolment_id: UUID | None
+    offering_id: UUID | None
+    note: str | None = None
+
+
+async def resolve(conn: AsyncConnection, client: LmsClient, learner: Learner) -> Mapping:
+    """The enrolment a grade is about, by the integration's own identifiers."""
+    if learner.offering_id is not None and not client.serves(learner.offering_id):
+        raise NotServed(f"Client {client.id} is not registered for offering {learner.offering_id}.")
+    if learner.enrolment_id is not None:
+        offering_id = await repository.enrolment_offering(conn, learner.enrolment_id)
+        if offering_id is not None and not client.serves(offering_id):
+            raise NotServed(
+                f"Enrolment {learner.enrolment_id} is in offering {offering_id}, "
+                f"which client {client.id} is not registered for."
+            )
+        return Mapping(learner.enrolment_id, offering_id)
+    if not learner.subjects:
+        return Mapping(None, learner.offering_id, "the grade names no learner")
+    query = (
+        select(roster_link.c.enrolment_id, roster_link.c.offering_id, offering.c.lms_course_ref)
+        .outerjoin(offering, offering.c.id == roster_link.c.offering_id)
+        .where(
+            roster_link.c.client_id == client.id,
+            roster_link.c.subject.in_(learner.subjects),
+            roster_link.c.offering_id.in_(client.offering_ids),
+        )
+    )
+    if learner.offering_id is not None:
+        query = query.where(roster_link.c.offering_id == learner.offering_id)
+    candidates = (await conn.execute(query)).all()
+    if len({c.enrolment_id for c in candidates}) > 1 and learner.course_refs:
+        in_course = [c for c in candidates if c.lms_course_ref in learner.course_refs]
+        candidates = in_course or candidates
+    enrolments = {c.enrolment_id: c.offering_id for c in candidates}
+    who = ", ".join(learner.subjects)
+    if len(enrolments) == 1:
+        ((enrolment_id, offering_id),) = enrolments.items()
+        return Mapping(enrolment_id, offering_id)
+    if not enrolments:
+        return Mapping(None, learner.offering_id, f"no roster link for {who}")
+    return Mapping(
+        None,
+        learner.offering_id,
+        f"{who} is linked to {len(enrolments)} enrolments and the grade does not say which "
+        "offering it is for",
+    )
+
+
+async def _earlier(
+    conn: AsyncConnection, client: LmsClient, submission: Submission
+) -> Receipt | None:
+    """The receipt of this very grade if it was received before (a retry)."""
+    query = select(grade.c.id, grade.c.fingerprint, grade.c.enrolment_id).where(
+        grade.c.client_id == client.id
+    )
+    if submission.delivery_id is not None:
+        query = query.where(
+            grade.c.source == submission.source, grade.c.delivery_id == submission.delivery_id
+        )
+    else:
+        query = (
+            query.where(grade.c.stream == submission.stream).order_by(grade.c.id.desc()).limit(1)
+        )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    if row.fingerprint == submission.fingerprint:
+        return Receipt("duplicate", row.id, row.enrolment_id)
+    if submission.delivery_id is None:
+        return None
+    if submission.refuse_stale:
+        raise StaleScore(
+            f"A different score with the same timestamp was already recorded "
+            f"({submission.graded_at.isoformat() if submission.graded_at else ''}); "
+            "send a newer timestamp."
+        )
+    if submission.source == "native":
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different grade (as for every "
+            "Credstack POST, a key names one request)."
+        )
+    raise Conflict(
+        f"{submission.source} delivery {submission.delivery_id} was already received "
+        "with different content."
+    )
+
+
+async def _record(
+    conn: AsyncConnection, client: LmsClient, submission: Submission, *, now: datetime
+) -> Receipt:
+    if (earlier := await _earlier(conn, client, submission)) is not None:
+        return earlier
+    if submission.refuse_stale and submission.graded_at is not None:
+        newest = await conn.scalar(
+            select(func.max(grade.c.graded_at)).where(
+                grade.c.client_id == client.id, grade.c.stream == submission.stream
+            )
+        )
+        if newest is not None and submission.graded_at <= newest:
+            raise StaleScore(
+                f"The score's timestamp {submission.graded_at.isoformat()} is not newer than "
+                f"the stored one ({newest.isoformat()})."
+            )
+    mapping = await resolve(conn, client, submission.learner)
+    grade_id = await conn.scalar(
+        insert(grade)
+        .values(
+            client_id=client.id,
+            source=submission.source,
+            delivery_id=submission.delivery_id,
+            fingerprint=submission.fingerprint,
+            stream=submission.stream,
+            subjects=list(submission.learner.subjects),
+            course_refs=list(submission.learner.course_refs),
+            offering_id=mapping.offering_id,
+            enrolment_id=mapping.enrolment_id,
+            score=submission.score,
+            outcomes=repository.stored_outcomes(submission.outcomes),
+            evidence=list(submission.evidence),
+            final=submission.final,
+            graded_at=submission.graded_at or now,
+            received_at=now,
+            status="kept" if mapping.enrolment_id else "quarantined",
+            note=mapping.note,
+            payload=jsonable(submission.payload),
+        )
+        .on_conflict_do_nothing()
+        .returning(grade.c.id)
+    )
+    if grade_id is None:
+        # The same delivery id under another stream, recorded since we looked.
+        if (earlier := await _earlier(conn, client, submission)) is not None:
+            return earlier
+        raise Conflict(f"{submission.source} delivery {submission.delivery_id} clashes.")
+    if mapping.enrolment_id is None:
+        return Receipt("quarantined", grade_id, None, note=mapping.note)
+    return Receipt("kept", grade_id, mapping.enrolment_id)
+
+
+async def receive(
+    conn: AsyncConnection, client: LmsClient, submissions: list[Submission], *, now: datetime
+) -> list[Receipt]:
+    """Record the grades of one request (all or none), then decide their enrolments.
+
+    Streams are locked in a fixed order first, so concurrent requests touching the same
+    streams queue instead of deadlocking.
+    """
+    for stream in sorted({s.stream for s in submissions}):
+        await lock(conn, "assessment.intake", client.id, stream)
+    receipts = [await _record(conn, client, s, now=now) for s in submissions]
+    settled = await settle_all(conn, {r.enrolment_id for r in receipts if r.enrolment_id}, now=now)
+    return [
+        replace(
+            r,
+            status="recorded"
+            if r.status == "kept" and settled[r.enrolment_id].confirmed
+            else r.status,
+            confirmed=settled[r.enrolment_id].confirmed,
+            result=settled[r.enrolment_id].result,
+        )
+        if r.enrolment_id
+        else r
+        for r in receipts
+    ]
