@@ -105,6 +105,17 @@ def install(app: FastAPI) -> None:
             errors=errors,
         )
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the exception itself; the client gets a problem, never internals.
+        return problem_response(
+            500,
+            code="internal-error",
+            title="Internal Server Error",
+            detail="Something went wrong on our side; nothing you sent was wrong. Try again.",
+            instance=request.url.path,
+        )
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
