@@ -56,7 +56,3 @@ class ServiceSettings(BaseSettings):
                 if name not in data and (value := os.environ.get(name.upper())):
                     data[name] = value
         return data
-
-    @property
-    def dev_key_dir(self) -> Path:
-        return self.data_dir / "keys"
