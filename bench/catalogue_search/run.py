@@ -237,12 +237,7 @@ def main() -> None:
         if broker is not None:
             broker.terminate()
 
-        async def drop() -> None:
-            connection = await asyncpg.connect(libpq_url(server))
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await connection.close()
-
-        asyncio.run(drop())
+        engines.drop_database(server, name)
 
 
 if __name__ == "__main__":

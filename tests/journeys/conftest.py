@@ -1,13 +1,10 @@
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from credstack import devauth, devstack, engines
-from credstack.db import libpq_url
 from credstack.demo import Journey
 
 
@@ -18,14 +15,7 @@ def stack_database_url(database_server: str) -> Iterator[str]:
     name = f"credstack_stack_{uuid4().hex[:12]}"
     yield engines.ensure_database(database_server, name)
 
-    async def drop() -> None:
-        connection = await asyncpg.connect(libpq_url(database_server))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
+    engines.drop_database(database_server, name)
 
 
 @pytest.fixture(scope="module")

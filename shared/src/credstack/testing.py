@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -29,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack import devauth, engines, migrations
 from credstack.contracts.envelope import Event, Received
-from credstack.db import libpq_url
 from credstack.outbox import Outbox
 
 REPO = Path(__file__).resolve().parents[3]
@@ -48,14 +46,7 @@ def database_url(database_server: str) -> Iterator[str]:
     url = engines.ensure_database(database_server, name)
     yield url
 
-    async def drop() -> None:
-        connection = await asyncpg.connect(libpq_url(database_server))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
+    engines.drop_database(database_server, name)
 
 
 @pytest.fixture(scope="session")
