@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack.clock import now
 from credstack.problems import Problem
@@ -18,6 +19,7 @@ from credstack.service import Engine
 from issuer import baking, certificate, faces, openbadge2, repository
 from issuer.api import IssuerDep, VerifierDep, stored_row
 from issuer.domain import Status, achievement_url, stack_url
+from issuer.usecases import Issuer
 
 router = APIRouter()
 
@@ -115,6 +117,26 @@ def _face(row: Any, base_url: str) -> baking.BadgeFace:
     )
 
 
+async def _baked(
+    credential_id: UUID, issuer: Issuer, engine: AsyncEngine, *, ob2: bool, svg: bool
+) -> Response:
+    """The badge image baked with the OB 3.0 credential, or with the OB 2.0 hosted assertion."""
+    row = await stored_row(engine, credential_id)
+    face = _face(row, issuer.base_url)
+    if ob2:
+        assertion = openbadge2.assertion(
+            row.document, credential_id=row.id, base_url=issuer.base_url
+        )
+        if svg:
+            return Response(baking.svg(face, assertion=assertion), media_type="image/svg+xml")
+        data = baking.png(face, keyword=baking.OB2_PNG_KEYWORD, payload=json.dumps(assertion))
+        return Response(data, media_type="image/png")
+    if svg:
+        return Response(baking.svg(face, credential=row.document), media_type="image/svg+xml")
+    data = baking.png(face, keyword=baking.OB3_PNG_KEYWORD, payload=json.dumps(row.document))
+    return Response(data, media_type="image/png")
+
+
 @router.get(
     "/credentials/{credential_id}/image.png",
     tags=["images"],
@@ -122,10 +144,7 @@ def _face(row: Any, base_url: str) -> baking.BadgeFace:
     response_class=Response,
 )
 async def ob3_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
-    row = await stored_row(engine, credential_id)
-    payload = json.dumps(row.document)
-    data = baking.png(_face(row, issuer.base_url), keyword=baking.OB3_PNG_KEYWORD, payload=payload)
-    return Response(data, media_type="image/png")
+    return await _baked(credential_id, issuer, engine, ob2=False, svg=False)
 
 
 @router.get(
@@ -135,13 +154,7 @@ async def ob3_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
     response_class=Response,
 )
 async def ob3_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
-    row = await stored_row(engine, credential_id)
-    image = baking.svg(_face(row, issuer.base_url), credential=row.document)
-    return Response(image, media_type="image/svg+xml")
-
-
-def _assertion(row: Any, base_url: str) -> dict[str, Any]:
-    return openbadge2.assertion(row.document, credential_id=row.id, base_url=base_url)
+    return await _baked(credential_id, issuer, engine, ob2=False, svg=True)
 
 
 @router.get(
@@ -151,10 +164,7 @@ def _assertion(row: Any, base_url: str) -> dict[str, Any]:
     response_class=Response,
 )
 async def ob2_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
-    row = await stored_row(engine, credential_id)
-    payload = json.dumps(_assertion(row, issuer.base_url))
-    data = baking.png(_face(row, issuer.base_url), keyword=baking.OB2_PNG_KEYWORD, payload=payload)
-    return Response(data, media_type="image/png")
+    return await _baked(credential_id, issuer, engine, ob2=True, svg=False)
 
 
 @router.get(
@@ -164,9 +174,7 @@ async def ob2_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
     response_class=Response,
 )
 async def ob2_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
-    row = await stored_row(engine, credential_id)
-    image = baking.svg(_face(row, issuer.base_url), assertion=_assertion(row, issuer.base_url))
-    return Response(image, media_type="image/svg+xml")
+    return await _baked(credential_id, issuer, engine, ob2=True, svg=True)
 
 
 @router.get(
