@@ -322,12 +322,13 @@ async def save_offering(conn: AsyncConnection, item: Offering, *, now: datetime)
 
 
 async def offerings_to_announce(
-    conn: AsyncConnection, at: datetime, limit: int = 100
+    conn: AsyncConnection, at: datetime, *, only: UUID | None = None, limit: int = 100
 ) -> list[Offering]:
-    """Scheduled offerings whose enrolment has opened but was not announced yet (locked)."""
+    """Scheduled offerings whose enrolment has opened but was not announced yet (locked);
+    `only` limits it to one offering."""
+    query = select(offering) if only is None else select(offering).where(offering.c.id == only)
     rows = await conn.execute(
-        select(offering)
-        .where(
+        query.where(
             offering.c.status == OfferingStatus.SCHEDULED.value,
             offering.c.enrolment_announced.is_(False),
             offering.c.enrolment_opens_at <= at,

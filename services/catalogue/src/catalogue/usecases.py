@@ -228,9 +228,7 @@ async def announce_open_enrolments(
 ) -> int:
     """Publish `EnrolmentOpened` for each offering whose enrolment window has opened."""
     announced = 0
-    for opened in await repository.offerings_to_announce(conn, now):
-        if only is not None and opened.id != only:
-            continue
+    for opened in await repository.offerings_to_announce(conn, now, only=only):
         item = await repository.get(
             conn, opened.micro_credential_id, opened.micro_credential_version
         )
