@@ -112,6 +112,7 @@ class Stack:
             "KAFKA_IDEMPOTENCE": str(self._idempotence(embedded_kafka)).lower(),
             "AUTH_JWKS_URL": self.jwks_url,
             "CREDSTACK_DATA_DIR": str(self.data_dir.resolve()),
+            "CREDSTACK_DEV_STACK": "true",
             "PYTHONUNBUFFERED": "1",
             "CATALOGUE_LOAD_SAMPLE_CATALOGUE": str(self.sample_catalogue).lower(),
         }

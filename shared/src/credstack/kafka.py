@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from credstack.clock import now
 from credstack.contracts.envelope import Event, MalformedEvent, Received, parse
 from credstack.inbox import Inbox
 from credstack.observability import EVENTS_CONSUMED, span_from
@@ -196,7 +196,7 @@ class EventConsumer:
     async def apply(self, received: Received, handler: Handler) -> str:
         """Run the handler and claim the event id in one transaction."""
         async with self.engine.begin() as conn:
-            if not await self.inbox.claim(conn, received, now=datetime.now(UTC)):
+            if not await self.inbox.claim(conn, received, now=now()):
                 return "duplicate"
             await handler(conn, received.event, received)
         return "applied"
@@ -213,7 +213,7 @@ class EventConsumer:
                     key=key,
                     payload=payload,
                     error=error,
-                    parked_at=datetime.now(UTC),
+                    parked_at=now(),
                 )
             )
         await self.dead_letters.send_and_wait(

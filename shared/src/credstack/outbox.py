@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from credstack.clock import now
 from credstack.contracts.envelope import CONTENT_TYPE, Event, to_cloudevent
 from credstack.db import libpq_url
 from credstack.observability import EVENTS_PUBLISHED, current_traceparent
@@ -122,9 +123,7 @@ class Outbox:
                 )
             await asyncio.gather(*deliveries)
             await conn.execute(
-                update(t)
-                .where(t.c.id.in_([row.id for row in rows]))
-                .values(published_at=datetime.now(UTC))
+                update(t).where(t.c.id.in_([row.id for row in rows])).values(published_at=now())
             )
         for row in rows:
             EVENTS_PUBLISHED.labels(self.service, row.topic).inc()

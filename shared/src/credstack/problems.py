@@ -12,12 +12,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from credstack.refusals import Reason, Refusal
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://credstack.dev/problems/"
 
 
-class Problem(Exception):
-    """An error the client can act on. `code` names the problem type (a stable slug)."""
+class Problem(Refusal):
+    """A refusal decided at the HTTP edge (authentication, a missing route parameter's
+    target, a header): it names its status directly. Rules and formats raise their own
+    `Refusal` subclasses instead."""
 
     def __init__(
         self,
@@ -26,16 +30,14 @@ class Problem(Exception):
         detail: str,
         *,
         title: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         **extensions: Any,
     ) -> None:
-        super().__init__(detail)
-        self.status = status
+        super().__init__(detail, **extensions)
+        self.reason = Reason(HTTPStatus(status))
         self.code = code
         self.title = title or HTTPStatus(status).phrase
-        self.detail = detail
         self.headers = headers
-        self.extensions = extensions
 
 
 def problem_response(
@@ -60,20 +62,24 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def refusal_response(refusal: Refusal, *, instance: str | None = None) -> JSONResponse:
+    return problem_response(
+        refusal.status,
+        code=refusal.code,
+        title=refusal.title or HTTPStatus(refusal.status).phrase,
+        detail=refusal.detail,
+        instance=instance,
+        headers=refusal.headers,
+        **refusal.facts,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Render every error (ours, Starlette's, validation) as a problem detail."""
 
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
-        return problem_response(
-            exc.status,
-            code=exc.code,
-            title=exc.title,
-            detail=exc.detail,
-            instance=request.url.path,
-            headers=exc.headers,
-            **exc.extensions,
-        )
+    async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refusal)
+        return refusal_response(exc, instance=request.url.path)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
@@ -115,7 +121,7 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
-    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)

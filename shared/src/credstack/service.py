@@ -11,28 +11,31 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack import observability, problems
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
+from credstack.contracts.topics import TOPICS, topics_of
 from credstack.db import create_engine
 from credstack.inbox import Inbox
 from credstack.kafka import EventConsumer, Handlers, ParkedEvents, ensure_topics, make_producer
 from credstack.outbox import Outbox
+from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from credstack.refusals import NotFound
 from credstack.settings import ServiceSettings
 
 log = structlog.get_logger()
-
-ALL_TOPICS = ["catalogue.events", "enrolment.events", "assessment.events", "issuer.events"]
 
 
 @dataclass
@@ -45,8 +48,8 @@ class ServiceDefinition:
     inbox: Inbox
     parked: ParkedEvents
     routers: Sequence[APIRouter]
-    consumes: Sequence[str] = ()
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
+    """The consumer's handler table; the topics it subscribes to follow from its event types."""
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     background: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
     """Named loops the worker runs besides the relay and the consumer (timers, deliveries);
@@ -94,21 +97,25 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         )
         if definition.on_startup:
             await definition.on_startup(app)
+        handlers = definition.handlers(app)
+        consumes = topics_of(handlers)
         app.state.consumer = EventConsumer(
             service=service,
             bootstrap_servers=settings.kafka_bootstrap_servers,
-            topics=list(definition.consumes),
+            topics=consumes,
             engine=engine,
             inbox=definition.inbox,
             parked=definition.parked,
-            handlers=definition.handlers(app),
+            handlers=handlers,
             dead_letter_producer=producer,
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
         )
 
         async def start_producer() -> None:
-            await ensure_topics(settings.kafka_bootstrap_servers, [*ALL_TOPICS, f"{service}.dlq"])
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, [*TOPICS.values(), f"{service}.dlq"]
+            )
             await producer.start()
             app.state.producer_ready.set()
 
@@ -128,7 +135,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         tasks = [asyncio.create_task(_retrying("producer", start_producer))]
         if settings.run_worker:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
-            if definition.consumes:
+            if consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
             for name, loop in definition.background(app).items():
                 tasks.append(asyncio.create_task(_retrying(name, loop)))
@@ -166,6 +173,23 @@ def engine_of(request: Request) -> AsyncEngine:
 Engine = Annotated[AsyncEngine, Depends(engine_of)]
 
 
+class ParkedEvent(BaseModel):
+    id: int
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    payload: str = Field(description="The CloudEvent as it arrived")
+    error: str
+    parked_at: datetime
+    replayed_at: datetime | None
+
+
+class Replayed(BaseModel):
+    id: int
+    outcome: str = Field(description="applied, duplicate (already applied) or ignored")
+
+
 def operations_router(definition: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["operations"])
     parked = definition.parked.table
@@ -201,30 +225,44 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @router.get("/admin/parked-events", summary="Events that failed every retry")
+    @router.get(
+        "/admin/parked-events", response_model=Page[ParkedEvent], summary="Events that failed"
+    )
     async def list_parked(
-        engine: Engine, _: Principal = require("platform:operate")
-    ) -> list[dict[str, Any]]:
+        engine: Engine,
+        _: Principal = require("platform:operate"),
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> Page[ParkedEvent]:
+        """Events that failed every retry, oldest first."""
+        query = select(parked).order_by(parked.c.id).limit(limit + 1)
+        if cursor is not None:
+            (after,) = decode_cursor(cursor, int)
+            query = query.where(parked.c.id > after)
         async with engine.connect() as conn:
-            rows = await conn.execute(select(parked).order_by(parked.c.id).limit(500))
-            return [dict(row._mapping) for row in rows]
+            rows = (await conn.execute(query)).all()
+        return page_of([ParkedEvent(**row._mapping) for row in rows], limit, lambda e: (e.id,))
 
-    @router.post("/admin/parked-events/{parked_id}/replay", summary="Apply a parked event again")
+    @router.post(
+        "/admin/parked-events/{parked_id}/replay",
+        response_model=Replayed,
+        summary="Apply a parked event again",
+    )
     async def replay(
-        parked_id: int,
+        parked_id: Annotated[int, Path(ge=1, lt=2**63)],
         request: Request,
         engine: Engine,
         _: Principal = require("platform:operate"),
-    ) -> dict[str, Any]:
+    ) -> Replayed:
         async with engine.connect() as conn:
             row = (await conn.execute(select(parked).where(parked.c.id == parked_id))).first()
         if row is None:
-            raise problems.Problem(404, "not-found", f"No parked event {parked_id}.")
+            raise NotFound(f"No parked event {parked_id}.")
         outcome = await request.app.state.consumer.replay(row.payload)
         async with engine.begin() as conn:
             await conn.execute(
                 parked.update().where(parked.c.id == parked_id).values(replayed_at=now())
             )
-        return {"id": parked_id, "outcome": outcome}
+        return Replayed(id=parked_id, outcome=outcome)
 
     return router

@@ -14,7 +14,20 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLATFORM_WIDE = ("database_url", "kafka_bootstrap_servers", "kafka_idempotence", "auth_jwks_url")
+PLATFORM_WIDE = {
+    "database_url": "DATABASE_URL",
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "kafka_idempotence": "KAFKA_IDEMPOTENCE",
+    "auth_jwks_url": "AUTH_JWKS_URL",
+    "dev_stack": "CREDSTACK_DEV_STACK",
+}
+
+
+class MissingSetting(ValueError):
+    """A setting that only the dev stack may leave unset is unset outside it."""
+
+    def __init__(self, variable: str, why: str) -> None:
+        super().__init__(f"{variable} is not set: {why} (only the dev stack may leave it unset)")
 
 
 class ServiceSettings(BaseSettings):
@@ -47,12 +60,20 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: float = 0.2
     outbox_poll_seconds: float = 1.0
     data_dir: Path = Path(".data")
+    dev_stack: bool = Field(
+        default=False,
+        description=(
+            "Set by `./dev up` and the tests (CREDSTACK_DEV_STACK): allows the dev-only "
+            "fallbacks (a generated signing key, the local mail sink). Elsewhere a missing "
+            "setting stops the service at start with the setting's name."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _platform_wide_fallbacks(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for name in PLATFORM_WIDE:
-                if name not in data and (value := os.environ.get(name.upper())):
+            for name, variable in PLATFORM_WIDE.items():
+                if name not in data and (value := os.environ.get(variable)):
                     data[name] = value
         return data

@@ -128,7 +128,7 @@ def service_settings(
         run_worker=False,
         data_dir=data_dir,
         consumer_backoff_seconds=0.01,
-        **overrides,
+        **{"dev_stack": True, **overrides},
     )
 
 

@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=api.routers,
-            consumes=["catalogue.events", "enrolment.events"],
             handlers=lambda app: consumers.HANDLERS,
             on_startup=_connect_gradebook,
             background=lambda app: {"moodle_retry": lambda: gradebook.retry_pending(app)},

@@ -18,8 +18,6 @@ from credstack.kafka import Handlers
 from enrolment import projections
 from enrolment.usecases import Policy
 
-TOPICS = ["catalogue.events", "issuer.events", "assessment.events"]
-
 
 def handlers(policy: Policy) -> Handlers:
     effects = projections.EnrolmentEffects(policy)

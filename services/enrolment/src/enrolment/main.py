@@ -74,7 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=[api.router, staff_api.router, webhooks.router, local_checkout.router],
-            consumes=consumers.TOPICS,
             handlers=lambda app: consumers.handlers(policy),
             on_startup=on_startup,
             background=background,

@@ -76,7 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=[api.router, public.router],
-            consumes=["catalogue.events", "enrolment.events", "assessment.events"],
             handlers=lambda app: consumers.handlers(issuer),
             background=mail_workers(settings),
         )

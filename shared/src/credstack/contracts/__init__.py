@@ -7,13 +7,7 @@ not know are ignored, so producers may add optional fields without breaking anyo
 
 from credstack.contracts import assessment, catalogue, enrolment, issuer
 from credstack.contracts.envelope import Event, Received, event_types, parse, to_cloudevent
-
-TOPICS = {
-    "catalogue": "catalogue.events",
-    "enrolment": "enrolment.events",
-    "assessment": "assessment.events",
-    "issuer": "issuer.events",
-}
+from credstack.contracts.topics import TOPICS, topic_of, topics_of
 
 __all__ = [
     "TOPICS",
@@ -26,4 +20,6 @@ __all__ = [
     "issuer",
     "parse",
     "to_cloudevent",
+    "topic_of",
+    "topics_of",
 ]

@@ -9,13 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from credstack.contracts.envelope import CONTENT_TYPE, event_types
-
-TOPIC_OF_PRODUCER = {
-    "catalogue": "catalogue.events",
-    "enrolment": "enrolment.events",
-    "assessment": "assessment.events",
-    "issuer": "issuer.events",
-}
+from credstack.contracts.topics import TOPICS
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
@@ -60,7 +54,7 @@ def asyncapi() -> dict[str, Any]:
                 },
             },
         }
-        topic = TOPIC_OF_PRODUCER[model.producer]
+        topic = TOPICS[model.producer]
         channel = channels.setdefault(topic.replace(".", "_"), {"address": topic, "messages": {}})
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     for channel_id in channels:

@@ -21,7 +21,7 @@ from assessment.registry import ClientKind, LmsClient, RegistrationError, secret
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
 from assessment.usecases.intake import Receipt, StaleScore
 from credstack.auth import Principal, require
-from credstack.problems import Problem, problem_response
+from credstack.problems import Problem, refusal_response
 from credstack.service import Engine
 
 CLIENT_CLAIMS = ("client_id", "azp")
@@ -59,16 +59,7 @@ REFUSALS = (AssessmentError, Rejected, RegistrationError)
 async def refused(request: Request, error: Exception) -> JSONResponse:
     """Every refusal by the rules or a format, as its problem detail (the request's
     transaction has rolled back). Installed for `REFUSALS` by `assessment.main`."""
-    rendered = problem(error)
-    return problem_response(
-        rendered.status,
-        code=rendered.code,
-        title=rendered.title,
-        detail=rendered.detail,
-        instance=request.url.path,
-        headers=rendered.headers,
-        **rendered.extensions,
-    )
+    return refusal_response(problem(error), instance=request.url.path)
 
 
 def _unregistered(detail: str) -> Problem:

@@ -1,0 +1,25 @@
+"""The topic registry: one topic per producing service, named `<producer>.events`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from credstack.contracts.envelope import Event
+
+TOPICS: dict[str, str] = {
+    "catalogue": "catalogue.events",
+    "enrolment": "enrolment.events",
+    "assessment": "assessment.events",
+    "issuer": "issuer.events",
+}
+"""Producer → topic. A new producing service adds its line here."""
+
+
+def topic_of(event_type: type[Event]) -> str:
+    """The topic an event type is published on (its producer's)."""
+    return TOPICS[event_type.producer]
+
+
+def topics_of(event_types: Iterable[type[Event]]) -> list[str]:
+    """The topics a consumer must subscribe to for these event types, sorted."""
+    return sorted({topic_of(t) for t in event_types})
