@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +25,8 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from credstack.clock import now as clock_now
+from credstack.refusals import Reason, Refusal
 from enrolment.payments import CheckoutRequest, CheckoutSession, CheckoutState
 from enrolment.tables import local_checkout_session as sessions
 from enrolment.tables import local_webhook as webhooks
@@ -35,8 +37,16 @@ STRIPE_API_VERSION = "2024-06-20"
 MAX_RETRY_SECONDS = 3600
 
 
-class CheckoutUnavailable(Exception):
+class CheckoutUnavailable(Refusal):
     """The session cannot take that action (expired, already paid, unknown)."""
+
+    code = "checkout-unavailable"
+    reason = Reason.CONFLICT
+
+
+class UnknownSession(CheckoutUnavailable):
+    code = "not-found"
+    reason = Reason.NOT_FOUND
 
 
 def stripe_signature(payload: bytes, secrets: Sequence[str], timestamp: int) -> str:
@@ -82,7 +92,7 @@ class LocalProvider:
                     payment_intent_id=f"pi_local_{uuid4().hex[:24]}",
                     amount_refunded_cents=0,
                     expires_at=request.expires_at,
-                    created_at=datetime.now(UTC),
+                    created_at=clock_now(),
                 )
             )
         return CheckoutSession(
@@ -107,7 +117,7 @@ class LocalProvider:
             row = await self._session(conn, session_id, for_update=True)
             if row.status == "open":
                 await self._change(
-                    conn, row, datetime.now(UTC), ["checkout.session.expired"], status="expired"
+                    conn, row, clock_now(), ["checkout.session.expired"], status="expired"
                 )
         return await self.checkout_state(session_id)
 
@@ -128,7 +138,7 @@ class LocalProvider:
             if refunded == row.amount_refunded_cents:
                 return
             await self._change(
-                conn, row, datetime.now(UTC), ["charge.refunded"], amount_refunded_cents=refunded
+                conn, row, clock_now(), ["charge.refunded"], amount_refunded_cents=refunded
             )
 
     # What the learner does on the checkout page
@@ -249,11 +259,11 @@ class LocalProvider:
                 await conn.execute(update(webhooks).where(webhooks.c.id == row.id).values(values))
         return delivered
 
-    async def run(self, *, url: str, secrets: Sequence[str], poll_seconds: float = 0.5) -> None:
+    async def run(self, *, url: str, secrets: Sequence[str], poll_seconds: float) -> None:
         """The provider's own loop in the dev stack: expire sessions, deliver webhooks."""
         async with httpx.AsyncClient(timeout=10.0) as http:
             while True:
-                now = datetime.now(UTC)
+                now = clock_now()
                 await self.expire_overdue(now=now)
                 await self.deliver_pending(http, url=url, secrets=secrets, now=now)
                 await asyncio.sleep(poll_seconds)
@@ -266,7 +276,7 @@ class LocalProvider:
         query = select(sessions).where(sessions.c.id == session_id)
         row = (await conn.execute(query.with_for_update() if for_update else query)).first()
         if row is None:
-            raise CheckoutUnavailable(f"No checkout session {session_id}.")
+            raise UnknownSession(f"No checkout session {session_id}.")
         return row
 
     async def _payable(self, conn: AsyncConnection, session_id: str, now: datetime) -> Any:

@@ -15,9 +15,9 @@ from enum import StrEnum
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from credstack.problems import Problem
-from credstack.service import now
-from enrolment.local_provider import CheckoutUnavailable, LocalProvider
+from credstack.clock import now
+from credstack.refusals import NotFound
+from enrolment.local_provider import LocalProvider
 
 router = APIRouter(tags=["local payment provider"], include_in_schema=False)
 
@@ -33,7 +33,7 @@ class Action(StrEnum):
 def _provider(request: Request) -> LocalProvider:
     provider = request.app.state.payment_flows.provider
     if not isinstance(provider, LocalProvider):
-        raise Problem(404, "not-found", "The local payment provider is not in use here.")
+        raise NotFound("The local payment provider is not in use here.")
     return provider
 
 
@@ -51,10 +51,7 @@ def _button(session_id: str, action: Action, label: str) -> str:
 @router.get("/payments/local/checkout/{session_id}", response_class=HTMLResponse)
 async def checkout_page(session_id: str, request: Request) -> HTMLResponse:
     provider = _provider(request)
-    try:
-        session = await provider.session(session_id)
-    except CheckoutUnavailable as error:
-        raise Problem(404, "not-found", str(error)) from error
+    session = await provider.session(session_id)
     if session.status == "open" and session.expires_at > now():
         choices = [
             _button(session_id, Action.PAY, "Pay by card"),
@@ -90,19 +87,16 @@ async def checkout_action(session_id: str, action: Action, request: Request) -> 
     provider = _provider(request)
     at = now()
     following = f"/payments/local/checkout/{session_id}"
-    try:
-        match action:
-            case Action.PAY:
-                following = await provider.pay(session_id, now=at)
-            case Action.DECLINE:
-                await provider.decline(session_id, now=at)
-            case Action.BANK_DEBIT:
-                await provider.pay_by_bank_debit(session_id, now=at)
-            case Action.SETTLE | Action.FAIL_SETTLEMENT:
-                await provider.settle(session_id, succeeded=action is Action.SETTLE, now=at)
-        session = await provider.session(session_id)
-    except CheckoutUnavailable as error:
-        raise Problem(409, "checkout-unavailable", str(error)) from error
+    match action:
+        case Action.PAY:
+            following = await provider.pay(session_id, now=at)
+        case Action.DECLINE:
+            await provider.decline(session_id, now=at)
+        case Action.BANK_DEBIT:
+            await provider.pay_by_bank_debit(session_id, now=at)
+        case Action.SETTLE | Action.FAIL_SETTLEMENT:
+            await provider.settle(session_id, succeeded=action is Action.SETTLE, now=at)
+    session = await provider.session(session_id)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
             {
