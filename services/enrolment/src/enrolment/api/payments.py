@@ -102,7 +102,7 @@ async def stripe_webhook(
 @router.get(
     "/payments/return",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}},
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
     include_in_schema=False,
 )
 async def payment_return(

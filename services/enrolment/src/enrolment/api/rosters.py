@@ -129,7 +129,12 @@ def _cell(value: Any) -> str:
 @router.get(
     "/offerings/{offering_id}/roster.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={
+        200: {
+            "description": "The roster as CSV, a header line first",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def roster_csv(
     offering_id: UUID, engine: Engine, _: Staff, status: StatusFilter = None
