@@ -19,7 +19,6 @@ from enrolment import repository
 from enrolment.domain import Enrolment, EnrolmentError, PaymentStatus, Status, WrongStatus
 from enrolment.payments import (
     CheckoutRequest,
-    CheckoutState,
     PaymentNotice,
     PaymentProvider,
     Signal,
@@ -111,11 +110,6 @@ class PaymentFlows:
                     )
                 )
         return outcomes
-
-    async def apply_state(
-        self, enrolment_id: UUID, state: CheckoutState, *, now: datetime
-    ) -> list[str]:
-        return await self.apply(enrolment_id, notices_from_state(state, enrolment_id), now=now)
 
     async def cancel_by_learner(
         self, enrolment_id: UUID, *, learner_id: UUID, now: datetime
