@@ -29,6 +29,8 @@ class Reason(Enum):
     UNSUPPORTED_MEDIA_TYPE = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     UNPROCESSABLE = HTTPStatus.UNPROCESSABLE_ENTITY
     TOO_MANY_REQUESTS = HTTPStatus.TOO_MANY_REQUESTS
+    BAD_GATEWAY = HTTPStatus.BAD_GATEWAY
+    """A system this service depends on (a payment provider) refused or was unreachable."""
     UNAVAILABLE = HTTPStatus.SERVICE_UNAVAILABLE
 
 

@@ -1,4 +1,10 @@
-"""Which handler applies each consumed event (catalogue, issuer and assessment facts)."""
+"""Which handler applies each consumed event (catalogue, issuer and assessment facts).
+
+The consumed topics follow from this table. Handlers that change enrolments take the
+policy (a rescheduled capacity frees seats; a credential now held lifts staff approval).
+"""
+
+from functools import partial
 
 from credstack.contracts.assessment import PlacementAssessed
 from credstack.contracts.catalogue import (
@@ -15,21 +21,20 @@ from credstack.contracts.issuer import (
     StackCredentialIssued,
 )
 from credstack.kafka import Handlers
-from enrolment import projections
-from enrolment.usecases import Policy
+from enrolment.usecases import offerings, readmodels
+from enrolment.usecases.transitions import Policy
 
 
 def handlers(policy: Policy) -> Handlers:
-    effects = projections.EnrolmentEffects(policy)
     return {
-        MicroCredentialPublished: projections.micro_credential_published,
-        OfferingScheduled: projections.offering_scheduled,
-        OfferingRescheduled: effects.rescheduled,
-        OfferingCancelled: effects.cancelled,
-        CredentialIssued: effects.credential_held,
-        StackCredentialIssued: effects.credential_held,
-        CredentialRevoked: projections.credential_status_changed,
-        CredentialSuspended: projections.credential_status_changed,
-        CredentialReinstated: projections.credential_status_changed,
-        PlacementAssessed: projections.placement_assessed,
+        MicroCredentialPublished: readmodels.micro_credential_published,
+        OfferingScheduled: readmodels.offering_scheduled,
+        OfferingRescheduled: partial(offerings.rescheduled, policy=policy),
+        OfferingCancelled: offerings.cancelled,
+        CredentialIssued: partial(readmodels.credential_held, policy=policy),
+        StackCredentialIssued: partial(readmodels.credential_held, policy=policy),
+        CredentialRevoked: readmodels.credential_status_changed,
+        CredentialSuspended: readmodels.credential_status_changed,
+        CredentialReinstated: readmodels.credential_status_changed,
+        PlacementAssessed: readmodels.placement_assessed,
     }

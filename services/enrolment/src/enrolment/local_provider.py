@@ -16,7 +16,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +27,8 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from credstack.clock import now as clock_now
+from credstack.refusals import Reason, Refusal
 from enrolment.payments import CheckoutRequest, CheckoutSession, CheckoutState
 from enrolment.tables import local_checkout_session as sessions
 from enrolment.tables import local_webhook as webhooks
@@ -35,8 +39,47 @@ STRIPE_API_VERSION = "2024-06-20"
 MAX_RETRY_SECONDS = 3600
 
 
-class CheckoutUnavailable(Exception):
+class SessionStatus(StrEnum):
+    """A Stripe Checkout Session's `status`."""
+
+    OPEN = "open"
+    COMPLETE = "complete"
+    EXPIRED = "expired"
+
+
+class SessionPayment(StrEnum):
+    """A session's payment as this provider keeps it: Stripe's `payment_status`, plus
+    `failed` for a delayed payment that failed (Stripe then says `unpaid`)."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class LocalSession:
+    """What the checkout page shows of a session."""
+
+    id: str
+    description: str
+    amount_cents: int
+    currency: str
+    customer_email: str
+    status: SessionStatus
+    payment_status: SessionPayment
+    expires_at: datetime
+
+
+class CheckoutUnavailable(Refusal):
     """The session cannot take that action (expired, already paid, unknown)."""
+
+    code = "checkout-unavailable"
+    reason = Reason.CONFLICT
+
+
+class UnknownSession(CheckoutUnavailable):
+    code = "not-found"
+    reason = Reason.NOT_FOUND
 
 
 def stripe_signature(payload: bytes, secrets: Sequence[str], timestamp: int) -> str:
@@ -77,12 +120,12 @@ class LocalProvider:
                     metadata=request.metadata,
                     success_url=request.success_url,
                     cancel_url=request.cancel_url,
-                    status="open",
-                    payment_status="unpaid",
+                    status=SessionStatus.OPEN,
+                    payment_status=SessionPayment.UNPAID,
                     payment_intent_id=f"pi_local_{uuid4().hex[:24]}",
                     amount_refunded_cents=0,
                     expires_at=request.expires_at,
-                    created_at=datetime.now(UTC),
+                    created_at=clock_now(),
                 )
             )
         return CheckoutSession(
@@ -95,19 +138,27 @@ class LocalProvider:
         return CheckoutState(
             session_id=row.id,
             status=row.status,
-            payment_status="unpaid" if row.payment_status == "failed" else row.payment_status,
+            payment_status="unpaid"  # Stripe's word for a failed delayed payment
+            if row.payment_status == SessionPayment.FAILED
+            else row.payment_status,
             amount_total=row.amount_cents,
-            payment_intent_id=row.payment_intent_id if row.status == "complete" else None,
+            payment_intent_id=row.payment_intent_id
+            if row.status == SessionStatus.COMPLETE
+            else None,
             amount_refunded_cents=row.amount_refunded_cents,
-            payment_failed=row.payment_status == "failed",
+            payment_failed=row.payment_status == SessionPayment.FAILED,
         )
 
     async def expire_checkout(self, session_id: str) -> CheckoutState:
         async with self.engine.begin() as conn:
             row = await self._session(conn, session_id, for_update=True)
-            if row.status == "open":
+            if row.status == SessionStatus.OPEN:
                 await self._change(
-                    conn, row, datetime.now(UTC), ["checkout.session.expired"], status="expired"
+                    conn,
+                    row,
+                    clock_now(),
+                    ["checkout.session.expired"],
+                    status=SessionStatus.EXPIRED,
                 )
         return await self.checkout_state(session_id)
 
@@ -122,13 +173,13 @@ class LocalProvider:
                     .with_for_update()
                 )
             ).first()
-            if row is None or row.payment_status != "paid":
+            if row is None or row.payment_status != SessionPayment.PAID:
                 raise CheckoutUnavailable(f"No paid payment {payment_intent_id} to refund.")
             refunded = min(row.amount_cents, row.amount_refunded_cents + amount_cents)
             if refunded == row.amount_refunded_cents:
                 return
             await self._change(
-                conn, row, datetime.now(UTC), ["charge.refunded"], amount_refunded_cents=refunded
+                conn, row, clock_now(), ["charge.refunded"], amount_refunded_cents=refunded
             )
 
     # What the learner does on the checkout page
@@ -138,7 +189,7 @@ class LocalProvider:
         changes nothing (a payer's retry after a lost answer)."""
         async with self.engine.begin() as conn:
             row = await self._session(conn, session_id, for_update=True)
-            if row.status == "complete" and row.payment_status == "paid":
+            if row.status == SessionStatus.COMPLETE and row.payment_status == SessionPayment.PAID:
                 return str(row.success_url)
             row = await self._payable(conn, session_id, now)
             await self._change(
@@ -146,8 +197,8 @@ class LocalProvider:
                 row,
                 now,
                 ["payment_intent.succeeded", "checkout.session.completed"],
-                status="complete",
-                payment_status="paid",
+                status=SessionStatus.COMPLETE,
+                payment_status=SessionPayment.PAID,
             )
         return str(row.success_url)
 
@@ -155,13 +206,15 @@ class LocalProvider:
         """A delayed method: the session completes unpaid; the bank settles later."""
         async with self.engine.begin() as conn:
             row = await self._payable(conn, session_id, now)
-            await self._change(conn, row, now, ["checkout.session.completed"], status="complete")
+            await self._change(
+                conn, row, now, ["checkout.session.completed"], status=SessionStatus.COMPLETE
+            )
 
     async def settle(self, session_id: str, *, succeeded: bool, now: datetime) -> None:
         """The bank's answer for a delayed payment."""
         async with self.engine.begin() as conn:
             row = await self._session(conn, session_id, for_update=True)
-            if row.status != "complete" or row.payment_status != "unpaid":
+            if row.status != SessionStatus.COMPLETE or row.payment_status != SessionPayment.UNPAID:
                 raise CheckoutUnavailable("This session has no payment waiting to settle.")
             if succeeded:
                 await self._change(
@@ -169,7 +222,7 @@ class LocalProvider:
                     row,
                     now,
                     ["payment_intent.succeeded", "checkout.session.async_payment_succeeded"],
-                    payment_status="paid",
+                    payment_status=SessionPayment.PAID,
                 )
             else:
                 await self._change(
@@ -177,7 +230,7 @@ class LocalProvider:
                     row,
                     now,
                     ["payment_intent.payment_failed", "checkout.session.async_payment_failed"],
-                    payment_status="failed",
+                    payment_status=SessionPayment.FAILED,
                 )
 
     async def decline(self, session_id: str, *, now: datetime) -> None:
@@ -186,9 +239,19 @@ class LocalProvider:
             row = await self._payable(conn, session_id, now)
             await self._change(conn, row, now, ["payment_intent.payment_failed"])
 
-    async def session(self, session_id: str) -> Any:
+    async def session(self, session_id: str) -> LocalSession:
         async with self.engine.connect() as conn:
-            return await self._session(conn, session_id)
+            row = await self._session(conn, session_id)
+        return LocalSession(
+            id=row.id,
+            description=row.description,
+            amount_cents=row.amount_cents,
+            currency=row.currency,
+            customer_email=row.customer_email,
+            status=SessionStatus(row.status),
+            payment_status=SessionPayment(row.payment_status),
+            expires_at=row.expires_at,
+        )
 
     # Stripe's own behaviour: sessions expire; webhooks are delivered until accepted
 
@@ -197,13 +260,15 @@ class LocalProvider:
             rows = (
                 await conn.execute(
                     select(sessions)
-                    .where(sessions.c.status == "open", sessions.c.expires_at <= now)
+                    .where(sessions.c.status == SessionStatus.OPEN, sessions.c.expires_at <= now)
                     .with_for_update(skip_locked=True)
                     .limit(50)
                 )
             ).all()
             for row in rows:
-                await self._change(conn, row, now, ["checkout.session.expired"], status="expired")
+                await self._change(
+                    conn, row, now, ["checkout.session.expired"], status=SessionStatus.EXPIRED
+                )
         return len(rows)
 
     async def deliver_pending(
@@ -249,11 +314,11 @@ class LocalProvider:
                 await conn.execute(update(webhooks).where(webhooks.c.id == row.id).values(values))
         return delivered
 
-    async def run(self, *, url: str, secrets: Sequence[str], poll_seconds: float = 0.5) -> None:
+    async def run(self, *, url: str, secrets: Sequence[str], poll_seconds: float) -> None:
         """The provider's own loop in the dev stack: expire sessions, deliver webhooks."""
         async with httpx.AsyncClient(timeout=10.0) as http:
             while True:
-                now = datetime.now(UTC)
+                now = clock_now()
                 await self.expire_overdue(now=now)
                 await self.deliver_pending(http, url=url, secrets=secrets, now=now)
                 await asyncio.sleep(poll_seconds)
@@ -266,15 +331,17 @@ class LocalProvider:
         query = select(sessions).where(sessions.c.id == session_id)
         row = (await conn.execute(query.with_for_update() if for_update else query)).first()
         if row is None:
-            raise CheckoutUnavailable(f"No checkout session {session_id}.")
+            raise UnknownSession(f"No checkout session {session_id}.")
         return row
 
     async def _payable(self, conn: AsyncConnection, session_id: str, now: datetime) -> Any:
         row = await self._session(conn, session_id, for_update=True)
-        if row.status == "open" and row.expires_at <= now:
-            await self._change(conn, row, now, ["checkout.session.expired"], status="expired")
+        if row.status == SessionStatus.OPEN and row.expires_at <= now:
+            await self._change(
+                conn, row, now, ["checkout.session.expired"], status=SessionStatus.EXPIRED
+            )
             raise CheckoutUnavailable("This checkout session has expired.")
-        if row.status != "open":
+        if row.status != SessionStatus.OPEN:
             raise CheckoutUnavailable(f"This checkout session is {row.status}.")
         return row
 
@@ -342,12 +409,14 @@ def _session_object(s: dict[str, Any], provider: LocalProvider) -> dict[str, Any
         "livemode": False,
         "metadata": s["metadata"],
         "mode": "payment",
-        "payment_intent": s["payment_intent_id"] if s["status"] == "complete" else None,
-        "payment_status": "unpaid" if s["payment_status"] == "failed" else s["payment_status"],
+        "payment_intent": s["payment_intent_id"] if s["status"] == SessionStatus.COMPLETE else None,
+        "payment_status": "unpaid"
+        if s["payment_status"] == SessionPayment.FAILED
+        else s["payment_status"],
         "status": s["status"],
         "success_url": s["success_url"],
         "ui_mode": "hosted",
-        "url": provider.page_url(s["id"]) if s["status"] == "open" else None,
+        "url": provider.page_url(s["id"]) if s["status"] == SessionStatus.OPEN else None,
     }
 
 

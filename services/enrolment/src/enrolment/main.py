@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack import service
-from enrolment import api, consumers, local_checkout, staff_api, sweeper, tables, webhooks
+from enrolment import api, consumers, sweeper, tables
 from enrolment.local_provider import LocalProvider
-from enrolment.payment_flows import PaymentFlows
 from enrolment.payments import PaymentProvider
 from enrolment.settings import Settings
 from enrolment.stripe_provider import StripeProvider
-from enrolment.usecases import Policy
+from enrolment.usecases.payment_flows import PaymentFlows
+from enrolment.usecases.transitions import Policy
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             loops["local_payment_provider"] = lambda: local.run(
                 url=f"{settings.public_url}/payments/stripe/webhook",
                 secrets=[s.get_secret_value() for s in settings.stripe_webhook_secrets],
+                poll_seconds=settings.local_provider_poll_seconds,
             )
         return loops
 
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[api.router, staff_api.router, webhooks.router, local_checkout.router],
+            routers=api.routers,
             handlers=lambda app: consumers.handlers(policy),
             on_startup=on_startup,
             background=background,

@@ -13,9 +13,14 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
+from credstack.refusals import Reason, Refusal
 
-class ProviderError(Exception):
-    """The payment provider refused a request or could not be reached."""
+
+class ProviderError(Refusal):
+    """The payment provider refused a request or could not be reached (502)."""
+
+    code = "payment-provider-unavailable"
+    reason = Reason.BAD_GATEWAY
 
 
 @dataclass(frozen=True)

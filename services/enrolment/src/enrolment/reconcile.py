@@ -20,16 +20,15 @@ from uuid import UUID
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from credstack.clock import now as clock_now
 from credstack.db import create_engine
-from enrolment import usecases
+from enrolment import repository
 from enrolment.main import payment_flows
-from enrolment.payment_flows import PaymentFlows
 from enrolment.payments import ProviderError, notices_from_state
 from enrolment.settings import Settings
-from enrolment.tables import enrolment
+from enrolment.usecases.payment_flows import PaymentFlows
+from enrolment.usecases.payments import Outcome, apply_payment_notice
 
 
 @dataclass(frozen=True)
@@ -53,50 +52,36 @@ async def reconcile(
     """Compare each enrolment whose checkout started since `since` with the provider and
     repair the differences (or, with `dry_run`, only report them)."""
     async with flows.engine.connect() as conn:
-        candidates = (
-            await conn.execute(
-                select(
-                    enrolment.c.id,
-                    enrolment.c.checkout_session_id,
-                    enrolment.c.status,
-                    enrolment.c.payment_status,
-                )
-                .where(
-                    enrolment.c.checkout_session_id.is_not(None),
-                    enrolment.c.created_at >= since,
-                )
-                .order_by(enrolment.c.created_at)
-            )
-        ).all()
+        candidates = await repository.started_checkouts(conn, since=since)
     repairs: list[Repair] = []
     unreachable: list[UUID] = []
     for candidate in candidates:
         try:
             state = await flows.provider.checkout_state(candidate.checkout_session_id)
         except ProviderError:
-            unreachable.append(candidate.id)
+            unreachable.append(candidate.enrolment_id)
             continue
         async with flows.engine.connect() as conn:
             transaction = await conn.begin()
             outcomes = [
-                await usecases.apply_payment_notice(
+                await apply_payment_notice(
                     conn,
-                    candidate.id,
+                    candidate.enrolment_id,
                     notice,
                     provider=flows.provider.name,
                     policy=flows.policy,
                     now=now,
                 )
-                for notice in notices_from_state(state, candidate.id)
+                for notice in notices_from_state(state, candidate.enrolment_id)
             ]
             await (transaction.rollback() if dry_run else transaction.commit())
-        changes = [outcome for outcome in outcomes if outcome != "no change"]
+        changes = [outcome for outcome in outcomes if outcome != Outcome.NO_CHANGE]
         if changes:
             repairs.append(
                 Repair(
-                    enrolment_id=candidate.id,
+                    enrolment_id=candidate.enrolment_id,
                     session_id=candidate.checkout_session_id,
-                    before=f"{candidate.status}, payment {candidate.payment_status}",
+                    before=f"{candidate.status.value}, payment {candidate.payment_status.value}",
                     after=changes[-1],
                 )
             )

@@ -1,4 +1,7 @@
-"""Queries over enrolments, learners and the read models; loading and saving enrolments."""
+"""Loading, locking and saving enrolments; queries over enrolments and offerings.
+
+What eligibility decides from (learners, the declaration, credentials held) is in `records`.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,24 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credstack import locks
-from enrolment.domain import ACTIVE, SEAT_HOLDING, Enrolment, Offering, PaymentStatus, Status
-from enrolment.eligibility import LearnerRecord, Requirements
+from enrolment.domain import (
+    ACTIVE,
+    SEAT_HOLDING,
+    Enrolment,
+    Offering,
+    OfferingStatus,
+    PaymentStatus,
+    Status,
+)
 from enrolment.payments import PaymentNotice
+from enrolment.records import lock_learner
 from enrolment.tables import (
     enrolment,
-    held_credential,
-    integrity_declaration,
     learner,
-    micro_credential,
     offering,
-    placement,
 )
 
 _OFFERING_COLUMNS = [
@@ -69,8 +75,35 @@ _FIXED = (
 )
 
 
+@dataclass(frozen=True)
+class RosterLine:
+    enrolment: Enrolment
+    university_id: str | None
+
+
+@dataclass(frozen=True)
+class DueHold:
+    enrolment_id: UUID
+    checkout_session_id: str | None
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    """An enrolment whose checkout started, as it stands here (for reconciliation)."""
+
+    enrolment_id: UUID
+    checkout_session_id: str
+    status: Status
+    payment_status: PaymentStatus
+
+
+After = tuple[datetime, UUID]
+"""Where a page starts: after the enrolment created at this time with this id."""
+
+
 def _offering(row: Any) -> Offering:
-    return Offering(**{c.name: getattr(row, c.name) for c in _OFFERING_COLUMNS})
+    values = {c.name: getattr(row, c.name) for c in _OFFERING_COLUMNS}
+    return Offering(**{**values, "status": OfferingStatus(row.status)})
 
 
 def _enrolment(row: Any, target: Offering) -> Enrolment:
@@ -89,41 +122,6 @@ async def get_offering(
     return _offering(row) if row else None
 
 
-async def requirements(conn: AsyncConnection, offering_id: UUID) -> Requirements:
-    """The offering's requirements together with its micro-credential version's."""
-    o = (
-        await conn.execute(
-            select(
-                offering.c.prerequisites,
-                offering.c.language,
-                offering.c.is_language_micro_credential,
-                offering.c.language_level,
-                micro_credential.c.prerequisites.label("mc_prerequisites"),
-                micro_credential.c.language.label("mc_language"),
-                micro_credential.c.is_language_micro_credential.label("mc_is_language"),
-                micro_credential.c.language_level.label("mc_language_level"),
-            )
-            .select_from(
-                offering.outerjoin(
-                    micro_credential,
-                    (micro_credential.c.id == offering.c.micro_credential_id)
-                    & (micro_credential.c.version == offering.c.micro_credential_version),
-                )
-            )
-            .where(offering.c.id == offering_id)
-        )
-    ).one()
-    language, level = o.language, o.language_level or o.mc_language_level
-    if not o.is_language_micro_credential and o.mc_is_language:
-        language, level = o.mc_language, o.mc_language_level
-    return Requirements(
-        prerequisites=frozenset(o.prerequisites) | frozenset(o.mc_prerequisites or ()),
-        language=language,
-        is_language_micro_credential=bool(o.is_language_micro_credential or o.mc_is_language),
-        language_level=level,
-    )
-
-
 async def seats_free(conn: AsyncConnection, target: Offering) -> int:
     taken = await conn.scalar(
         select(func.count())
@@ -134,52 +132,6 @@ async def seats_free(conn: AsyncConnection, target: Offering) -> int:
         )
     )
     return max(0, target.capacity - int(taken or 0))
-
-
-async def lock_learner(conn: AsyncConnection, learner_id: UUID) -> None:
-    """Serialise decisions that depend on a learner's record (the declaration above all):
-    taken before any offering or enrolment lock."""
-    await locks.lock(conn, "enrolment-learner", learner_id)
-
-
-async def learner_row(conn: AsyncConnection, learner_id: UUID) -> Any:
-    return (await conn.execute(select(learner).where(learner.c.id == learner_id))).first()
-
-
-async def learner_record(conn: AsyncConnection, learner_id: UUID) -> LearnerRecord:
-    held = await conn.scalars(
-        select(held_credential.c.micro_credential_id).where(
-            held_credential.c.learner_id == learner_id, held_credential.c.status == "active"
-        )
-    )
-    placements = await conn.execute(
-        select(placement.c.language, placement.c.level).where(placement.c.learner_id == learner_id)
-    )
-    profile = await learner_row(conn, learner_id)
-    confirmed_before = await conn.scalar(
-        select(func.count())
-        .select_from(enrolment)
-        .where(enrolment.c.learner_id == learner_id, enrolment.c.confirmed_at.is_not(None))
-    )
-    return LearnerRecord(
-        held=frozenset(held),
-        placements={p.language: p.level for p in placements},
-        declaration_version=profile.declaration_version if profile else None,
-        previously_confirmed=bool(confirmed_before),
-    )
-
-
-async def current_declaration(conn: AsyncConnection) -> Any:
-    return (
-        await conn.execute(
-            select(integrity_declaration).order_by(integrity_declaration.c.version.desc()).limit(1)
-        )
-    ).first()
-
-
-async def current_declaration_version(conn: AsyncConnection) -> int | None:
-    row = await current_declaration(conn)
-    return int(row.version) if row else None
 
 
 async def active_enrolment_of(
@@ -271,7 +223,7 @@ async def waitlisted(conn: AsyncConnection, target: Offering, *, limit: int) -> 
     """The first `limit` learners on the offering's waitlist, in order, locked."""
     rows = await conn.execute(
         select(enrolment)
-        .where(enrolment.c.offering_id == target.id, enrolment.c.status == "waitlisted")
+        .where(enrolment.c.offering_id == target.id, enrolment.c.status == Status.WAITLISTED.value)
         .order_by(enrolment.c.waitlisted_at, enrolment.c.id)
         .limit(limit)
         .with_for_update()
@@ -284,7 +236,10 @@ async def waitlist_length(conn: AsyncConnection, offering_id: UUID) -> int:
         await conn.scalar(
             select(func.count())
             .select_from(enrolment)
-            .where(enrolment.c.offering_id == offering_id, enrolment.c.status == "waitlisted")
+            .where(
+                enrolment.c.offering_id == offering_id,
+                enrolment.c.status == Status.WAITLISTED.value,
+            )
         )
         or 0
     )
@@ -298,7 +253,7 @@ async def waitlist_position(conn: AsyncConnection, item: Enrolment) -> int | Non
         .select_from(enrolment)
         .where(
             enrolment.c.offering_id == item.offering.id,
-            enrolment.c.status == "waitlisted",
+            enrolment.c.status == Status.WAITLISTED.value,
             or_(
                 enrolment.c.waitlisted_at < item.waitlisted_at,
                 (enrolment.c.waitlisted_at == item.waitlisted_at) & (enrolment.c.id < item.id),
@@ -324,21 +279,26 @@ async def enrolment_for_notice(conn: AsyncConnection, notice: PaymentNotice) -> 
     return found
 
 
-async def due_holds(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[Any]:
+async def due_holds(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[DueHold]:
     rows = await conn.execute(
         select(enrolment.c.id, enrolment.c.checkout_session_id)
-        .where(enrolment.c.status == "pending_payment", enrolment.c.hold_expires_at <= now)
+        .where(
+            enrolment.c.status == Status.PENDING_PAYMENT.value,
+            enrolment.c.hold_expires_at <= now,
+        )
         .order_by(enrolment.c.hold_expires_at)
         .limit(limit)
     )
-    return list(rows)
+    return [DueHold(row.id, row.checkout_session_id) for row in rows]
 
 
 async def due_offers(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[UUID]:
     return list(
         await conn.scalars(
             select(enrolment.c.id)
-            .where(enrolment.c.status == "seat_offered", enrolment.c.offer_expires_at <= now)
+            .where(
+                enrolment.c.status == Status.SEAT_OFFERED.value, enrolment.c.offer_expires_at <= now
+            )
             .order_by(enrolment.c.offer_expires_at)
             .limit(limit)
         )
@@ -350,7 +310,7 @@ async def due_refunds(conn: AsyncConnection, *, limit: int = 100) -> list[UUID]:
         await conn.scalars(
             select(enrolment.c.id)
             .where(
-                enrolment.c.payment_status == "refund_due",
+                enrolment.c.payment_status == PaymentStatus.REFUND_DUE.value,
                 enrolment.c.refund_requested_at.is_(None),
             )
             .limit(limit)
@@ -380,67 +340,68 @@ async def of_learner_in(conn: AsyncConnection, learner_id: UUID, status: Status)
 
 
 async def of_learner(
-    conn: AsyncConnection, learner_id: UUID, *, limit: int, offset: int
-) -> tuple[list[Enrolment], int]:
-    return await _page(conn, enrolment.c.learner_id == learner_id, limit=limit, offset=offset)
+    conn: AsyncConnection, learner_id: UUID, *, limit: int, after: After | None
+) -> list[Enrolment]:
+    """The learner's enrolments, newest first: `limit` of them from `after` on."""
+    query = select(enrolment).where(enrolment.c.learner_id == learner_id)
+    if after is not None:
+        query = query.where(tuple_(enrolment.c.created_at, enrolment.c.id) < after)
+    rows = await conn.execute(
+        query.order_by(enrolment.c.created_at.desc(), enrolment.c.id.desc()).limit(limit)
+    )
+    offerings: dict[UUID, Offering] = {}
+    items = []
+    for row in rows.all():
+        if row.offering_id not in offerings:
+            offerings[row.offering_id] = await _offering_of(conn, row.offering_id)
+        items.append(_enrolment(row, offerings[row.offering_id]))
+    return items
 
 
 async def roster(
     conn: AsyncConnection,
-    offering_id: UUID,
+    target: Offering,
     *,
     status: Status | None,
     limit: int | None,
-    offset: int = 0,
-) -> tuple[list[RosterLine], int]:
-    """An offering's enrolments with each learner's university id, in the order they came."""
-    condition = enrolment.c.offering_id == offering_id
-    if status is not None:
-        condition = condition & (enrolment.c.status == status.value)
-    target = await get_offering(conn, offering_id)
-    if target is None:
-        return [], 0
-    total = int(
-        await conn.scalar(select(func.count()).select_from(enrolment).where(condition)) or 0
-    )
+    after: After | None = None,
+) -> list[RosterLine]:
+    """An offering's enrolments with each learner's university id, in the order they came:
+    `limit` of them (all with None) from `after` on."""
     query = (
         select(enrolment, learner.c.university_id)
         .select_from(enrolment.outerjoin(learner, learner.c.id == enrolment.c.learner_id))
-        .where(condition)
+        .where(enrolment.c.offering_id == target.id)
         .order_by(enrolment.c.created_at, enrolment.c.id)
-        .offset(offset)
     )
+    if status is not None:
+        query = query.where(enrolment.c.status == status.value)
+    if after is not None:
+        query = query.where(tuple_(enrolment.c.created_at, enrolment.c.id) > after)
     if limit is not None:
         query = query.limit(limit)
     rows = await conn.execute(query)
-    return [RosterLine(_enrolment(row, target), row.university_id) for row in rows], total
+    return [RosterLine(_enrolment(row, target), row.university_id) for row in rows]
 
 
-@dataclass(frozen=True)
-class RosterLine:
-    enrolment: Enrolment
-    university_id: str | None
-
-
-async def _page(
-    conn: AsyncConnection, condition: Any, *, limit: int, offset: int
-) -> tuple[list[Enrolment], int]:
-    total = int(
-        await conn.scalar(select(func.count()).select_from(enrolment).where(condition)) or 0
-    )
-    rows = (
-        await conn.execute(
-            select(enrolment)
-            .where(condition)
-            .order_by(enrolment.c.created_at.desc(), enrolment.c.id)
-            .limit(limit)
-            .offset(offset)
+async def started_checkouts(conn: AsyncConnection, *, since: datetime) -> list[StartedCheckout]:
+    """Enrolments created since `since` whose checkout started, oldest first."""
+    rows = await conn.execute(
+        select(
+            enrolment.c.id,
+            enrolment.c.checkout_session_id,
+            enrolment.c.status,
+            enrolment.c.payment_status,
         )
-    ).all()
-    offerings: dict[UUID, Offering] = {}
-    items = []
-    for row in rows:
-        if row.offering_id not in offerings:
-            offerings[row.offering_id] = await _offering_of(conn, row.offering_id)
-        items.append(_enrolment(row, offerings[row.offering_id]))
-    return items, total
+        .where(enrolment.c.checkout_session_id.is_not(None), enrolment.c.created_at >= since)
+        .order_by(enrolment.c.created_at)
+    )
+    return [
+        StartedCheckout(
+            enrolment_id=row.id,
+            checkout_session_id=row.checkout_session_id,
+            status=Status(row.status),
+            payment_status=PaymentStatus(row.payment_status),
+        )
+        for row in rows
+    ]

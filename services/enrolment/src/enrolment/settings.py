@@ -39,6 +39,12 @@ class Settings(ServiceSettings):
     sweep_seconds: float = Field(
         default=15, gt=0, description="How often expired holds, offers and due refunds are swept"
     )
+    local_provider_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often the local payment provider (dev stack) expires its sessions "
+        "and delivers its webhooks",
+    )
     checkout_success_url: str | None = Field(
         default=None,
         description="Where the provider sends the learner after paying; {enrolment_id} is "

@@ -16,9 +16,10 @@ from datetime import datetime
 import structlog
 
 from credstack.clock import now as clock_now
-from enrolment import repository, usecases
-from enrolment.payment_flows import PaymentFlows
+from enrolment import repository
 from enrolment.payments import ProviderError
+from enrolment.usecases import enrolments
+from enrolment.usecases.payment_flows import PaymentFlows
 
 log = structlog.get_logger()
 
@@ -38,13 +39,15 @@ async def sweep(flows: PaymentFlows, *, now: datetime) -> SweepReport:
     expired = 0
     for hold in holds:
         try:
-            await flows.expire_hold(hold.id, hold.checkout_session_id, now=now)
+            await flows.expire_hold(hold.enrolment_id, hold.checkout_session_id, now=now)
             expired += 1
         except ProviderError as error:
-            log.warning("sweeper.hold_not_expired", enrolment_id=str(hold.id), error=str(error))
+            log.warning(
+                "sweeper.hold_not_expired", enrolment_id=str(hold.enrolment_id), error=str(error)
+            )
     for enrolment_id in offers:
         async with flows.engine.begin() as conn:
-            await usecases.lapse_offer(conn, enrolment_id, policy=flows.policy, now=now)
+            await enrolments.lapse_offer(conn, enrolment_id, policy=flows.policy, now=now)
     sent = 0
     for enrolment_id in refunds:
         try:

@@ -172,7 +172,29 @@ async def test_a_learner_sees_only_their_own_enrolments_staff_see_all(
     assert staff.status_code == 200
     assert [e["id"] for e in mine.json()["items"]] == [created["id"]]
     assert mine.json()["items"][0]["payment"]["status"] == "unpaid"
-    assert eves.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    assert eves.json() == {"items": [], "next_cursor": None}
+
+
+async def test_a_learners_enrolments_come_newest_first_a_page_at_a_time(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    older = await enrolled(enrolment, tokens, await offering(enrolment))
+    newer = await enrolled(enrolment, tokens, await offering(enrolment))
+
+    first = await enrolment.http.get("/enrolments", params={"limit": 1}, headers=learner(tokens))
+    cursor = first.json()["next_cursor"]
+    second = await enrolment.http.get(
+        "/enrolments", params={"limit": 1, "cursor": cursor}, headers=learner(tokens)
+    )
+    forged = await enrolment.http.get(
+        "/enrolments", params={"cursor": "bm90IG91cnM"}, headers=learner(tokens)
+    )
+
+    assert [e["id"] for e in first.json()["items"]] == [newer["id"]]
+    assert [e["id"] for e in second.json()["items"]] == [older["id"]]
+    assert second.json()["next_cursor"] is None
+    assert forged.status_code == 400
+    assert forged.json()["type"].endswith("/malformed-cursor")
 
 
 async def test_enrolling_in_an_unknown_or_closed_offering_is_refused(

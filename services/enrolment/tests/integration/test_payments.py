@@ -13,8 +13,8 @@ from credstack.testing import ServiceUnderTest, Tokens
 from enrolment import reconcile as reconcile_command
 from enrolment import sweeper, tables
 from enrolment.local_provider import stripe_signature
-from enrolment.payment_flows import PaymentFlows
 from enrolment.reconcile import reconcile
+from enrolment.usecases.payment_flows import PaymentFlows
 
 from .steps import (
     WEBHOOK_SECRET,

@@ -19,6 +19,7 @@ from enrolment.domain import (
     OfferExpired,
     Offering,
     OfferingClosed,
+    OfferingStatus,
     PaymentStatus,
     Status,
     TransferRefused,
@@ -42,7 +43,7 @@ def offering(**changes: object) -> Offering:
         "capacity": 2,
         "fee_cents": 49500,
         "currency": "AUD",
-        "status": "scheduled",
+        "status": OfferingStatus.SCHEDULED,
     }
     values.update(changes)
     return Offering(**values)  # type: ignore[arg-type]
@@ -130,7 +131,7 @@ def test_enrolment_outside_the_window_or_in_a_cancelled_offering_is_refused() ->
     with pytest.raises(OfferingClosed, match="not open"):
         request(at=T0 + timedelta(days=2))
     with pytest.raises(OfferingClosed, match="cancelled"):
-        request(offering(status="cancelled"))
+        request(offering(status=OfferingStatus.CANCELLED))
 
 
 def test_declared_experience_waits_for_staff_who_approve_into_a_seat_or_decline() -> None:
@@ -317,7 +318,7 @@ def test_a_transfer_moves_a_paid_enrolment_to_another_cohort_of_the_same_micro_c
         ({"micro_credential_id": uuid4()}, 1, "same micro-credential"),
         ({"fee_cents": 10}, 1, "fee differs"),
         ({}, 0, "no free seat"),
-        ({"status": "cancelled"}, 1, "cancelled"),
+        ({"status": OfferingStatus.CANCELLED}, 1, "cancelled"),
     ],
 )
 def test_a_transfer_is_refused_to_another_micro_credential_fee_or_a_full_offering(
@@ -335,4 +336,4 @@ def test_freed_seats_go_to_the_waitlist_only_until_the_offering_starts() -> None
     target = offering(starts_on=date(2026, 11, 23))
     assert target.offers_freed_seats(T0)
     assert not target.offers_freed_seats(T0 + timedelta(days=1))
-    assert not offering(status="cancelled").offers_freed_seats(T0)
+    assert not offering(status=OfferingStatus.CANCELLED).offers_freed_seats(T0)

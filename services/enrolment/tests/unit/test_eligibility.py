@@ -2,7 +2,7 @@ from uuid import uuid4
 
 import pytest
 
-from enrolment.eligibility import (
+from enrolment.domain.eligibility import (
     LanguageExperienceUndeclared,
     LearnerRecord,
     NotEntryLevel,

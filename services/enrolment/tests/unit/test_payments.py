@@ -14,6 +14,7 @@ from enrolment.local_provider import stripe_signature
 from enrolment.payments import (
     CheckoutRequest,
     CheckoutState,
+    ProviderError,
     Signal,
     notice_from_event,
     notices_from_state,
@@ -191,3 +192,9 @@ def test_stripe_is_chosen_only_with_its_secret_key() -> None:
     assert Settings(payment_provider="stripe", stripe_api_key="sk_test_1").payment_provider == (
         "stripe"
     )
+
+
+def test_a_provider_that_fails_us_is_refused_as_a_bad_gateway() -> None:
+    refusal = ProviderError("Stripe could not be reached")
+
+    assert (refusal.status, refusal.code) == (502, "payment-provider-unavailable")

@@ -1,7 +1,8 @@
 """Read models of the other services' facts, kept from their events.
 
 Offerings and micro-credential versions (catalogue), credentials learners hold (issuer),
-language placements (assessment). Consumers call these inside the inbox transaction;
+language placements (assessment). The catalogue's changes to an offering's enrolments
+are in `offerings`. Consumers call these inside the inbox transaction;
 `received.time` (when the fact was published) stands for now.
 """
 
@@ -12,12 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.assessment import PlacementAssessed
-from credstack.contracts.catalogue import (
-    MicroCredentialPublished,
-    OfferingCancelled,
-    OfferingRescheduled,
-    OfferingScheduled,
-)
+from credstack.contracts.catalogue import MicroCredentialPublished, OfferingScheduled
 from credstack.contracts.envelope import Received
 from credstack.contracts.issuer import (
     CredentialIssued,
@@ -26,9 +22,10 @@ from credstack.contracts.issuer import (
     CredentialSuspended,
     StackCredentialIssued,
 )
-from enrolment import usecases
+from enrolment.domain import OfferingStatus, Standing
 from enrolment.tables import held_credential, micro_credential, offering, placement
-from enrolment.usecases import Policy
+from enrolment.usecases import enrolments
+from enrolment.usecases.transitions import Policy
 
 
 async def micro_credential_published(
@@ -71,53 +68,42 @@ async def offering_scheduled(
         "language_level": event.language_level,
         "prerequisites": event.prerequisites,
     }
-    statement = insert(offering).values(id=event.offering_id, status="scheduled", **values)
+    statement = insert(offering).values(
+        id=event.offering_id, status=OfferingStatus.SCHEDULED.value, **values
+    )
     await conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
 
-class EnrolmentEffects:
-    """Facts that change enrolments as well as a read model: they need the policy
-    (a rescheduled capacity frees seats for the waitlist; a credential now held lifts
-    the need for staff approval)."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-
-    async def rescheduled(
-        self, conn: AsyncConnection, event: OfferingRescheduled, received: Received
-    ) -> None:
-        await usecases.offering_rescheduled(conn, event, policy=self.policy, now=received.time)
-
-    async def cancelled(
-        self, conn: AsyncConnection, event: OfferingCancelled, received: Received
-    ) -> None:
-        await usecases.offering_cancelled(conn, event, now=received.time)
-
-    async def credential_held(
-        self,
-        conn: AsyncConnection,
-        event: CredentialIssued | StackCredentialIssued,
-        received: Received,
-    ) -> None:
-        held = (
-            event.stack_id
-            if isinstance(event, StackCredentialIssued)
-            else event.micro_credential_id
+async def credential_held(
+    conn: AsyncConnection,
+    event: CredentialIssued | StackCredentialIssued,
+    received: Received,
+    *,
+    policy: Policy,
+) -> None:
+    """A credential now held may lift the need for staff approval of an enrolment."""
+    held = event.stack_id if isinstance(event, StackCredentialIssued) else event.micro_credential_id
+    await conn.execute(
+        insert(held_credential)
+        .values(
+            credential_id=event.credential_id,
+            learner_id=event.learner_id,
+            micro_credential_id=held,
+            status=Standing.ACTIVE.value,
+            issued_at=event.issued_at,
         )
-        await conn.execute(
-            insert(held_credential)
-            .values(
-                credential_id=event.credential_id,
-                learner_id=event.learner_id,
-                micro_credential_id=held,
-                status="active",
-                issued_at=event.issued_at,
-            )
-            .on_conflict_do_nothing()
-        )
-        await usecases.reconsider_awaiting_approval(
-            conn, event.learner_id, policy=self.policy, now=received.time
-        )
+        .on_conflict_do_nothing()
+    )
+    await enrolments.reconsider_awaiting_approval(
+        conn, event.learner_id, policy=policy, now=received.time
+    )
+
+
+_STANDING_AFTER = {
+    CredentialRevoked: Standing.REVOKED,
+    CredentialSuspended: Standing.SUSPENDED,
+    CredentialReinstated: Standing.ACTIVE,
+}
 
 
 async def credential_status_changed(
@@ -126,18 +112,14 @@ async def credential_status_changed(
     received: Received,
 ) -> None:
     """A revoked or suspended credential no longer satisfies a prerequisite."""
-    status = {
-        CredentialRevoked: "revoked",
-        CredentialSuspended: "suspended",
-        CredentialReinstated: "active",
-    }[type(event)]
+    standing = _STANDING_AFTER[type(event)]
     await conn.execute(
         update(held_credential)
         .where(
             held_credential.c.credential_id == event.credential_id,
-            held_credential.c.status != "revoked",
+            held_credential.c.status != Standing.REVOKED.value,
         )
-        .values(status=status)
+        .values(status=standing.value)
     )
 
 

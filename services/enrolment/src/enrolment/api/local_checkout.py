@@ -14,10 +14,11 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
-from credstack.problems import Problem
-from credstack.service import now
-from enrolment.local_provider import CheckoutUnavailable, LocalProvider
+from credstack.clock import now
+from credstack.refusals import NotFound
+from enrolment.local_provider import LocalProvider, SessionPayment, SessionStatus
 
 router = APIRouter(tags=["local payment provider"], include_in_schema=False)
 
@@ -33,7 +34,7 @@ class Action(StrEnum):
 def _provider(request: Request) -> LocalProvider:
     provider = request.app.state.payment_flows.provider
     if not isinstance(provider, LocalProvider):
-        raise Problem(404, "not-found", "The local payment provider is not in use here.")
+        raise NotFound("The local payment provider is not in use here.")
     return provider
 
 
@@ -48,21 +49,24 @@ def _button(session_id: str, action: Action, label: str) -> str:
     )
 
 
-@router.get("/payments/local/checkout/{session_id}", response_class=HTMLResponse)
+@router.get(
+    "/payments/local/checkout/{session_id}",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 async def checkout_page(session_id: str, request: Request) -> HTMLResponse:
     provider = _provider(request)
-    try:
-        session = await provider.session(session_id)
-    except CheckoutUnavailable as error:
-        raise Problem(404, "not-found", str(error)) from error
-    if session.status == "open" and session.expires_at > now():
+    session = await provider.session(session_id)
+    if session.status is SessionStatus.OPEN and session.expires_at > now():
         choices = [
             _button(session_id, Action.PAY, "Pay by card"),
             _button(session_id, Action.DECLINE, "Pay with a card that is declined"),
             _button(session_id, Action.BANK_DEBIT, "Pay by bank debit (settles later)"),
         ]
         state = f"Open until {session.expires_at.isoformat()}"
-    elif session.status == "complete" and session.payment_status == "unpaid":
+    elif (
+        session.status is SessionStatus.COMPLETE and session.payment_status is SessionPayment.UNPAID
+    ):
         choices = [
             _button(session_id, Action.SETTLE, "The bank settles the payment"),
             _button(session_id, Action.FAIL_SETTLEMENT, "The bank rejects the payment"),
@@ -70,7 +74,7 @@ async def checkout_page(session_id: str, request: Request) -> HTMLResponse:
         state = "Bank debit submitted; waiting for the bank"
     else:
         choices = []
-        state = f"{session.status}, payment {session.payment_status}"
+        state = f"{session.status.value}, payment {session.payment_status.value}"
     return HTMLResponse(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Checkout (local test provider)</title></head><body><main>"
@@ -83,33 +87,42 @@ async def checkout_page(session_id: str, request: Request) -> HTMLResponse:
     )
 
 
-@router.post("/payments/local/checkout/{session_id}/{action}")
+class ActionTaken(BaseModel):
+    """The answer to a script that asked for JSON."""
+
+    session_id: str
+    status: SessionStatus
+    payment_status: SessionPayment
+    next: str
+
+
+@router.post(
+    "/payments/local/checkout/{session_id}/{action}",
+    response_model=ActionTaken,
+    responses={303: {"description": "Go on to the success URL, or back to the page"}},
+)
 async def checkout_action(session_id: str, action: Action, request: Request) -> Response:
     """Do what the payer chose, then go on to the success URL (after paying) or back to
     the page. A script that asks for JSON gets the session's state and that URL instead."""
     provider = _provider(request)
     at = now()
     following = f"/payments/local/checkout/{session_id}"
-    try:
-        match action:
-            case Action.PAY:
-                following = await provider.pay(session_id, now=at)
-            case Action.DECLINE:
-                await provider.decline(session_id, now=at)
-            case Action.BANK_DEBIT:
-                await provider.pay_by_bank_debit(session_id, now=at)
-            case Action.SETTLE | Action.FAIL_SETTLEMENT:
-                await provider.settle(session_id, succeeded=action is Action.SETTLE, now=at)
-        session = await provider.session(session_id)
-    except CheckoutUnavailable as error:
-        raise Problem(409, "checkout-unavailable", str(error)) from error
+    match action:
+        case Action.PAY:
+            following = await provider.pay(session_id, now=at)
+        case Action.DECLINE:
+            await provider.decline(session_id, now=at)
+        case Action.BANK_DEBIT:
+            await provider.pay_by_bank_debit(session_id, now=at)
+        case Action.SETTLE | Action.FAIL_SETTLEMENT:
+            await provider.settle(session_id, succeeded=action is Action.SETTLE, now=at)
+    session = await provider.session(session_id)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(
-            {
-                "session_id": session_id,
-                "status": session.status,
-                "payment_status": session.payment_status,
-                "next": following,
-            }
+        taken = ActionTaken(
+            session_id=session_id,
+            status=session.status,
+            payment_status=session.payment_status,
+            next=following,
         )
+        return JSONResponse(taken.model_dump(mode="json"))
     return RedirectResponse(following, status_code=303)

@@ -1,30 +1,13 @@
-"""What the API shows of enrolments, learners and payments; errors as problem details."""
+"""What the API shows of an enrolment and its payment."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from credstack.problems import Problem
-from enrolment.domain import Enrolment, Status
-from enrolment.eligibility import EnrolmentError, LanguageExperienceUndeclared
-from enrolment.payments import ProviderError
-from enrolment.usecases import NotFound
-
-T = TypeVar("T")
-
-_STATUS_OF = {NotFound: 404, LanguageExperienceUndeclared: 422}
-
-
-def problem(error: EnrolmentError | ProviderError) -> Problem:
-    """A refusal as a problem detail: 404 unknown, 422 incomplete request, 409 otherwise;
-    502 when the payment provider failed us."""
-    if isinstance(error, ProviderError):
-        return Problem(502, "payment-provider-unavailable", str(error))
-    return Problem(_STATUS_OF.get(type(error), 409), error.code, str(error), **error.facts)
+from enrolment.domain import Enrolment, PaymentStatus, Status
 
 
 def next_step(item: Enrolment) -> str | None:
@@ -49,7 +32,7 @@ def next_step(item: Enrolment) -> str | None:
 
 
 class PaymentView(BaseModel):
-    status: str
+    status: PaymentStatus
     amount_cents: int
     currency: str
     amount_paid_cents: int
@@ -69,7 +52,7 @@ class EnrolmentView(BaseModel):
     offering_title: str
     micro_credential_id: UUID
     micro_credential_version: int
-    status: str
+    status: Status
     next_step: str | None
     fee_cents: int
     currency: str
@@ -95,12 +78,12 @@ class EnrolmentView(BaseModel):
             offering_title=offering.title,
             micro_credential_id=offering.micro_credential_id,
             micro_credential_version=offering.micro_credential_version,
-            status=item.status.value,
+            status=item.status,
             next_step=next_step(item),
             fee_cents=item.fee_cents,
             currency=item.currency,
             payment=PaymentView(
-                status=item.payment_status.value,
+                status=item.payment_status,
                 amount_cents=item.fee_cents,
                 currency=item.currency,
                 amount_paid_cents=item.amount_paid_cents,
@@ -117,10 +100,3 @@ class EnrolmentView(BaseModel):
             ended_at=item.ended_at,
             end_reason=item.end_reason,
         )
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int

@@ -15,18 +15,18 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from enrolment import repository, usecases
-from enrolment.domain import Enrolment, PaymentStatus, Status, WrongStatus
-from enrolment.eligibility import EnrolmentError
+from enrolment import repository
+from enrolment.domain import Enrolment, EnrolmentError, PaymentStatus, Status, WrongStatus
 from enrolment.payments import (
     CheckoutRequest,
-    CheckoutState,
     PaymentNotice,
     PaymentProvider,
     Signal,
     notices_from_state,
 )
 from enrolment.settings import Settings
+from enrolment.usecases import NotFound, enrolments, payments
+from enrolment.usecases.transitions import Policy
 
 log = structlog.get_logger()
 
@@ -39,14 +39,14 @@ class HoldExpired(EnrolmentError):
 class PaymentFlows:
     engine: AsyncEngine
     provider: PaymentProvider
-    policy: usecases.Policy
+    policy: Policy
     settings: Settings
 
     async def _load(self, enrolment_id: UUID, learner_id: UUID | None) -> Enrolment:
         async with self.engine.connect() as conn:
             item = await repository.get(conn, enrolment_id)
         if item is None or (learner_id is not None and item.learner_id != learner_id):
-            raise usecases.NotFound(f"No enrolment {enrolment_id}.")
+            raise NotFound(f"No enrolment {enrolment_id}.")
         return item
 
     async def start_checkout(
@@ -84,7 +84,7 @@ class PaymentFlows:
             )
         )
         async with self.engine.begin() as conn:
-            return await usecases.checkout_started(
+            return await payments.checkout_started(
                 conn,
                 item.id,
                 session_id=session.id,
@@ -100,7 +100,7 @@ class PaymentFlows:
         async with self.engine.begin() as conn:
             for notice in notices:
                 outcomes.append(
-                    await usecases.apply_payment_notice(
+                    await payments.apply_payment_notice(
                         conn,
                         enrolment_id,
                         notice,
@@ -110,11 +110,6 @@ class PaymentFlows:
                     )
                 )
         return outcomes
-
-    async def apply_state(
-        self, enrolment_id: UUID, state: CheckoutState, *, now: datetime
-    ) -> list[str]:
-        return await self.apply(enrolment_id, notices_from_state(state, enrolment_id), now=now)
 
     async def cancel_by_learner(
         self, enrolment_id: UUID, *, learner_id: UUID, now: datetime
@@ -129,7 +124,9 @@ class PaymentFlows:
                 enrolment_id, [n for n in notices if n.signal is not Signal.EXPIRED], now=now
             )
         async with self.engine.begin() as conn:
-            return await usecases.cancel_by_learner(conn, enrolment_id, policy=self.policy, now=now)
+            return await enrolments.cancel_by_learner(
+                conn, enrolment_id, policy=self.policy, now=now
+            )
 
     async def expire_hold(
         self, enrolment_id: UUID, session_id: str | None, *, now: datetime
@@ -158,5 +155,5 @@ class PaymentFlows:
             amount_cents=item.amount_paid_cents - item.amount_refunded_cents,
         )
         async with self.engine.begin() as conn:
-            await usecases.refund_sent(conn, item.id, now=now)
+            await payments.refund_sent(conn, item.id, now=now)
         return True

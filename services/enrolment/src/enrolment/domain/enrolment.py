@@ -4,16 +4,14 @@ Each transition returns the events it produces (possibly none). Payment signals 
 applied monotonically: a late or repeated signal never undoes a later state (a failure
 after a success, an expiry after a payment, a second refund notice).
 
-Seats: an enrolment holds a seat while it is `seat_offered`, `pending_payment` (until
-`hold_expires_at`), `payment_processing`, `awaiting_declaration` or `confirmed`. The
-caller counts seats under the offering's row lock, so seats are never oversold.
+The caller counts seats (`states.SEAT_HOLDING`) under the offering's row lock, so seats
+are never oversold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from uuid import UUID
 
 from credstack.contracts.enrolment import (
@@ -27,55 +25,18 @@ from credstack.contracts.enrolment import (
     WaitlistSeatOffered,
 )
 from credstack.contracts.envelope import Event
-from enrolment.eligibility import EnrolmentError
-
-
-class Status(StrEnum):
-    AWAITING_APPROVAL = "awaiting_approval"
-    """Prerequisites not held; staff review the learner's declared experience. No seat."""
-    WAITLISTED = "waitlisted"
-    SEAT_OFFERED = "seat_offered"
-    """A freed seat is held for this waitlisted learner until `offer_expires_at`."""
-    PENDING_PAYMENT = "pending_payment"
-    PAYMENT_PROCESSING = "payment_processing"
-    """Checkout completed with a delayed method (e.g. bank debit); the seat stays held."""
-    AWAITING_DECLARATION = "awaiting_declaration"
-    """Paid (or free) and eligible; confirmed once the integrity declaration is accepted."""
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-    WITHDRAWN = "withdrawn"
-
-
-SEAT_HOLDING = frozenset(
-    {
-        Status.SEAT_OFFERED,
-        Status.PENDING_PAYMENT,
-        Status.PAYMENT_PROCESSING,
-        Status.AWAITING_DECLARATION,
-        Status.CONFIRMED,
-    }
+from enrolment.domain.offering import Offering
+from enrolment.domain.states import (
+    ACTIVE,
+    PAYABLE,
+    REFUNDABLE,
+    SEAT_HOLDING,
+    SETTLED,
+    EnrolmentError,
+    OfferingStatus,
+    PaymentStatus,
+    Status,
 )
-ACTIVE = SEAT_HOLDING | {Status.WAITLISTED, Status.AWAITING_APPROVAL}
-
-
-class PaymentStatus(StrEnum):
-    NOT_REQUIRED = "not_required"
-    UNPAID = "unpaid"
-    FAILED = "failed"
-    """The last attempt failed; while the hold lasts the learner may try again."""
-    PROCESSING = "processing"
-    PAID = "paid"
-    REFUND_DUE = "refund_due"
-    """Money was received that must go back (cancelled offering, late payment, staff)."""
-    REFUNDED = "refunded"
-
-
-_SETTLED = frozenset({PaymentStatus.PAID, PaymentStatus.REFUND_DUE, PaymentStatus.REFUNDED})
-_PAYABLE = frozenset({PaymentStatus.UNPAID, PaymentStatus.FAILED})
-
-
-class OfferingClosed(EnrolmentError):
-    code = "offering-closed"
 
 
 class WrongStatus(EnrolmentError):
@@ -92,44 +53,6 @@ class TransferRefused(EnrolmentError):
 
 class NothingToRefund(EnrolmentError):
     code = "nothing-to-refund"
-
-
-@dataclass(frozen=True)
-class Offering:
-    id: UUID
-    micro_credential_id: UUID
-    micro_credential_version: int
-    code: str
-    title: str
-    starts_on: date
-    enrolment_opens_at: datetime
-    enrolment_closes_at: datetime
-    capacity: int
-    fee_cents: int
-    currency: str
-    status: str
-
-    def is_open(self, at: datetime) -> bool:
-        return self.status == "scheduled" and self._in_window(at)
-
-    def _in_window(self, at: datetime) -> bool:
-        return self.enrolment_opens_at <= at < self.enrolment_closes_at
-
-    def check_open(self, at: datetime) -> None:
-        if self.status != "scheduled":
-            raise OfferingClosed(f"This offering is {self.status} and takes no enrolments.")
-        if not self._in_window(at):
-            raise OfferingClosed(
-                "Enrolment in this offering is not open now: it opens "
-                f"{self.enrolment_opens_at.isoformat()} and closes "
-                f"{self.enrolment_closes_at.isoformat()}.",
-                enrolment_opens_at=self.enrolment_opens_at.isoformat(),
-                enrolment_closes_at=self.enrolment_closes_at.isoformat(),
-            )
-
-    def offers_freed_seats(self, at: datetime) -> bool:
-        """A freed seat goes to the waitlist until the offering starts."""
-        return self.status == "scheduled" and at.date() < self.starts_on
 
 
 @dataclass
@@ -359,7 +282,7 @@ class Enrolment:
         self._require(
             Status.WAITLISTED, Status.AWAITING_APPROVAL, Status.SEAT_OFFERED, Status.PENDING_PAYMENT
         )
-        if self.payment_status not in _PAYABLE | {PaymentStatus.NOT_REQUIRED}:
+        if self.payment_status not in PAYABLE | {PaymentStatus.NOT_REQUIRED}:
             raise WrongStatus("A payment is under way; ask staff to withdraw and refund.")
         return self._end("cancelled by the learner", at)
 
@@ -384,7 +307,7 @@ class Enrolment:
         payment_intent_id: str | None = None,
     ) -> list[Event]:
         """The fee is paid. Money for an enrolment that is no longer active is due back."""
-        if self.payment_status in _SETTLED or self.payment_status is PaymentStatus.NOT_REQUIRED:
+        if self.payment_status in SETTLED or self.payment_status is PaymentStatus.NOT_REQUIRED:
             return []
         self.payment_status = PaymentStatus.PAID
         self.amount_paid_cents = amount_cents
@@ -397,7 +320,7 @@ class Enrolment:
 
     def payment_processing(self, *, at: datetime, payment_intent_id: str | None = None) -> None:
         """Checkout completed with a delayed method: the hold no longer expires."""
-        if self.status is not Status.PENDING_PAYMENT or self.payment_status not in _PAYABLE:
+        if self.status is not Status.PENDING_PAYMENT or self.payment_status not in PAYABLE:
             return
         self.status = Status.PAYMENT_PROCESSING
         self.payment_status = PaymentStatus.PROCESSING
@@ -406,7 +329,7 @@ class Enrolment:
 
     def payment_attempt_failed(self, *, reason: str, provider: str, at: datetime) -> list[Event]:
         """A declined attempt: the learner may try again while the hold lasts."""
-        if self.status is not Status.PENDING_PAYMENT or self.payment_status not in _PAYABLE:
+        if self.status is not Status.PENDING_PAYMENT or self.payment_status not in PAYABLE:
             return []
         self.payment_status = PaymentStatus.FAILED
         self.payment_error = reason
@@ -418,7 +341,7 @@ class Enrolment:
 
     def payment_failed_finally(self, *, reason: str, provider: str, at: datetime) -> list[Event]:
         """A delayed payment failed: the enrolment is cancelled and its seat released."""
-        if self.payment_status in _SETTLED or self.status not in (
+        if self.payment_status in SETTLED or self.status not in (
             Status.PENDING_PAYMENT,
             Status.PAYMENT_PROCESSING,
         ):
@@ -432,7 +355,7 @@ class Enrolment:
 
     def checkout_expired(self, at: datetime) -> list[Event]:
         """The hold (or its checkout session) expired unpaid: the seat is released."""
-        if self.status is not Status.PENDING_PAYMENT or self.payment_status not in _PAYABLE:
+        if self.status is not Status.PENDING_PAYMENT or self.payment_status not in PAYABLE:
             return []
         return self._end("payment not completed before the seat hold expired", at)
 
@@ -441,7 +364,7 @@ class Enrolment:
     ) -> list[Event]:
         """The provider refunded (`amount_refunded_cents` in total so far). A full refund
         cancels an active enrolment and releases its seat."""
-        if self.payment_status not in (PaymentStatus.PAID, PaymentStatus.REFUND_DUE):
+        if self.payment_status not in REFUNDABLE:
             return []
         refunded_now = amount_refunded_cents - self.amount_refunded_cents
         if refunded_now <= 0:
@@ -464,7 +387,7 @@ class Enrolment:
     # Staff
 
     def request_refund(self) -> None:
-        if self.payment_status not in (PaymentStatus.PAID, PaymentStatus.REFUND_DUE):
+        if self.payment_status not in REFUNDABLE:
             raise NothingToRefund(
                 f"Nothing to refund: the payment is {self.payment_status.value}.",
                 payment_status=self.payment_status.value,
@@ -491,8 +414,8 @@ class Enrolment:
         self._require(Status.CONFIRMED, Status.AWAITING_DECLARATION)
         if to.id == self.offering.id:
             raise TransferRefused("The enrolment is already in that offering.")
-        if to.status != "scheduled":
-            raise TransferRefused(f"The target offering is {to.status}.")
+        if to.status is not OfferingStatus.SCHEDULED:
+            raise TransferRefused(f"The target offering is {to.status.value}.")
         if to.micro_credential_id != self.offering.micro_credential_id:
             raise TransferRefused("A transfer stays within the same micro-credential.")
         if (to.fee_cents, to.currency) != (self.fee_cents, self.currency):

@@ -12,14 +12,30 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from credstack.problems import Problem
-from credstack.service import Engine, now
-from enrolment import usecases
-from enrolment.payment_flows import PaymentFlows
+from credstack.clock import now
+from credstack.refusals import Reason, Refusal
+from credstack.service import Engine
+from enrolment.api.common import Flows
 from enrolment.payments import notice_from_event
 from enrolment.settings import Settings
+from enrolment.usecases import payments
 
 router = APIRouter(tags=["payments"])
+
+
+class MissingSignature(Refusal):
+    code = "missing-signature"
+    reason = Reason.MALFORMED
+
+
+class MalformedWebhook(Refusal):
+    code = "malformed-webhook"
+    reason = Reason.MALFORMED
+
+
+class BadSignature(Refusal):
+    code = "bad-signature"
+    reason = Reason.MALFORMED
 
 
 def verified_event(payload: bytes, signature: str | None, settings: Settings) -> dict[str, Any]:
@@ -29,7 +45,7 @@ def verified_event(payload: bytes, signature: str | None, settings: Settings) ->
     carry several signatures, and several secrets are tried during a rotation.
     """
     if not signature:
-        raise Problem(400, "missing-signature", "The Stripe-Signature header is required.")
+        raise MissingSignature("The Stripe-Signature header is required.")
     for secret in settings.stripe_webhook_secrets:
         try:
             stripe.Webhook.construct_event(
@@ -41,18 +57,12 @@ def verified_event(payload: bytes, signature: str | None, settings: Settings) ->
         except stripe.SignatureVerificationError:
             continue
         except ValueError as error:
-            raise Problem(
-                400, "malformed-webhook", f"The body is not a Stripe event: {error}"
-            ) from error
+            raise MalformedWebhook(f"The body is not a Stripe event: {error}") from error
         event: dict[str, Any] = json.loads(payload)
         if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
-            raise Problem(400, "malformed-webhook", "The event has no id or type.")
+            raise MalformedWebhook("The event has no id or type.")
         return event
-    raise Problem(
-        400,
-        "bad-signature",
-        "No current webhook secret signed this payload within the tolerance.",
-    )
+    raise BadSignature("No current webhook secret signed this payload within the tolerance.")
 
 
 class WebhookReceipt(BaseModel):
@@ -67,16 +77,16 @@ class WebhookReceipt(BaseModel):
 async def stripe_webhook(
     request: Request,
     engine: Engine,
+    flows: Flows,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> WebhookReceipt:
     """Applies each event once (deduplicated on its id), monotonically: a late or repeated
     event never undoes a later state. Events about payments that are not enrolments of
     ours are acknowledged and ignored."""
     settings: Settings = request.app.state.settings
-    flows: PaymentFlows = request.app.state.payment_flows
     event = verified_event(await request.body(), stripe_signature, settings)
     async with engine.begin() as conn:
-        outcome = await usecases.record_provider_event(
+        outcome = await payments.record_provider_event(
             conn,
             event_id=event["id"],
             event_type=event["type"],
@@ -89,7 +99,12 @@ async def stripe_webhook(
     return WebhookReceipt(received=True, duplicate=outcome is None, outcome=outcome)
 
 
-@router.get("/payments/return", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/payments/return",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+    include_in_schema=False,
+)
 async def payment_return(
     enrolment_id: Annotated[str, Query()], outcome: Annotated[str, Query()] = "paid"
 ) -> HTMLResponse:

@@ -9,18 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
 from uuid import UUID
 
-
-class EnrolmentError(Exception):
-    """A request the enrolment rules refuse. `code` is a stable slug naming the refusal."""
-
-    code: ClassVar[str] = "enrolment-refused"
-
-    def __init__(self, detail: str, **facts: Any) -> None:
-        super().__init__(detail)
-        self.facts = facts
+from credstack.refusals import Reason
+from enrolment.domain.states import EnrolmentError
 
 
 class NotEligible(EnrolmentError):
@@ -28,7 +20,10 @@ class NotEligible(EnrolmentError):
 
 
 class LanguageExperienceUndeclared(NotEligible):
+    """The request leaves out a declaration the rules need (422)."""
+
     code = "language-experience-undeclared"
+    reason = Reason.UNPROCESSABLE
 
 
 class PlacementRequired(NotEligible):

@@ -1,0 +1,152 @@
+"""Payment facts: checkout sessions, the provider's events (applied once, monotonically)
+and refunds. Calls to the provider itself are in `payment_flows`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credstack.contracts.envelope import Event
+from enrolment import repository
+from enrolment.domain import Enrolment
+from enrolment.payments import PaymentNotice, Signal
+from enrolment.tables import payment_event
+from enrolment.usecases.transitions import Policy, declaration_ok, transition
+
+
+class Outcome(StrEnum):
+    """What a provider's event did, where it did not change an enrolment's state (which
+    is then the outcome: "confirmed, payment paid")."""
+
+    NO_CHANGE = "no change"
+    IGNORED = "ignored"
+    NOT_OURS = "not an enrolment of ours"
+
+
+async def checkout_started(
+    conn: AsyncConnection,
+    enrolment_id: UUID,
+    *,
+    session_id: str,
+    url: str,
+    expires_at: datetime,
+    now: datetime,
+) -> Enrolment:
+    async def decide(item: Enrolment) -> list[Event]:
+        item.checkout_started(session_id=session_id, url=url, expires_at=expires_at)
+        return []
+
+    return await transition(conn, enrolment_id, decide, now=now)
+
+
+async def record_provider_event(
+    conn: AsyncConnection,
+    *,
+    event_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    notice: PaymentNotice | None,
+    provider: str,
+    policy: Policy,
+    now: datetime,
+) -> str | None:
+    """Apply one provider event once. The outcome, or None when it was already received."""
+    claimed = await conn.execute(
+        insert(payment_event)
+        .values(id=event_id, type=event_type, received_at=now, payload=payload)
+        .on_conflict_do_nothing()
+        .returning(payment_event.c.id)
+    )
+    if claimed.first() is None:
+        return None
+    enrolment_id: UUID | None = None
+    outcome: str = Outcome.IGNORED
+    if notice is not None:
+        enrolment_id = await repository.enrolment_for_notice(conn, notice)
+        if enrolment_id is None:
+            outcome = Outcome.NOT_OURS
+        else:
+            outcome = await apply_payment_notice(
+                conn, enrolment_id, notice, provider=provider, policy=policy, now=now
+            )
+    await conn.execute(
+        update(payment_event)
+        .where(payment_event.c.id == event_id)
+        .values(enrolment_id=enrolment_id, outcome=str(outcome))
+    )
+    return str(outcome)
+
+
+async def _apply(
+    conn: AsyncConnection, item: Enrolment, notice: PaymentNotice, provider: str, now: datetime
+) -> list[Event]:
+    match notice.signal:
+        case Signal.PAID:
+            return item.payment_succeeded(
+                amount_cents=notice.amount_cents or item.fee_cents,
+                declaration_ok=await declaration_ok(conn, item.learner_id),
+                payment_intent_id=notice.payment_intent_id,
+                at=now,
+            )
+        case Signal.PROCESSING:
+            item.payment_processing(at=now, payment_intent_id=notice.payment_intent_id)
+            return []
+        case Signal.ATTEMPT_FAILED:
+            return item.payment_attempt_failed(reason=notice.reason, provider=provider, at=now)
+        case Signal.FAILED:
+            return item.payment_failed_finally(reason=notice.reason, provider=provider, at=now)
+        case Signal.EXPIRED:
+            if notice.session_id not in (None, item.checkout_session_id):
+                return []  # an abandoned older session, not the one holding the seat
+            return item.checkout_expired(now)
+        case Signal.REFUNDED:
+            return item.refund_recorded(
+                amount_refunded_cents=notice.amount_refunded_cents, provider=provider, at=now
+            )
+
+
+async def apply_payment_notice(
+    conn: AsyncConnection,
+    enrolment_id: UUID,
+    notice: PaymentNotice,
+    *,
+    provider: str,
+    policy: Policy,
+    now: datetime,
+) -> str:
+    """Apply one payment fact, monotonically; returns what it did (`Outcome.NO_CHANGE` for
+    a duplicate or a late signal that a later state overrides)."""
+    before: tuple[object, ...] = ()
+
+    async def decide(item: Enrolment) -> list[Event]:
+        nonlocal before
+        before = (item.status, item.payment_status, item.amount_refunded_cents)
+        return await _apply(conn, item, notice, provider, now)
+
+    item = await transition(conn, enrolment_id, decide, now=now, policy=policy)
+    after = (item.status, item.payment_status, item.amount_refunded_cents)
+    if after == before:
+        return Outcome.NO_CHANGE
+    return f"{item.status.value}, payment {item.payment_status.value}"
+
+
+async def request_refund(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> Enrolment:
+    async def decide(item: Enrolment) -> list[Event]:
+        item.request_refund()
+        return []
+
+    return await transition(conn, enrolment_id, decide, now=now)
+
+
+async def refund_sent(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> Enrolment:
+    async def decide(item: Enrolment) -> list[Event]:
+        item.refund_sent(now)
+        return []
+
+    return await transition(conn, enrolment_id, decide, now=now)
