@@ -10,18 +10,10 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from assessment import repository
-from assessment.domain import (
-    AssessmentError,
-    CaseAlreadyDecided,
-    CaseAlreadyOpen,
-    ResultClosed,
-)
-from assessment.formats import Rejected
-from assessment.registry import ClientKind, LmsClient, RegistrationError, secret_matches
-from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
-from assessment.usecases.intake import Receipt, StaleScore
+from assessment.registry import ClientKind, LmsClient, secret_matches
+from assessment.usecases.intake import Receipt
 from credstack.auth import Principal, require
-from credstack.problems import Problem, refusal_response
+from credstack.problems import Problem
 from credstack.service import Engine
 
 CLIENT_CLAIMS = ("client_id", "azp")
@@ -30,36 +22,6 @@ CLIENT_CLAIMS = ("client_id", "azp")
 def client_id_of(principal: Principal) -> str | None:
     """The LMS client a bearer token names (RFC 9068 `client_id`, or `azp`)."""
     return next((str(principal.claims[c]) for c in CLIENT_CLAIMS if principal.claims.get(c)), None)
-
-
-def problem(error: Exception) -> Problem:
-    """The problem detail for a refused request."""
-    if isinstance(error, Rejected):
-        return Problem(error.status, error.code, error.detail, errors=error.errors)
-    if isinstance(error, NotFound):
-        return Problem(404, "not-found", str(error))
-    if isinstance(error, StaleScore):
-        return Problem(409, "stale-score", str(error))
-    if isinstance(error, ResultClosed):
-        return Problem(409, "result-withdrawn", str(error))
-    if isinstance(error, CaseAlreadyOpen | CaseAlreadyDecided):
-        return Problem(409, "integrity-case-state", str(error))
-    if isinstance(error, Conflict):
-        return Problem(409, "conflict", str(error))
-    if isinstance(error, NotServed):
-        return Problem(403, "offering-not-served", str(error))
-    if isinstance(error, RegistrationError | Unprocessable | AssessmentError):
-        return Problem(422, "unprocessable", str(error))
-    raise error
-
-
-REFUSALS = (AssessmentError, Rejected, RegistrationError)
-
-
-async def refused(request: Request, error: Exception) -> JSONResponse:
-    """Every refusal by the rules or a format, as its problem detail (the request's
-    transaction has rolled back). Installed for `REFUSALS` by `assessment.main`."""
-    return refusal_response(problem(error), instance=request.url.path)
 
 
 def _unregistered(detail: str) -> Problem:

@@ -17,7 +17,17 @@ from assessment.api.common import (
     intake_status,
     receipts_response,
 )
-from assessment.formats import Rejected, Submission, caliper, jsonable, load_json, lti, moodle, xapi
+from assessment.formats import (
+    Malformed,
+    Submission,
+    WrongMediaType,
+    caliper,
+    jsonable,
+    load_json,
+    lti,
+    moodle,
+    xapi,
+)
 from assessment.formats.native import NativeGrade, native_submission
 from assessment.gradebook import fetch
 from assessment.registry import ClientKind, LmsClient
@@ -206,13 +216,12 @@ async def _moodle_body(request: Request) -> dict[str, Any]:
     elif media_type == "application/json":
         data = load_json(body)
     else:
-        raise Rejected(
-            415,
+        raise WrongMediaType(
             "unsupported-media-type",
             "Send the notification as application/json or application/x-www-form-urlencoded.",
         )
     if not isinstance(data, dict):
-        raise Rejected(400, "invalid-moodle-notification", "The notification is not an object.")
+        raise Malformed("invalid-moodle-notification", "The notification is not an object.")
     return data
 
 

@@ -29,6 +29,8 @@ from credstack.locks import lock
 class StaleScore(Conflict):
     """An AGS score not newer than the one already stored for the same user and item."""
 
+    code = "stale-score"
+
 
 @dataclass(frozen=True)
 class Receipt:
