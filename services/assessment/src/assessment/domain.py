@@ -72,6 +72,23 @@ def percent(given: Decimal, maximum: Decimal, minimum: Decimal = Decimal(0)) -> 
     return value
 
 
+class GradeStatus(StrEnum):
+    """A stored grade: counts for its enrolment (`kept`), maps to nobody yet
+    (`quarantined`), or was set aside by staff (`dismissed`)."""
+
+    KEPT = "kept"
+    QUARANTINED = "quarantined"
+    DISMISSED = "dismissed"
+
+
+class EnrolmentStatus(StrEnum):
+    """An enrolment as enrolment announced it; only a confirmed one is assessed."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
+
+
 class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"

@@ -80,6 +80,20 @@ def score_submission(body: Any, *, offering_id: UUID) -> Submission:
     )
 
 
+LINE_ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "scoreMaximum", "label", "resourceId", "tag", "resourceLinkId"],
+    "properties": {
+        "id": {"type": "string", "format": "uri"},
+        "scoreMaximum": {"type": "number"},
+        "label": {"type": "string"},
+        "resourceId": {"type": "string"},
+        "tag": {"type": "string"},
+        "resourceLinkId": {"type": "string"},
+    },
+}
+
+
 def line_item(*, url: str, offering_id: UUID, label: str, resource_id: str) -> dict[str, Any]:
     """The offering's line item: the micro-credential's overall result, out of 100."""
     return {
