@@ -143,9 +143,14 @@ def receipts_response(answer: Receipts, receipts: list[Receipt]) -> JSONResponse
     return JSONResponse(answer.model_dump(mode="json"), status_code=intake_status(receipts))
 
 
-RECEIPTS_KEPT: dict[int | str, dict[str, Any]] = {
-    202: {"description": "Kept until the enrolment is confirmed, or quarantined"}
-}
+def kept(model: Any) -> dict[int | str, dict[str, Any]]:
+    """The 202 answer of an intake route: `model`, when a grade is kept or quarantined."""
+    return {
+        202: {
+            "model": model,
+            "description": "Kept until the enrolment is confirmed, or quarantined",
+        }
+    }
 
 
 def cursor_key(cursor: str | None, *kinds: type) -> tuple[Any, ...] | None:

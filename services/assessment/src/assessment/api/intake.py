@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 
 from assessment import repository
 from assessment.api.common import (
-    RECEIPTS_KEPT,
     BearerClient,
     CaliperSensor,
     GradeReceipt,
     Receipts,
     XapiClient,
     intake_status,
+    kept,
     receipts_response,
 )
 from assessment.formats import (
@@ -74,7 +74,7 @@ async def _receive(
     "/grades",
     summary="Post a grade (native JSON form)",
     response_model=Receipts,
-    responses=RECEIPTS_KEPT,
+    responses=kept(Receipts),
 )
 async def post_grade(
     body: NativeGrade,
@@ -136,7 +136,7 @@ async def line_item(
     summary="Post an LTI AGS Score to the offering's line item",
     tags=["LTI AGS"],
     response_model=Receipts,
-    responses=RECEIPTS_KEPT,
+    responses=kept(Receipts),
     openapi_extra={
         "requestBody": {
             "content": {lti.SCORE_MEDIA_TYPE: {"schema": lti.Score.model_json_schema()}}
@@ -162,7 +162,7 @@ async def post_score(
     summary="Caliper 1.1/1.2 endpoint: a sensor's envelope of events",
     tags=["Caliper"],
     response_model=CaliperReceipts,
-    responses=RECEIPTS_KEPT,
+    responses=kept(CaliperReceipts),
 )
 async def caliper_events(request: Request, engine: Engine, sensor: CaliperSensor) -> JSONResponse:
     """An envelope (`sensor`, `sendTime`, `dataVersion`, `data`) with the sensor's API key
@@ -220,7 +220,7 @@ XapiVersion = Annotated[str | None, Header(alias=xapi.VERSION_HEADER)]
     summary="xAPI: store statements (one or a batch)",
     tags=["xAPI"],
     response_model=list[UUID],
-    responses={202: {"description": "Kept until the enrolment is confirmed, or quarantined"}},
+    responses=kept(list[UUID]),
 )
 async def post_statements(
     request: Request, engine: Engine, client: XapiClient, version: XapiVersion = None
@@ -319,8 +319,8 @@ async def moodle_webhook(request: Request, engine: Engine) -> Response:
         return JSONResponse(duplicate.model_dump(mode="json"))
     receipts = await fetch(engine, request.app.state.gradebook, notification_id)
     if receipts is None:
-        kept = MoodleNotice(notification_id=notification_id, status="fetch-pending")
-        return JSONResponse(kept.model_dump(mode="json"), status_code=202)
+        pending = MoodleNotice(notification_id=notification_id, status="fetch-pending")
+        return JSONResponse(pending.model_dump(mode="json"), status_code=202)
     answer = MoodleReceipts(
         grades=[GradeReceipt.of(r) for r in receipts], notification_id=notification_id
     )

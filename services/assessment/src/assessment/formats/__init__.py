@@ -19,6 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from credstack.contracts.assessment import OutcomeResult
+from credstack.numbers import json_number
 from credstack.refusals import Reason, Refusal
 
 
@@ -119,7 +120,7 @@ def load_json(body: bytes) -> Any:
 def jsonable(value: Any) -> Any:
     """A document from `load_json` as plain JSON values (for storing it as JSONB)."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return json_number(value)
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
