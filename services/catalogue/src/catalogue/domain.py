@@ -3,6 +3,10 @@
 The rules come from the university's micro-credential policy and FAQs
 (`../shared/seeds/`): each is named by a stable slug so that a refusal can name every
 rule an item breaks.
+
+Longer than our usual module (about 530 lines): the policy rules are spelled out one by
+one, and micro-credentials, stacks and offerings share one lifecycle; the catalogue
+stays flat while it is this small.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ over a weighted, generated `search_vector`: code and title first), ranked with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue.domain import OfferingStatus, Status
@@ -235,6 +236,13 @@ async def search(
         )
     ).all()
     total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
+    return await _listings(conn, rows, at=at), int(total or 0)
+
+
+async def _listings(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], *, at: datetime
+) -> list[Listing]:
+    """The rows of a search page with each item's next start, openness and stacks."""
     ids = [row.id for row in rows]
     summaries = (
         {
@@ -261,7 +269,7 @@ async def search(
                 stacks=stacks.get(row.id, []),
             )
         )
-    return listings, int(total or 0)
+    return listings
 
 
 async def _stack_codes(conn: AsyncConnection, item_ids: list[UUID]) -> dict[UUID, list[str]]:
