@@ -240,7 +240,7 @@ async def search(
 
 
 async def _listings(
-    conn: AsyncConnection, rows: Sequence[Row[Any]], *, at: datetime
+    conn: AsyncConnection, rows: Sequence[Row[*tuple[Any, ...]]], *, at: datetime
 ) -> list[Listing]:
     """The rows of a search page with each item's next start, openness and stacks."""
     ids = [row.id for row in rows]
