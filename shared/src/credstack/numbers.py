@@ -6,13 +6,15 @@ from typing import Annotated
 from pydantic import PlainSerializer
 
 
-def _as_number(value: Decimal) -> int | float:
+def json_number(value: Decimal) -> int | float:
+    """The JSON number for a decimal quantity: an integer when whole (65, not 65.0)."""
     return int(value) if value == value.to_integral_value() else float(value)
 
 
 Quantity = Annotated[
-    Decimal, PlainSerializer(_as_number, return_type=int | float, when_used="json")
+    Decimal, PlainSerializer(json_number, return_type=int | float, when_used="json")
 ]
+"""A decimal quantity in a model: exact in Python, a plain JSON number on the wire."""
 
 
 def plain(value: Decimal) -> Decimal:

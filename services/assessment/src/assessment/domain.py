@@ -24,15 +24,18 @@ from credstack.contracts.assessment import (
     ResultWithdrawn,
 )
 from credstack.contracts.envelope import Event
+from credstack.refusals import Reason, Refusal
 
-DEFAULT_PASS_MARK = Decimal(70)
 DEFAULT_ATTENDANCE_SHARE = Decimal("0.8")
 SCORE_QUANTUM = Decimal("0.001")
 MAX_SCORE = Decimal("999999.999")
 
 
-class AssessmentError(Exception):
+class AssessmentError(Refusal):
     """A request the rules refuse; the message says why."""
+
+    code = "unprocessable"
+    reason = Reason.UNPROCESSABLE
 
 
 class ScoreOutOfRange(AssessmentError):
@@ -42,13 +45,18 @@ class ScoreOutOfRange(AssessmentError):
 class ResultClosed(AssessmentError):
     """The result was withdrawn for academic misconduct: nothing changes it any more."""
 
+    code = "result-withdrawn"
+    reason = Reason.CONFLICT
+
 
 class CaseAlreadyOpen(AssessmentError):
-    pass
+    code = "integrity-case-state"
+    reason = Reason.CONFLICT
 
 
 class CaseAlreadyDecided(AssessmentError):
-    pass
+    code = "integrity-case-state"
+    reason = Reason.CONFLICT
 
 
 def percent(given: Decimal, maximum: Decimal, minimum: Decimal = Decimal(0)) -> Decimal:
@@ -62,6 +70,23 @@ def percent(given: Decimal, maximum: Decimal, minimum: Decimal = Decimal(0)) -> 
     if abs(value) > MAX_SCORE:
         raise ScoreOutOfRange(f"A score of {value}% is beyond any plausible extra credit.")
     return value
+
+
+class GradeStatus(StrEnum):
+    """A stored grade: counts for its enrolment (`kept`), maps to nobody yet
+    (`quarantined`), or was set aside by staff (`dismissed`)."""
+
+    KEPT = "kept"
+    QUARANTINED = "quarantined"
+    DISMISSED = "dismissed"
+
+
+class EnrolmentStatus(StrEnum):
+    """An enrolment as enrolment announced it; only a confirmed one is assessed."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
 
 
 class Outcome(StrEnum):

@@ -83,12 +83,9 @@ async def fetch(
     """
     async with engine.connect() as conn:
         notification = await moodle.pending(conn, notification_id)
-        client_row = (
-            await repository.client_row(conn, notification.client_id) if notification else None
-        )
-    if notification is None or client_row is None:
+        client = await repository.client(conn, notification.client_id) if notification else None
+    if notification is None or client is None:
         return None
-    client = repository.client_of(client_row)
     graded = GradedUser(
         course_id=notification.course_id,
         user_id=notification.user_id,

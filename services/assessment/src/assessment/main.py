@@ -3,7 +3,6 @@
 from fastapi import FastAPI
 
 from assessment import api, consumers, gradebook, tables
-from assessment.api.common import REFUSALS, refused
 from assessment.settings import Settings
 from credstack import service
 
@@ -17,7 +16,7 @@ async def _connect_gradebook(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = service.create_app(
+    return service.create_app(
         service.ServiceDefinition(
             settings=settings or Settings(),
             title="Credstack assessment",
@@ -35,6 +34,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background=lambda app: {"moodle_retry": lambda: gradebook.retry_pending(app)},
         )
     )
-    for refusal in REFUSALS:
-        app.add_exception_handler(refusal, refused)
-    return app

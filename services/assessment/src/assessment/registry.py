@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from credstack.refusals import Reason, Refusal
+
 MIN_SECRET_LENGTH = 16
 
 
@@ -37,8 +39,11 @@ class ClientKind(StrEnum):
         return not self.uses_bearer_tokens
 
 
-class RegistrationError(ValueError):
+class RegistrationError(Refusal):
     """A registration that cannot work as given; the message says what is missing."""
+
+    code = "unprocessable"
+    reason = Reason.UNPROCESSABLE
 
 
 def hash_secret(secret: str) -> str:

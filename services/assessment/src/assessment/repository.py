@@ -8,14 +8,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Row, and_, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment.domain import (
     Attendance,
+    CaseStatus,
     ConfirmedEnrolment,
+    EnrolmentStatus,
     Grade,
+    GradeStatus,
     Integrity,
     Moderation,
     ModerationAction,
@@ -39,7 +42,7 @@ from assessment.tables import (
 from credstack.contracts.assessment import OutcomeResult
 
 
-def client_of(row: Any) -> LmsClient:
+def client_of(row: Row[Any]) -> LmsClient:
     return LmsClient(
         id=row.id,
         kind=ClientKind(row.kind),
@@ -52,8 +55,45 @@ def client_of(row: Any) -> LmsClient:
     )
 
 
-async def client_row(conn: AsyncConnection, client_id: str) -> Any:
-    return (await conn.execute(select(lms_client).where(lms_client.c.id == client_id))).first()
+async def client(conn: AsyncConnection, client_id: str) -> LmsClient | None:
+    row = (await conn.execute(select(lms_client).where(lms_client.c.id == client_id))).first()
+    return client_of(row) if row is not None else None
+
+
+async def client_secret_hash(conn: AsyncConnection, client_id: str) -> str | None:
+    """The hash of the client's secret; None for an unknown client or one without."""
+    found: str | None = await conn.scalar(
+        select(lms_client.c.secret_hash).where(lms_client.c.id == client_id)
+    )
+    return found
+
+
+async def clients(conn: AsyncConnection, *, after: str | None, limit: int) -> list[LmsClient]:
+    """Registered clients by id, after the id `after`."""
+    query = select(lms_client).order_by(lms_client.c.id).limit(limit)
+    if after is not None:
+        query = query.where(lms_client.c.id > after)
+    return [client_of(row) for row in await conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class AnnouncedOffering:
+    """An offering as the catalogue announced it."""
+
+    id: UUID
+    code: str
+    title: str
+
+
+async def announced_offering(conn: AsyncConnection, offering_id: UUID) -> AnnouncedOffering | None:
+    row = (
+        await conn.execute(
+            select(offering.c.id, offering.c.code, offering.c.title).where(
+                offering.c.id == offering_id
+            )
+        )
+    ).first()
+    return AnnouncedOffering(row.id, row.code, row.title) if row is not None else None
 
 
 async def client_by_secret(conn: AsyncConnection, secret: str) -> LmsClient | None:
@@ -85,7 +125,7 @@ async def decisive_grade(conn: AsyncConnection, enrolment_id: UUID) -> Grade | N
     row = (
         await conn.execute(
             select(grade)
-            .where(grade.c.enrolment_id == enrolment_id, grade.c.status == "kept")
+            .where(grade.c.enrolment_id == enrolment_id, grade.c.status == GradeStatus.KEPT)
             .order_by(grade.c.graded_at.desc(), grade.c.id.desc())
             .limit(1)
         )
@@ -152,7 +192,7 @@ class EnrolmentRecord:
 
     enrolment: ConfirmedEnrolment
     offering_id: UUID
-    status: str
+    status: EnrolmentStatus
     rule: PassRule | None
     attendance: Attendance
     integrity: Integrity
@@ -161,7 +201,7 @@ class EnrolmentRecord:
 
     @property
     def confirmed(self) -> bool:
-        return self.status == "confirmed"
+        return self.status is EnrolmentStatus.CONFIRMED
 
 
 def _record_query(enrolment_id: UUID) -> Any:
@@ -181,20 +221,20 @@ def _record_query(enrolment_id: UUID) -> Any:
         .scalar_subquery()
     )
     case_open = exists().where(
-        integrity_case.c.enrolment_id == enrolment.c.id, integrity_case.c.status == "open"
+        integrity_case.c.enrolment_id == enrolment.c.id, integrity_case.c.status == CaseStatus.OPEN
     )
     misconduct = (
         select(func.coalesce(integrity_case.c.finding_note, ""))
         .where(
             integrity_case.c.enrolment_id == enrolment.c.id,
-            integrity_case.c.status == "misconduct",
+            integrity_case.c.status == CaseStatus.MISCONDUCT,
         )
         .limit(1)
         .scalar_subquery()
     )
     unannounced = exists().where(
         grade.c.enrolment_id == enrolment.c.id,
-        grade.c.status == "kept",
+        grade.c.status == GradeStatus.KEPT,
         grade.c.announced.is_(False),
     )
     return (
@@ -246,7 +286,7 @@ async def enrolment_record(conn: AsyncConnection, enrolment_id: UUID) -> Enrolme
             micro_credential_version=row.micro_credential_version,
         ),
         offering_id=row.offering_id,
-        status=row.status,
+        status=EnrolmentStatus(row.status),
         rule=None
         if row.pass_mark is None
         else PassRule(row.pass_mark, tuple(row.learning_outcome_ids)),

@@ -109,7 +109,7 @@ async def test_a_register_is_checked_against_the_offering(cohort: Cohort, tokens
     listed = await cohort.http.get(
         f"/offerings/{cohort.offering_id}/attendance", headers=cohort.staff()
     )
-    assert [(r["session"], r["attended"]) for r in listed.json()] == [(1, True)]
+    assert [(r["session"], r["attended"]) for r in listed.json()["items"]] == [(1, True)]
 
 
 async def test_a_regrade_after_release_that_fails_a_pass_withdraws_it_with_an_audit_trail(
@@ -221,7 +221,7 @@ async def test_no_pass_is_released_while_an_integrity_case_is_open(cohort: Cohor
     }
     assert await cohort.outcome_events() == []
     listed = await cohort.http.get("/integrity-cases", headers=cohort.staff())
-    assert [c["id"] for c in listed.json()] == [opened.json()["id"]]
+    assert [c["id"] for c in listed.json()["items"]] == [opened.json()["id"]]
 
     cleared = await cohort.http.post(
         f"/integrity-cases/{opened.json()['id']}/finding",
@@ -380,5 +380,5 @@ async def test_a_placement_result_is_published_for_enrolment(
     other = await cohort.http.get(
         f"/learners/{learner}/placements", headers=tokens("learner", "learner-x")
     )
-    assert [p["level"] for p in own.json()] == ["B1"]
+    assert [p["level"] for p in own.json()["items"]] == ["B1"]
     assert other.status_code == 404

@@ -1,4 +1,8 @@
-"""The staff side of the catalogue: propose, edit, approve, publish, revise, retire; offerings."""
+"""The staff side of the catalogue: propose, edit, approve, publish, revise, retire; offerings.
+
+Each route owns its one transaction; a refusal raised inside it rolls it back and is
+rendered by the service factory's one handler.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +15,18 @@ from fastapi import APIRouter, Header, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalogue import repository, tables, usecases
-from catalogue.domain import (
-    CatalogueError,
-    InvalidOffering,
-    MicroCredential,
-    PolicyBreach,
-    SelfApproval,
-    Stack,
-    WrongStatus,
-)
+from catalogue.domain import MicroCredential, OfferingStatus, Stack
 from catalogue.views import (
     Cancellation,
     DraftChanges,
     MicroCredentialDraft,
     MicroCredentialView,
+    OfferingCreated,
     OfferingRequest,
+    OfferingState,
     Reschedule,
     Review,
     StackDraft,
@@ -38,7 +35,14 @@ from catalogue.views import (
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.idempotency import StoredResponse
-from credstack.problems import Problem
+from credstack.pagination import (
+    Cursor,
+    Limit,
+    MalformedCursor,
+    Page,
+    decode_cursor,
+    page_of,
+)
 from credstack.service import Engine
 
 router = APIRouter(tags=["staff"])
@@ -54,55 +58,10 @@ IdempotencyKey = Annotated[
 ]
 
 
-def problem(error: CatalogueError) -> Problem:
-    if isinstance(error, usecases.NotFound):
-        return Problem(404, "not-found", str(error))
-    if isinstance(error, usecases.DuplicateCode):
-        return Problem(409, "duplicate-code", str(error))
-    if isinstance(error, PolicyBreach):
-        return Problem(
-            422,
-            "policy-breach",
-            f"The item breaks {len(error.breaches)} policy rule(s).",
-            title="Policy breach",
-            breaches=error.breaches,
-        )
-    if isinstance(error, SelfApproval):
-        return Problem(403, "self-approval", str(error))
-    if isinstance(error, WrongStatus):
-        return Problem(409, "wrong-status", str(error))
-    if isinstance(error, InvalidOffering):
-        return Problem(422, "invalid-offering", str(error))
-    if isinstance(error, usecases.UnknownPrerequisite):
-        return Problem(422, "unknown-prerequisite", str(error))
-    return Problem(422, "refused", str(error))
-
-
-async def codes_of(conn: AsyncConnection, ids: list[UUID]) -> list[str]:
-    if not ids:
-        return []
-    t = tables.micro_credential
-    found = dict(
-        (await conn.execute(select(t.c.id, t.c.code).where(t.c.id.in_(ids)).distinct())).all()
-    )
-    return [found[i] for i in ids if i in found]
-
-
 async def view(conn: AsyncConnection, item: MicroCredential) -> MicroCredentialView:
     return MicroCredentialView.of(
-        item,
-        prerequisite_codes=await codes_of(conn, item.prerequisites),
-        stacks=[],
+        item, prerequisite_codes=await repository.codes_of(conn, item.prerequisites), stacks=[]
     )
-
-
-async def _run(engine: AsyncEngine, action: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
-    """Run `action` in one transaction, turning the catalogue's refusals into problems."""
-    try:
-        async with engine.begin() as conn:
-            return await action(conn)
-    except CatalogueError as error:
-        raise problem(error) from error
 
 
 async def _create_once(
@@ -111,17 +70,17 @@ async def _create_once(
     scope: str,
     key: str | None,
     body: BaseModel,
-    create: Callable[[AsyncConnection], Awaitable[Any]],
+    create: Callable[[AsyncConnection], Awaitable[BaseModel]],
 ) -> JSONResponse:
-    async def once(conn: AsyncConnection) -> StoredResponse:
+    """201 with what `create` made, or the first answer to a retry with the same key."""
+    async with engine.begin() as conn:
+
         async def created() -> StoredResponse:
             return StoredResponse(201, jsonable_encoder(await create(conn)))
 
-        return await tables.idempotency.once(
+        response = await tables.idempotency.once(
             conn, scope=scope, key=key, body=body.model_dump(mode="json"), create=created, now=now()
         )
-
-    response = await _run(engine, once)
     return JSONResponse(response.body, status_code=response.status)
 
 
@@ -164,17 +123,20 @@ async def propose(
 
 @router.get(
     "/micro-credentials/{code}/versions",
-    response_model=list[MicroCredentialView],
-    summary="Every version, drafts included (staff)",
+    response_model=Page[MicroCredentialView],
+    summary="Every version, drafts included (staff), oldest first",
 )
-async def versions(code: str, engine: Engine, _: Staff) -> list[MicroCredentialView]:
-    async def load(conn: AsyncConnection) -> list[MicroCredentialView]:
-        item_id = await repository.id_of_code(conn, code)
-        if item_id is None:
-            raise usecases.NotFound(f"No micro-credential with code {code}.")
-        return [await view(conn, v) for v in await repository.versions(conn, item_id)]
-
-    return list(await _run(engine, load))
+async def versions(
+    code: str, engine: Engine, _: Staff, limit: Limit = 100, cursor: Cursor = None
+) -> Page[MicroCredentialView]:
+    (after,) = decode_cursor(cursor, int) if cursor else (None,)
+    async with engine.connect() as conn:
+        item_id = await usecases.item_id(conn, code)
+        found = await repository.versions(conn, item_id, after=after, limit=limit + 1)
+        page = page_of(found, limit, key=lambda item: (item.version,))
+        return Page(
+            items=[await view(conn, item) for item in page.items], next_cursor=page.next_cursor
+        )
 
 
 @router.patch(
@@ -183,7 +145,7 @@ async def versions(code: str, engine: Engine, _: Staff) -> list[MicroCredentialV
     summary="Edit the draft version (a published version never changes)",
 )
 async def edit(code: str, changes: DraftChanges, engine: Engine, _: Staff) -> MicroCredentialView:
-    async def apply(conn: AsyncConnection) -> MicroCredentialView:
+    async with engine.begin() as conn:
         prerequisites = (
             await usecases.resolve_prerequisites(conn, changes.prerequisite_codes)
             if changes.prerequisite_codes is not None
@@ -192,51 +154,67 @@ async def edit(code: str, changes: DraftChanges, engine: Engine, _: Staff) -> Mi
         fields = _domain_fields(changes, changes.model_fields_set, prerequisites)
         return await view(conn, await usecases.edit_draft(conn, code, fields, now=now()))
 
-    result: MicroCredentialView = await _run(engine, apply)
-    return result
 
-
-def _transition(action: str, summary: str, role: Any) -> None:
-    @router.post(
-        f"/micro-credentials/{{code}}/{action}", response_model=MicroCredentialView, summary=summary
-    )
-    async def transition(code: str, engine: Engine, actor: Principal = role) -> MicroCredentialView:
-        async def apply(conn: AsyncConnection) -> MicroCredentialView:
-            at = now()
-            if action == "approve":
-                item = await usecases.approve(conn, code, approver=actor.subject, now=at)
-            elif action == "revisions":
-                item = await usecases.revise(conn, code, proposer=actor.subject, now=at)
-            else:
-                operation = {
-                    "submit": usecases.submit,
-                    "return": usecases.return_to_draft,
-                    "publish": usecases.publish,
-                    "disestablish": usecases.disestablish,
-                }[action]
-                item = await operation(conn, code, now=at)
-            return await view(conn, item)
-
-        result: MicroCredentialView = await _run(engine, apply)
-        return result
-
-    transition.__name__ = f"micro_credential_{action}"
-
-
-_transition(
-    "submit", "Submit the draft for approval (policy rules are checked)", require("catalogue:write")
+@router.post(
+    "/micro-credentials/{code}/submit",
+    response_model=MicroCredentialView,
+    summary="Submit the draft for approval (policy rules are checked)",
 )
-_transition("return", "Return a submitted or approved version to draft", require("catalogue:write"))
-_transition("approve", "Approve (by someone other than the proposer)", require("catalogue:approve"))
-_transition(
-    "publish", "Publish the approved version; it never changes after", require("catalogue:approve")
+async def submit(code: str, engine: Engine, _: Staff) -> MicroCredentialView:
+    async with engine.begin() as conn:
+        return await view(conn, await usecases.submit(conn, code, now=now()))
+
+
+@router.post(
+    "/micro-credentials/{code}/return",
+    response_model=MicroCredentialView,
+    summary="Return a submitted or approved version to draft",
 )
-_transition(
-    "revisions", "Start a new draft version from the published one", require("catalogue:write")
+async def return_to_draft(code: str, engine: Engine, _: Staff) -> MicroCredentialView:
+    async with engine.begin() as conn:
+        return await view(conn, await usecases.return_to_draft(conn, code, now=now()))
+
+
+@router.post(
+    "/micro-credentials/{code}/approve",
+    response_model=MicroCredentialView,
+    summary="Approve (by someone other than the proposer)",
 )
-_transition(
-    "disestablish", "Take no new offerings; credentials stay valid", require("catalogue:approve")
+async def approve(code: str, engine: Engine, approver: Approver) -> MicroCredentialView:
+    async with engine.begin() as conn:
+        item = await usecases.approve(conn, code, approver=approver.subject, now=now())
+        return await view(conn, item)
+
+
+@router.post(
+    "/micro-credentials/{code}/publish",
+    response_model=MicroCredentialView,
+    summary="Publish the approved version; it never changes after",
 )
+async def publish(code: str, engine: Engine, _: Approver) -> MicroCredentialView:
+    async with engine.begin() as conn:
+        return await view(conn, await usecases.publish(conn, code, now=now()))
+
+
+@router.post(
+    "/micro-credentials/{code}/revisions",
+    response_model=MicroCredentialView,
+    summary="Start a new draft version from the published one",
+)
+async def revise(code: str, engine: Engine, staff: Staff) -> MicroCredentialView:
+    async with engine.begin() as conn:
+        item = await usecases.revise(conn, code, proposer=staff.subject, now=now())
+        return await view(conn, item)
+
+
+@router.post(
+    "/micro-credentials/{code}/disestablish",
+    response_model=MicroCredentialView,
+    summary="Take no new offerings; credentials stay valid",
+)
+async def disestablish(code: str, engine: Engine, _: Approver) -> MicroCredentialView:
+    async with engine.begin() as conn:
+        return await view(conn, await usecases.disestablish(conn, code, now=now()))
 
 
 @router.post(
@@ -245,33 +223,48 @@ _transition(
     summary="Record the annual review",
 )
 async def review(code: str, body: Review, engine: Engine, _: Staff) -> MicroCredentialView:
-    async def apply(conn: AsyncConnection) -> MicroCredentialView:
-        return await view(
-            conn, await usecases.record_review(conn, code, on=body.reviewed_on, now=now())
-        )
+    async with engine.begin() as conn:
+        item = await usecases.record_review(conn, code, on=body.reviewed_on, now=now())
+        return await view(conn, item)
 
-    result: MicroCredentialView = await _run(engine, apply)
-    return result
+
+def _review_cursor(cursor: str | None) -> tuple[date, str] | None:
+    if cursor is None:
+        return None
+    due, code = decode_cursor(cursor, str, str)
+    try:
+        return date.fromisoformat(due), code
+    except ValueError as error:
+        raise MalformedCursor("The cursor is not one this API gave out.") from error
 
 
 @router.get(
     "/reviews-due",
-    response_model=list[MicroCredentialView],
-    summary="Published items due for annual review",
+    response_model=Page[MicroCredentialView],
+    summary="Published items due for annual review, soonest first",
 )
 async def reviews_due(
     engine: Engine,
     _: Staff,
     on_or_before: Annotated[date | None, Query(description="Default: 30 days from today")] = None,
-) -> list[MicroCredentialView]:
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[MicroCredentialView]:
     until = on_or_before or (now() + timedelta(days=30)).date()
     async with engine.connect() as conn:
-        return [await view(conn, item) for item in await repository.reviews_due(conn, until)]
+        found = await repository.reviews_due(
+            conn, until, after=_review_cursor(cursor), limit=limit + 1
+        )
+        page = page_of(found, limit, key=lambda item: (str(item.review_due_on), item.code))
+        return Page(
+            items=[await view(conn, item) for item in page.items], next_cursor=page.next_cursor
+        )
 
 
 @router.post(
     "/micro-credentials/{code}/offerings",
     status_code=201,
+    response_model=OfferingCreated,
     summary="Schedule an offering (a cohort)",
 )
 async def schedule(
@@ -281,9 +274,9 @@ async def schedule(
     staff: Staff,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    async def create(conn: AsyncConnection) -> dict[str, Any]:
+    async def create(conn: AsyncConnection) -> OfferingCreated:
         offering_id = await usecases.schedule(conn, code, request.plan(), now=now())
-        return {"id": offering_id, "code": code}
+        return OfferingCreated(id=offering_id, code=code)
 
     return await _create_once(
         engine,
@@ -294,28 +287,24 @@ async def schedule(
     )
 
 
-@router.patch("/offerings/{offering_id}", summary="Reschedule an offering")
+@router.patch(
+    "/offerings/{offering_id}", response_model=OfferingState, summary="Reschedule an offering"
+)
 async def reschedule(
     offering_id: UUID, body: Reschedule, engine: Engine, _: Staff
-) -> dict[str, Any]:
-    async def apply(conn: AsyncConnection) -> None:
-        target = await repository.get_offering(conn, offering_id)
-        if target is None:
-            raise usecases.NotFound(f"No offering {offering_id}.")
-        plan = target.plan.__class__(**{**target.plan.__dict__, **body.model_dump()})
-        await usecases.reschedule(conn, offering_id, plan, now=now())
-
-    await _run(engine, apply)
-    return {"id": offering_id, "status": "scheduled"}
+) -> OfferingState:
+    async with engine.begin() as conn:
+        await usecases.reschedule(conn, offering_id, **body.model_dump(), now=now())
+    return OfferingState(id=offering_id, status=OfferingStatus.SCHEDULED)
 
 
-@router.post("/offerings/{offering_id}/cancel", summary="Cancel an offering")
-async def cancel(offering_id: UUID, body: Cancellation, engine: Engine, _: Staff) -> dict[str, Any]:
-    async def apply(conn: AsyncConnection) -> None:
+@router.post(
+    "/offerings/{offering_id}/cancel", response_model=OfferingState, summary="Cancel an offering"
+)
+async def cancel(offering_id: UUID, body: Cancellation, engine: Engine, _: Staff) -> OfferingState:
+    async with engine.begin() as conn:
         await usecases.cancel(conn, offering_id, reason=body.reason, now=now())
-
-    await _run(engine, apply)
-    return {"id": offering_id, "status": "cancelled"}
+    return OfferingState(id=offering_id, status=OfferingStatus.CANCELLED)
 
 
 @router.post(
@@ -346,22 +335,20 @@ async def propose_stack(
     )
 
 
-def _stack_transition(action: str, role: Any) -> None:
-    @router.post(
-        f"/stacks/{{code}}/{action}", response_model=StackView, summary=f"{action.title()} a stack"
-    )
-    async def transition(code: str, engine: Engine, actor: Principal = role) -> StackView:
-        async def apply(conn: AsyncConnection) -> StackView:
-            return StackView.of(
-                await usecases.transition_stack(conn, code, action, actor=actor.subject, now=now())
-            )
-
-        result: StackView = await _run(engine, apply)
-        return result
-
-    transition.__name__ = f"stack_{action}"
+@router.post("/stacks/{code}/submit", response_model=StackView, summary="Submit a stack")
+async def submit_stack(code: str, engine: Engine, _: Staff) -> StackView:
+    async with engine.begin() as conn:
+        return StackView.of(await usecases.submit_stack(conn, code, now=now()))
 
 
-_stack_transition("submit", require("catalogue:write"))
-_stack_transition("approve", require("catalogue:approve"))
-_stack_transition("publish", require("catalogue:approve"))
+@router.post("/stacks/{code}/approve", response_model=StackView, summary="Approve a stack")
+async def approve_stack(code: str, engine: Engine, approver: Approver) -> StackView:
+    async with engine.begin() as conn:
+        item = await usecases.approve_stack(conn, code, approver=approver.subject, now=now())
+        return StackView.of(item)
+
+
+@router.post("/stacks/{code}/publish", response_model=StackView, summary="Publish a stack")
+async def publish_stack(code: str, engine: Engine, _: Approver) -> StackView:
+    async with engine.begin() as conn:
+        return StackView.of(await usecases.publish_stack(conn, code, now=now()))

@@ -6,17 +6,50 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from catalogue import bulk, repository, usecases
-from catalogue.api import Staff, codes_of
+from catalogue.api import Staff
 from catalogue.views import MicroCredentialDraft
 from credstack.clock import now
-from credstack.problems import Problem, problem_response
+from credstack.problems import Problem
+from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 
 router = APIRouter(tags=["bulk"])
 
 MEDIA_TYPES = {"text/csv": "text/csv", "application/json": "application/json"}
+
+
+class RowReport(BaseModel):
+    row: int
+    code: str
+    status: Literal["ok", "error"]
+    errors: list[str]
+
+
+class ImportReport(BaseModel):
+    imported: int
+    failed: int
+    rows: list[RowReport]
+
+
+class UnreadableFile(Refusal):
+    code = "unreadable-file"
+    reason = Reason.MALFORMED
+
+
+class EmptyImport(Refusal):
+    code = "empty-import"
+    reason = Reason.UNPROCESSABLE
+
+
+class ImportRefused(Refusal):
+    """Some rows are wrong, so none was imported; the facts report every row."""
+
+    code = "import-refused"
+    reason = Reason.UNPROCESSABLE
+    title = "Import refused"
 
 
 @router.post(
@@ -27,6 +60,8 @@ MEDIA_TYPES = {"text/csv": "text/csv", "application/json": "application/json"}
         "wrong nothing is imported (422). `publish=true` (approvers only) imports an "
         "already-approved catalogue as published, checking every policy rule."
     ),
+    status_code=201,
+    response_model=ImportReport,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -39,7 +74,7 @@ async def import_catalogue(
     engine: Engine,
     staff: Staff,
     publish: Annotated[bool, Query()] = False,
-) -> JSONResponse:
+) -> ImportReport:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in MEDIA_TYPES:
         raise Problem(415, "unsupported-media-type", "Send text/csv or application/json.")
@@ -48,31 +83,45 @@ async def import_catalogue(
     try:
         rows = bulk.read(await request.body(), media_type)
     except bulk.UnreadableFile as error:
-        raise Problem(400, "unreadable-file", str(error)) from error
+        raise UnreadableFile(str(error)) from error
     if not rows:
-        raise Problem(422, "empty-import", "The file has no rows.")
+        raise EmptyImport("The file has no rows.")
     async with engine.begin() as conn:
         imported = await usecases.import_catalogue(
             conn, rows, publish=publish, importer=staff.subject, now=now()
         )
-    report: dict[str, Any] = {
-        "imported": len(rows) if imported else 0,
-        "failed": sum(1 for r in rows if r.errors),
-        "rows": [r.report() for r in rows],
-    }
+    report = ImportReport(
+        imported=len(rows) if imported else 0,
+        failed=sum(1 for r in rows if r.errors),
+        rows=[RowReport.model_validate(r.report()) for r in rows],
+    )
     if not imported:
-        return problem_response(
-            422,
-            code="import-refused",
-            title="Import refused",
-            detail=f"{report['failed']} of {len(rows)} row(s) are wrong: nothing was imported.",
-            instance=request.url.path,
-            **report,
+        raise ImportRefused(
+            f"{report.failed} of {len(rows)} row(s) are wrong: nothing was imported.",
+            **report.model_dump(mode="json"),
         )
-    return JSONResponse(report, status_code=201)
+    return report
 
 
-@router.get("/exports", summary="Export the catalogue (each item's current version)")
+@router.get(
+    "/exports",
+    summary="Export the catalogue (each item's current version)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The catalogue as CSV, or as a JSON array of micro-credentials",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/MicroCredentialDraft"},
+                    }
+                },
+            },
+        }
+    },
+)
 async def export_catalogue(
     engine: Engine, _: Staff, format: Literal["csv", "json"] = "json"
 ) -> Response:
@@ -84,7 +133,7 @@ async def export_catalogue(
             }
             fields["cpd_hours"] = item.cpd_points
             draft = MicroCredentialDraft(
-                prerequisite_codes=await codes_of(conn, item.prerequisites), **fields
+                prerequisite_codes=await repository.codes_of(conn, item.prerequisites), **fields
             )
             records.append(draft.model_dump(mode="json", exclude_none=True))
     if format == "csv":

@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             routers=[public.router, api.router, bulkapi.router],
             background=lambda app: {
                 "enrolment_announcer": lambda: service.every(
-                    30.0, lambda: announce_open_enrolments(app)
+                    app.state.settings.enrolment_announce_seconds,
+                    lambda: announce_open_enrolments(app),
                 )
             },
         )

@@ -8,25 +8,29 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue import repository, search, usecases
-from catalogue.api import codes_of, problem
-from catalogue.domain import CatalogueError, Status
+from catalogue.domain import Status
 from catalogue.views import (
     Category,
     DeliveryMode,
     Interest,
     PublicMicroCredential,
+    SearchHit,
+    SearchPage,
     StackView,
-    language_notice,
+    UpcomingOffering,
 )
 from credstack.caching import cached_json
 from credstack.clock import now
-from credstack.problems import Problem
+from credstack.pagination import Cursor, Limit, MalformedCursor, Page, decode_cursor, page_of
+from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 
 router = APIRouter(tags=["public catalogue"])
@@ -34,8 +38,14 @@ router = APIRouter(tags=["public catalogue"])
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.DISESTABLISHED, Status.SUPERSEDED)
 
 
+class InvalidRange(Refusal):
+    code = "invalid-range"
+    reason = Reason.UNPROCESSABLE
+
+
 @router.get(
     "/micro-credentials",
+    response_model=SearchPage,
     summary="Search the published micro-credentials",
     description=(
         "Full text (ranked) over code, title, summary, description, learning outcomes and "
@@ -68,7 +78,7 @@ async def search_micro_credentials(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     if starts_from and starts_to and starts_to < starts_from:
-        raise Problem(422, "invalid-range", "starts_to is before starts_from.")
+        raise InvalidRange("starts_to is before starts_from.")
     filters = search.Filters(
         q=q.strip() if q and q.strip() else None,
         category=category,
@@ -86,24 +96,25 @@ async def search_micro_credentials(
     )
     order = sort or (search.Sort.RELEVANCE if filters.q else search.Sort.TITLE)
     async with engine.connect() as conn:
-        items, total = await search.search(
+        listings, total = await search.search(
             conn, filters, sort=order, page=page, page_size=page_size, at=now()
         )
-    for item in items:
-        item["language_of_instruction"] = language_notice(item["language"])
-        item.pop("rank")
-    return cached_json(
-        request, {"items": items, "total": total, "page": page, "page_size": page_size}
+    found = SearchPage(
+        items=[SearchHit.of(listing) for listing in listings],
+        total=total,
+        page=page,
+        page_size=page_size,
     )
+    return cached_json(request, found.model_dump(mode="json"))
 
 
 async def _public_view(conn: AsyncConnection, code: str) -> PublicMicroCredential:
     item = await repository.by_code(conn, code)
     if item is None or item.status not in PUBLIC_STATUSES:
-        raise Problem(404, "not-found", f"No published micro-credential with code {code}.")
+        raise usecases.NotFound(f"No published micro-credential with code {code}.")
     base = PublicMicroCredential.of(
         item,
-        prerequisite_codes=await codes_of(conn, item.prerequisites),
+        prerequisite_codes=await repository.codes_of(conn, item.prerequisites),
         stacks=await search.stack_codes(conn, item.id),
     )
     offerings = (
@@ -111,7 +122,11 @@ async def _public_view(conn: AsyncConnection, code: str) -> PublicMicroCredentia
         if item.status is Status.PUBLISHED
         else []
     )
-    return base.model_copy(update={"upcoming_offerings": offerings})
+    return base.model_copy(update={"upcoming_offerings": [_upcoming(o) for o in offerings]})
+
+
+def _upcoming(offering: search.Upcoming) -> UpcomingOffering:
+    return UpcomingOffering.model_validate(offering, from_attributes=True)
 
 
 @router.get(
@@ -128,15 +143,24 @@ async def detail(code: str, request: Request, engine: Engine) -> Response:
     return cached_json(request, body)
 
 
-@router.get("/stacks", summary="Published stacks with their members and total credit points")
-async def stacks(request: Request, engine: Engine) -> Response:
+@router.get(
+    "/stacks",
+    response_model=Page[StackView],
+    summary="Published stacks with their members and total credit points, by code",
+)
+async def stacks(
+    request: Request, engine: Engine, limit: Limit = 100, cursor: Cursor = None
+) -> Response:
+    (after,) = decode_cursor(cursor, str) if cursor else (None,)
     async with engine.connect() as conn:
         found = [
             StackView.of(item)
-            for row in await search.published_stacks(conn)
-            if (item := await repository.get_stack(conn, row["id"])) is not None
+            for stack_id in await search.published_stacks(conn, after=after, limit=limit + 1)
+            if (item := await repository.get_stack(conn, stack_id)) is not None
         ]
-    return cached_json(request, [s.model_dump(mode="json") for s in found])
+    return cached_json(
+        request, page_of(found, limit, key=lambda s: (s.code,)).model_dump(mode="json")
+    )
 
 
 @router.get(
@@ -147,32 +171,50 @@ async def stack_detail(code: str, request: Request, engine: Engine) -> Response:
         stack_id = await repository.stack_id_of_code(conn, code)
         item = await repository.get_stack(conn, stack_id) if stack_id else None
     if item is None or item.status is not Status.PUBLISHED:
-        raise Problem(404, "not-found", f"No published stack with code {code}.")
+        raise usecases.NotFound(f"No published stack with code {code}.")
     return cached_json(request, StackView.of(item).model_dump(mode="json"))
 
 
-@router.get("/offerings", summary="Upcoming offerings, soonest first")
+def _offering_cursor(cursor: str | None) -> tuple[date, str, UUID] | None:
+    if cursor is None:
+        return None
+    starts_on, code, offering_id = decode_cursor(cursor, str, str, str)
+    try:
+        return date.fromisoformat(starts_on), code, UUID(offering_id)
+    except ValueError as error:
+        raise MalformedCursor("The cursor is not one this API gave out.") from error
+
+
+@router.get(
+    "/offerings", response_model=Page[UpcomingOffering], summary="Upcoming offerings, soonest first"
+)
 async def offerings(
-    request: Request,
-    engine: Engine,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    request: Request, engine: Engine, limit: Limit = 100, cursor: Cursor = None
 ) -> Response:
     async with engine.connect() as conn:
-        found = await search.upcoming_offerings(conn, at=now(), limit=limit)
-    return cached_json(request, found)
+        found = await search.upcoming_offerings(
+            conn, at=now(), after=_offering_cursor(cursor), limit=limit + 1
+        )
+    page = page_of(
+        [_upcoming(o) for o in found], limit, key=lambda o: (str(o.starts_on), o.code, str(o.id))
+    )
+    return cached_json(request, page.model_dump(mode="json"))
+
+
+class Registered(BaseModel):
+    code: str
+    registered: bool
 
 
 @router.post(
     "/micro-credentials/{code}/interest",
     status_code=202,
+    response_model=Registered,
     summary="Register interest: be told when an offering opens for enrolment",
 )
-async def register_interest(code: str, body: Interest, engine: Engine) -> dict[str, Any]:
-    try:
-        async with engine.begin() as conn:
-            await usecases.register_interest(
-                conn, code, email=str(body.email), name=body.name, now=now()
-            )
-    except CatalogueError as error:
-        raise problem(error) from error
-    return {"code": code, "registered": True}
+async def register_interest(code: str, body: Interest, engine: Engine) -> Registered:
+    async with engine.begin() as conn:
+        await usecases.register_interest(
+            conn, code, email=str(body.email), name=body.name, now=now()
+        )
+    return Registered(code=code, registered=True)

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,7 +21,7 @@ from catalogue.domain import (
     StackMember,
     Status,
 )
-from catalogue.tables import micro_credential, offering, stack, stack_member
+from catalogue.tables import interest, micro_credential, offering, stack, stack_member
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
 from credstack.numbers import plain
 
@@ -46,7 +46,7 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-def micro_credential_from_row(row: Any) -> MicroCredential:
+def micro_credential_from_row(row: Row[Any]) -> MicroCredential:
     values = {name: getattr(row, name) for name in _MICRO_CREDENTIAL_FIELDS}
     for name, part in _PARTS.items():
         values[name] = [part.model_validate(v) for v in values[name]]
@@ -88,10 +88,25 @@ async def published(
     return micro_credential_from_row(row) if row else None
 
 
-async def versions(conn: AsyncConnection, item_id: UUID) -> list[MicroCredential]:
+async def versions(
+    conn: AsyncConnection, item_id: UUID, *, after: int | None = None, limit: int
+) -> list[MicroCredential]:
+    """Up to `limit` versions, oldest first, after version `after`."""
     t = micro_credential
-    rows = await conn.execute(select(t).where(t.c.id == item_id).order_by(t.c.version))
-    return [micro_credential_from_row(row) for row in rows]
+    query = select(t).where(t.c.id == item_id).order_by(t.c.version).limit(limit)
+    if after is not None:
+        query = query.where(t.c.version > after)
+    return [micro_credential_from_row(row) for row in await conn.execute(query)]
+
+
+async def codes_of(conn: AsyncConnection, ids: list[UUID]) -> list[str]:
+    """The codes of these micro-credentials, in the order given (unknown ids left out)."""
+    if not ids:
+        return []
+    t = micro_credential
+    rows = await conn.execute(select(t.c.id, t.c.code).where(t.c.id.in_(ids)).distinct())
+    found: dict[UUID, str] = {row.id: row.code for row in rows}
+    return [found[i] for i in ids if i in found]
 
 
 async def by_code(conn: AsyncConnection, code: str) -> MicroCredential | None:
@@ -144,14 +159,25 @@ async def current_versions(conn: AsyncConnection) -> list[MicroCredential]:
     return sorted((micro_credential_from_row(row) for row in rows), key=lambda i: i.code)
 
 
-async def reviews_due(conn: AsyncConnection, on_or_before: date) -> list[MicroCredential]:
+async def reviews_due(
+    conn: AsyncConnection,
+    on_or_before: date,
+    *,
+    after: tuple[date, str] | None = None,
+    limit: int,
+) -> list[MicroCredential]:
+    """Published versions due for review by `on_or_before`, soonest first, after the
+    (due date, code) `after`."""
     t = micro_credential
-    rows = await conn.execute(
+    query = (
         select(t)
         .where(t.c.status == Status.PUBLISHED.value, t.c.review_due_on <= on_or_before)
         .order_by(t.c.review_due_on, t.c.code)
+        .limit(limit)
     )
-    return [micro_credential_from_row(row) for row in rows]
+    if after is not None:
+        query = query.where(tuple_(t.c.review_due_on, t.c.code) > tuple_(*after))
+    return [micro_credential_from_row(row) for row in await conn.execute(query)]
 
 
 async def stacks_of(conn: AsyncConnection, item_id: UUID) -> list[UUID]:
@@ -265,7 +291,7 @@ async def save_stack(conn: AsyncConnection, item: Stack, *, now: datetime) -> No
         )
 
 
-def _offering_from_row(row: Any) -> Offering:
+def _offering_from_row(row: Row[Any]) -> Offering:
     return Offering(
         id=row.id,
         micro_credential_id=row.micro_credential_id,
@@ -339,3 +365,37 @@ async def offerings_to_announce(
         .with_for_update(skip_locked=True)
     )
     return [_offering_from_row(row) for row in rows]
+
+
+async def register_interest(
+    conn: AsyncConnection, item_id: UUID, *, email: str, name: str, now: datetime
+) -> None:
+    """Remember (or renew) one person's interest; they will be told at the next opening."""
+    await conn.execute(
+        insert(interest)
+        .values(micro_credential_id=item_id, email=email, name=name, registered_at=now)
+        .on_conflict_do_update(
+            index_elements=["micro_credential_id", "email"],
+            set_={"name": name, "notified_at": None},
+        )
+    )
+
+
+async def interested_emails(conn: AsyncConnection, item_id: UUID) -> list[str]:
+    """Who registered interest and was not told of an opening since, earliest first."""
+    rows = await conn.execute(
+        select(interest.c.email)
+        .where(interest.c.micro_credential_id == item_id, interest.c.notified_at.is_(None))
+        .order_by(interest.c.registered_at)
+    )
+    return list(rows.scalars())
+
+
+async def mark_interest_notified(
+    conn: AsyncConnection, item_id: UUID, emails: list[str], *, now: datetime
+) -> None:
+    await conn.execute(
+        update(interest)
+        .where(interest.c.micro_credential_id == item_id, interest.c.email.in_(emails))
+        .values(notified_at=now)
+    )

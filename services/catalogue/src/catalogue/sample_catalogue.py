@@ -305,8 +305,9 @@ async def load(engine: AsyncEngine, *, now: datetime) -> bool:
                 approved_by=None,
             )
             await usecases.propose_stack(conn, stack, now=now)
-            for action, actor in (("submit", LOADER), ("approve", APPROVER), ("publish", APPROVER)):
-                await usecases.transition_stack(conn, code, action, actor=actor, now=now)
+            await usecases.submit_stack(conn, code, now=now)
+            await usecases.approve_stack(conn, code, approver=APPROVER, now=now)
+            await usecases.publish_stack(conn, code, now=now)
         for index, item in enumerate(ITEMS):
             for starts, opens, closes in _offerings(index, now):
                 start = (now + timedelta(days=starts)).date()

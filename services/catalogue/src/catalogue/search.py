@@ -7,6 +7,7 @@ over a weighted, generated `search_vector`: code and title first), ranked with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue.domain import OfferingStatus, Status
@@ -39,6 +40,49 @@ LISTED = (
     "delivery_modes",
     "fee_cents",
 )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One published micro-credential as a search lists it."""
+
+    id: UUID
+    version: int
+    code: str
+    title: str
+    summary: str
+    category: str
+    field_of_study: str
+    credit_points: Decimal
+    notional_hours: Decimal
+    cpd_hours: Decimal
+    language: str
+    delivery_modes: list[str]
+    fee_cents: int
+    next_start: date | None
+    open_for_enrolment: bool
+    stacks: list[str]
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A scheduled offering that has not started, with its micro-credential's code."""
+
+    id: UUID
+    code: str
+    title: str
+    version: int
+    starts_on: date
+    ends_on: date
+    enrolment_opens_at: datetime
+    enrolment_closes_at: datetime
+    capacity: int
+    delivery_mode: str
+    location: str
+    time_zone: str
+    fee_cents: int
+    convenor: str
+    open_for_enrolment: bool
 
 
 class Sort(StrEnum):
@@ -157,7 +201,7 @@ async def search(
     page: int,
     page_size: int,
     at: datetime,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[Listing], int]:
     """One page of published micro-credentials matching `filters`, and the total count.
 
     The page is chosen first (by index where the sort allows) and the offering summary
@@ -183,12 +227,23 @@ async def search(
             Sort.FEE: [mc.c.fee_cents, mc.c.title],
         }
         query = query.order_by(*orders[sort])
-    rows = await conn.execute(
-        query.where(*conditions).order_by(mc.c.code).limit(page_size).offset((page - 1) * page_size)
-    )
-    items = [dict(row._mapping) for row in rows]
+    rows = (
+        await conn.execute(
+            query.where(*conditions)
+            .order_by(mc.c.code)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+    ).all()
     total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
-    ids = [item["id"] for item in items]
+    return await _listings(conn, rows, at=at), int(total or 0)
+
+
+async def _listings(
+    conn: AsyncConnection, rows: Sequence[Row[*tuple[Any, ...]]], *, at: datetime
+) -> list[Listing]:
+    """The rows of a search page with each item's next start, openness and stacks."""
+    ids = [row.id for row in rows]
     summaries = (
         {
             row.micro_credential_id: row
@@ -200,14 +255,21 @@ async def search(
         else {}
     )
     stacks = await _stack_codes(conn, ids)
-    for item in items:
+    listings = []
+    for row in rows:
+        summary_row = summaries.get(row.id)
+        listed = {name: row._mapping[name] for name in LISTED}
         for quantity in ("credit_points", "notional_hours", "cpd_hours"):
-            item[quantity] = plain(item[quantity])
-        summary_row = summaries.get(item["id"])
-        item["next_start"] = summary_row.next_start if summary_row else None
-        item["open_for_enrolment"] = bool(summary_row and summary_row.open_for_enrolment)
-        item["stacks"] = stacks.get(item["id"], [])
-    return items, int(total or 0)
+            listed[quantity] = plain(listed[quantity])
+        listings.append(
+            Listing(
+                **listed,
+                next_start=summary_row.next_start if summary_row else None,
+                open_for_enrolment=bool(summary_row and summary_row.open_for_enrolment),
+                stacks=stacks.get(row.id, []),
+            )
+        )
+    return listings
 
 
 async def _stack_codes(conn: AsyncConnection, item_ids: list[UUID]) -> dict[UUID, list[str]]:
@@ -241,9 +303,11 @@ async def upcoming_offerings(
     *,
     at: datetime,
     micro_credential_id: UUID | None = None,
+    after: tuple[date, str, UUID] | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Scheduled offerings that have not started, soonest first, with their item's code."""
+) -> list[Upcoming]:
+    """Scheduled offerings that have not started, soonest first, with their item's code,
+    after the (start, code, id) `after`."""
     query = (
         select(
             offering.c.id,
@@ -272,18 +336,26 @@ async def upcoming_offerings(
         .where(
             offering.c.status == OfferingStatus.SCHEDULED.value, offering.c.starts_on >= at.date()
         )
-        .order_by(offering.c.starts_on, mc.c.code)
+        .order_by(offering.c.starts_on, mc.c.code, offering.c.id)
         .limit(limit)
     )
     if micro_credential_id is not None:
         query = query.where(offering.c.micro_credential_id == micro_credential_id)
-    return [dict(row._mapping) for row in await conn.execute(query)]
+    if after is not None:
+        query = query.where(tuple_(offering.c.starts_on, mc.c.code, offering.c.id) > tuple_(*after))
+    return [Upcoming(**row._mapping) for row in await conn.execute(query)]
 
 
-async def published_stacks(conn: AsyncConnection) -> list[dict[str, Any]]:
-    rows = await conn.execute(
-        select(stack.c.id, stack.c.code)
+async def published_stacks(
+    conn: AsyncConnection, *, after: str | None = None, limit: int
+) -> list[UUID]:
+    """The ids of published stacks, by code, after the code `after`."""
+    query = (
+        select(stack.c.id)
         .where(stack.c.status == Status.PUBLISHED.value)
         .order_by(stack.c.code)
+        .limit(limit)
     )
-    return [dict(row._mapping) for row in rows]
+    if after is not None:
+        query = query.where(stack.c.code > after)
+    return list((await conn.execute(query)).scalars())

@@ -13,3 +13,6 @@ class Settings(ServiceSettings):
     load_sample_catalogue: bool = Field(
         default=False, description="Load the demo catalogue into an empty catalogue (dev stack)"
     )
+    enrolment_announce_seconds: float = Field(
+        default=30.0, gt=0, description="How often offerings whose enrolment opened are announced"
+    )

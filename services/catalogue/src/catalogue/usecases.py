@@ -7,45 +7,48 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue import bulk, repository
 from catalogue.domain import (
     CatalogueError,
     MicroCredential,
+    Offering,
     OfferingPlan,
     Stack,
     Status,
     WrongStatus,
     schedule_offering,
 )
-from catalogue.tables import interest, outbox
+from catalogue.tables import outbox
 from credstack.contracts.catalogue import EnrolmentOpened, MicroCredentialRevised
+from credstack.refusals import Reason
 
 
 class NotFound(CatalogueError):
-    pass
+    code = "not-found"
+    reason = Reason.NOT_FOUND
 
 
 class DuplicateCode(CatalogueError):
-    pass
+    code = "duplicate-code"
+    reason = Reason.CONFLICT
 
 
 class UnknownPrerequisite(CatalogueError):
-    pass
+    code = "unknown-prerequisite"
 
 
-async def _item(conn: AsyncConnection, code: str) -> UUID:
-    item_id = await repository.id_of_code(conn, code)
-    if item_id is None:
+async def item_id(conn: AsyncConnection, code: str) -> UUID:
+    """The id of the micro-credential with this code (any case)."""
+    found = await repository.id_of_code(conn, code)
+    if found is None:
         raise NotFound(f"No micro-credential with code {code}.")
-    return item_id
+    return found
 
 
 async def _newest(conn: AsyncConnection, code: str) -> MicroCredential:
-    item = await repository.get(conn, await _item(conn, code), for_update=True)
+    item = await repository.get(conn, await item_id(conn, code), for_update=True)
     assert item is not None
     return item
 
@@ -148,7 +151,7 @@ async def revise(
 
 
 async def disestablish(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
-    item = await repository.published(conn, await _item(conn, code), for_update=True)
+    item = await repository.published(conn, await item_id(conn, code), for_update=True)
     if item is None:
         raise NotFound(f"{code} has no published version to disestablish.")
     event = item.disestablish(now)
@@ -160,7 +163,7 @@ async def disestablish(conn: AsyncConnection, code: str, *, now: datetime) -> Mi
 async def record_review(
     conn: AsyncConnection, code: str, *, on: date, now: datetime
 ) -> MicroCredential:
-    item = await repository.published(conn, await _item(conn, code), for_update=True)
+    item = await repository.published(conn, await item_id(conn, code), for_update=True)
     if item is None:
         raise NotFound(f"{code} has no published version to review.")
     item.record_review(on)
@@ -170,10 +173,10 @@ async def record_review(
 
 async def schedule(conn: AsyncConnection, code: str, plan: OfferingPlan, *, now: datetime) -> UUID:
     """Schedule a cohort of the currently published version."""
-    item_id = await _item(conn, code)
-    item = await repository.published(conn, item_id)
+    found = await item_id(conn, code)
+    item = await repository.published(conn, found)
     if item is None:
-        newest = await repository.get(conn, item_id)
+        newest = await repository.get(conn, found)
         assert newest is not None
         raise WrongStatus("schedule an offering of", newest.status)
     created, event = schedule_offering(item, uuid4(), plan)
@@ -183,7 +186,7 @@ async def schedule(conn: AsyncConnection, code: str, plan: OfferingPlan, *, now:
     return created.id
 
 
-async def _offering(conn: AsyncConnection, offering_id: UUID) -> Any:
+async def _offering(conn: AsyncConnection, offering_id: UUID) -> Offering:
     found = await repository.get_offering(conn, offering_id, for_update=True)
     if found is None:
         raise NotFound(f"No offering {offering_id}.")
@@ -191,9 +194,26 @@ async def _offering(conn: AsyncConnection, offering_id: UUID) -> Any:
 
 
 async def reschedule(
-    conn: AsyncConnection, offering_id: UUID, plan: OfferingPlan, *, now: datetime
+    conn: AsyncConnection,
+    offering_id: UUID,
+    *,
+    starts_on: date,
+    ends_on: date,
+    enrolment_opens_at: datetime,
+    enrolment_closes_at: datetime,
+    capacity: int,
+    now: datetime,
 ) -> None:
+    """Move an offering's dates, enrolment window and capacity; the rest of its plan stays."""
     target = await _offering(conn, offering_id)
+    plan = dataclasses.replace(
+        target.plan,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        enrolment_opens_at=enrolment_opens_at,
+        enrolment_closes_at=enrolment_closes_at,
+        capacity=capacity,
+    )
     event = target.reschedule(plan, now)
     await repository.save_offering(conn, target, now=now)
     await outbox.add(conn, event, now=now)
@@ -213,14 +233,7 @@ async def register_interest(
     item = await repository.by_code(conn, code)
     if item is None or item.status is not Status.PUBLISHED:
         raise NotFound(f"No published micro-credential with code {code}.")
-    await conn.execute(
-        insert(interest)
-        .values(micro_credential_id=item.id, email=email.lower(), name=name, registered_at=now)
-        .on_conflict_do_update(
-            index_elements=["micro_credential_id", "email"],
-            set_={"name": name, "notified_at": None},
-        )
-    )
+    await repository.register_interest(conn, item.id, email=email.lower(), name=name, now=now)
 
 
 async def announce_open_enrolments(
@@ -233,21 +246,10 @@ async def announce_open_enrolments(
             conn, opened.micro_credential_id, opened.micro_credential_version
         )
         assert item is not None
-        emails = [
-            row[0]
-            for row in await conn.execute(
-                select(interest.c.email)
-                .where(interest.c.micro_credential_id == item.id, interest.c.notified_at.is_(None))
-                .order_by(interest.c.registered_at)
-            )
-        ]
+        emails = await repository.interested_emails(conn, item.id)
         opened.enrolment_announced = True
         await repository.save_offering(conn, opened, now=now)
-        await conn.execute(
-            update(interest)
-            .where(interest.c.micro_credential_id == item.id, interest.c.email.in_(emails))
-            .values(notified_at=now)
-        )
+        await repository.mark_interest_notified(conn, item.id, emails, now=now)
         await outbox.add(
             conn,
             EnrolmentOpened(
@@ -277,7 +279,7 @@ async def propose_stack(conn: AsyncConnection, draft: Stack, *, now: datetime) -
 async def member_ids(conn: AsyncConnection, codes: list[str]) -> list[UUID]:
     ids = []
     for code in codes:
-        ids.append(await _item(conn, code))
+        ids.append(await item_id(conn, code))
     return ids
 
 
@@ -289,18 +291,25 @@ async def _stack(conn: AsyncConnection, code: str) -> Stack:
     return found
 
 
-async def transition_stack(
-    conn: AsyncConnection, code: str, action: str, *, actor: str, now: datetime
-) -> Stack:
-    """submit, approve or publish a stack (the same lifecycle as a micro-credential)."""
+async def submit_stack(conn: AsyncConnection, code: str, *, now: datetime) -> Stack:
+    """Stacks follow the same lifecycle as a micro-credential."""
     item = await _stack(conn, code)
-    if action == "submit":
-        item.submit()
-    elif action == "approve":
-        item.approve(actor)
-    else:
-        event = item.publish(now)
-        await outbox.add(conn, event, now=now)
+    item.submit()
+    await repository.save_stack(conn, item, now=now)
+    return item
+
+
+async def approve_stack(conn: AsyncConnection, code: str, *, approver: str, now: datetime) -> Stack:
+    item = await _stack(conn, code)
+    item.approve(approver)
+    await repository.save_stack(conn, item, now=now)
+    return item
+
+
+async def publish_stack(conn: AsyncConnection, code: str, *, now: datetime) -> Stack:
+    item = await _stack(conn, code)
+    event = item.publish(now)
+    await outbox.add(conn, event, now=now)
     await repository.save_stack(conn, item, now=now)
     return item
 
@@ -347,7 +356,7 @@ async def import_catalogue(
             prerequisites=prerequisites,
             **{
                 n: getattr(row.draft, n)
-                for n in row.draft.model_fields
+                for n in type(row.draft).model_fields
                 if n != "prerequisite_codes"
             },
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Any, Literal, Self
 from uuid import UUID
@@ -14,8 +15,12 @@ from catalogue.domain import (
     DeliveryMode,
     MicroCredential,
     OfferingPlan,
+    OfferingStatus,
     Stack,
+    StackMember,
+    Status,
 )
+from catalogue.search import Listing
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
 from credstack.numbers import Quantity
 
@@ -155,7 +160,7 @@ class MicroCredentialView(MicroCredentialFields):
     id: UUID
     version: int
     code: str
-    status: str
+    status: Status
     cpd_hours: Quantity | None
     prerequisites: list[UUID]
     language_of_instruction: LanguageNotice | None
@@ -180,7 +185,7 @@ class MicroCredentialView(MicroCredentialFields):
             id=item.id,
             version=item.version,
             code=item.code,
-            status=item.status.value,
+            status=item.status,
             cpd_hours=item.cpd_points,
             prerequisites=item.prerequisites,
             language_of_instruction=language_notice(item.language),
@@ -193,12 +198,32 @@ class MicroCredentialView(MicroCredentialFields):
         )
 
 
+class UpcomingOffering(BaseModel):
+    """A scheduled offering that has not started, with its micro-credential's code."""
+
+    id: UUID
+    code: str
+    title: str
+    version: int
+    starts_on: date
+    ends_on: date
+    enrolment_opens_at: datetime
+    enrolment_closes_at: datetime
+    capacity: int
+    delivery_mode: DeliveryMode
+    location: str
+    time_zone: str
+    fee_cents: int
+    convenor: str
+    open_for_enrolment: bool
+
+
 class PublicMicroCredential(MicroCredentialView):
     """The website's view: no internal workflow fields."""
 
     model_config = ConfigDict(extra="ignore")
 
-    upcoming_offerings: list[dict[str, Any]] = []
+    upcoming_offerings: list[UpcomingOffering] = []
 
 
 class OfferingRequest(BaseModel):
@@ -265,15 +290,38 @@ class StackDraft(BaseModel):
     credit_pathways: list[CreditPathway] = []
 
 
+class OfferingCreated(BaseModel):
+    id: UUID
+    code: str
+
+
+class OfferingState(BaseModel):
+    id: UUID
+    status: OfferingStatus
+
+
+class StackMemberView(BaseModel):
+    id: UUID
+    code: str
+    credit_points: Quantity
+    status: Status
+
+    @classmethod
+    def of(cls, member: StackMember) -> StackMemberView:
+        return cls(
+            id=member.id, code=member.code, credit_points=member.credit_points, status=member.status
+        )
+
+
 class StackView(BaseModel):
     id: UUID
     version: int
     code: str
-    status: str
+    status: Status
     title: str
     description: str
-    kind: str
-    members: list[dict[str, Any]]
+    kind: Literal["series", "suite"]
+    members: list[StackMemberView]
     required_count: int | None
     within_months: int | None
     credit_points: Quantity
@@ -289,19 +337,11 @@ class StackView(BaseModel):
             id=item.id,
             version=item.version,
             code=item.code,
-            status=item.status.value,
+            status=item.status,
             title=item.title,
             description=item.description,
             kind=item.kind,
-            members=[
-                {
-                    "id": m.id,
-                    "code": m.code,
-                    "credit_points": m.credit_points,
-                    "status": m.status.value,
-                }
-                for m in item.members
-            ],
+            members=[StackMemberView.of(m) for m in item.members],
             required_count=item.required_count,
             within_months=item.within_months,
             credit_points=item.credit_points,
@@ -313,8 +353,39 @@ class StackView(BaseModel):
         )
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
+class SearchHit(BaseModel):
+    """One published micro-credential in a search's results."""
+
+    id: UUID
+    version: int
+    code: str
+    title: str
+    summary: str
+    category: Category
+    field_of_study: str
+    credit_points: Quantity
+    notional_hours: Quantity
+    cpd_hours: Quantity
+    language: str
+    language_of_instruction: LanguageNotice | None
+    delivery_modes: list[DeliveryMode]
+    fee_cents: int
+    next_start: date | None
+    open_for_enrolment: bool
+    stacks: list[str]
+
+    @classmethod
+    def of(cls, listing: Listing) -> SearchHit:
+        return cls.model_validate(
+            {
+                **dataclasses.asdict(listing),
+                "language_of_instruction": language_notice(listing.language),
+            }
+        )
+
+
+class SearchPage(BaseModel):
+    items: list[SearchHit]
+    total: int = Field(description="How many micro-credentials match, on every page")
     page: int
     page_size: int

@@ -89,7 +89,7 @@ async def test_submission_names_every_policy_rule_the_item_breaks(
     versions = await catalogue.http.get(
         "/micro-credentials/MC-DATA-101/versions", headers=tokens("staff")
     )
-    assert versions.json()[0]["status"] == "draft"
+    assert versions.json()["items"][0]["status"] == "draft"
 
 
 async def test_a_published_version_never_changes_a_revision_is_a_new_version(
@@ -131,7 +131,7 @@ async def test_a_published_version_never_changes_a_revision_is_a_new_version(
             await catalogue.http.get(
                 "/micro-credentials/MC-DATA-101/versions", headers=tokens("staff")
             )
-        ).json()
+        ).json()["items"]
     ]
     assert statuses == [(1, "superseded"), (2, "published")]
     assert types(await staged_events(catalogue.engine, tables.outbox)) == [
@@ -242,7 +242,7 @@ async def test_staff_list_what_is_due_for_annual_review_and_record_reviews(
     due = await catalogue.http.get(
         "/reviews-due", params={"on_or_before": next_year}, headers=tokens("staff")
     )
-    assert [i["code"] for i in due.json()] == ["MC-DATA-101"]
+    assert [i["code"] for i in due.json()["items"]] == ["MC-DATA-101"]
 
     reviewed = await catalogue.http.post(
         "/micro-credentials/MC-DATA-101/reviews",
@@ -253,7 +253,7 @@ async def test_staff_list_what_is_due_for_annual_review_and_record_reviews(
     due = await catalogue.http.get(
         "/reviews-due", params={"on_or_before": next_year}, headers=tokens("staff")
     )
-    assert due.json() == [] or due.json()[0]["review_due_on"] <= next_year
+    assert due.json()["items"] == [] or due.json()["items"][0]["review_due_on"] <= next_year
 
 
 async def test_prerequisites_are_micro_credentials_of_the_catalogue(

@@ -66,7 +66,7 @@ async def test_a_valid_csv_is_imported_as_drafts_with_prerequisites_resolved_in_
     versions = await catalogue.http.get(
         "/micro-credentials/IMP-2/versions", headers=tokens("staff")
     )
-    [second] = versions.json()
+    [second] = versions.json()["items"]
     assert second["status"] == "draft"
     assert second["prerequisite_codes"] == ["IMP-1"]
     assert second["learning_outcomes"][1] == {"id": "LO2", "description": "Apply the thing"}

@@ -219,7 +219,7 @@ async def test_stacks_list_their_members_and_total_points(
         assert response.status_code == 200, response.text
 
     stack = (await catalogue.http.get("/stacks/SERIES-DATA")).json()
-    listed = (await catalogue.http.get("/stacks")).json()
+    listed = (await catalogue.http.get("/stacks")).json()["items"]
     members = await catalogue.http.get("/micro-credentials", params={"stack": "series-data"})
     detail = (await catalogue.http.get("/micro-credentials/MC-S2")).json()
 
@@ -264,7 +264,7 @@ async def test_upcoming_offerings_are_listed_soonest_first(
     )
     await schedule(catalogue, tokens, "MC-DATA-101")
 
-    listed = (await catalogue.http.get("/offerings")).json()
+    listed = (await catalogue.http.get("/offerings")).json()["items"]
 
     assert [o["code"] for o in listed] == ["MC-LEAD-201", "MC-DATA-101"]
 
@@ -306,7 +306,7 @@ async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
     assert await sample_catalogue.load(catalogue.engine, now=now()) is False
 
     everything = (await catalogue.http.get("/micro-credentials", params={"page_size": 100})).json()
-    stacks = (await catalogue.http.get("/stacks")).json()
+    stacks = (await catalogue.http.get("/stacks")).json()["items"]
     french = (await catalogue.http.get("/micro-credentials", params={"language": "fr"})).json()
     open_now = (await catalogue.http.get("/micro-credentials", params={"open_now": "true"})).json()
 

@@ -1,27 +1,24 @@
-"""What the routes share: LMS client authentication, error mapping, receipts, pages."""
+"""What the routes share: LMS client authentication and grade receipts."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from assessment import repository
-from assessment.domain import (
-    AssessmentError,
-    CaseAlreadyDecided,
-    CaseAlreadyOpen,
-    ResultClosed,
-)
-from assessment.formats import Rejected
-from assessment.registry import ClientKind, LmsClient, RegistrationError, secret_matches
-from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
-from assessment.usecases.intake import Receipt, StaleScore
+from assessment.domain import Outcome
+from assessment.registry import ClientKind, LmsClient, secret_matches
+from assessment.usecases.intake import Receipt, ReceiptStatus
 from credstack.auth import Principal, require
-from credstack.problems import Problem, refusal_response
+from credstack.pagination import MalformedCursor, decode_cursor
+from credstack.problems import Problem
 from credstack.service import Engine
 
 CLIENT_CLAIMS = ("client_id", "azp")
@@ -32,44 +29,13 @@ def client_id_of(principal: Principal) -> str | None:
     return next((str(principal.claims[c]) for c in CLIENT_CLAIMS if principal.claims.get(c)), None)
 
 
-def problem(error: Exception) -> Problem:
-    """The problem detail for a refused request."""
-    if isinstance(error, Rejected):
-        return Problem(error.status, error.code, error.detail, errors=error.errors)
-    if isinstance(error, NotFound):
-        return Problem(404, "not-found", str(error))
-    if isinstance(error, StaleScore):
-        return Problem(409, "stale-score", str(error))
-    if isinstance(error, ResultClosed):
-        return Problem(409, "result-withdrawn", str(error))
-    if isinstance(error, CaseAlreadyOpen | CaseAlreadyDecided):
-        return Problem(409, "integrity-case-state", str(error))
-    if isinstance(error, Conflict):
-        return Problem(409, "conflict", str(error))
-    if isinstance(error, NotServed):
-        return Problem(403, "offering-not-served", str(error))
-    if isinstance(error, RegistrationError | Unprocessable | AssessmentError):
-        return Problem(422, "unprocessable", str(error))
-    raise error
-
-
-REFUSALS = (AssessmentError, Rejected, RegistrationError)
-
-
-async def refused(request: Request, error: Exception) -> JSONResponse:
-    """Every refusal by the rules or a format, as its problem detail (the request's
-    transaction has rolled back). Installed for `REFUSALS` by `assessment.main`."""
-    return refusal_response(problem(error), instance=request.url.path)
-
-
 def _unregistered(detail: str) -> Problem:
     return Problem(403, "unregistered-client", detail)
 
 
-def _active(row: Any, *, kinds: set[ClientKind], client_id: str) -> LmsClient:
-    if row is None or not row.active:
+def _active(client: LmsClient | None, *, kinds: set[ClientKind], client_id: str) -> LmsClient:
+    if client is None or not client.active:
         raise _unregistered(f"{client_id} is not an active, registered LMS integration.")
-    client = repository.client_of(row)
     if client.kind not in kinds:
         raise _unregistered(
             f"LMS client {client.id} is registered as {client.kind}, which does not post here."
@@ -84,9 +50,9 @@ async def _bearer_client(
     if client_id is None:
         raise _unregistered("The token names no LMS client (claim client_id).")
     async with engine.connect() as conn:
-        row = await repository.client_row(conn, str(client_id))
+        client = await repository.client(conn, str(client_id))
     return _active(
-        row, kinds={k for k in ClientKind if k.uses_bearer_tokens}, client_id=str(client_id)
+        client, kinds={k for k in ClientKind if k.uses_bearer_tokens}, client_id=str(client_id)
     )
 
 
@@ -130,25 +96,41 @@ async def _xapi_client(request: Request, engine: Engine) -> LmsClient:
     if scheme.lower() != "basic" or not client_id:
         raise _challenge("Basic", "credstack-xapi", "Send HTTP Basic credentials.")
     async with engine.connect() as conn:
-        row = await repository.client_row(conn, client_id)
-    if row is None or not secret_matches(secret, row.secret_hash):
+        client = await repository.client(conn, client_id)
+        secret_hash = await repository.client_secret_hash(conn, client_id)
+    if client is None or not secret_matches(secret, secret_hash):
         raise _challenge("Basic", "credstack-xapi", "Unknown client id or wrong secret.")
-    return _active(row, kinds={ClientKind.XAPI}, client_id=client_id)
+    return _active(client, kinds={ClientKind.XAPI}, client_id=client_id)
 
 
 XapiClient = Annotated[LmsClient, Depends(_xapi_client)]
 
 
-def receipt_view(receipt: Receipt) -> dict[str, Any]:
-    result = receipt.result
-    return {
-        "grade_id": receipt.grade_id,
-        "status": receipt.status,
-        "enrolment_id": str(receipt.enrolment_id) if receipt.enrolment_id else None,
-        "outcome": result.outcome.value if result and result.outcome else None,
-        "held": bool(result and result.held),
-        "note": receipt.note,
-    }
+class GradeReceipt(BaseModel):
+    """What became of one grade sent."""
+
+    grade_id: int
+    status: ReceiptStatus
+    enrolment_id: UUID | None
+    outcome: Outcome | None = Field(description="The outcome that now stands, if decided")
+    held: bool = Field(description="A pass is held back (an integrity case is open)")
+    note: str | None
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> GradeReceipt:
+        result = receipt.result
+        return cls(
+            grade_id=receipt.grade_id,
+            status=receipt.status,
+            enrolment_id=receipt.enrolment_id,
+            outcome=result.outcome if result else None,
+            held=bool(result and result.held),
+            note=receipt.note,
+        )
+
+
+class Receipts(BaseModel):
+    grades: list[GradeReceipt]
 
 
 def intake_status(receipts: list[Receipt]) -> int:
@@ -157,17 +139,29 @@ def intake_status(receipts: list[Receipt]) -> int:
     return 200 if all(r.confirmed for r in receipts) else 202
 
 
-def receipts_response(receipts: list[Receipt], **extra: Any) -> JSONResponse:
-    return JSONResponse(
-        {"grades": [receipt_view(r) for r in receipts], **extra},
-        status_code=intake_status(receipts),
-    )
+def receipts_response(answer: Receipts, receipts: list[Receipt]) -> JSONResponse:
+    return JSONResponse(answer.model_dump(mode="json"), status_code=intake_status(receipts))
 
 
-Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items")]
-After = Annotated[int | None, Query(description="Continue after this id (from `next_after`)")]
+def kept(model: Any) -> dict[int | str, dict[str, Any]]:
+    """The 202 answer of an intake route: `model`, when a grade is kept or quarantined."""
+    return {
+        202: {
+            "model": model,
+            "description": "Kept until the enrolment is confirmed, or quarantined",
+        }
+    }
 
 
-def page(items: list[dict[str, Any]], limit: int, key: str = "id") -> dict[str, Any]:
-    """One page of a list; `next_after` is the cursor for the next page, if any."""
-    return {"items": items, "next_after": items[-1][key] if len(items) == limit else None}
+def cursor_key(cursor: str | None, *kinds: type) -> tuple[Any, ...] | None:
+    """The sort key a `next_cursor` carries, as `kinds` (int, str, UUID or datetime)."""
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor, *(int if kind is int else str for kind in kinds))
+    try:
+        return tuple(
+            kind.fromisoformat(value) if kind is datetime else kind(value)
+            for kind, value in zip(kinds, values, strict=True)
+        )
+    except ValueError as error:
+        raise MalformedCursor("The cursor is not one this API gave out.") from error

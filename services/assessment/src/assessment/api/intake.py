@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from pydantic import BaseModel, Field
 
 from assessment import repository
 from assessment.api.common import (
     BearerClient,
     CaliperSensor,
+    GradeReceipt,
+    Receipts,
     XapiClient,
     intake_status,
+    kept,
     receipts_response,
 )
-from assessment.formats import Rejected, Submission, caliper, jsonable, load_json, lti, moodle, xapi
+from assessment.formats import (
+    Malformed,
+    Submission,
+    WrongMediaType,
+    caliper,
+    jsonable,
+    load_json,
+    lti,
+    moodle,
+    xapi,
+)
 from assessment.formats.native import NativeGrade, native_submission
 from assessment.gradebook import fetch
 from assessment.registry import ClientKind, LmsClient
-from assessment.tables import offering
-from assessment.usecases import intake
+from assessment.usecases import NotFound, NotServed, intake
 from assessment.usecases import moodle as moodle_notifications
+from assessment.usecases.moodle import NotificationStatus
+from credstack.clock import now
 from credstack.problems import Problem
-from credstack.service import Engine, now
+from credstack.service import Engine
 
 router = APIRouter(tags=["grade intake"])
+
+
+class CaliperReceipts(Receipts):
+    events: int = Field(description="Events in the envelope")
+    ignored: int = Field(description="Events that are not grades")
 
 
 def _media_type(request: Request) -> str:
@@ -54,7 +73,8 @@ async def _receive(
 @router.post(
     "/grades",
     summary="Post a grade (native JSON form)",
-    responses={202: {"description": "Kept until the enrolment is confirmed, or quarantined"}},
+    response_model=Receipts,
+    responses=kept(Receipts),
 )
 async def post_grade(
     body: NativeGrade,
@@ -69,31 +89,37 @@ async def post_grade(
     posted again (same Idempotency-Key, or identical to the latest) changes nothing.
     """
     submission = native_submission(body, delivery_id=idempotency_key, received_at=now())
-    return receipts_response(await _receive(engine, client, [submission]))
+    receipts = await _receive(engine, client, [submission])
+    return receipts_response(Receipts(grades=[GradeReceipt.of(r) for r in receipts]), receipts)
 
 
-async def _served_offering(engine: Engine, client: LmsClient, offering_id: UUID) -> Any:
+async def _served_offering(
+    engine: Engine, client: LmsClient, offering_id: UUID
+) -> repository.AnnouncedOffering | None:
     if not client.serves(offering_id):
-        raise Problem(
-            403,
-            "offering-not-served",
-            f"Client {client.id} is not registered for offering {offering_id}.",
-        )
+        raise NotServed(f"Client {client.id} is not registered for offering {offering_id}.")
     async with engine.connect() as conn:
-        return (await conn.execute(select(offering).where(offering.c.id == offering_id))).first()
+        return await repository.announced_offering(conn, offering_id)
 
 
 @router.get(
     "/lti/offerings/{offering_id}/lineitem",
     summary="The offering's AGS line item (the micro-credential's overall result)",
     tags=["LTI AGS"],
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "The AGS line item",
+            "content": {lti.LINE_ITEM_MEDIA_TYPE: {"schema": lti.LINE_ITEM_SCHEMA}},
+        }
+    },
 )
 async def line_item(
     offering_id: UUID, request: Request, engine: Engine, client: BearerClient
 ) -> Response:
     known = await _served_offering(engine, client, offering_id)
     if known is None:
-        raise Problem(404, "not-found", f"The catalogue has not announced offering {offering_id}.")
+        raise NotFound(f"The catalogue has not announced offering {offering_id}.")
     return JSONResponse(
         lti.line_item(
             url=str(request.url),
@@ -109,6 +135,8 @@ async def line_item(
     "/lti/offerings/{offering_id}/lineitem/scores",
     summary="Post an LTI AGS Score to the offering's line item",
     tags=["LTI AGS"],
+    response_model=Receipts,
+    responses=kept(Receipts),
     openapi_extra={
         "requestBody": {
             "content": {lti.SCORE_MEDIA_TYPE: {"schema": lti.Score.model_json_schema()}}
@@ -125,13 +153,16 @@ async def post_score(
     _require_media_type(request, lti.SCORE_MEDIA_TYPE)
     await _served_offering(engine, client, offering_id)
     submission = lti.score_submission(load_json(await request.body()), offering_id=offering_id)
-    return receipts_response(await _receive(engine, client, [submission]))
+    receipts = await _receive(engine, client, [submission])
+    return receipts_response(Receipts(grades=[GradeReceipt.of(r) for r in receipts]), receipts)
 
 
 @router.post(
     "/caliper/events",
     summary="Caliper 1.1/1.2 endpoint: a sensor's envelope of events",
     tags=["Caliper"],
+    response_model=CaliperReceipts,
+    responses=kept(CaliperReceipts),
 )
 async def caliper_events(request: Request, engine: Engine, sensor: CaliperSensor) -> JSONResponse:
     """An envelope (`sensor`, `sendTime`, `dataVersion`, `data`) with the sensor's API key
@@ -140,16 +171,28 @@ async def caliper_events(request: Request, engine: Engine, sensor: CaliperSensor
     _require_media_type(request, "application/json", "application/ld+json")
     submissions, event_ids = caliper.envelope_submissions(load_json(await request.body()))
     receipts = await _receive(engine, sensor, submissions)
-    return receipts_response(
-        receipts, events=len(event_ids), ignored=len(event_ids) - len(receipts)
+    answer = CaliperReceipts(
+        grades=[GradeReceipt.of(r) for r in receipts],
+        events=len(event_ids),
+        ignored=len(event_ids) - len(receipts),
     )
+    return receipts_response(answer, receipts)
 
 
 def _xapi_headers() -> dict[str, str]:
     return {xapi.VERSION_HEADER: xapi.VERSION}
 
 
-@router.get("/xapi/about", summary="xAPI: the versions this LRS speaks", tags=["xAPI"])
+class About(BaseModel):
+    version: list[str]
+
+
+@router.get(
+    "/xapi/about",
+    summary="xAPI: the versions this LRS speaks",
+    tags=["xAPI"],
+    response_model=About,
+)
 async def xapi_about() -> JSONResponse:
     return JSONResponse({"version": [xapi.VERSION]}, headers=_xapi_headers())
 
@@ -172,7 +215,13 @@ async def _statements(
 XapiVersion = Annotated[str | None, Header(alias=xapi.VERSION_HEADER)]
 
 
-@router.post("/xapi/statements", summary="xAPI: store statements (one or a batch)", tags=["xAPI"])
+@router.post(
+    "/xapi/statements",
+    summary="xAPI: store statements (one or a batch)",
+    tags=["xAPI"],
+    response_model=list[UUID],
+    responses=kept(list[UUID]),
+)
 async def post_statements(
     request: Request, engine: Engine, client: XapiClient, version: XapiVersion = None
 ) -> JSONResponse:
@@ -184,7 +233,14 @@ async def post_statements(
     )
 
 
-@router.put("/xapi/statements", summary="xAPI: store one statement with a given id", tags=["xAPI"])
+@router.put(
+    "/xapi/statements",
+    summary="xAPI: store one statement with a given id",
+    tags=["xAPI"],
+    status_code=204,
+    response_class=Response,
+    responses={202: {"description": "Kept until the enrolment is confirmed, or quarantined"}},
+)
 async def put_statement(
     request: Request,
     engine: Engine,
@@ -206,21 +262,33 @@ async def _moodle_body(request: Request) -> dict[str, Any]:
     elif media_type == "application/json":
         data = load_json(body)
     else:
-        raise Rejected(
-            415,
+        raise WrongMediaType(
             "unsupported-media-type",
             "Send the notification as application/json or application/x-www-form-urlencoded.",
         )
     if not isinstance(data, dict):
-        raise Rejected(400, "invalid-moodle-notification", "The notification is not an object.")
+        raise Malformed("invalid-moodle-notification", "The notification is not an object.")
     return data
+
+
+class MoodleNotice(BaseModel):
+    notification_id: int
+    status: Literal["duplicate", "fetch-pending"]
+
+
+class MoodleReceipts(Receipts):
+    notification_id: int
 
 
 @router.post(
     "/moodle/webhook",
     summary="Moodle event notification (user_graded); the grade is then fetched",
     tags=["Moodle"],
-    responses={204: {"description": "An event we do not act on, acknowledged"}},
+    response_model=MoodleReceipts | MoodleNotice,
+    responses={
+        202: {"model": MoodleNotice, "description": "Kept; the grade is fetched later"},
+        204: {"description": "An event we do not act on, acknowledged"},
+    },
 )
 async def moodle_webhook(request: Request, engine: Engine) -> Response:
     """A Moodle webhook with its shared `token`. On `\\core\\event\\user_graded` the
@@ -246,11 +314,14 @@ async def moodle_webhook(request: Request, engine: Engine) -> Response:
             payload=jsonable({k: v for k, v in data.items() if k != "token"}),
             now=now(),
         )
-    if status != "pending":
-        return JSONResponse({"notification_id": notification_id, "status": "duplicate"})
+    if status is not NotificationStatus.PENDING:
+        duplicate = MoodleNotice(notification_id=notification_id, status="duplicate")
+        return JSONResponse(duplicate.model_dump(mode="json"))
     receipts = await fetch(engine, request.app.state.gradebook, notification_id)
     if receipts is None:
-        return JSONResponse(
-            {"notification_id": notification_id, "status": "fetch-pending"}, status_code=202
-        )
-    return receipts_response(receipts, notification_id=notification_id)
+        pending = MoodleNotice(notification_id=notification_id, status="fetch-pending")
+        return JSONResponse(pending.model_dump(mode="json"), status_code=202)
+    answer = MoodleReceipts(
+        grades=[GradeReceipt.of(r) for r in receipts], notification_id=notification_id
+    )
+    return receipts_response(answer, receipts)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from assessment.tables import idempotency, placement
-from assessment.usecases import placements
+from assessment import records
+from assessment.api.common import cursor_key
+from assessment.tables import idempotency
+from assessment.usecases import NotFound, placements
 from credstack.auth import Principal, require
+from credstack.clock import now
 from credstack.idempotency import StoredResponse
-from credstack.problems import Problem
-from credstack.service import Engine, now
+from credstack.pagination import Cursor, Limit, Page, page_of
+from credstack.service import Engine
 
 router = APIRouter(tags=["placement"])
 
@@ -36,11 +38,24 @@ class PlacementRequest(BaseModel):
     note: str = Field(default="", max_length=4000)
 
 
-def _view(row: Any) -> dict[str, Any]:
-    return jsonable_encoder(dict(row._mapping))
+class PlacementView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    learner_id: UUID
+    language: str
+    level: CEFR_LEVEL
+    note: str
+    assessed_by: str
+    assessed_at: datetime
 
 
-@router.post("/placements", status_code=201, summary="Record a language placement result")
+@router.post(
+    "/placements",
+    status_code=201,
+    response_model=PlacementView,
+    summary="Record a language placement result",
+)
 async def assess(
     body: PlacementRequest,
     engine: Engine,
@@ -61,10 +76,11 @@ async def assess(
                 by=staff.subject,
                 now=at,
             )
-            row = (
-                await conn.execute(select(placement).where(placement.c.id == placement_id))
-            ).one()
-            return StoredResponse(201, _view(row))
+            found = await records.placement_by_id(conn, placement_id)
+            if found is None:
+                raise NotFound(f"No placement {placement_id}.")
+            view = PlacementView.model_validate(found)
+            return StoredResponse(201, view.model_dump(mode="json"))
 
         response = await idempotency.once(
             conn,
@@ -77,17 +93,25 @@ async def assess(
     return JSONResponse(response.body, status_code=response.status)
 
 
-@router.get("/learners/{learner_id}/placements", summary="A learner's placement results")
+@router.get(
+    "/learners/{learner_id}/placements",
+    response_model=Page[PlacementView],
+    summary="A learner's placement results, newest first",
+)
 async def learner_placements(
-    learner_id: UUID, engine: Engine, caller: Principal = require()
-) -> list[dict[str, Any]]:
-    """Staff see anyone's; a learner their own. Newest first."""
+    learner_id: UUID,
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    caller: Principal = require(),
+) -> Page[PlacementView]:
+    """Staff see anyone's; a learner their own."""
     if "assessment:moderate" not in caller.scopes and caller.learner_id != learner_id:
-        raise Problem(404, "not-found", f"No placements visible for learner {learner_id}.")
+        raise NotFound(f"No placements visible for learner {learner_id}.")
+    before = cursor_key(cursor, datetime, UUID)
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(placement)
-            .where(placement.c.learner_id == learner_id)
-            .order_by(placement.c.assessed_at.desc())
-        )
-        return [_view(row) for row in rows]
+        found = await records.placements_of(conn, learner_id, before=before, limit=limit + 1)
+    page = page_of(found, limit, key=lambda p: (p.assessed_at.isoformat(), str(p.id)))
+    return Page(
+        items=[PlacementView.model_validate(p) for p in page.items], next_cursor=page.next_cursor
+    )

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assessment import repository
-from assessment.api.common import After, Limit, client_id_of, page
+from assessment import records, repository
+from assessment.api.common import client_id_of
+from assessment.domain import GradeStatus
 from assessment.registry import ClientKind, LmsClient
-from assessment.tables import grade, lms_client, roster_link
-from assessment.usecases import NotServed, Unprocessable
+from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
 from assessment.usecases import registry as clients
 from credstack.auth import Principal, require
+from credstack.clock import now
+from credstack.numbers import Quantity
+from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.problems import Problem
-from credstack.service import Engine, now
+from credstack.service import Engine
 
 router = APIRouter(tags=["LMS integrations"])
 
@@ -77,7 +80,12 @@ class ClientView(BaseModel):
         )
 
 
-@router.put("/lms-clients/{client_id}", summary="Register or update an LMS integration")
+@router.put(
+    "/lms-clients/{client_id}",
+    response_model=ClientView,
+    responses={201: {"model": ClientView, "description": "Registered"}},
+    summary="Register or update an LMS integration",
+)
 async def put_client(
     client_id: ClientId,
     body: ClientRegistration,
@@ -101,7 +109,7 @@ async def put_client(
     )
     secret = body.secret.get_secret_value() if body.secret else None
     async with engine.begin() as conn:
-        existing = await repository.client_row(conn, client_id)
+        existing = await repository.client(conn, client_id)
         if existing is None:
             shown = await clients.register(conn, wanted, secret=secret, by=staff.subject, now=now())
             return JSONResponse(
@@ -109,7 +117,7 @@ async def put_client(
                 status_code=201,
             )
         if existing.kind != wanted.kind:
-            raise Problem(409, "conflict", f"Client {client_id} is a {existing.kind} client.")
+            raise Conflict(f"Client {client_id} is a {existing.kind} client.")
         updated = await clients.change(
             conn,
             client_id,
@@ -134,13 +142,22 @@ class SecretRotation(BaseModel):
     secret: SecretStr | None = Field(default=None, description="Omit to have one generated")
 
 
-@router.post("/lms-clients/{client_id}/secret", summary="Replace an integration's secret")
+class SecretAnswer(BaseModel):
+    client_id: str
+    secret: str = Field(description="The generated secret (shown once), or `(as given)`")
+
+
+@router.post(
+    "/lms-clients/{client_id}/secret",
+    response_model=SecretAnswer,
+    summary="Replace an integration's secret",
+)
 async def rotate_secret(
     client_id: ClientId,
     body: SecretRotation,
     engine: Engine,
     _: Principal = require("platform:operate"),
-) -> dict[str, str]:
+) -> SecretAnswer:
     """The old secret stops working at once. A generated secret is shown in this answer only."""
     async with engine.begin() as conn:
         secret = await clients.rotate_secret(
@@ -149,19 +166,28 @@ async def rotate_secret(
             secret=body.secret.get_secret_value() if body.secret else None,
             now=now(),
         )
-    return {"client_id": client_id, "secret": secret if body.secret is None else "(as given)"}
+    return SecretAnswer(client_id=client_id, secret=secret if body.secret is None else "(as given)")
 
 
-@router.get("/lms-clients", summary="The registered LMS integrations")
+@router.get(
+    "/lms-clients",
+    response_model=Page[ClientView],
+    summary="The registered LMS integrations, by id",
+)
 async def list_clients(
-    engine: Engine, _: Principal = require("platform:operate")
-) -> list[ClientView]:
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    _: Principal = require("platform:operate"),
+) -> Page[ClientView]:
+    (after,) = decode_cursor(cursor, str) if cursor else (None,)
     async with engine.connect() as conn:
-        rows = await conn.execute(select(lms_client).order_by(lms_client.c.id))
-        return [ClientView.of(repository.client_of(row)) for row in rows]
+        found = await repository.clients(conn, after=after, limit=limit + 1)
+    page = page_of(found, limit, key=lambda client: (client.id,))
+    return Page(items=[ClientView.of(c) for c in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/lms-clients/{client_id}", summary="One LMS integration")
+@router.get("/lms-clients/{client_id}", response_model=ClientView, summary="One LMS integration")
 async def get_client(
     client_id: ClientId, engine: Engine, _: Principal = require("platform:operate")
 ) -> ClientView:
@@ -185,16 +211,16 @@ class RosterLinkRequest(BaseModel):
     enrolment_id: UUID
 
 
-def _link_view(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "client_id": row.client_id,
-        "subject": row.subject,
-        "offering_id": str(row.offering_id),
-        "enrolment_id": str(row.enrolment_id),
-        "linked_by": row.linked_by,
-        "linked_at": row.linked_at.isoformat(),
-    }
+class RosterLinkView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: str
+    subject: str
+    offering_id: UUID
+    enrolment_id: UUID
+    linked_by: str
+    linked_at: datetime
 
 
 async def _linking_client(engine: Engine, caller: Principal, named: str | None) -> LmsClient:
@@ -214,7 +240,12 @@ async def _linking_client(engine: Engine, caller: Principal, named: str | None) 
         return await clients.client(conn, client_id)
 
 
-@router.post("/roster-links", summary="Link an integration's learner identifier to an enrolment")
+@router.post(
+    "/roster-links",
+    response_model=RosterLinkView,
+    responses={201: {"model": RosterLinkView, "description": "A new link"}},
+    summary="Link an integration's learner identifier to an enrolment",
+)
 async def link(
     body: RosterLinkRequest, engine: Engine, caller: Principal = require()
 ) -> JSONResponse:
@@ -232,36 +263,46 @@ async def link(
                 by=caller.subject,
                 now=now(),
             )
-            row = (await conn.execute(select(roster_link).where(roster_link.c.id == link_id))).one()
+            found = await records.roster_link_by_id(conn, link_id)
     except NotServed as error:
         if "assessment:moderate" not in caller.scopes:
             raise
         raise Unprocessable(f"{error} Register the offering for it first.") from error
-    return JSONResponse(_link_view(row), status_code=201 if created else 200)
+    if found is None:
+        raise NotFound(f"No roster link {link_id}.")
+    view = RosterLinkView.model_validate(found)
+    return JSONResponse(view.model_dump(mode="json"), status_code=201 if created else 200)
 
 
-@router.get("/roster-links", summary="Roster links, by client, offering or learner identifier")
+@router.get(
+    "/roster-links",
+    response_model=Page[RosterLinkView],
+    summary="Roster links, by client, offering or learner identifier",
+)
 async def list_links(
     engine: Engine,
     limit: Limit = 100,
-    after: After = None,
+    cursor: Cursor = None,
     client_id: str | None = None,
     offering_id: UUID | None = None,
     subject: str | None = None,
     _: Principal = require("assessment:moderate"),
-) -> dict[str, Any]:
-    query = select(roster_link).order_by(roster_link.c.id).limit(limit)
-    for column, value in (
-        (roster_link.c.client_id, client_id),
-        (roster_link.c.offering_id, offering_id),
-        (roster_link.c.subject, subject),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if after is not None:
-        query = query.where(roster_link.c.id > after)
+) -> Page[RosterLinkView]:
+    (after,) = decode_cursor(cursor, int) if cursor else (None,)
     async with engine.connect() as conn:
-        return page([_link_view(row) for row in await conn.execute(query)], limit)
+        found = await records.roster_links(
+            conn,
+            client_id=client_id,
+            offering_id=offering_id,
+            subject=subject,
+            after=after,
+            limit=limit + 1,
+        )
+    page = page_of(found, limit, key=lambda link: (link.id,))
+    return Page(
+        items=[RosterLinkView.model_validate(link) for link in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.delete("/roster-links/{link_id}", status_code=204, summary="Remove a roster link")
@@ -272,42 +313,55 @@ async def unlink(
         await clients.unlink(conn, link_id, client_id=None)
 
 
-def _grade_view(row: Any) -> dict[str, Any]:
-    score: Decimal | None = row.score
-    return {
-        "id": row.id,
-        "client_id": row.client_id,
-        "source": row.source,
-        "status": row.status,
-        "note": row.note,
-        "subjects": list(row.subjects),
-        "offering_id": str(row.offering_id) if row.offering_id else None,
-        "enrolment_id": str(row.enrolment_id) if row.enrolment_id else None,
-        "score": float(score) if score is not None else None,
-        "final": row.final,
-        "graded_at": row.graded_at.isoformat(),
-        "received_at": row.received_at.isoformat(),
-        "payload": row.payload,
-    }
+class QuarantinedGrade(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: str
+    source: str
+    status: GradeStatus
+    note: str | None
+    subjects: list[str]
+    offering_id: UUID | None
+    enrolment_id: UUID | None
+    score: Quantity | None
+    final: bool
+    graded_at: datetime
+    received_at: datetime
+    payload: Any = Field(description="What the integration sent")
 
 
-@router.get("/quarantined-grades", summary="Valid grades that map to no enrolment")
+async def _grade_view(conn: AsyncConnection, grade_id: int) -> QuarantinedGrade:
+    found = await records.stored_grade(conn, grade_id)
+    if found is None:
+        raise NotFound(f"No grade {grade_id}.")
+    return QuarantinedGrade.model_validate(found)
+
+
+@router.get(
+    "/quarantined-grades",
+    response_model=Page[QuarantinedGrade],
+    summary="Valid grades that map to no enrolment",
+)
 async def quarantined(
     engine: Engine,
     limit: Limit = 100,
-    after: After = None,
+    cursor: Cursor = None,
     client_id: str | None = None,
     _: Principal = require("assessment:moderate"),
-) -> dict[str, Any]:
+) -> Page[QuarantinedGrade]:
     """Each with the reason (`note`), the client's identifiers of the learner and what it
     sent. Link the identifier (POST /roster-links), assign or dismiss the grade."""
-    query = select(grade).where(grade.c.status == "quarantined").order_by(grade.c.id).limit(limit)
-    if client_id is not None:
-        query = query.where(grade.c.client_id == client_id)
-    if after is not None:
-        query = query.where(grade.c.id > after)
+    (after,) = decode_cursor(cursor, int) if cursor else (None,)
     async with engine.connect() as conn:
-        return page([_grade_view(row) for row in await conn.execute(query)], limit)
+        found = await records.quarantined_grades(
+            conn, client_id=client_id, after=after, limit=limit + 1
+        )
+    page = page_of(found, limit, key=lambda grade: (grade.id,))
+    return Page(
+        items=[QuarantinedGrade.model_validate(g) for g in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 class Assignment(BaseModel):
@@ -323,13 +377,17 @@ class Dismissal(BaseModel):
     note: str = Field(min_length=1, max_length=2000, description="Why the grade never counts")
 
 
-@router.post("/quarantined-grades/{grade_id}/assign", summary="Attach a quarantined grade")
+@router.post(
+    "/quarantined-grades/{grade_id}/assign",
+    response_model=QuarantinedGrade,
+    summary="Attach a quarantined grade",
+)
 async def assign(
     grade_id: int,
     body: Assignment,
     engine: Engine,
     staff: Principal = require("assessment:moderate"),
-) -> dict[str, Any]:
+) -> QuarantinedGrade:
     async with engine.begin() as conn:
         await clients.assign(
             conn,
@@ -339,18 +397,20 @@ async def assign(
             by=staff.subject,
             now=now(),
         )
-        row = (await conn.execute(select(grade).where(grade.c.id == grade_id))).one()
-    return _grade_view(row)
+        return await _grade_view(conn, grade_id)
 
 
-@router.post("/quarantined-grades/{grade_id}/dismiss", summary="Set a quarantined grade aside")
+@router.post(
+    "/quarantined-grades/{grade_id}/dismiss",
+    response_model=QuarantinedGrade,
+    summary="Set a quarantined grade aside",
+)
 async def dismiss(
     grade_id: int,
     body: Dismissal,
     engine: Engine,
     staff: Principal = require("assessment:moderate"),
-) -> dict[str, Any]:
+) -> QuarantinedGrade:
     async with engine.begin() as conn:
         await clients.dismiss(conn, grade_id, note=body.note, by=staff.subject, now=now())
-        row = (await conn.execute(select(grade).where(grade.c.id == grade_id))).one()
-    return _grade_view(row)
+        return await _grade_view(conn, grade_id)

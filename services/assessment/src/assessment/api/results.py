@@ -2,143 +2,168 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
-from assessment import repository
-from assessment.api.common import client_id_of
-from assessment.domain import CaseStatus, ModerationAction, Outcome, Result
-from assessment.tables import attendance, grade, integrity_case, moderation
-from assessment.usecases import results
+from assessment import records, repository
+from assessment.api.common import client_id_of, cursor_key
+from assessment.domain import (
+    CaseStatus,
+    EnrolmentStatus,
+    GradeStatus,
+    ModerationAction,
+    Outcome,
+    Result,
+)
+from assessment.usecases import NotFound, results
 from credstack.auth import Principal, require
+from credstack.clock import now
 from credstack.contracts.assessment import OutcomeResult
 from credstack.numbers import Quantity
+from credstack.pagination import Cursor, Limit, Page, page_of
 from credstack.problems import Problem
-from credstack.service import Engine, now
+from credstack.service import Engine
 
 router = APIRouter(tags=["results"])
 
 STAFF = "assessment:moderate"
-CASE_COLUMNS = (
-    "id",
-    "status",
-    "reason",
-    "opened_by",
-    "opened_at",
-    "finding_note",
-    "decided_by",
-    "decided_at",
+
+
+class ResultView(BaseModel):
+    outcome: Outcome | None
+    released_outcome: Outcome | None
+    held: bool
+    score: Quantity | None
+    outcomes: list[OutcomeResult]
+
+    @classmethod
+    def of(cls, result: Result | None) -> ResultView:
+        result = result or Result()
+        return cls(
+            outcome=result.outcome,
+            released_outcome=result.released,
+            held=result.held,
+            score=result.score,
+            outcomes=list(result.outcomes or ()),
+        )
+
+
+class AttendanceSummary(BaseModel):
+    attended: int
+    sessions: int | None
+
+
+class GradeRecordView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: str
+    source: str
+    status: GradeStatus
+    score: Quantity | None
+    final: bool
+    graded_at: datetime
+    received_at: datetime
+    note: str | None
+
+
+class ModerationView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action: ModerationAction
+    score: Quantity | None
+    outcome: Outcome | None
+    reason: str
+    moderated_by: str
+    moderated_at: datetime
+    outcome_before: Outcome | None
+    outcome_after: Outcome | None
+
+
+class CaseView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    enrolment_id: UUID
+    status: CaseStatus
+    reason: str
+    opened_by: str
+    opened_at: datetime
+    finding_note: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class EnrolmentResult(ResultView):
+    """The whole record, for staff."""
+
+    enrolment_id: UUID
+    learner_id: UUID
+    offering_id: UUID
+    enrolment_status: EnrolmentStatus
+    attendance: AttendanceSummary
+    grades: list[GradeRecordView]
+    moderations: list[ModerationView]
+    integrity_cases: list[CaseView]
+
+
+class ReleasedResult(BaseModel):
+    """What the learner sees: the released outcome, and the score if it stands."""
+
+    enrolment_id: UUID
+    released_outcome: Outcome | None
+    score: Quantity | None
+
+
+@router.get(
+    "/enrolments/{enrolment_id}/result",
+    response_model=EnrolmentResult | ReleasedResult,
+    summary="An enrolment's result and its record",
 )
-
-
-def _number(value: Decimal | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _result_view(result: Result | None) -> dict[str, Any]:
-    result = result or Result()
-    return {
-        "outcome": result.outcome.value if result.outcome else None,
-        "released_outcome": result.released.value if result.released else None,
-        "held": result.held,
-        "score": _number(result.score),
-        "outcomes": [o.model_dump() for o in result.outcomes or ()],
-    }
-
-
-def _rows(rows: Any, *columns: str) -> list[dict[str, Any]]:
-    views = []
-    for row in rows:
-        view = {}
-        for column in columns:
-            value = getattr(row, column)
-            if isinstance(value, Decimal):
-                value = _number(value)
-            elif hasattr(value, "isoformat"):
-                value = value.isoformat()
-            elif isinstance(value, UUID):
-                value = str(value)
-            view[column] = value
-        views.append(view)
-    return views
-
-
-@router.get("/enrolments/{enrolment_id}/result", summary="An enrolment's result and its record")
 async def get_result(
     enrolment_id: UUID, engine: Engine, caller: Principal = require()
-) -> dict[str, Any]:
+) -> EnrolmentResult | ReleasedResult:
     """Staff see the whole record: grades, moderations, integrity cases, attendance.
     The learner sees their released result only."""
     async with engine.connect() as conn:
         record = await repository.enrolment_record(conn, enrolment_id)
         staff = STAFF in caller.scopes
         if record is None or not (staff or record.enrolment.learner_id == caller.learner_id):
-            raise Problem(404, "not-found", f"No assessed enrolment {enrolment_id}.")
+            raise NotFound(f"No assessed enrolment {enrolment_id}.")
         result = record.result
         if not staff:
             released = result.released
-            return {
-                "enrolment_id": str(enrolment_id),
-                "released_outcome": released.value if released else None,
-                "score": _number(result.score) if released and released is result.outcome else None,
-            }
-        grades = await conn.execute(
-            select(grade).where(grade.c.enrolment_id == enrolment_id).order_by(grade.c.id)
-        )
-        moderations = await conn.execute(
-            select(moderation)
-            .where(moderation.c.enrolment_id == enrolment_id)
-            .order_by(moderation.c.id)
-        )
-        cases = await conn.execute(
-            select(integrity_case)
-            .where(integrity_case.c.enrolment_id == enrolment_id)
-            .order_by(integrity_case.c.opened_at)
-        )
-        return {
-            "enrolment_id": str(enrolment_id),
-            "learner_id": str(record.enrolment.learner_id),
-            "offering_id": str(record.offering_id),
-            "enrolment_status": record.status,
-            **_result_view(result),
-            "attendance": {
-                "attended": record.attendance.attended,
-                "sessions": record.attendance.sessions,
-            },
-            "grades": _rows(
-                grades,
-                "id",
-                "client_id",
-                "source",
-                "status",
-                "score",
-                "final",
-                "graded_at",
-                "received_at",
-                "note",
+            return ReleasedResult(
+                enrolment_id=enrolment_id,
+                released_outcome=released,
+                score=result.score if released and released is result.outcome else None,
+            )
+        return EnrolmentResult(
+            enrolment_id=enrolment_id,
+            learner_id=record.enrolment.learner_id,
+            offering_id=record.offering_id,
+            enrolment_status=record.status,
+            **ResultView.of(result).model_dump(),
+            attendance=AttendanceSummary(
+                attended=record.attendance.attended, sessions=record.attendance.sessions
             ),
-            "moderations": _rows(
-                moderations,
-                "id",
-                "action",
-                "score",
-                "outcome",
-                "reason",
-                "moderated_by",
-                "moderated_at",
-                "outcome_before",
-                "outcome_after",
-            ),
-            "integrity_cases": _rows(cases, *CASE_COLUMNS),
-        }
+            grades=[
+                GradeRecordView.model_validate(g)
+                for g in await records.grades_of(conn, enrolment_id)
+            ],
+            moderations=[
+                ModerationView.model_validate(m)
+                for m in await records.moderations_of(conn, enrolment_id)
+            ],
+            integrity_cases=[
+                CaseView.model_validate(c) for c in await records.cases_of(conn, enrolment_id)
+            ],
+        )
 
 
 class ModerationRequest(BaseModel):
@@ -167,9 +192,14 @@ class ModerationRequest(BaseModel):
         return self
 
 
+class Moderated(ResultView):
+    moderation_id: int
+
+
 @router.post(
     "/enrolments/{enrolment_id}/moderations",
     status_code=201,
+    response_model=Moderated,
     summary="Moderate a result: regrade or override, with a reason",
 )
 async def moderate(
@@ -177,7 +207,7 @@ async def moderate(
     body: ModerationRequest,
     engine: Engine,
     staff: Principal = require(STAFF),
-) -> dict[str, Any]:
+) -> Moderated:
     """A moderation stands over the LMS's grades until the next one. If it turns a
     released pass into anything else, `ResultWithdrawn` is sent (the issuer revokes)."""
     async with engine.begin() as conn:
@@ -192,7 +222,9 @@ async def moderate(
             by=staff.subject,
             now=now(),
         )
-    return {"moderation_id": moderated.moderation_id, **_result_view(moderated.result)}
+    return Moderated(
+        moderation_id=moderated.moderation_id, **ResultView.of(moderated.result).model_dump()
+    )
 
 
 class CaseOpening(BaseModel):
@@ -208,28 +240,41 @@ class Finding(BaseModel):
     note: str = Field(min_length=1, max_length=4000)
 
 
+class CaseOpened(BaseModel):
+    id: UUID
+    enrolment_id: UUID
+    status: CaseStatus
+
+
 @router.post(
     "/enrolments/{enrolment_id}/integrity-cases",
     status_code=201,
+    response_model=CaseOpened,
     summary="Open an academic integrity case (no pass is released while it is open)",
 )
 async def open_case(
     enrolment_id: UUID, body: CaseOpening, engine: Engine, staff: Principal = require(STAFF)
-) -> dict[str, Any]:
+) -> CaseOpened:
     async with engine.begin() as conn:
         case_id = await results.open_case(
             conn, enrolment_id, reason=body.reason, by=staff.subject, now=now()
         )
-    return {"id": str(case_id), "enrolment_id": str(enrolment_id), "status": "open"}
+    return CaseOpened(id=case_id, enrolment_id=enrolment_id, status=CaseStatus.OPEN)
+
+
+class CaseDecided(ResultView):
+    id: UUID
+    status: CaseStatus
 
 
 @router.post(
     "/integrity-cases/{case_id}/finding",
+    response_model=CaseDecided,
     summary="Decide a case: misconduct withdraws the result, cleared releases it",
 )
 async def decide_case(
     case_id: UUID, body: Finding, engine: Engine, staff: Principal = require(STAFF)
-) -> dict[str, Any]:
+) -> CaseDecided:
     async with engine.begin() as conn:
         result = await results.decide_case(
             conn,
@@ -239,23 +284,30 @@ async def decide_case(
             by=staff.subject,
             now=now(),
         )
-    return {"id": str(case_id), "status": body.finding, **_result_view(result)}
+    return CaseDecided(
+        id=case_id, status=CaseStatus(body.finding), **ResultView.of(result).model_dump()
+    )
 
 
-@router.get("/integrity-cases", summary="Integrity cases, open ones by default")
+@router.get(
+    "/integrity-cases",
+    response_model=Page[CaseView],
+    summary="Integrity cases, open ones by default, oldest first",
+)
 async def list_cases(
     engine: Engine,
-    status: Literal["open", "misconduct", "cleared"] = "open",
+    status: CaseStatus = CaseStatus.OPEN,
+    limit: Limit = 100,
+    cursor: Cursor = None,
     _: Principal = require(STAFF),
-) -> list[dict[str, Any]]:
+) -> Page[CaseView]:
+    after = cursor_key(cursor, datetime, UUID)
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(integrity_case)
-            .where(integrity_case.c.status == status)
-            .order_by(integrity_case.c.opened_at)
-            .limit(500)
-        )
-        return _rows(rows, "enrolment_id", *CASE_COLUMNS)
+        found = await records.cases(conn, status, after=after, limit=limit + 1)
+    page = page_of(found, limit, key=lambda c: (c.opened_at.isoformat(), str(c.id)))
+    return Page(
+        items=[CaseView.model_validate(c) for c in page.items], next_cursor=page.next_cursor
+    )
 
 
 class Register(BaseModel):
@@ -275,16 +327,24 @@ async def _may_record(engine: Engine, caller: Principal, offering_id: UUID) -> N
     client_id = client_id_of(caller)
     if "grades:write" in caller.scopes and client_id is not None:
         async with engine.connect() as conn:
-            row = await repository.client_row(conn, str(client_id))
-        if row is not None and row.active and offering_id in row.offering_ids:
+            client = await repository.client(conn, str(client_id))
+        if client is not None and client.active and client.serves(offering_id):
             return
     raise Problem(
         403, "forbidden", f"Only staff or an LMS serving {offering_id} keep its register."
     )
 
 
+class RegisterRecorded(BaseModel):
+    offering_id: UUID
+    session: int
+    present: int
+    absent: int
+
+
 @router.put(
     "/offerings/{offering_id}/sessions/{session}/attendance",
+    response_model=RegisterRecorded,
     summary="Record a contact session's register",
 )
 async def record_attendance(
@@ -293,7 +353,7 @@ async def record_attendance(
     body: Register,
     engine: Engine,
     caller: Principal = require(),
-) -> JSONResponse:
+) -> RegisterRecorded:
     """Replaces what was recorded for the enrolments named. A learner who attended (by
     default 80% of the contact sessions) but did not pass earns a certificate of
     attendance when the result is final."""
@@ -308,24 +368,40 @@ async def record_attendance(
             by=caller.subject,
             now=now(),
         )
-    return JSONResponse(
-        {
-            "offering_id": str(offering_id),
-            "session": session,
-            "present": len(set(body.present)),
-            "absent": len(set(body.absent)),
-        }
+    return RegisterRecorded(
+        offering_id=offering_id,
+        session=session,
+        present=len(set(body.present)),
+        absent=len(set(body.absent)),
     )
 
 
-@router.get("/offerings/{offering_id}/attendance", summary="The offering's attendance records")
+class AttendanceView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    session: int
+    enrolment_id: UUID
+    attended: bool
+    recorded_by: str
+    recorded_at: datetime
+
+
+@router.get(
+    "/offerings/{offering_id}/attendance",
+    response_model=Page[AttendanceView],
+    summary="The offering's attendance records, by session and enrolment",
+)
 async def offering_attendance(
-    offering_id: UUID, engine: Engine, _: Principal = require(STAFF)
-) -> list[dict[str, Any]]:
+    offering_id: UUID,
+    engine: Engine,
+    limit: Limit = 500,
+    cursor: Cursor = None,
+    _: Principal = require(STAFF),
+) -> Page[AttendanceView]:
+    after = cursor_key(cursor, int, UUID)
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(attendance)
-            .where(attendance.c.offering_id == offering_id)
-            .order_by(attendance.c.session, attendance.c.enrolment_id)
-        )
-        return _rows(rows, "session", "enrolment_id", "attended", "recorded_by", "recorded_at")
+        found = await records.attendance_of(conn, offering_id, after=after, limit=limit + 1)
+    page = page_of(found, limit, key=lambda a: (a.session, str(a.enrolment_id)))
+    return Page(
+        items=[AttendanceView.model_validate(a) for a in page.items], next_cursor=page.next_cursor
+    )

@@ -1,9 +1,9 @@
 """The grade formats LMS integrations send, parsed into `Submission`s. No I/O here.
 
 Each module reads one wire format (native JSON, LTI AGS Score, Caliper, xAPI, Moodle)
-and either returns the grades it carries or raises `Rejected` with the HTTP status the
-sender should get: 400 for a body that breaks its specification, 415 for a wrong media
-type, 422 for a well-formed body we cannot act on.
+and either returns the grades it carries or raises a `Rejected` refusal: `Malformed` for
+a body that breaks its specification, `WrongMediaType`, or `Unacceptable` for a
+well-formed body we cannot act on.
 """
 
 from __future__ import annotations
@@ -19,19 +19,36 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from credstack.contracts.assessment import OutcomeResult
+from credstack.numbers import json_number
+from credstack.refusals import Reason, Refusal
 
 
-class Rejected(Exception):
-    """A submission refused as a whole; nothing of it is recorded."""
+class Rejected(Refusal):
+    """A submission refused as a whole; nothing of it is recorded. `code` names what is
+    wrong in the format's terms; `errors` locates each place that breaks its specification."""
 
     def __init__(
-        self, status: int, code: str, detail: str, *, errors: list[dict[str, Any]] | None = None
+        self, code: str, detail: str, *, errors: list[dict[str, Any]] | None = None
     ) -> None:
-        super().__init__(detail)
-        self.status = status
+        super().__init__(detail, errors=errors or [])
         self.code = code
-        self.detail = detail
         self.errors = errors or []
+
+
+class Malformed(Rejected):
+    """The body breaks its format's specification."""
+
+    reason = Reason.MALFORMED
+
+
+class Unacceptable(Rejected):
+    """A well-formed body we cannot act on."""
+
+    reason = Reason.UNPROCESSABLE
+
+
+class WrongMediaType(Rejected):
+    reason = Reason.UNSUPPORTED_MEDIA_TYPE
 
 
 @dataclass(frozen=True)
@@ -97,13 +114,13 @@ def load_json(body: bytes) -> Any:
     try:
         return json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as error:
-        raise Rejected(400, "malformed-json", f"The body is not valid JSON: {error}") from error
+        raise Malformed("malformed-json", f"The body is not valid JSON: {error}") from error
 
 
 def jsonable(value: Any) -> Any:
     """A document from `load_json` as plain JSON values (for storing it as JSONB)."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return json_number(value)
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -126,8 +143,7 @@ def validated(model: type[M], data: Any, *, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise Rejected(
-            400,
+        raise Malformed(
             "invalid-" + what.lower().replace(" ", "-"),
             f"The {what} does not satisfy its specification.",
             errors=[

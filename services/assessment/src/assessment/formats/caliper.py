@@ -15,7 +15,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assessment.domain import AssessmentError, percent
-from assessment.formats import Learner, Number, Rejected, Submission, as_utc, validated
+from assessment.formats import (
+    Learner,
+    Malformed,
+    Number,
+    Submission,
+    Unacceptable,
+    as_utc,
+    validated,
+)
 
 SUPPORTED_VERSIONS = {
     "http://purl.imsglobal.org/ctx/caliper/v1p1",
@@ -135,21 +143,19 @@ def _submission(raw: dict[str, Any], event: GradeEvent) -> Submission | None:
     if maximum is None and event.object.assignable is not None:
         maximum = event.object.assignable.maxScore
     if maximum is None:
-        raise Rejected(
-            422,
+        raise Unacceptable(
             "no-maximum-score",
             f"Event {event.id}: neither the Score nor the assignable gives maxScore.",
         )
     if maximum <= 0 or score.scoreGiven < 0:
-        raise Rejected(
-            400,
+        raise Malformed(
             "invalid-caliper-envelope",
             f"Event {event.id}: scoreGiven must be >= 0 and maxScore > 0.",
         )
     try:
         value = percent(score.scoreGiven, maximum)
     except AssessmentError as error:
-        raise Rejected(422, "score-out-of-range", str(error)) from error
+        raise Unacceptable("score-out-of-range", str(error)) from error
     learner = _learner(event)
     assignable = event.object.assignable.id if event.object.assignable else event.object.id
     attempt = event.object.id
@@ -173,8 +179,7 @@ def envelope_submissions(body: Any) -> tuple[list[Submission], list[str]]:
     """
     envelope = validated(Envelope, body, what="Caliper envelope")
     if envelope.dataVersion not in SUPPORTED_VERSIONS:
-        raise Rejected(
-            422,
+        raise Unacceptable(
             "unsupported-data-version",
             f"dataVersion {envelope.dataVersion} is not supported; "
             f"send one of: {', '.join(sorted(SUPPORTED_VERSIONS))}.",

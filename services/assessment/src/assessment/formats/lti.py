@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assessment.domain import AssessmentError, percent
-from assessment.formats import Learner, Number, Rejected, Submission, as_utc, validated
+from assessment.formats import Learner, Number, Submission, Unacceptable, as_utc, validated
 
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
@@ -65,7 +65,7 @@ def score_submission(body: Any, *, offering_id: UUID) -> Submission:
         try:
             value = percent(score.scoreGiven, score.scoreMaximum)
         except AssessmentError as error:
-            raise Rejected(422, "score-out-of-range", str(error)) from error
+            raise Unacceptable("score-out-of-range", str(error)) from error
     return Submission(
         source="lti-ags",
         learner=Learner(subjects=(score.userId,), offering_id=offering_id),
@@ -78,6 +78,20 @@ def score_submission(body: Any, *, offering_id: UUID) -> Submission:
         evidence=_evidence(score),
         refuse_stale=True,
     )
+
+
+LINE_ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "scoreMaximum", "label", "resourceId", "tag", "resourceLinkId"],
+    "properties": {
+        "id": {"type": "string", "format": "uri"},
+        "scoreMaximum": {"type": "number"},
+        "label": {"type": "string"},
+        "resourceId": {"type": "string"},
+        "tag": {"type": "string"},
+        "resourceLinkId": {"type": "string"},
+    },
+}
 
 
 def line_item(*, url: str, offering_id: UUID, label: str, resource_id: str) -> dict[str, Any]:

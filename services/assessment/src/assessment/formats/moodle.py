@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ConfigDict, Field
 
 from assessment.domain import AssessmentError, percent
-from assessment.formats import Learner, Number, Rejected, Submission, validated
+from assessment.formats import Learner, Malformed, Number, Submission, Unacceptable, validated
 
 USER_GRADED = "\\core\\event\\user_graded"
 GRADE_ITEMS_FUNCTION = "gradereport_user_get_grade_items"
@@ -32,14 +32,14 @@ def form_fields(body: bytes) -> dict[str, Any]:
     try:
         pairs = parse_qsl(body.decode(), keep_blank_values=True)
     except UnicodeDecodeError as error:
-        raise Rejected(400, "malformed-form", "The form is not UTF-8.") from error
+        raise Malformed("malformed-form", "The form is not UTF-8.") from error
     for key, value in pairs:
         name, *path = re.findall(r"[^\[\]]+", key) or [key]
         target = fields
         for part in [name, *path][:-1]:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
-                raise Rejected(400, "malformed-form", f"Field {key!r} clashes with another.")
+                raise Malformed("malformed-form", f"Field {key!r} clashes with another.")
         target[[name, *path][-1]] = value
     return fields
 
@@ -84,8 +84,8 @@ class GradedUser:
 def graded_user(data: dict[str, Any]) -> GradedUser:
     """The learner and course a `user_graded` notification is about (422 if it lacks them)."""
     if data.get("relateduserid") in (None, ""):
-        raise Rejected(
-            422, "no-learner", "The user_graded notification names no learner (relateduserid)."
+        raise Unacceptable(
+            "no-learner", "The user_graded notification names no learner (relateduserid)."
         )
     other = data.get("other")
     if isinstance(other, dict) and other.get("finalgrade") not in (None, ""):
@@ -96,8 +96,7 @@ def graded_user(data: dict[str, Any]) -> GradedUser:
     try:
         event = UserGraded.model_validate({**data, "other": other or {}})
     except ValueError as error:
-        raise Rejected(
-            422,
+        raise Unacceptable(
             "invalid-moodle-notification",
             "The user_graded notification cannot be acted on: other.finalgrade must be a "
             "number or null, courseid, relateduserid and timecreated integers.",

@@ -17,7 +17,15 @@ from uuid import UUID, uuid4
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from assessment.domain import AssessmentError, percent
-from assessment.formats import Learner, Number, Rejected, Submission, as_utc, validated
+from assessment.formats import (
+    Learner,
+    Malformed,
+    Number,
+    Submission,
+    Unacceptable,
+    as_utc,
+    validated,
+)
 
 VERSION_HEADER = "X-Experience-API-Version"
 VERSION = "1.0.3"
@@ -163,10 +171,9 @@ class Statement(BaseModel):
 def check_version(header: str | None) -> None:
     """An LRS must refuse a request without a 1.0.x `X-Experience-API-Version`."""
     if header is None:
-        raise Rejected(400, "missing-xapi-version", f"The {VERSION_HEADER} header is required.")
+        raise Malformed("missing-xapi-version", f"The {VERSION_HEADER} header is required.")
     if not re.fullmatch(r"1\.0(\.\d+)?", header.strip()):
-        raise Rejected(
-            400,
+        raise Malformed(
             "unsupported-xapi-version",
             f"{VERSION_HEADER} {header!r} is not supported; this LRS speaks {VERSION}.",
         )
@@ -186,7 +193,7 @@ def _submission(raw: dict[str, Any], statement: Statement, received_at: datetime
     try:
         value = _scaled(score) if score and statement.verb.id in GRADE_VERBS else None
     except AssessmentError as error:
-        raise Rejected(422, "score-out-of-range", str(error)) from error
+        raise Unacceptable("score-out-of-range", str(error)) from error
     registration = statement.context.registration if statement.context else None
     subject = statement.actor.subject
     return Submission(
@@ -211,15 +218,14 @@ def statements(
     """
     items = body if isinstance(body, list) else [body]
     if not items:
-        raise Rejected(400, "invalid-xapi-statement", "The batch holds no statement.")
+        raise Malformed("invalid-xapi-statement", "The batch holds no statement.")
     if statement_id is not None and (len(items) != 1 or not isinstance(items[0], dict)):
-        raise Rejected(400, "invalid-xapi-statement", "A PUT carries exactly one statement.")
+        raise Malformed("invalid-xapi-statement", "A PUT carries exactly one statement.")
     parsed: list[tuple[dict[str, Any], Statement]] = []
     for item in items:
         if statement_id is not None:
             if "id" in item and str(item["id"]).lower() != str(statement_id):
-                raise Rejected(
-                    400,
+                raise Malformed(
                     "invalid-xapi-statement",
                     "The statement's id differs from the statementId parameter.",
                 )
@@ -231,6 +237,6 @@ def statements(
         parsed.append((item, statement))
     ids = [statement.id for _, statement in parsed if statement.id is not None]
     if len(set(ids)) != len(ids):
-        raise Rejected(400, "invalid-xapi-statement", "Two statements in the batch share an id.")
+        raise Malformed("invalid-xapi-statement", "Two statements in the batch share an id.")
     grades = [_submission(raw, statement, received_at) for raw, statement in parsed]
     return [g for g in grades if g.score is not None], ids

@@ -4,19 +4,27 @@ The route or the consumer that calls them owns the one transaction.
 """
 
 from assessment.domain import AssessmentError
+from credstack.refusals import Reason
 
 
 class NotFound(AssessmentError):
-    pass
+    code = "not-found"
+    reason = Reason.NOT_FOUND
 
 
 class Conflict(AssessmentError):
-    """The request contradicts what is already recorded (409)."""
+    """The request contradicts what is already recorded."""
+
+    code = "conflict"
+    reason = Reason.CONFLICT
 
 
 class NotServed(AssessmentError):
-    """The LMS client is not registered for the offering concerned (403)."""
+    """The LMS client is not registered for the offering concerned."""
+
+    code = "offering-not-served"
+    reason = Reason.FORBIDDEN
 
 
 class Unprocessable(AssessmentError):
-    """A well-formed request that the current records cannot accept (422)."""
+    """A well-formed request that the current records cannot accept."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment import repository
-from assessment.domain import Result
+from assessment.domain import GradeStatus, Result
 from assessment.formats import Learner, Submission, jsonable
 from assessment.registry import LmsClient
 from assessment.tables import grade, offering, roster_link
@@ -29,6 +30,15 @@ from credstack.locks import lock
 class StaleScore(Conflict):
     """An AGS score not newer than the one already stored for the same user and item."""
 
+    code = "stale-score"
+
+
+class ReceiptStatus(StrEnum):
+    RECORDED = "recorded"
+    KEPT = "kept"
+    QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -38,7 +48,7 @@ class Receipt:
     confirmed yet), `quarantined` (maps to nobody; staff resolve it) or `duplicate`.
     """
 
-    status: str
+    status: ReceiptStatus
     grade_id: int
     enrolment_id: UUID | None
     confirmed: bool = False
@@ -116,7 +126,7 @@ async def _earlier(
     if row is None:
         return None
     if row.fingerprint == submission.fingerprint:
-        return Receipt("duplicate", row.id, row.enrolment_id)
+        return Receipt(ReceiptStatus.DUPLICATE, row.id, row.enrolment_id)
     if submission.delivery_id is None:
         return None
     if submission.refuse_stale:
@@ -171,7 +181,7 @@ async def _record(
             final=submission.final,
             graded_at=submission.graded_at or now,
             received_at=now,
-            status="kept" if mapping.enrolment_id else "quarantined",
+            status=GradeStatus.KEPT if mapping.enrolment_id else GradeStatus.QUARANTINED,
             note=mapping.note,
             payload=jsonable(submission.payload),
         )
@@ -184,8 +194,8 @@ async def _record(
             return earlier
         raise Conflict(f"{submission.source} delivery {submission.delivery_id} clashes.")
     if mapping.enrolment_id is None:
-        return Receipt("quarantined", grade_id, None, note=mapping.note)
-    return Receipt("kept", grade_id, mapping.enrolment_id)
+        return Receipt(ReceiptStatus.QUARANTINED, grade_id, None, note=mapping.note)
+    return Receipt(ReceiptStatus.KEPT, grade_id, mapping.enrolment_id)
 
 
 async def receive(
@@ -203,8 +213,8 @@ async def receive(
     return [
         replace(
             r,
-            status="recorded"
-            if r.status == "kept" and settled[r.enrolment_id].confirmed
+            status=ReceiptStatus.RECORDED
+            if r.status is ReceiptStatus.KEPT and settled[r.enrolment_id].confirmed
             else r.status,
             confirmed=settled[r.enrolment_id].confirmed,
             result=settled[r.enrolment_id].result,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,9 +20,16 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 
 
+class NotificationStatus(StrEnum):
+    """A kept Moodle notification: its grade is still to be fetched, or was."""
+
+    PENDING = "pending"
+    FETCHED = "fetched"
+
+
 async def notified(
     conn: AsyncConnection, client: LmsClient, graded: GradedUser, *, payload: Any, now: datetime
-) -> tuple[int, str]:
+) -> tuple[int, NotificationStatus]:
     """Keep a user_graded notification (once); returns its id and status.
 
     Its first retry is due after `FIRST_RETRY`, so that the fetch the webhook request
@@ -38,14 +46,14 @@ async def notified(
             notified_at=graded.notified_at,
             received_at=now,
             payload=payload,
-            status="pending",
+            status=NotificationStatus.PENDING,
             next_attempt_at=now + FIRST_RETRY,
         )
         .on_conflict_do_nothing()
         .returning(moodle_notification.c.id)
     )
     if notification_id is not None:
-        return int(notification_id), "pending"
+        return int(notification_id), NotificationStatus.PENDING
     row = (
         await conn.execute(
             select(moodle_notification.c.id, moodle_notification.c.status).where(
@@ -54,7 +62,7 @@ async def notified(
             )
         )
     ).one()
-    return int(row.id), str(row.status)
+    return int(row.id), NotificationStatus(row.status)
 
 
 async def pending(conn: AsyncConnection, notification_id: int) -> Any:
@@ -63,7 +71,7 @@ async def pending(conn: AsyncConnection, notification_id: int) -> Any:
         await conn.execute(
             select(moodle_notification).where(
                 moodle_notification.c.id == notification_id,
-                moodle_notification.c.status == "pending",
+                moodle_notification.c.status == NotificationStatus.PENDING,
             )
         )
     ).first()
@@ -83,7 +91,7 @@ async def fetched(
             select(moodle_notification.c.id)
             .where(
                 moodle_notification.c.id == notification_id,
-                moodle_notification.c.status == "pending",
+                moodle_notification.c.status == NotificationStatus.PENDING,
             )
             .with_for_update()
         )
@@ -94,7 +102,7 @@ async def fetched(
     await conn.execute(
         update(moodle_notification)
         .where(moodle_notification.c.id == notification_id)
-        .values(status="fetched", grade_id=receipts[0].grade_id, last_error=None)
+        .values(status=NotificationStatus.FETCHED, grade_id=receipts[0].grade_id, last_error=None)
     )
     return receipts
 
@@ -121,7 +129,8 @@ async def due(conn: AsyncConnection, *, now: datetime, limit: int = 20) -> list[
     rows = await conn.execute(
         select(moodle_notification.c.id)
         .where(
-            moodle_notification.c.status == "pending", moodle_notification.c.next_attempt_at <= now
+            moodle_notification.c.status == NotificationStatus.PENDING,
+            moodle_notification.c.next_attempt_at <= now,
         )
         .order_by(moodle_notification.c.next_attempt_at)
         .limit(limit)

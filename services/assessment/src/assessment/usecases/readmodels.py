@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from assessment.domain import EnrolmentStatus
 from assessment.tables import enrolment, offering, pass_rule, result
 from assessment.usecases.results import settle, settle_all
 from credstack.contracts.catalogue import MicroCredentialPublished, OfferingScheduled
@@ -36,7 +37,7 @@ async def micro_credential_published(
         select(enrolment.c.id).where(
             enrolment.c.micro_credential_id == event.micro_credential_id,
             enrolment.c.micro_credential_version == event.version,
-            enrolment.c.status == "confirmed",
+            enrolment.c.status == EnrolmentStatus.CONFIRMED,
             enrolment.c.id.not_in(select(result.c.enrolment_id)),
         )
     )
@@ -63,7 +64,10 @@ async def offering_scheduled(
     decided = await conn.execute(
         select(enrolment.c.id)
         .join(result, result.c.enrolment_id == enrolment.c.id)
-        .where(enrolment.c.offering_id == event.offering_id, enrolment.c.status == "confirmed")
+        .where(
+            enrolment.c.offering_id == event.offering_id,
+            enrolment.c.status == EnrolmentStatus.CONFIRMED,
+        )
     )
     await settle_all(conn, [row.id for row in decided], now=received.time)
 
@@ -80,7 +84,7 @@ async def enrolment_confirmed(
             micro_credential_id=event.micro_credential_id,
             micro_credential_version=event.micro_credential_version,
             confirmed_at=event.confirmed_at,
-            status="confirmed",
+            status=EnrolmentStatus.CONFIRMED,
         )
         .on_conflict_do_nothing()
     )
@@ -92,7 +96,9 @@ async def enrolment_cancelled(
 ) -> None:
     """A cancelled enrolment gets no outcome; grades for it stay on record."""
     await conn.execute(
-        update(enrolment).where(enrolment.c.id == event.enrolment_id).values(status="cancelled")
+        update(enrolment)
+        .where(enrolment.c.id == event.enrolment_id)
+        .values(status=EnrolmentStatus.CANCELLED)
     )
 
 
@@ -101,7 +107,9 @@ async def enrolment_withdrawn(
 ) -> None:
     """A withdrawn learner gets no new outcome; a result already released stands."""
     await conn.execute(
-        update(enrolment).where(enrolment.c.id == event.enrolment_id).values(status="withdrawn")
+        update(enrolment)
+        .where(enrolment.c.id == event.enrolment_id)
+        .values(status=EnrolmentStatus.WITHDRAWN)
     )
 
 

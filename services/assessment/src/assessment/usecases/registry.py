@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment import repository
+from assessment.domain import GradeStatus
 from assessment.formats import Learner
 from assessment.registry import LmsClient, chosen_secret, hash_secret
 from assessment.tables import grade, lms_client, roster_link
@@ -31,7 +32,7 @@ async def register(
     """Register an LMS integration; returns its secret (to show once) if it has one."""
     client.check()
     chosen = chosen_secret(client.kind, secret)
-    if await repository.client_row(conn, client.id) is not None:
+    if await repository.client(conn, client.id) is not None:
         raise Conflict(f"An LMS client {client.id} is already registered.")
     if client.lti_issuer is not None:
         taken = await conn.scalar(
@@ -64,10 +65,10 @@ async def register(
 
 
 async def client(conn: AsyncConnection, client_id: str) -> LmsClient:
-    row = await repository.client_row(conn, client_id)
-    if row is None:
+    found = await repository.client(conn, client_id)
+    if found is None:
         raise NotFound(f"No LMS client {client_id}.")
-    return repository.client_of(row)
+    return found
 
 
 async def change(
@@ -166,7 +167,7 @@ async def _map_quarantined(
             select(grade.c.id, grade.c.subjects, grade.c.course_refs, grade.c.offering_id)
             .where(
                 grade.c.client_id == client.id,
-                grade.c.status == "quarantined",
+                grade.c.status == GradeStatus.QUARANTINED,
                 grade.c.enrolment_id.is_(None),
                 grade.c.subjects.contains([subject]),
             )
@@ -189,7 +190,7 @@ async def _map_quarantined(
                 update(grade)
                 .where(grade.c.id == row.id)
                 .values(
-                    status="kept",
+                    status=GradeStatus.KEPT,
                     enrolment_id=mapping.enrolment_id,
                     offering_id=mapping.offering_id,
                     note=None,
@@ -214,7 +215,7 @@ async def _quarantined(conn: AsyncConnection, grade_id: int) -> Any:
     ).first()
     if row is None:
         raise NotFound(f"No grade {grade_id}.")
-    if row.status != "quarantined":
+    if row.status != GradeStatus.QUARANTINED:
         raise Conflict(f"Grade {grade_id} is not quarantined (it is {row.status}).")
     return row
 
@@ -228,7 +229,7 @@ async def assign(
         update(grade)
         .where(grade.c.id == grade_id)
         .values(
-            status="kept",
+            status=GradeStatus.KEPT,
             enrolment_id=enrolment_id,
             announced=False,
             note=note,
@@ -247,5 +248,5 @@ async def dismiss(
     await conn.execute(
         update(grade)
         .where(grade.c.id == grade_id)
-        .values(status="dismissed", note=note, resolved_by=by, resolved_at=now)
+        .values(status=GradeStatus.DISMISSED, note=note, resolved_by=by, resolved_at=now)
     )

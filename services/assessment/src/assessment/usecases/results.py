@@ -21,6 +21,7 @@ from assessment import domain, repository
 from assessment.domain import (
     CaseAlreadyDecided,
     CaseStatus,
+    GradeStatus,
     ModerationAction,
     Outcome,
     Result,
@@ -66,7 +67,7 @@ async def _announce_grades(
             .join(lms_client, lms_client.c.id == grade.c.client_id)
             .where(
                 grade.c.enrolment_id == enrolment_id,
-                grade.c.status == "kept",
+                grade.c.status == GradeStatus.KEPT,
                 grade.c.announced.is_(False),
             )
             .order_by(grade.c.id)
@@ -78,7 +79,7 @@ async def _announce_grades(
                 update(grade)
                 .where(grade.c.id == row.id)
                 .values(
-                    status="quarantined",
+                    status=GradeStatus.QUARANTINED,
                     note=f"client {row.client_id} does not serve offering {offering_id}",
                 )
             )
@@ -251,7 +252,7 @@ async def decide_case(
     status = await conn.scalar(
         select(integrity_case.c.status).where(integrity_case.c.id == case_id)
     )
-    if status != CaseStatus.OPEN.value:
+    if status != CaseStatus.OPEN:
         raise CaseAlreadyDecided(f"Integrity case {case_id} was already decided ({status}).")
     await conn.execute(
         update(integrity_case)
