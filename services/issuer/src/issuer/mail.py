@@ -52,7 +52,7 @@ class Message:
 def credential_issued(
     *,
     credential_id: UUID,
-    kind: str,
+    kind: Kind,
     title: str,
     learner_name: str,
     page_url: str,
@@ -192,20 +192,38 @@ class MailSink:
         self._controller.stop()
 
 
-def read_mailbox(folder: Path) -> list[dict[str, Any]]:
-    """The messages in a sink's mailbox folder, newest first."""
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A message in the sink's mailbox; ``key`` orders the mailbox, newest first."""
+
+    key: tuple[int, str]
+    headers: dict[str, str]
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {**self.headers, "text": self.text}
+
+
+def read_mailbox(
+    folder: Path, *, before: tuple[Any, ...] | None = None, limit: int | None = None
+) -> list[ReceivedMessage]:
+    """The messages in a sink's mailbox folder, newest first (those after ``before``)."""
+    keyed = sorted(((path.stat().st_mtime_ns, path.name), path) for path in folder.glob("*.eml"))
+    keyed.reverse()
+    if before is not None:
+        keyed = [(key, path) for key, path in keyed if key < tuple(before)]
     messages = []
-    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+    for key, path in keyed[:limit]:
         parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         text = parsed.get_body(preferencelist=("plain",))
+        headers = {
+            "message_id": str(parsed["Message-ID"]),
+            "from": str(parsed["From"]),
+            "to": str(parsed["To"]),
+            "subject": str(parsed["Subject"]),
+            "date": str(parsed["Date"]),
+        }
         messages.append(
-            {
-                "message_id": str(parsed["Message-ID"]),
-                "from": str(parsed["From"]),
-                "to": str(parsed["To"]),
-                "subject": str(parsed["Subject"]),
-                "date": str(parsed["Date"]),
-                "text": text.get_content() if text is not None else "",
-            }
+            ReceivedMessage(key, headers, text.get_content() if text is not None else "")
         )
     return messages

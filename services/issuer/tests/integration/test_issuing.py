@@ -1,19 +1,16 @@
 """Issuing from consumed events: micro-credentials and certificates of attendance."""
 
-import sys
 from uuid import uuid4
 
 from sqlalchemy import func, select
 
-from credstack.testing import REPO, ServiceUnderTest, Tokens, deliver, staged_events
+from credstack.testing import ServiceUnderTest, Tokens, deliver, staged_events
 from issuer import tables
+from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from ..conformance import ob3_schema_errors
 from ..events import Learner, attended, micro_credential, passed, withdrawn
 from .conftest import deliver_all, issued, verifier_documents
-
-sys.path.insert(0, str(REPO / "tests" / "verifiers"))
-from digitalbazaar import require_node, verify_with_digitalbazaar
 
 
 async def test_a_pass_becomes_one_signed_open_badge_whatever_order_the_events_arrive_in(

@@ -10,24 +10,23 @@ from uuid import uuid4
 
 import pytest
 
-from issuer import statuslist
-from issuer.domain import (
+from issuer.domain import StatusChangeRefused, next_status
+from issuer.stacks import StackRule
+from issuer.standards import bitstring_status_list
+from issuer.standards.jsonld import OfflineDocumentLoader, dropped_terms
+from issuer.standards.openbadges3 import (
     Attendance,
-    Award,
     HeldMember,
     Issuance,
     IssuerProfile,
+    Pass,
     Recipient,
-    StatusChangeRefused,
     StatusEntry,
     attendance_certificate,
     hashed_email,
-    next_status,
     open_badge_credential,
     stack_credential,
 )
-from issuer.jsonld import OfflineDocumentLoader, dropped_terms
-from issuer.stacks import StackRule
 
 T0 = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
 SNAPSHOT = {
@@ -62,9 +61,7 @@ def issuance(recipient: Recipient | None = None) -> Issuance:
 
 
 def credential(**snapshot_changes: object) -> dict:
-    return open_badge_credential(
-        issuance(), SNAPSHOT | snapshot_changes, Award(Decimal(80), [], T0)
-    )
+    return open_badge_credential(issuance(), SNAPSHOT | snapshot_changes, Pass(Decimal(80), [], T0))
 
 
 def test_the_recipient_is_a_salted_hash_of_the_normalised_email() -> None:
@@ -204,9 +201,12 @@ def test_progress_counts_distinct_members_held() -> None:
 
 
 def test_status_list_bits_are_most_significant_first_and_the_list_is_big_enough() -> None:
-    encoded = statuslist.encode([0, 9, statuslist.LIST_SIZE - 1])
+    encoded = bitstring_status_list.encode([0, 9, bitstring_status_list.LIST_SIZE - 1])
     assert encoded.startswith("u")
-    assert [statuslist.is_set(encoded, i) for i in (0, 1, 9, 10, statuslist.LIST_SIZE - 1)] == [
+    assert [
+        bitstring_status_list.is_set(encoded, i)
+        for i in (0, 1, 9, 10, bitstring_status_list.LIST_SIZE - 1)
+    ] == [
         True,
         False,
         True,
@@ -214,6 +214,6 @@ def test_status_list_bits_are_most_significant_first_and_the_list_is_big_enough(
         True,
     ]
     with pytest.raises(ValueError):
-        statuslist.encode([statuslist.LIST_SIZE])
+        bitstring_status_list.encode([bitstring_status_list.LIST_SIZE])
     raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
     assert len(raw) * 8 == 131_072 and raw[0] == 0x80 and raw[1] == 0x40

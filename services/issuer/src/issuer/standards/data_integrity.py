@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from pyld import jsonld as pyld
 from pyld.jsonld import JsonLdError
 
-from .jsonld import DocumentLoader, dropped_terms
+from issuer.standards.jsonld import DocumentLoader, dropped_terms
 
 __all__ = [
     "CRYPTOSUITE",
