@@ -158,9 +158,9 @@ async def test_staff_list_an_enrolment_s_credentials(
     await deliver_all(issuer, item, enrolment, passed(enrolment))
     params = {"enrolment_id": str(enrolment.enrolment_id)}
 
-    [summary] = (
-        await issuer.http.get("/credentials", params=params, headers=tokens("staff"))
-    ).json()
+    page = (await issuer.http.get("/credentials", params=params, headers=tokens("staff"))).json()
+    [summary] = page["items"]
+    assert page["next_cursor"] is None
     assert summary["kind"] == "micro-credential" and summary["status"] == "active"
     assert summary["page"].endswith(f"/verify/{summary['id']}")
     assert (await issuer.http.get("/credentials", params=params)).status_code == 401
@@ -168,6 +168,27 @@ async def test_staff_list_an_enrolment_s_credentials(
     assert (
         await issuer.http.get("/credentials", params=params, headers=learner)
     ).status_code == 403
+
+
+async def test_staff_page_through_an_enrolment_s_credentials_in_issue_order(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, attended(enrolment), passed(enrolment))
+    params: dict[str, str | int] = {"enrolment_id": str(enrolment.enrolment_id), "limit": 1}
+    staff = tokens("staff")
+
+    first = (await issuer.http.get("/credentials", params=params, headers=staff)).json()
+    params["cursor"] = first["next_cursor"]
+    second = (await issuer.http.get("/credentials", params=params, headers=staff)).json()
+
+    kinds = [s["kind"] for s in first["items"] + second["items"]]
+    assert kinds == ["attendance", "micro-credential"]
+    assert second["next_cursor"] is None
+    params["cursor"] = "not-a-cursor"
+    refused = await issuer.http.get("/credentials", params=params, headers=staff)
+    assert refused.status_code == 400
 
 
 async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) -> None:
