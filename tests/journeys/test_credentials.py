@@ -330,7 +330,13 @@ def test_each_learner_gets_one_email_per_credential_in_the_dev_mailbox(
     stack: devstack.Stack, issued: dict[str, Any]
 ) -> None:
     def delivered() -> list[dict[str, Any]] | None:
-        messages = httpx.get(f"{stack.url('issuer')}/admin/mailbox", headers=staff(stack)).json()
+        mailbox, messages, cursor = f"{stack.url('issuer')}/admin/mailbox", [], None
+        while True:
+            params = {"cursor": cursor} if cursor else {}
+            page = httpx.get(mailbox, params=params, headers=staff(stack)).json()
+            messages += page["items"]
+            if (cursor := page["next_cursor"]) is None:
+                break
         mine = [m for m in messages if m["to"] == EMAIL]
         return mine if len(mine) >= 4 else None
 

@@ -74,5 +74,5 @@ def test_killing_a_service_mid_journey_still_ends_in_exactly_one_credential(
             f"{stack.url('issuer')}/credentials",
             params={"enrolment_id": result.enrolment_id},  # type: ignore[attr-defined]
             headers=staff,
-        ).json()
+        ).json()["items"]
         assert len(found) == 1, f"{victim}: {found}"
