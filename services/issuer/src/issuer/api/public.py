@@ -77,8 +77,13 @@ async def _image(engine: Engine, achievement_id: str) -> Response:
     return Response(badge_baking.png(faces.achievement_face(found)), media_type="image/png")
 
 
-@router.get(MICRO_CREDENTIAL, tags=[ACHIEVEMENTS], summary="The OB 3.0 Achievement (JSON-LD)",
-            response_class=JSONResponse, responses=ACHIEVEMENT)  # fmt: skip
+@router.get(
+    MICRO_CREDENTIAL,
+    tags=[ACHIEVEMENTS],
+    summary="The OB 3.0 Achievement (JSON-LD)",
+    response_class=JSONResponse,
+    responses=ACHIEVEMENT,
+)
 async def micro_credential_achievement(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> JSONResponse:
@@ -86,8 +91,13 @@ async def micro_credential_achievement(
     return _json(await _achievement(engine, found))
 
 
-@router.get(f"{MICRO_CREDENTIAL}/badge", tags=[ACHIEVEMENTS], summary="Its OB 2.0 BadgeClass",
-            response_class=JSONResponse, responses=BADGE_CLASS)  # fmt: skip
+@router.get(
+    f"{MICRO_CREDENTIAL}/badge",
+    tags=[ACHIEVEMENTS],
+    summary="Its OB 2.0 BadgeClass",
+    response_class=JSONResponse,
+    responses=BADGE_CLASS,
+)
 async def micro_credential_badge_class(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> JSONResponse:
@@ -95,16 +105,26 @@ async def micro_credential_badge_class(
     return await _badge_class(engine, issuer.base_url, found)
 
 
-@router.get(f"{MICRO_CREDENTIAL}/image.png", tags=[ACHIEVEMENTS], summary="Its badge image",
-            response_class=Response, responses=BADGE_IMAGE)  # fmt: skip
+@router.get(
+    f"{MICRO_CREDENTIAL}/image.png",
+    tags=[ACHIEVEMENTS],
+    summary="Its badge image",
+    response_class=Response,
+    responses=BADGE_IMAGE,
+)
 async def micro_credential_image(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> Response:
     return await _image(engine, achievement_url(issuer.base_url, micro_credential_id, version))
 
 
-@router.get(ATTENDANCE, tags=[ACHIEVEMENTS], summary="The OB 3.0 Achievement (JSON-LD)",
-            response_class=JSONResponse, responses=ACHIEVEMENT)  # fmt: skip
+@router.get(
+    ATTENDANCE,
+    tags=[ACHIEVEMENTS],
+    summary="The OB 3.0 Achievement (JSON-LD)",
+    response_class=JSONResponse,
+    responses=ACHIEVEMENT,
+)
 async def attendance_achievement(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> JSONResponse:
@@ -112,8 +132,13 @@ async def attendance_achievement(
     return _json(await _achievement(engine, found))
 
 
-@router.get(f"{ATTENDANCE}/badge", tags=[ACHIEVEMENTS], summary="Its OB 2.0 BadgeClass",
-            response_class=JSONResponse, responses=BADGE_CLASS)  # fmt: skip
+@router.get(
+    f"{ATTENDANCE}/badge",
+    tags=[ACHIEVEMENTS],
+    summary="Its OB 2.0 BadgeClass",
+    response_class=JSONResponse,
+    responses=BADGE_CLASS,
+)
 async def attendance_badge_class(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> JSONResponse:
@@ -121,8 +146,13 @@ async def attendance_badge_class(
     return await _badge_class(engine, issuer.base_url, found)
 
 
-@router.get(f"{ATTENDANCE}/image.png", tags=[ACHIEVEMENTS], summary="Its badge image",
-            response_class=Response, responses=BADGE_IMAGE)  # fmt: skip
+@router.get(
+    f"{ATTENDANCE}/image.png",
+    tags=[ACHIEVEMENTS],
+    summary="Its badge image",
+    response_class=Response,
+    responses=BADGE_IMAGE,
+)
 async def attendance_image(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> Response:
@@ -130,16 +160,26 @@ async def attendance_image(
     return await _image(engine, found)
 
 
-@router.get(STACK, tags=[ACHIEVEMENTS], summary="The OB 3.0 Achievement (JSON-LD)",
-            response_class=JSONResponse, responses=ACHIEVEMENT)  # fmt: skip
+@router.get(
+    STACK,
+    tags=[ACHIEVEMENTS],
+    summary="The OB 3.0 Achievement (JSON-LD)",
+    response_class=JSONResponse,
+    responses=ACHIEVEMENT,
+)
 async def stack_achievement(
     stack_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> JSONResponse:
     return _json(await _achievement(engine, stack_url(issuer.base_url, stack_id, version)))
 
 
-@router.get(f"{STACK}/badge", tags=[ACHIEVEMENTS], summary="Its OB 2.0 BadgeClass",
-            response_class=JSONResponse, responses=BADGE_CLASS)  # fmt: skip
+@router.get(
+    f"{STACK}/badge",
+    tags=[ACHIEVEMENTS],
+    summary="Its OB 2.0 BadgeClass",
+    response_class=JSONResponse,
+    responses=BADGE_CLASS,
+)
 async def stack_badge_class(
     stack_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> JSONResponse:
@@ -147,7 +187,12 @@ async def stack_badge_class(
     return await _badge_class(engine, issuer.base_url, found)
 
 
-@router.get(f"{STACK}/image.png", tags=[ACHIEVEMENTS], summary="Its badge image",
-            response_class=Response, responses=BADGE_IMAGE)  # fmt: skip
+@router.get(
+    f"{STACK}/image.png",
+    tags=[ACHIEVEMENTS],
+    summary="Its badge image",
+    response_class=Response,
+    responses=BADGE_IMAGE,
+)
 async def stack_image(stack_id: str, version: str, issuer: IssuerDep, engine: Engine) -> Response:
     return await _image(engine, stack_url(issuer.base_url, stack_id, version))

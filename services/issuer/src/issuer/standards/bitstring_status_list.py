@@ -34,9 +34,6 @@ class Purpose(StrEnum):
     SUSPENSION = "suspension"
 
 
-PURPOSES = tuple(Purpose)
-
-
 def random_index() -> int:
     return secrets.randbelow(LIST_SIZE)
 
