@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,18 @@ from issuer.verification import Verifier
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
 LD_JSON = "application/ld+json"
+
+
+class VcJson(JSONResponse):
+    """A signed verifiable credential (``application/vc+ld+json``)."""
+
+    media_type = VC_MEDIA_TYPE
+
+
+class LdJson(JSONResponse):
+    """A JSON-LD document (``application/ld+json``)."""
+
+    media_type = LD_JSON
 
 
 def issuer_of(request: Request) -> Issuer:

@@ -7,12 +7,20 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from credstack.auth import Principal, require
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.service import Engine
-from issuer.api.common import TEXT, VC_MEDIA_TYPE, CredentialSummary, IssuerDep, documented, stored
+from issuer.api.common import (
+    TEXT,
+    VC_MEDIA_TYPE,
+    CredentialSummary,
+    IssuerDep,
+    VcJson,
+    documented,
+    stored,
+)
 from issuer.standards import vc_jwt
 from issuer.usecases import readmodels
 
@@ -23,7 +31,7 @@ router = APIRouter()
     "/credentials/{credential_id}",
     tags=["credentials"],
     summary="A credential, signed (public). Browsers are sent to its verification page.",
-    response_class=JSONResponse,
+    response_class=VcJson,
     responses={
         **documented(VC_MEDIA_TYPE, "The signed OB 3.0 OpenBadgeCredential"),
         303: {"description": "to the page"},
@@ -36,7 +44,7 @@ async def get_credential(
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "json" not in accept:
         return RedirectResponse(issuer.page_url(credential_id), 303)
-    return JSONResponse(found.document, media_type=VC_MEDIA_TYPE)
+    return VcJson(found.document)
 
 
 @router.get(

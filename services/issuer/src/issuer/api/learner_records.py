@@ -5,14 +5,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
-from issuer.api.common import VC_MEDIA_TYPE, CredentialSummary, IssuerDep, documented
+from issuer.api.common import VC_MEDIA_TYPE, CredentialSummary, IssuerDep, VcJson, documented
 from issuer.identity import Issuer
 from issuer.usecases import learner_records
 
@@ -70,15 +69,14 @@ async def my_record(
     "/learners/me/clr",
     tags=["learner record"],
     summary="My record as a signed CLR 2.0 ClrCredential (learner)",
-    response_class=JSONResponse,
+    response_class=VcJson,
     responses=documented(VC_MEDIA_TYPE, "The signed ClrCredential"),
 )
-async def my_clr(issuer: IssuerDep, engine: Engine, learner: Principal = LEARNER) -> JSONResponse:
+async def my_clr(issuer: IssuerDep, engine: Engine, learner: Principal = LEARNER) -> VcJson:
     async with engine.connect() as conn:
         record = await learner_records.clr_credential(conn, issuer, learner.learner_id, at=now())
-    return JSONResponse(
+    return VcJson(
         record,
-        media_type=VC_MEDIA_TYPE,
         headers={"Content-Disposition": 'attachment; filename="learner-record.json"'},
     )
 

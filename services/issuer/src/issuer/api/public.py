@@ -7,11 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from credstack.service import Engine
 from issuer import faces
-from issuer.api.common import BINARY, LD_JSON, IssuerDep, documented, stored
+from issuer.api.common import BINARY, LD_JSON, IssuerDep, LdJson, documented, stored
 from issuer.domain import Status
 from issuer.standards import badge_baking, openbadges2
 from issuer.standards.openbadges3 import achievement_url, stack_url
@@ -27,18 +27,18 @@ ATTENDANCE = f"{MICRO_CREDENTIAL}/attendance"
 STACK = "/stacks/{stack_id}/versions/{version}"
 
 
-def _json(document: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(document, status_code=status, media_type=LD_JSON)
+def _json(document: dict[str, Any], status: int = 200) -> LdJson:
+    return LdJson(document, status_code=status)
 
 
 @router.get(
     "/ob2/issuer",
     tags=["open badges 2.0"],
     summary="The OB 2.0 Issuer profile",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=documented(LD_JSON, "The OB 2.0 Issuer profile"),
 )
-async def ob2_issuer(issuer: IssuerDep) -> JSONResponse:
+async def ob2_issuer(issuer: IssuerDep) -> LdJson:
     return _json(openbadges2.issuer_profile(issuer.profile, base_url=issuer.base_url))
 
 
@@ -46,10 +46,10 @@ async def ob2_issuer(issuer: IssuerDep) -> JSONResponse:
     "/ob2/assertions/{credential_id}",
     tags=["open badges 2.0"],
     summary="The OB 2.0 hosted Assertion of a credential (410 Gone once revoked)",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=documented(LD_JSON, "The OB 2.0 Assertion"),
 )
-async def ob2_assertion(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> JSONResponse:
+async def ob2_assertion(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> LdJson:
     found = await stored(engine, credential_id)
     reason = None
     if found.status is Status.REVOKED:
@@ -67,7 +67,7 @@ async def _achievement(engine: Engine, achievement_id: str) -> dict[str, Any]:
         return await readmodels.achievement(conn, achievement_id)
 
 
-async def _badge_class(engine: Engine, base_url: str, achievement_id: str) -> JSONResponse:
+async def _badge_class(engine: Engine, base_url: str, achievement_id: str) -> LdJson:
     found = await _achievement(engine, achievement_id)
     return _json(openbadges2.badge_class(found, base_url=base_url))
 
@@ -81,12 +81,12 @@ async def _image(engine: Engine, achievement_id: str) -> Response:
     MICRO_CREDENTIAL,
     tags=[ACHIEVEMENTS],
     summary="The OB 3.0 Achievement (JSON-LD)",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=ACHIEVEMENT,
 )
 async def micro_credential_achievement(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
-) -> JSONResponse:
+) -> LdJson:
     found = achievement_url(issuer.base_url, micro_credential_id, version)
     return _json(await _achievement(engine, found))
 
@@ -95,12 +95,12 @@ async def micro_credential_achievement(
     f"{MICRO_CREDENTIAL}/badge",
     tags=[ACHIEVEMENTS],
     summary="Its OB 2.0 BadgeClass",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=BADGE_CLASS,
 )
 async def micro_credential_badge_class(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
-) -> JSONResponse:
+) -> LdJson:
     found = achievement_url(issuer.base_url, micro_credential_id, version)
     return await _badge_class(engine, issuer.base_url, found)
 
@@ -122,12 +122,12 @@ async def micro_credential_image(
     ATTENDANCE,
     tags=[ACHIEVEMENTS],
     summary="The OB 3.0 Achievement (JSON-LD)",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=ACHIEVEMENT,
 )
 async def attendance_achievement(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
-) -> JSONResponse:
+) -> LdJson:
     found = achievement_url(issuer.base_url, micro_credential_id, version) + "/attendance"
     return _json(await _achievement(engine, found))
 
@@ -136,12 +136,12 @@ async def attendance_achievement(
     f"{ATTENDANCE}/badge",
     tags=[ACHIEVEMENTS],
     summary="Its OB 2.0 BadgeClass",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=BADGE_CLASS,
 )
 async def attendance_badge_class(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
-) -> JSONResponse:
+) -> LdJson:
     found = achievement_url(issuer.base_url, micro_credential_id, version) + "/attendance"
     return await _badge_class(engine, issuer.base_url, found)
 
@@ -164,12 +164,12 @@ async def attendance_image(
     STACK,
     tags=[ACHIEVEMENTS],
     summary="The OB 3.0 Achievement (JSON-LD)",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=ACHIEVEMENT,
 )
 async def stack_achievement(
     stack_id: str, version: str, issuer: IssuerDep, engine: Engine
-) -> JSONResponse:
+) -> LdJson:
     return _json(await _achievement(engine, stack_url(issuer.base_url, stack_id, version)))
 
 
@@ -177,12 +177,12 @@ async def stack_achievement(
     f"{STACK}/badge",
     tags=[ACHIEVEMENTS],
     summary="Its OB 2.0 BadgeClass",
-    response_class=JSONResponse,
+    response_class=LdJson,
     responses=BADGE_CLASS,
 )
 async def stack_badge_class(
     stack_id: str, version: str, issuer: IssuerDep, engine: Engine
-) -> JSONResponse:
+) -> LdJson:
     found = stack_url(issuer.base_url, stack_id, version)
     return await _badge_class(engine, issuer.base_url, found)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Body
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
-from issuer.api.common import VC_MEDIA_TYPE, IssuerDep, documented
+from issuer.api.common import VC_MEDIA_TYPE, IssuerDep, VcJson, documented
 from issuer.domain import Action, Status
 from issuer.identity import Issuer
 from issuer.usecases import readmodels, status
@@ -98,12 +97,10 @@ async def reinstate(
     "/status-lists/{number}/{purpose}",
     tags=["status"],
     summary="A signed BitstringStatusListCredential (public, stable URL)",
-    response_class=JSONResponse,
+    response_class=VcJson,
     responses=documented(VC_MEDIA_TYPE, "The signed BitstringStatusListCredential"),
 )
-async def status_list(number: int, purpose: str, engine: Engine) -> JSONResponse:
+async def status_list(number: int, purpose: str, engine: Engine) -> VcJson:
     async with engine.connect() as conn:
         document = await readmodels.status_list(conn, number, purpose)
-    return JSONResponse(
-        document, media_type=VC_MEDIA_TYPE, headers={"Cache-Control": "max-age=300"}
-    )
+    return VcJson(document, headers={"Cache-Control": "max-age=300"})
