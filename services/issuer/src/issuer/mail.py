@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -28,7 +29,7 @@ import aiosmtplib
 import structlog
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
 from credstack.engines import free_port
@@ -80,6 +81,23 @@ def credential_issued(
         "from now, without contacting us.</p>"
     )
     return Message(uuid4(), f"Your {what}: {title}", text, body)
+
+
+async def stage(
+    conn: AsyncConnection, message: Message, *, credential_id: UUID, to: str, at: datetime
+) -> None:
+    """Keep ``message`` for the sender loop, in the caller's transaction (an outbox)."""
+    await conn.execute(
+        outgoing.insert().values(
+            id=message.message_id,
+            credential_id=credential_id,
+            to_address=to,
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            created_at=at,
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Issuing from consumed events: micro-credentials and certificates of attendance."""
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from sqlalchemy import func, select
 
-from credstack.testing import ServiceUnderTest, Tokens, deliver, staged_events
+from credstack.testing import ServiceUnderTest, Tokens, deliver, received, staged_events
 from issuer import tables
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
@@ -189,6 +191,24 @@ async def test_staff_page_through_an_enrolment_s_credentials_in_issue_order(
     params["cursor"] = "not-a-cursor"
     refused = await issuer.http.get("/credentials", params=params, headers=staff)
     assert refused.status_code == 400
+
+
+async def test_a_credential_is_issued_at_the_time_of_the_event_that_completed_it(
+    issuer: ServiceUnderTest,
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment)
+    published_at = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
+    consumer = issuer.app.state.consumer
+    grade = passed(enrolment)
+    late = replace(received(grade), time=published_at)
+
+    await consumer.apply(late, consumer.handlers[type(grade)])
+
+    [row] = await issued(issuer)
+    assert row.issued_at == published_at
+    assert row.document["validFrom"] == "2031-05-04T12:00:00Z"
 
 
 async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) -> None:

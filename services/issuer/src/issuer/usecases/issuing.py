@@ -11,6 +11,7 @@ issued at the time of the input that completed it (never before what it attests)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -40,7 +41,7 @@ from issuer.standards.openbadges3 import (
     stack_credential,
     stack_url,
 )
-from issuer.tables import email, outbox
+from issuer.tables import outbox
 from issuer.usecases import status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
@@ -68,8 +69,7 @@ async def _issue(
         salt=new_salt(),
         status=await status_lists.allocate(conn, issuer, unsigned.id, at=at),
     )
-    unsigned.document = issuer.signing.sign(build(issuance), at=at)
-    issued = unsigned
+    issued = replace(unsigned, document=issuer.signing.sign(build(issuance), at=at))
     await repository.add_credential(conn, issued)
     message = mail.credential_issued(
         credential_id=issued.id,
@@ -79,17 +79,7 @@ async def _issue(
         page_url=issuer.page_url(issued.id),
         issuer_name=issuer.profile.name,
     )
-    await conn.execute(
-        email.insert().values(
-            id=message.message_id,
-            credential_id=issued.id,
-            to_address=issued.recipient_email,
-            subject=message.subject,
-            body_text=message.text,
-            body_html=message.html,
-            created_at=at,
-        )
-    )
+    await mail.stage(conn, message, credential_id=issued.id, to=issued.recipient_email, at=at)
     await outbox.add(conn, event(issued), now=at)
     return issued
 
