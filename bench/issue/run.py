@@ -21,10 +21,17 @@ from uuid import uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer import dataintegrity, statuslist
-from issuer.domain import Award, Issuance, IssuerProfile, Recipient, StatusEntry, new_salt
-from issuer.domain import open_badge_credential as build
-from issuer.jsonld import OfflineDocumentLoader
+from issuer.standards import bitstring_status_list, data_integrity
+from issuer.standards.jsonld import OfflineDocumentLoader
+from issuer.standards.openbadges3 import (
+    Issuance,
+    IssuerProfile,
+    Pass,
+    Recipient,
+    StatusEntry,
+    new_salt,
+)
+from issuer.standards.openbadges3 import open_badge_credential as build
 
 DID = "did:web:credentials.example.edu"
 METHOD = f"{DID}#key-1"
@@ -77,18 +84,20 @@ def main() -> None:
             base_url=BASE,
             issued_at=now,
             salt=new_salt(),
-            status=StatusEntry(statuslist.list_url(BASE, 1), statuslist.random_index()),
+            status=StatusEntry(
+                bitstring_status_list.list_url(BASE, 1), bitstring_status_list.random_index()
+            ),
         )
-        document = build(issuance, SNAPSHOT, Award(Decimal("86.5"), [], now))
+        document = build(issuance, SNAPSHOT, Pass(Decimal("86.5"), [], now))
         signed.append(
-            dataintegrity.sign(
+            data_integrity.sign(
                 document, private_key=key, verification_method=METHOD, created=now, loader=loader
             )
         )
 
     def verify() -> None:
         document = signed[len(signed) % 7]
-        if not dataintegrity.verify(document, public_key_for=lambda _: public_key, loader=loader):
+        if not data_integrity.verify(document, public_key_for=lambda _: public_key, loader=loader):
             raise SystemExit("a credential signed here did not verify")
 
     hash_data = os.urandom(64)

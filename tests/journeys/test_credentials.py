@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,15 +37,11 @@ from credstack.contracts.assessment import (
 from credstack.contracts.catalogue import LearningOutcome, MicroCredentialPublished, StackPublished
 from credstack.contracts.enrolment import EnrolmentConfirmed
 from credstack.contracts.envelope import Event, to_cloudevent
-from credstack.testing import REPO
+from services.issuer.tests.conformance import ob3_schema_errors
+from tests.verifiers.badgecheck import badgecheck
+from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from .conftest import journey_through
-
-sys.path.insert(0, str(REPO / "tests" / "verifiers"))
-sys.path.insert(0, str(REPO / "services" / "issuer" / "tests"))
-from badgecheck import badgecheck
-from conformance import ob3_schema_errors
-from digitalbazaar import require_node, verify_with_digitalbazaar
 
 NOW = datetime.now(UTC)
 EMAIL = "grace@example.org"
@@ -335,7 +330,13 @@ def test_each_learner_gets_one_email_per_credential_in_the_dev_mailbox(
     stack: devstack.Stack, issued: dict[str, Any]
 ) -> None:
     def delivered() -> list[dict[str, Any]] | None:
-        messages = httpx.get(f"{stack.url('issuer')}/admin/mailbox", headers=staff(stack)).json()
+        mailbox, messages, cursor = f"{stack.url('issuer')}/admin/mailbox", [], None
+        while True:
+            params = {"cursor": cursor} if cursor else {}
+            page = httpx.get(mailbox, params=params, headers=staff(stack)).json()
+            messages += page["items"]
+            if (cursor := page["next_cursor"]) is None:
+                break
         mine = [m for m in messages if m["to"] == EMAIL]
         return mine if len(mine) >= 4 else None
 

@@ -227,7 +227,7 @@ class Journey:
                 f"{issuer}/credentials",
                 params={"enrolment_id": enrolled["id"]},
                 headers=staff,
-            )
+            )["items"]
             return found[0] if found else None
 
         summary = self._until("the credential", issued)

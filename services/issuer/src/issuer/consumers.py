@@ -1,22 +1,10 @@
-from credstack.contracts.assessment import (
-    AssessmentPassed,
-    AttendanceOnlyCompleted,
-    ResultWithdrawn,
-)
-from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
-from credstack.contracts.enrolment import EnrolmentConfirmed
+"""Consumed contract -> use case. MicroCredentialDisestablished is not consumed: credentials
+already earned stay valid, and the issuer keeps the version it needs."""
+
 from credstack.kafka import Handlers
-from issuer.usecases import Issuer
+from issuer.identity import Issuer
+from issuer.usecases import issuing, status
 
 
 def handlers(issuer: Issuer) -> Handlers:
-    """Contract -> use case. MicroCredentialDisestablished is not consumed: credentials
-    already earned stay valid, and the issuer keeps the version it needs."""
-    return {
-        MicroCredentialPublished: issuer.micro_credential_published,
-        StackPublished: issuer.stack_published,
-        EnrolmentConfirmed: issuer.enrolment_confirmed,
-        AssessmentPassed: issuer.assessment_passed,
-        AttendanceOnlyCompleted: issuer.attendance_only_completed,
-        ResultWithdrawn: issuer.result_withdrawn,
-    }
+    return {**issuing.handlers(issuer), **status.handlers(issuer)}

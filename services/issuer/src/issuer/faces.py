@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 
 from dateutil.parser import isoparse
 
-from issuer.baking import BadgeFace
-from issuer.domain import ATTENDANCE_TYPE, Kind, language_note, number
+from issuer.domain import Kind
+from issuer.standards.badge_baking import BadgeFace
+from issuer.standards.openbadges3 import ATTENDANCE_TYPE, language_note, number
 
-HEADINGS = {
+HEADINGS: dict[str, str] = {
     Kind.MICRO_CREDENTIAL: "Micro-credential",
     Kind.ATTENDANCE: "Certificate of attendance",
     Kind.STACK: "Micro-credential stack",

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from issuer.multikey import private_key_from_multibase, public_key_multibase, secret_key_multibase
+from credstack.settings import MissingSetting
 from issuer.settings import Settings
+from issuer.standards import data_integrity
+from issuer.standards.jsonld import DocumentLoader
+from issuer.standards.multikey import (
+    private_key_from_multibase,
+    public_key_multibase,
+    secret_key_multibase,
+)
 
 DEV_KEY_FILE = "issuer-signing-keys.json"
 
@@ -63,10 +71,36 @@ class IssuerKeys:
 
 
 def load(settings: Settings) -> IssuerKeys:
+    """The configured keys; only the dev stack may leave them unset (it generates one).
+
+    Raises MissingSetting elsewhere: two replicas generating keys would sign with
+    different keys.
+    """
     if settings.signing_keys:
         keys = [private_key_from_multibase(k.get_secret_value()) for k in settings.signing_keys]
         return IssuerKeys(settings.did, tuple(keys))
+    if not settings.dev_stack:
+        raise MissingSetting("ISSUER_SIGNING_KEYS", "the issuer has no key to sign with")
     return IssuerKeys(settings.did, tuple(_dev_keys(settings.data_dir)))
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What signing a document takes: the key set (the newest key signs) and the loader
+    of the JSON-LD contexts the signature's canonical form needs."""
+
+    keys: IssuerKeys
+    loader: DocumentLoader
+
+    def sign(self, document: dict[str, Any], *, at: datetime) -> dict[str, Any]:
+        """``document`` with an eddsa-rdfc-2022 Data Integrity proof created ``at``."""
+        return data_integrity.sign(
+            document,
+            private_key=self.keys.signing_key,
+            verification_method=self.keys.signing_method,
+            created=at,
+            loader=self.loader,
+        )
 
 
 def _dev_keys(data_dir: Path) -> list[Ed25519PrivateKey]:

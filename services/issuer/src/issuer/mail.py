@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -28,7 +29,7 @@ import aiosmtplib
 import structlog
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
 from credstack.engines import free_port
@@ -52,7 +53,7 @@ class Message:
 def credential_issued(
     *,
     credential_id: UUID,
-    kind: str,
+    kind: Kind,
     title: str,
     learner_name: str,
     page_url: str,
@@ -80,6 +81,23 @@ def credential_issued(
         "from now, without contacting us.</p>"
     )
     return Message(uuid4(), f"Your {what}: {title}", text, body)
+
+
+async def stage(
+    conn: AsyncConnection, message: Message, *, credential_id: UUID, to: str, at: datetime
+) -> None:
+    """Keep ``message`` for the sender loop, in the caller's transaction (an outbox)."""
+    await conn.execute(
+        outgoing.insert().values(
+            id=message.message_id,
+            credential_id=credential_id,
+            to_address=to,
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            created_at=at,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -192,20 +210,38 @@ class MailSink:
         self._controller.stop()
 
 
-def read_mailbox(folder: Path) -> list[dict[str, Any]]:
-    """The messages in a sink's mailbox folder, newest first."""
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A message in the sink's mailbox; ``key`` orders the mailbox, newest first."""
+
+    key: tuple[int, str]
+    headers: dict[str, str]
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {**self.headers, "text": self.text}
+
+
+def read_mailbox(
+    folder: Path, *, before: tuple[Any, ...] | None = None, limit: int | None = None
+) -> list[ReceivedMessage]:
+    """The messages in a sink's mailbox folder, newest first (those after ``before``)."""
+    keyed = sorted(((path.stat().st_mtime_ns, path.name), path) for path in folder.glob("*.eml"))
+    keyed.reverse()
+    if before is not None:
+        keyed = [(key, path) for key, path in keyed if key < tuple(before)]
     messages = []
-    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+    for key, path in keyed[:limit]:
         parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         text = parsed.get_body(preferencelist=("plain",))
+        headers = {
+            "message_id": str(parsed["Message-ID"]),
+            "from": str(parsed["From"]),
+            "to": str(parsed["To"]),
+            "subject": str(parsed["Subject"]),
+            "date": str(parsed["Date"]),
+        }
         messages.append(
-            {
-                "message_id": str(parsed["Message-ID"]),
-                "from": str(parsed["From"]),
-                "to": str(parsed["To"]),
-                "subject": str(parsed["Subject"]),
-                "date": str(parsed["Date"]),
-                "text": text.get_content() if text is not None else "",
-            }
+            ReceivedMessage(key, headers, text.get_content() if text is not None else "")
         )
     return messages

@@ -7,16 +7,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import FastAPI
 
 from credstack import service
-from issuer import api, consumers, keys, mail, public, tables
-from issuer.domain import IssuerProfile
+from credstack.settings import MissingSetting
+from issuer import api, consumers, keys, mail, tables
+from issuer.identity import Issuer
 from issuer.settings import Settings
-from issuer.usecases import Issuer
+from issuer.standards.jsonld import OfflineDocumentLoader
+from issuer.standards.openbadges3 import IssuerProfile
 
 
 def mail_workers(
     settings: Settings,
 ) -> Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]]:
-    """The email sender loop; in the dev stack (no SMTP host) with its own local sink."""
+    """The email sender loop; in the dev stack (no SMTP host) with its own local sink.
+    Its interval is ``ISSUER_EMAIL_POLL_SECONDS``."""
 
     def workers(app: FastAPI) -> Mapping[str, Callable[[], Awaitable[None]]]:
         async def email_sender() -> None:
@@ -52,9 +55,12 @@ def mail_workers(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The issuer app; outside the dev stack it refuses to start (MissingSetting) without
+    its signing keys or an SMTP host."""
     settings = settings or Settings()
+    if settings.smtp_host is None and not settings.dev_stack:
+        raise MissingSetting("ISSUER_SMTP_HOST", "learner email has nowhere to go")
     issuer = Issuer(
-        keys=keys.load(settings),
         profile=IssuerProfile(
             did=settings.did,
             name=settings.issuer_name,
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             email=settings.issuer_email,
         ),
         base_url=settings.public_url,
+        signing=keys.Signing(keys.load(settings), OfflineDocumentLoader()),
     )
     app = service.create_app(
         service.ServiceDefinition(
@@ -75,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[api.router, public.router],
+            routers=api.routers,
             handlers=lambda app: consumers.handlers(issuer),
             background=mail_workers(settings),
         )

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from issuer.domain import HeldMember, Kind, Status
+from issuer.domain import Credential, Kind, Status
+from issuer.standards.openbadges3 import HeldMember, Recipient
 from issuer.tables import (
     achievement,
     credential,
+    recipient,
     stack,
     status_entry,
     status_list,
@@ -26,18 +29,72 @@ from issuer.tables import (
 INDEX_ATTEMPTS = 16
 
 
-async def credential_row(
+def _credential(row: Any) -> Credential:
+    return Credential(
+        id=row.id,
+        kind=Kind(row.kind),
+        learner_id=row.learner_id,
+        title=row.title,
+        document=dict(row.document),
+        issued_at=row.issued_at,
+        status=Status(row.status),
+        recipient_name=row.recipient_name,
+        recipient_email=row.recipient_email,
+        achievement_id=row.achievement_id,
+        status_reason=row.status_reason,
+        enrolment_id=row.enrolment_id,
+        micro_credential_id=row.micro_credential_id,
+        micro_credential_version=row.micro_credential_version,
+        stack_id=row.stack_id,
+        stack_version=row.stack_version,
+    )
+
+
+async def credential_by_id(
     conn: AsyncConnection, credential_id: UUID, *, for_update: bool = False
-) -> Any:
+) -> Credential | None:
     query = select(credential).where(credential.c.id == credential_id)
     if for_update:
         query = query.with_for_update()
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _credential(row)
 
 
-async def live_credential(conn: AsyncConnection, enrolment_id: UUID, kind: str) -> Any:
+async def add_credential(conn: AsyncConnection, issued: Credential) -> None:
+    await conn.execute(
+        insert(credential).values(
+            id=issued.id,
+            kind=issued.kind,
+            learner_id=issued.learner_id,
+            enrolment_id=issued.enrolment_id,
+            micro_credential_id=issued.micro_credential_id,
+            micro_credential_version=issued.micro_credential_version,
+            stack_id=issued.stack_id,
+            stack_version=issued.stack_version,
+            achievement_id=issued.achievement_id,
+            title=issued.title,
+            recipient_name=issued.recipient_name,
+            recipient_email=issued.recipient_email,
+            document=issued.document,
+            issued_at=issued.issued_at,
+            status=issued.status,
+        )
+    )
+
+
+async def save_status(conn: AsyncConnection, changed: Credential, *, at: datetime) -> None:
+    await conn.execute(
+        update(credential)
+        .where(credential.c.id == changed.id)
+        .values(status=changed.status, status_reason=changed.status_reason, status_changed_at=at)
+    )
+
+
+async def live_credential(
+    conn: AsyncConnection, enrolment_id: UUID, kind: Kind
+) -> Credential | None:
     """The enrolment's credential of this kind that is not revoked, if any."""
-    return (
+    row = (
         await conn.execute(
             select(credential).where(
                 credential.c.enrolment_id == enrolment_id,
@@ -46,27 +103,31 @@ async def live_credential(conn: AsyncConnection, enrolment_id: UUID, kind: str) 
             )
         )
     ).first()
+    return None if row is None else _credential(row)
 
 
-async def credentials_of_learner(conn: AsyncConnection, learner_id: UUID) -> Sequence[Any]:
-    return (
-        await conn.execute(
-            select(credential)
-            .where(credential.c.learner_id == learner_id)
-            .order_by(credential.c.issued_at, credential.c.id)
-        )
-    ).all()
-
-
-def held_member(row: Any) -> HeldMember:
-    subject = row.document["credentialSubject"]
-    return HeldMember(
-        micro_credential_id=row.micro_credential_id,
-        credential_url=row.document["id"],
-        title=row.title,
-        credit_points=Decimal(str(subject.get("creditsEarned", 0))),
-        awarded_at=row.issued_at,
+async def credentials_of_learner(conn: AsyncConnection, learner_id: UUID) -> list[Credential]:
+    rows = await conn.execute(
+        select(credential)
+        .where(credential.c.learner_id == learner_id)
+        .order_by(credential.c.issued_at, credential.c.id)
     )
+    return [_credential(row) for row in rows]
+
+
+async def credentials_of_enrolment(
+    conn: AsyncConnection,
+    enrolment_id: UUID,
+    *,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Credential]:
+    """A page of the enrolment's credentials in issue order, after the key ``after``."""
+    query = select(credential).where(credential.c.enrolment_id == enrolment_id)
+    if after is not None:
+        query = query.where(tuple_(credential.c.issued_at, credential.c.id) > tuple_(*after))
+    rows = await conn.execute(query.order_by(credential.c.issued_at, credential.c.id).limit(limit))
+    return [_credential(row) for row in rows]
 
 
 async def held_members(conn: AsyncConnection, learner_id: UUID) -> list[HeldMember]:
@@ -80,22 +141,37 @@ async def held_members(conn: AsyncConnection, learner_id: UUID) -> list[HeldMemb
             )
         )
     ).all()
-    return [held_member(row) for row in rows]
+    return [_credential(row).as_held_member() for row in rows]
 
 
-async def live_stack_credential(conn: AsyncConnection, learner_id: UUID, stack_id: UUID) -> Any:
-    return (
-        await conn.execute(
-            select(credential.c.id).where(
-                credential.c.learner_id == learner_id,
-                credential.c.stack_id == stack_id,
-                credential.c.status != Status.REVOKED,
-            )
+async def live_stack_credential(
+    conn: AsyncConnection, learner_id: UUID, stack_id: UUID
+) -> UUID | None:
+    found: UUID | None = await conn.scalar(
+        select(credential.c.id).where(
+            credential.c.learner_id == learner_id,
+            credential.c.stack_id == stack_id,
+            credential.c.status != Status.REVOKED,
         )
-    ).first()
+    )
+    return found
 
 
-def _latest_stacks() -> Any:
+async def newest_recipient(conn: AsyncConnection, credential_urls: Sequence[str]) -> Recipient:
+    """The recipient as named on the newest of these credentials (with their DID, if known)."""
+    latest = (
+        await conn.execute(
+            select(credential.c.recipient_name, credential.c.recipient_email, recipient.c.did)
+            .outerjoin(recipient, recipient.c.enrolment_id == credential.c.enrolment_id)
+            .where(credential.c.document["id"].as_string().in_(list(credential_urls)))
+            .order_by(credential.c.issued_at.desc())
+            .limit(1)
+        )
+    ).one()
+    return Recipient(latest.recipient_name, latest.recipient_email, latest.did)
+
+
+def _latest_stacks() -> Select[tuple[dict[str, Any]]]:
     newest = (
         select(stack.c.stack_id, func.max(stack.c.version).label("version"))
         .group_by(stack.c.stack_id)
@@ -167,7 +243,7 @@ async def achievement_document(conn: AsyncConnection, achievement_id: str) -> di
     return None if document is None else dict(document["credentialSubject"]["achievement"])
 
 
-async def open_status_list(conn: AsyncConnection, number: int, *, now: Any) -> bool:
+async def open_status_list(conn: AsyncConnection, number: int, *, now: datetime) -> bool:
     """Create list ``number``; False when another transaction already did."""
     created = await conn.execute(
         insert(status_list)
@@ -195,18 +271,26 @@ async def claim_status_index(
     return claimed.first() is not None
 
 
-async def status_of(conn: AsyncConnection, credential_id: UUID) -> Any:
-    """(list_number, index) of a credential's status entry, or None."""
-    return (
+@dataclass(frozen=True)
+class StatusPlace:
+    """Where a credential's bits are: list ``list_number``, bit ``index``."""
+
+    list_number: int
+    index: int
+
+
+async def status_of(conn: AsyncConnection, credential_id: UUID) -> StatusPlace | None:
+    row = (
         await conn.execute(
             select(status_entry.c.list_number, status_entry.c.index).where(
                 status_entry.c.credential_id == credential_id
             )
         )
     ).first()
+    return None if row is None else StatusPlace(row.list_number, row._mapping["index"])
 
 
-async def indexes_with_status(conn: AsyncConnection, number: int, status: str) -> list[int]:
+async def indexes_with_status(conn: AsyncConnection, number: int, status: Status) -> list[int]:
     rows = await conn.execute(
         select(status_entry.c.index)
         .join(credential, credential.c.id == status_entry.c.credential_id)
@@ -223,7 +307,7 @@ async def lock_status_list(conn: AsyncConnection, number: int) -> None:
 
 
 async def save_status_list_credential(
-    conn: AsyncConnection, number: int, purpose: str, document: dict[str, Any], *, now: Any
+    conn: AsyncConnection, number: int, purpose: str, document: dict[str, Any], *, now: datetime
 ) -> None:
     statement = insert(status_list_credential).values(
         list_number=number, purpose=purpose, document=document, signed_at=now
@@ -236,10 +320,13 @@ async def save_status_list_credential(
     )
 
 
-async def status_list_document(conn: AsyncConnection, number: int, purpose: str) -> Any:
-    return await conn.scalar(
+async def status_list_document(
+    conn: AsyncConnection, number: int, purpose: str
+) -> dict[str, Any] | None:
+    document: dict[str, Any] | None = await conn.scalar(
         select(status_list_credential.c.document).where(
             status_list_credential.c.list_number == number,
             status_list_credential.c.purpose == purpose,
         )
     )
+    return document

@@ -20,14 +20,16 @@ class Settings(ServiceSettings):
         description=(
             "Ed25519 secret keys as Multikey (z3u2...), newest last; the newest signs, "
             "older ones stay in the DID document so credentials they signed still verify. "
-            "Empty in the dev stack: a key is generated and kept in the data folder."
+            "Only the dev stack may leave it empty (a key is generated and kept in the data "
+            "folder); elsewhere the issuer refuses to start without it."
         ),
     )
     smtp_host: str | None = Field(
         default=None,
         description=(
-            "SMTP server for learner email. Unset in the dev stack: the issuer runs a local "
-            "sink that keeps every message in <data dir>/mailbox (and GET /admin/mailbox)."
+            "SMTP server for learner email. Only the dev stack may leave it unset (the issuer "
+            "then runs a local sink that keeps every message in <data dir>/mailbox, read at "
+            "GET /admin/mailbox); elsewhere the issuer refuses to start without it."
         ),
     )
     smtp_port: int = 587
@@ -35,7 +37,7 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_start_tls: bool = True
     mail_from: str = "Credstack Credentials <credentials@credstack.dev>"
-    email_poll_seconds: float = 2.0
+    email_poll_seconds: float = Field(default=2.0, description="The email sender's interval")
 
     @property
     def did(self) -> str:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
 
-from issuer.domain import HeldMember
+from issuer.standards.openbadges3 import HeldMember
 
 
 @dataclass(frozen=True)

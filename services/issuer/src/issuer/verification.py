@@ -30,10 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from dateutil.parser import isoparse
 from jsonschema import Draft201909Validator
 
-from issuer import baking, dataintegrity, statuslist, vcjwt
-from issuer.jsonld import DocumentLoader
+from credstack.refusals import Reason, Refusal
 from issuer.keys import IssuerKeys
-from issuer.multikey import public_key_from_multibase
+from issuer.standards import badge_baking, bitstring_status_list, data_integrity, vc_jwt
+from issuer.standards.jsonld import DocumentLoader
+from issuer.standards.multikey import public_key_from_multibase
 
 #: Given a status list credential's URL, its signed document if this issuer serves it.
 StatusLists = Callable[[str], Awaitable[Mapping[str, Any] | None]]
@@ -41,8 +42,11 @@ StatusLists = Callable[[str], Awaitable[Mapping[str, Any] | None]]
 HostedAssertions = Callable[[str], Awaitable[Mapping[str, Any] | None]]
 
 
-class Unreadable(ValueError):
+class Unreadable(Refusal):
     """The input is neither credential JSON, a VC-JWT nor a baked image."""
+
+    code = "unreadable-credential"
+    reason = Reason.MALFORMED
 
 
 @dataclass
@@ -118,8 +122,8 @@ class Verifier:
             (b"\x89PNG", b"<")
         ):
             try:
-                unbaked = baking.unbake(data)
-            except baking.NotBaked as error:
+                unbaked = badge_baking.unbake(data)
+            except badge_baking.NotBaked as error:
                 raise Unreadable(str(error)) from error
             verdict = await self._verify_text(unbaked.payload, now=now)
             verdict.format = f"baked image (OB {unbaked.version}), {verdict.format}"
@@ -143,8 +147,8 @@ class Verifier:
             return await self.verify_document(document, now=now, format="JSON")
         if text.count(".") == 2 and " " not in text:
             try:
-                credential = vcjwt.decode(text, self.public_key_for)
-            except vcjwt.InvalidJwt as error:
+                credential = vc_jwt.decode(text, self.public_key_for)
+            except vc_jwt.InvalidJwt as error:
                 return Verdict("VC-JWT", [Check("signature", False, str(error))])
             verdict = await self.verify_document(credential, now=now, format="VC-JWT")
             verdict.checks[0].detail = "JWS valid; " + verdict.checks[0].detail
@@ -173,10 +177,10 @@ class Verifier:
 
     def _signature(self, document: Mapping[str, Any]) -> Check:
         try:
-            proofs = dataintegrity.verify_or_raise(
+            proofs = data_integrity.verify_or_raise(
                 document, public_key_for=self.public_key_for, loader=self.loader
             )
-        except dataintegrity.VerificationError as error:
+        except data_integrity.VerificationError as error:
             return Check("signature", False, str(error))
         methods = ", ".join(proof["verificationMethod"] for proof in proofs)
         return Check("signature", True, f"eddsa-rdfc-2022 proof valid ({methods})")
@@ -249,7 +253,7 @@ class Verifier:
         if subject.get("statusPurpose") != purpose:
             return Check("status", False, f"the status list's purpose is not {purpose}")
         try:
-            return statuslist.is_set(str(subject.get("encodedList", "")), index)
+            return bitstring_status_list.is_set(str(subject.get("encodedList", "")), index)
         except (ValueError, OSError) as error:
             return Check("status", False, f"status list {url} is malformed: {error}")
 

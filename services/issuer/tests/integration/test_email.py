@@ -33,7 +33,8 @@ async def test_issuing_writes_the_email_in_the_same_transaction_and_the_sender_d
     finally:
         sink.stop()
 
-    [message] = mail.read_mailbox(tmp_path / "mailbox")
+    [received] = mail.read_mailbox(tmp_path / "mailbox")
+    message = received.as_json()
     assert message["to"] == "ada@example.org"
     assert message["subject"] == "Your micro-credential: Data Cleaning"
     assert f"http://localhost:8004/verify/{row.id}" in message["text"]
@@ -60,5 +61,8 @@ async def test_an_unreachable_smtp_server_keeps_the_message_for_the_next_pass(
 async def test_staff_read_the_dev_mailbox_and_only_staff(
     issuer: ServiceUnderTest, tokens: Tokens
 ) -> None:
-    assert (await issuer.http.get("/admin/mailbox", headers=tokens("staff"))).json() == []
+    assert (await issuer.http.get("/admin/mailbox", headers=tokens("staff"))).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert (await issuer.http.get("/admin/mailbox", headers=tokens("learner"))).status_code == 403

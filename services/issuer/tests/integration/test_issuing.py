@@ -1,19 +1,18 @@
 """Issuing from consumed events: micro-credentials and certificates of attendance."""
 
-import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from sqlalchemy import func, select
 
-from credstack.testing import REPO, ServiceUnderTest, Tokens, deliver, staged_events
+from credstack.testing import ServiceUnderTest, Tokens, deliver, received, staged_events
 from issuer import tables
+from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from ..conformance import ob3_schema_errors
 from ..events import Learner, attended, micro_credential, passed, withdrawn
 from .conftest import deliver_all, issued, verifier_documents
-
-sys.path.insert(0, str(REPO / "tests" / "verifiers"))
-from digitalbazaar import require_node, verify_with_digitalbazaar
 
 
 async def test_a_pass_becomes_one_signed_open_badge_whatever_order_the_events_arrive_in(
@@ -161,9 +160,9 @@ async def test_staff_list_an_enrolment_s_credentials(
     await deliver_all(issuer, item, enrolment, passed(enrolment))
     params = {"enrolment_id": str(enrolment.enrolment_id)}
 
-    [summary] = (
-        await issuer.http.get("/credentials", params=params, headers=tokens("staff"))
-    ).json()
+    page = (await issuer.http.get("/credentials", params=params, headers=tokens("staff"))).json()
+    [summary] = page["items"]
+    assert page["next_cursor"] is None
     assert summary["kind"] == "micro-credential" and summary["status"] == "active"
     assert summary["page"].endswith(f"/verify/{summary['id']}")
     assert (await issuer.http.get("/credentials", params=params)).status_code == 401
@@ -171,6 +170,45 @@ async def test_staff_list_an_enrolment_s_credentials(
     assert (
         await issuer.http.get("/credentials", params=params, headers=learner)
     ).status_code == 403
+
+
+async def test_staff_page_through_an_enrolment_s_credentials_in_issue_order(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, attended(enrolment), passed(enrolment))
+    params: dict[str, str | int] = {"enrolment_id": str(enrolment.enrolment_id), "limit": 1}
+    staff = tokens("staff")
+
+    first = (await issuer.http.get("/credentials", params=params, headers=staff)).json()
+    params["cursor"] = first["next_cursor"]
+    second = (await issuer.http.get("/credentials", params=params, headers=staff)).json()
+
+    kinds = [s["kind"] for s in first["items"] + second["items"]]
+    assert kinds == ["attendance", "micro-credential"]
+    assert second["next_cursor"] is None
+    params["cursor"] = "not-a-cursor"
+    refused = await issuer.http.get("/credentials", params=params, headers=staff)
+    assert refused.status_code == 400
+
+
+async def test_a_credential_is_issued_at_the_time_of_the_event_that_completed_it(
+    issuer: ServiceUnderTest,
+) -> None:
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment)
+    published_at = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
+    consumer = issuer.app.state.consumer
+    grade = passed(enrolment)
+    late = replace(received(grade), time=published_at)
+
+    await consumer.apply(late, consumer.handlers[type(grade)])
+
+    [row] = await issued(issuer)
+    assert row.issued_at == published_at
+    assert row.document["validFrom"] == "2031-05-04T12:00:00Z"
 
 
 async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) -> None:

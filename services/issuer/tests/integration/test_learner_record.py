@@ -1,14 +1,10 @@
 """The learner's record: their credentials, and a signed CLR 2.0 export."""
 
-import sys
-
-from credstack.testing import REPO, ServiceUnderTest, Tokens
+from credstack.testing import ServiceUnderTest, Tokens
+from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from ..events import Learner, attended, micro_credential, passed
 from .conftest import deliver_all
-
-sys.path.insert(0, str(REPO / "tests" / "verifiers"))
-from digitalbazaar import require_node, verify_with_digitalbazaar
 
 
 async def test_a_learner_sees_only_their_own_credentials(

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 from PIL import Image
 
 from credstack.testing import ServiceUnderTest
-from issuer import baking
+from issuer.standards import badge_baking
 
 from ..events import Learner, micro_credential, passed
 from .conftest import deliver_all, issued
@@ -56,15 +56,15 @@ async def test_baked_images_carry_the_credential_or_the_assertion(
     base = f"/credentials/{row.id}"
 
     png = (await issuer.http.get(f"{base}/image.png")).content
-    assert json.loads(baking.unbake(png).payload) == row.document
+    assert json.loads(badge_baking.unbake(png).payload) == row.document
     with Image.open(BytesIO(png)) as image:
-        assert image.size == (baking.SIZE, baking.SIZE)
+        assert image.size == (badge_baking.SIZE, badge_baking.SIZE)
         assert list(image.text) == ["openbadgecredential"]
     svg = (await issuer.http.get(f"{base}/image.svg")).content
     assert b'xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"' in svg
-    assert json.loads(baking.unbake(svg).payload) == row.document
+    assert json.loads(badge_baking.unbake(svg).payload) == row.document
     assertion = (await issuer.http.get(f"/ob2/assertions/{row.id}")).json()
-    ob2_png = baking.unbake((await issuer.http.get(f"{base}/ob2.png")).content)
+    ob2_png = badge_baking.unbake((await issuer.http.get(f"{base}/ob2.png")).content)
     assert ob2_png.version == "2.0" and json.loads(ob2_png.payload) == assertion
     ob2_svg = (await issuer.http.get(f"{base}/ob2.svg")).text
     assert f'<openbadges:assertion verify="{assertion["id"]}">' in ob2_svg

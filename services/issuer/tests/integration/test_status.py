@@ -2,21 +2,20 @@
 
 import asyncio
 import itertools
-import sys
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from credstack.clock import now
-from credstack.testing import REPO, ServiceUnderTest, Tokens, deliver, staged_events
-from issuer import statuslist, tables
+from credstack.testing import ServiceUnderTest, Tokens, deliver, staged_events
+from issuer import tables
+from issuer.standards import bitstring_status_list
+from issuer.usecases import status_lists
+from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from ..events import Learner, micro_credential, passed, withdrawn
 from .conftest import deliver_all, issued, verifier_documents
-
-sys.path.insert(0, str(REPO / "tests" / "verifiers"))
-from digitalbazaar import require_node, verify_with_digitalbazaar
 
 
 async def one_credential(issuer: ServiceUnderTest, learner: Learner | None = None) -> Any:
@@ -74,7 +73,10 @@ async def test_status_lists_are_signed_big_enough_and_from_the_credentials_issue
     assert status_list["issuer"] == row.document["issuer"]["id"]
     subject = status_list["credentialSubject"]
     assert subject["statusPurpose"] == "revocation"
-    assert statuslist.is_set(subject["encodedList"], statuslist.LIST_SIZE - 1) is False
+    assert (
+        bitstring_status_list.is_set(subject["encodedList"], bitstring_status_list.LIST_SIZE - 1)
+        is False
+    )
     did = (await issuer.http.get("/.well-known/did.json")).json()
     assert verify_with_digitalbazaar(status_list, {did["id"]: did})["verified"] is True
     suspension = await issuer.http.get(
@@ -102,12 +104,12 @@ async def test_transactions_drawing_the_same_index_at_once_each_end_with_their_o
     issuer: ServiceUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draws = itertools.chain([7] * 20, itertools.count(100))
-    monkeypatch.setattr(statuslist, "random_index", lambda: next(draws))
+    monkeypatch.setattr(bitstring_status_list, "random_index", lambda: next(draws))
     issuing = issuer.app.state.issuer
 
     async def allocate() -> Any:
         async with issuer.engine.begin() as conn:
-            return await issuing._allocate_status(conn, uuid4(), now=now())
+            return await status_lists.allocate(conn, issuing, uuid4(), at=now())
 
     entries = await asyncio.gather(*(allocate() for _ in range(10)))
 

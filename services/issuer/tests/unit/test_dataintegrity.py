@@ -1,7 +1,7 @@
 """eddsa-rdfc-2022 Data Integrity proofs, the offline loader, undefined terms and Multikey.
 
 The last tests cross-check our proofs with Digital Bazaar's JavaScript verifier
-(``tests/verifiers/``, imported by putting that folder on ``sys.path``); they are skipped
+(``tests/verifiers/``, imported as ``tests.verifiers``); they are skipped
 when node/npm are missing.
 """
 
@@ -11,9 +11,7 @@ import base64
 import copy
 import gzip
 import hashlib
-import sys
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import base58
@@ -25,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from pyld import jsonld as pyld
 from pyld.jsonld import JsonLdError
 
-from issuer.dataintegrity import (
+from issuer.standards.data_integrity import (
     UndefinedTermsError,
     VerificationError,
     canonicalize,
@@ -33,18 +31,14 @@ from issuer.dataintegrity import (
     verify,
     verify_or_raise,
 )
-from issuer.jsonld import OfflineDocumentLoader, dropped_terms, packaged_context_urls
-from issuer.multikey import (
+from issuer.standards.jsonld import OfflineDocumentLoader, dropped_terms, packaged_context_urls
+from issuer.standards.multikey import (
     private_key_from_multibase,
     public_key_from_multibase,
     public_key_multibase,
     secret_key_multibase,
 )
-
-_VERIFIERS_DIR = Path(__file__).resolve().parents[4] / "tests" / "verifiers"
-if str(_VERIFIERS_DIR) not in sys.path:
-    sys.path.insert(0, str(_VERIFIERS_DIR))
-from digitalbazaar import requires_node, verify_with_digitalbazaar  # noqa: E402
+from tests.verifiers.digitalbazaar import requires_node, verify_with_digitalbazaar
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -6,28 +6,43 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
-from issuer import statuslist
+from credstack.contracts.issuer import (
+    CertificateOfAttendanceIssued,
+    CredentialIssued,
+    CredentialRevoked,
+)
 from issuer.domain import (
-    Attendance,
+    Action,
     Award,
+    AwardState,
+    Credential,
+    Kind,
+    Status,
+    StatusChangeRefused,
+    next_status,
+)
+from issuer.stacks import StackRule
+from issuer.standards import bitstring_status_list
+from issuer.standards.bitstring_status_list import Purpose
+from issuer.standards.jsonld import OfflineDocumentLoader, dropped_terms
+from issuer.standards.openbadges3 import (
+    Attendance,
     HeldMember,
     Issuance,
     IssuerProfile,
+    Pass,
     Recipient,
-    StatusChangeRefused,
     StatusEntry,
     attendance_certificate,
     hashed_email,
-    next_status,
     open_badge_credential,
     stack_credential,
 )
-from issuer.jsonld import OfflineDocumentLoader, dropped_terms
-from issuer.stacks import StackRule
 
 T0 = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
 SNAPSHOT = {
@@ -62,9 +77,7 @@ def issuance(recipient: Recipient | None = None) -> Issuance:
 
 
 def credential(**snapshot_changes: object) -> dict:
-    return open_badge_credential(
-        issuance(), SNAPSHOT | snapshot_changes, Award(Decimal(80), [], T0)
-    )
+    return open_badge_credential(issuance(), SNAPSHOT | snapshot_changes, Pass(Decimal(80), [], T0))
 
 
 def test_the_recipient_is_a_salted_hash_of_the_normalised_email() -> None:
@@ -204,9 +217,12 @@ def test_progress_counts_distinct_members_held() -> None:
 
 
 def test_status_list_bits_are_most_significant_first_and_the_list_is_big_enough() -> None:
-    encoded = statuslist.encode([0, 9, statuslist.LIST_SIZE - 1])
+    encoded = bitstring_status_list.encode([0, 9, bitstring_status_list.LIST_SIZE - 1])
     assert encoded.startswith("u")
-    assert [statuslist.is_set(encoded, i) for i in (0, 1, 9, 10, statuslist.LIST_SIZE - 1)] == [
+    assert [
+        bitstring_status_list.is_set(encoded, i)
+        for i in (0, 1, 9, 10, bitstring_status_list.LIST_SIZE - 1)
+    ] == [
         True,
         False,
         True,
@@ -214,6 +230,70 @@ def test_status_list_bits_are_most_significant_first_and_the_list_is_big_enough(
         True,
     ]
     with pytest.raises(ValueError):
-        statuslist.encode([statuslist.LIST_SIZE])
+        bitstring_status_list.encode([bitstring_status_list.LIST_SIZE])
     raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
     assert len(raw) * 8 == 131_072 and raw[0] == 0x80 and raw[1] == 0x40
+
+
+def held_credential(kind: Kind = Kind.MICRO_CREDENTIAL, **changes: Any) -> Credential:
+    values: dict[str, Any] = {
+        "id": uuid4(),
+        "kind": kind,
+        "learner_id": uuid4(),
+        "title": "Data Cleaning",
+        "document": {"id": f"https://issuer.example/credentials/{uuid4()}"},
+        "issued_at": T0,
+        "status": Status.ACTIVE,
+        "recipient_name": "Ada",
+        "recipient_email": "ada@example.org",
+        "achievement_id": "https://issuer.example/achievements/1/versions/1",
+    }
+    return Credential(**(values | changes))
+
+
+def test_revoking_a_credential_returns_the_event_with_the_reason_and_time() -> None:
+    held = held_credential()
+    event = held.revoke("Academic misconduct", T0)
+    assert isinstance(event, CredentialRevoked)
+    assert (event.credential_id, event.reason, event.revoked_at) == (
+        held.id,
+        held.status_reason,
+        T0,
+    )
+    assert held.status is Status.REVOKED
+
+
+def test_a_revoked_member_takes_down_the_standing_stacks_that_counted_it() -> None:
+    member, other = held_credential(), held_credential()
+    counted = held_credential(Kind.STACK, document={"id": "s1", "evidence": [{"id": member.url}]})
+    revoked = held_credential(Kind.STACK, status=Status.REVOKED, document=counted.document)
+    not_counting = held_credential(
+        Kind.STACK, document={"id": "s2", "evidence": [{"id": other.url}]}
+    )
+    held = [member, other, counted, revoked, not_counting]
+    assert member.stacks_to_revoke(held) == [counted]
+    assert counted.stacks_to_revoke(held) == []
+
+
+def test_reinstating_lists_the_suspension_list_and_revoking_a_suspended_one_both() -> None:
+    assert Credential.touched_by(Action.REINSTATE, Status.SUSPENDED) == [Purpose.SUSPENSION]
+    assert Credential.touched_by(Action.REVOKE, Status.ACTIVE) == [Purpose.REVOCATION]
+    assert Credential.touched_by(Action.REVOKE, Status.SUSPENDED) == [
+        Purpose.REVOCATION,
+        Purpose.SUSPENSION,
+    ]
+
+
+def test_an_award_becomes_the_event_of_its_kind() -> None:
+    facts: dict[str, Any] = {
+        "enrolment_id": uuid4(),
+        "learner_id": uuid4(),
+        "micro_credential_id": uuid4(),
+        "micro_credential_version": 1,
+        "awarded_at": T0,
+    }
+    passed = Award(kind=Kind.MICRO_CREDENTIAL, score=Decimal(80), **facts)
+    attended = Award(kind=Kind.ATTENDANCE, sessions_attended=5, **facts)
+    assert isinstance(passed.issue(uuid4(), "u", at=T0), CredentialIssued)
+    assert isinstance(attended.issue(uuid4(), "u", at=T0), CertificateOfAttendanceIssued)
+    assert passed.state is AwardState.ISSUED

@@ -4,9 +4,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from issuer import baking, faces
+from issuer import faces
+from issuer.standards import badge_baking
 
-FACE = baking.BadgeFace(
+FACE = badge_baking.BadgeFace(
     heading="Micro-credential",
     title="Négociation interculturelle",
     learner_name="Zoë Ångström",
@@ -18,25 +19,25 @@ FACE = baking.BadgeFace(
 
 
 def test_a_baked_png_carries_one_uncompressed_itxt_chunk_with_the_payload() -> None:
-    png = baking.png(FACE, keyword="openbadgecredential", payload='{"id": "x"}')
+    png = badge_baking.png(FACE, keyword="openbadgecredential", payload='{"id": "x"}')
     assert png.count(b"iTXt") == 1
     start = png.index(b"iTXt") + 4
     assert png[start : start + len("openbadgecredential") + 3] == b"openbadgecredential\x00\x00\x00"
-    assert baking.unbake(png) == baking.Unbaked("3.0", '{"id": "x"}')
+    assert badge_baking.unbake(png) == badge_baking.Unbaked("3.0", '{"id": "x"}')
 
 
 def test_an_svg_is_baked_first_thing_inside_svg_and_cdata_cannot_be_broken_out_of() -> None:
-    svg = baking.svg(FACE, credential={"name": "a ]]> b"})
+    svg = badge_baking.svg(FACE, credential={"name": "a ]]> b"})
     assert svg.index("<openbadges:credential>") < svg.index("<rect")
-    assert baking.unbake(svg.encode()).payload == '{"name": "a ]]> b"}'
+    assert badge_baking.unbake(svg.encode()).payload == '{"name": "a ]]> b"}'
     assert "Zoë Ångström" in svg and "TAUGHT IN FRENCH" in svg
 
 
 def test_images_without_badge_data_are_refused() -> None:
-    with pytest.raises(baking.NotBaked):
-        baking.unbake(baking.png(FACE))
-    with pytest.raises(baking.NotBaked):
-        baking.unbake(b"GIF89a")
+    with pytest.raises(badge_baking.NotBaked):
+        badge_baking.unbake(badge_baking.png(FACE))
+    with pytest.raises(badge_baking.NotBaked):
+        badge_baking.unbake(b"GIF89a")
 
 
 def test_the_linkedin_link_is_filled_with_the_certification() -> None:

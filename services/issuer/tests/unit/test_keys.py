@@ -3,13 +3,17 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
-from issuer import dataintegrity, keys
-from issuer.jsonld import OfflineDocumentLoader
-from issuer.multikey import secret_key_multibase
+from credstack.settings import MissingSetting
+from issuer import keys
+from issuer.main import create_app
 from issuer.settings import Settings
+from issuer.standards import data_integrity
+from issuer.standards.jsonld import OfflineDocumentLoader
+from issuer.standards.multikey import secret_key_multibase
 
 DOCUMENT = {
     "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -20,11 +24,12 @@ DOCUMENT = {
 }
 
 
-def settings(tmp_path: Path, *secret_keys: Ed25519PrivateKey) -> Settings:
+def settings(tmp_path: Path, *secret_keys: Ed25519PrivateKey, dev_stack: bool = False) -> Settings:
     return Settings(
         public_url="https://credentials.example.edu",
         data_dir=tmp_path,
         signing_keys=[SecretStr(secret_key_multibase(k)) for k in secret_keys],
+        dev_stack=dev_stack,
     )
 
 
@@ -34,7 +39,7 @@ def test_after_a_rotation_the_newest_key_signs_and_the_old_one_still_verifies(
     old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     loader = OfflineDocumentLoader()
     before = keys.load(settings(tmp_path, old))
-    signed_before = dataintegrity.sign(
+    signed_before = data_integrity.sign(
         DOCUMENT,
         private_key=before.signing_key,
         verification_method=before.signing_method,
@@ -50,11 +55,27 @@ def test_after_a_rotation_the_newest_key_signs_and_the_old_one_still_verifies(
         "did:web:credentials.example.edu#key-1",
         "did:web:credentials.example.edu#key-2",
     ]
-    assert dataintegrity.verify(signed_before, public_key_for=after.public_key, loader=loader)
+    assert data_integrity.verify(signed_before, public_key_for=after.public_key, loader=loader)
 
 
 def test_the_dev_stack_generates_one_key_and_keeps_it(tmp_path: Path) -> None:
-    first = keys.load(settings(tmp_path))
-    again = keys.load(settings(tmp_path))
+    first = keys.load(settings(tmp_path, dev_stack=True))
+    again = keys.load(settings(tmp_path, dev_stack=True))
     assert (tmp_path / keys.DEV_KEY_FILE).stat().st_mode & 0o777 == 0o600
     assert first.did_document() == again.did_document()
+
+
+def test_outside_the_dev_stack_a_missing_key_stops_the_issuer_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(MissingSetting, match="ISSUER_SIGNING_KEYS"):
+        keys.load(settings(tmp_path))
+    assert not (tmp_path / keys.DEV_KEY_FILE).exists()
+
+
+def test_outside_the_dev_stack_the_issuer_refuses_to_start_without_an_smtp_host(
+    tmp_path: Path,
+) -> None:
+    configured = settings(tmp_path, Ed25519PrivateKey.generate())
+    with pytest.raises(MissingSetting, match="ISSUER_SMTP_HOST"):
+        create_app(configured)

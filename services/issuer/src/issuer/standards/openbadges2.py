@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from issuer.domain import IssuerProfile
+from issuer.standards.openbadges3 import IssuerProfile
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 

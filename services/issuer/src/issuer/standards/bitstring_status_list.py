@@ -18,20 +18,27 @@ import gzip
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from issuer.domain import VC_CONTEXT, IssuerProfile, timestamp
+from issuer.standards.openbadges3 import VC_CONTEXT, IssuerProfile, timestamp
 
 #: 131,072 entries (16 KiB), the minimum the specification sets for herd privacy.
 LIST_SIZE = 131_072
-PURPOSES = ("revocation", "suspension")
+
+
+class Purpose(StrEnum):
+    """The two lists of each number: revocation (final) and suspension (reversible)."""
+
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
 
 
 def random_index() -> int:
     return secrets.randbelow(LIST_SIZE)
 
 
-def list_url(base_url: str, number: int, purpose: str = "revocation") -> str:
+def list_url(base_url: str, number: int, purpose: str = Purpose.REVOCATION) -> str:
     return f"{base_url}/status-lists/{number}/{purpose}"
 
 

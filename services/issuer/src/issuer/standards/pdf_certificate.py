@@ -7,7 +7,7 @@ import io
 import segno
 from fpdf import FPDF
 
-from issuer.baking import BadgeFace
+from issuer.standards.badge_baking import BadgeFace
 
 
 def _latin1(text: str) -> str:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from pyld import jsonld as pyld
 from pyld.jsonld import JsonLdError
 
-from .jsonld import DocumentLoader, dropped_terms
+from issuer.standards.jsonld import DocumentLoader, dropped_terms
 
 __all__ = [
     "CRYPTOSUITE",
@@ -68,10 +68,11 @@ class VerificationError(ValueError):
 
 def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document."""
-    return pyld.normalize(
+    canonical: str = pyld.normalize(
         dict(document),
         {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
     )
+    return canonical
 
 
 def sign(

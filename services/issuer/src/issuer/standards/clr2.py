@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from issuer.domain import OB_CONTEXT, VC_CONTEXT, IssuerProfile, hashed_email, timestamp
+from issuer.standards.openbadges3 import (
+    OB_CONTEXT,
+    VC_CONTEXT,
+    IssuerProfile,
+    hashed_email,
+    timestamp,
+)
 
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 

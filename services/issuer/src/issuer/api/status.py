@@ -1,0 +1,106 @@
+"""Revoking, suspending and reinstating credentials; the signed status lists."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from credstack.auth import Principal, require
+from credstack.clock import now
+from credstack.service import Engine
+from issuer.api.common import VC_MEDIA_TYPE, IssuerDep, VcJson, documented
+from issuer.domain import Action, Status
+from issuer.identity import Issuer
+from issuer.usecases import readmodels, status
+
+router = APIRouter()
+STAFF = require("issuer:manage")
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=3, max_length=500, description="Shown to verifiers and the learner"
+    )
+
+
+class Reinstatement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="Reinstated", max_length=500)
+
+
+class StatusChanged(BaseModel):
+    id: UUID
+    status: Status
+    reason: str
+
+
+async def _change(
+    engine: AsyncEngine, issuer: Issuer, credential_id: UUID, action: Action, reason: str
+) -> StatusChanged:
+    async with engine.begin() as conn:
+        after = await status.change_status(
+            conn, issuer, credential_id, action, reason=reason, at=now()
+        )
+    return StatusChanged(id=credential_id, status=after, reason=reason)
+
+
+@router.post(
+    "/credentials/{credential_id}/revoke",
+    tags=["status"],
+    summary="Revoke a credential, for good (staff); publishes CredentialRevoked",
+)
+async def revoke(
+    credential_id: UUID,
+    change: StatusChange,
+    issuer: IssuerDep,
+    engine: Engine,
+    _: Principal = STAFF,
+) -> StatusChanged:
+    return await _change(engine, issuer, credential_id, Action.REVOKE, change.reason)
+
+
+@router.post(
+    "/credentials/{credential_id}/suspend",
+    tags=["status"],
+    summary="Suspend a credential until reinstated (staff); publishes CredentialSuspended",
+)
+async def suspend(
+    credential_id: UUID,
+    change: StatusChange,
+    issuer: IssuerDep,
+    engine: Engine,
+    _: Principal = STAFF,
+) -> StatusChanged:
+    return await _change(engine, issuer, credential_id, Action.SUSPEND, change.reason)
+
+
+@router.post(
+    "/credentials/{credential_id}/reinstate",
+    tags=["status"],
+    summary="Reinstate a suspended credential (staff); publishes CredentialReinstated",
+)
+async def reinstate(
+    credential_id: UUID,
+    issuer: IssuerDep,
+    engine: Engine,
+    change: Reinstatement = Body(default_factory=Reinstatement),
+    _: Principal = STAFF,
+) -> StatusChanged:
+    return await _change(engine, issuer, credential_id, Action.REINSTATE, change.reason)
+
+
+@router.get(
+    "/status-lists/{number}/{purpose}",
+    tags=["status"],
+    summary="A signed BitstringStatusListCredential (public, stable URL)",
+    response_class=VcJson,
+    responses=documented(VC_MEDIA_TYPE, "The signed BitstringStatusListCredential"),
+)
+async def status_list(number: int, purpose: str, engine: Engine) -> VcJson:
+    async with engine.connect() as conn:
+        document = await readmodels.status_list(conn, number, purpose)
+    return VcJson(document, headers={"Cache-Control": "max-age=300"})

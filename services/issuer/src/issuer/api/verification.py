@@ -1,0 +1,152 @@
+"""Verifying credentials: any credential POSTed (JSON, VC-JWT, baked image), and the public
+verification page of each credential this issuer holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
+
+from credstack.clock import now
+from credstack.refusals import Reason, Refusal
+from credstack.service import Engine
+from issuer import faces
+from issuer.api.common import IssuerDep, VerifierDep, documented, stored
+from issuer.domain import Credential
+from issuer.identity import Issuer
+from issuer.standards import openbadges2
+from issuer.verification import Verdict
+
+router = APIRouter()
+
+#: The largest body POST /verify reads (a baked image with its credential is far smaller).
+MAX_VERIFY_BYTES = 5 * 1024 * 1024
+
+
+class TooLarge(Refusal):
+    code = "too-large"
+    reason = Reason.TOO_LARGE
+
+
+class EmptyBody(Refusal):
+    code = "empty-body"
+    reason = Reason.MALFORMED
+
+
+class CheckResult(BaseModel):
+    name: str
+    ok: bool | None
+    detail: str
+
+
+class VerdictModel(BaseModel):
+    verified: bool
+    format: str
+    checks: list[CheckResult]
+    credential: dict[str, Any] | None
+
+
+@router.post(
+    "/verify",
+    tags=["verification"],
+    summary="Verify a credential: JSON, a VC-JWT (text/plain) or a baked PNG/SVG image",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {},
+                "text/plain": {},
+                "image/png": {},
+                "image/svg+xml": {},
+            },
+        }
+    },
+)
+async def verify(request: Request, verifier: VerifierDep) -> VerdictModel:
+    body = await request.body()
+    if len(body) > MAX_VERIFY_BYTES:
+        raise TooLarge(f"Send at most {MAX_VERIFY_BYTES // 1024 // 1024} MiB.")
+    if not body.strip():
+        raise EmptyBody("Send a credential: JSON, a VC-JWT or a baked image.")
+    verdict = await verifier.verify(body, request.headers.get("content-type", ""), now=now())
+    return VerdictModel.model_validate(verdict.as_json())
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("issuer", "templates"), autoescape=select_autoescape(["html"])
+    )
+
+
+@router.get(
+    "/verify/{credential_id}",
+    tags=["verification"],
+    summary="The credential's public verification page (HTML)",
+    response_class=HTMLResponse,
+    responses=documented("text/html", "The page", type="string"),
+)
+async def verification_page(
+    credential_id: UUID, issuer: IssuerDep, verifier: VerifierDep, engine: Engine
+) -> HTMLResponse:
+    found = await stored(engine, credential_id)
+    checked_at = now()
+    verdict = await verifier.verify_document(found.document, now=checked_at)
+    page = _templates().get_template("credential.html")
+    return HTMLResponse(page.render(**_page(found, verdict, issuer, checked_at)))
+
+
+def _page(
+    found: Credential, verdict: Verdict, issuer: Issuer, checked_at: datetime
+) -> dict[str, Any]:
+    """What the verification page shows of the credential and its verdict."""
+    document = found.document
+    subject = document["credentialSubject"]
+    achievement = subject["achievement"]
+    failed = [check for check in verdict.checks if check.ok is not True]
+    base = f"{issuer.base_url}/credentials/{found.id}"
+    results = subject.get("result", [])
+    return {
+        "verified": verdict.verified,
+        "problem": f"{failed[0].name}: {failed[0].detail}" if failed else "",
+        "checks": verdict.checks,
+        "heading": faces.HEADINGS[found.kind],
+        "title": faces.plain_title(achievement),
+        "language_note": faces.language_label(achievement),
+        "learner_name": found.recipient_name,
+        "issuer_name": issuer.profile.name,
+        "issuer_did": issuer.profile.did,
+        "issued_on": faces.long_date(document["validFrom"]),
+        "awarded_on": _date(document, "awardedDate"),
+        "expires_on": _date(document, "validUntil"),
+        "details": faces.details(achievement, subject),
+        "score": f"{results[0]['value']}%" if results else None,
+        "code": achievement.get("humanCode"),
+        "description": achievement["description"],
+        "criteria": achievement["criteria"].get("narrative", ""),
+        "alignments": achievement.get("alignment", []),
+        "evidence": document.get("evidence", []),
+        "credential_url": document["id"],
+        "image_url": f"{base}/image.png",
+        "png_url": f"{base}/image.png",
+        "svg_url": f"{base}/image.svg",
+        "pdf_url": f"{base}/certificate.pdf",
+        "ob2_url": openbadges2.assertion_url(issuer.base_url, found.id),
+        "linkedin_url": faces.linkedin_url(
+            document,
+            credential_id=found.id,
+            page_url=issuer.page_url(found.id),
+            issuer_name=issuer.profile.name,
+        ),
+        "checked_at": checked_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _date(document: dict[str, Any], key: str) -> str | None:
+    return faces.long_date(document[key]) if key in document else None

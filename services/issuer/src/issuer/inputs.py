@@ -1,0 +1,164 @@
+"""Queries over what other services told the issuer: awards, recipients, achievements, stacks.
+
+Every write here is idempotent (a redelivered event changes nothing).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
+from credstack.contracts.enrolment import EnrolmentConfirmed
+from issuer.domain import Award, AwardState, Kind
+from issuer.standards.openbadges3 import Recipient
+from issuer.tables import achievement, award, recipient, stack
+
+
+def _award(row: Any) -> Award:
+    return Award(
+        enrolment_id=row.enrolment_id,
+        kind=Kind(row.kind),
+        learner_id=row.learner_id,
+        micro_credential_id=row.micro_credential_id,
+        micro_credential_version=row.micro_credential_version,
+        awarded_at=row.awarded_at,
+        state=AwardState(row.status),
+        score=None if row.score is None else Decimal(row.score),
+        evidence=list(row.evidence),
+        sessions_attended=row.sessions_attended,
+        sessions_total=row.sessions_total,
+    )
+
+
+def _values(earned: Award) -> dict[str, Any]:
+    return {
+        "learner_id": earned.learner_id,
+        "micro_credential_id": earned.micro_credential_id,
+        "micro_credential_version": earned.micro_credential_version,
+        "score": earned.score,
+        "sessions_attended": earned.sessions_attended,
+        "sessions_total": earned.sessions_total,
+        "evidence": earned.evidence,
+        "awarded_at": earned.awarded_at,
+        "status": earned.state,
+    }
+
+
+async def record_award(conn: AsyncConnection, earned: Award, *, replaces_withdrawn: bool) -> None:
+    """Record a pending award once; with ``replaces_withdrawn`` a pass after a withdrawn
+    result (a regrade) is a new award, any other repeat is not."""
+    values = _values(earned)
+    statement = insert(award).values(enrolment_id=earned.enrolment_id, kind=earned.kind, **values)
+    if replaces_withdrawn:
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["enrolment_id", "kind"],
+                set_=values,
+                where=award.c.status == AwardState.WITHDRAWN,
+            )
+        )
+    else:
+        await conn.execute(statement.on_conflict_do_nothing())
+
+
+async def pending_award(conn: AsyncConnection, enrolment_id: UUID, kind: Kind) -> Award | None:
+    row = (
+        await conn.execute(
+            select(award)
+            .where(
+                award.c.enrolment_id == enrolment_id,
+                award.c.kind == kind,
+                award.c.status == AwardState.PENDING,
+            )
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else _award(row)
+
+
+async def save_award_state(
+    conn: AsyncConnection, enrolment_id: UUID, kind: Kind, state: AwardState
+) -> None:
+    await conn.execute(
+        update(award)
+        .where(award.c.enrolment_id == enrolment_id, award.c.kind == kind)
+        .values(status=state)
+    )
+
+
+async def awards_waiting_for(
+    conn: AsyncConnection, micro_credential_id: UUID, version: int
+) -> list[tuple[UUID, Kind]]:
+    """(enrolment, kind) of the pending awards of this micro-credential version."""
+    rows = await conn.execute(
+        select(award.c.enrolment_id, award.c.kind).where(
+            award.c.micro_credential_id == micro_credential_id,
+            award.c.micro_credential_version == version,
+            award.c.status == AwardState.PENDING,
+        )
+    )
+    return [(enrolment_id, Kind(kind)) for enrolment_id, kind in rows]
+
+
+async def record_recipient(conn: AsyncConnection, event: EnrolmentConfirmed) -> None:
+    await conn.execute(
+        insert(recipient)
+        .values(
+            enrolment_id=event.enrolment_id,
+            learner_id=event.learner_id,
+            name=event.learner_name,
+            email=event.email,
+            did=event.learner_did,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def recipient_of(conn: AsyncConnection, enrolment_id: UUID) -> Recipient | None:
+    row = (
+        await conn.execute(select(recipient).where(recipient.c.enrolment_id == enrolment_id))
+    ).first()
+    return None if row is None else Recipient(name=row.name, email=row.email, did=row.did)
+
+
+async def record_achievement(conn: AsyncConnection, event: MicroCredentialPublished) -> None:
+    await conn.execute(
+        insert(achievement)
+        .values(
+            micro_credential_id=event.micro_credential_id,
+            version=event.version,
+            snapshot=event.model_dump(mode="json"),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def achievement_snapshot(
+    conn: AsyncConnection, micro_credential_id: UUID, version: int
+) -> dict[str, Any] | None:
+    """The published micro-credential version, as the catalogue announced it."""
+    snapshot: dict[str, Any] | None = await conn.scalar(
+        select(achievement.c.snapshot).where(
+            achievement.c.micro_credential_id == micro_credential_id,
+            achievement.c.version == version,
+        )
+    )
+    return snapshot
+
+
+async def record_stack(conn: AsyncConnection, event: StackPublished) -> None:
+    await conn.execute(
+        insert(stack)
+        .values(
+            stack_id=event.stack_id,
+            version=event.version,
+            snapshot=event.model_dump(mode="json"),
+        )
+        .on_conflict_do_nothing()
+    )

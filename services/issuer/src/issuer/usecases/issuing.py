@@ -1,0 +1,297 @@
+"""Issuing: awards become signed credentials once everything they need is known.
+
+The inputs of a credential come from three services in no fixed order; an award waits
+until its recipient and achievement are known, then is issued once. Decisions about one
+enrolment run under an advisory lock on it, decisions about one learner's stack under a
+lock on (learner, stack), so that two inputs landing at once can neither both miss nor
+both make a decision. Handlers take the time of the event they handle: a credential is
+issued at the time of the input that completed it (never before what it attests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credstack.contracts.assessment import AssessmentPassed, AttendanceOnlyCompleted
+from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
+from credstack.contracts.enrolment import EnrolmentConfirmed
+from credstack.contracts.envelope import Event, Received
+from credstack.contracts.issuer import StackCredentialIssued
+from credstack.kafka import Handler
+from credstack.locks import lock
+from issuer import inputs, mail, repository
+from issuer.domain import Award, AwardState, Credential, Kind, Status
+from issuer.identity import Issuer
+from issuer.stacks import StackRule
+from issuer.standards.openbadges3 import (
+    HeldMember,
+    Issuance,
+    Recipient,
+    achievement_url,
+    attendance_certificate,
+    new_salt,
+    open_badge_credential,
+    stack_credential,
+    stack_url,
+)
+from issuer.tables import outbox
+from issuer.usecases import status_lists
+
+Document = Callable[[Issuance], dict[str, Any]]
+
+
+async def _issue(
+    conn: AsyncConnection,
+    issuer: Issuer,
+    unsigned: Credential,
+    who: Recipient,
+    build: Document,
+    event: Callable[[Credential], Event],
+) -> Credential:
+    """Sign the document ``build`` makes, record the credential, stage its email and event.
+
+    ``unsigned`` carries everything but the document (which this fills in).
+    """
+    at = unsigned.issued_at
+    issuance = Issuance(
+        credential_id=unsigned.id,
+        issuer=issuer.profile,
+        recipient=who,
+        base_url=issuer.base_url,
+        issued_at=at,
+        salt=new_salt(),
+        status=await status_lists.allocate(conn, issuer, unsigned.id, at=at),
+    )
+    issued = replace(unsigned, document=issuer.signing.sign(build(issuance), at=at))
+    await repository.add_credential(conn, issued)
+    message = mail.credential_issued(
+        credential_id=issued.id,
+        kind=issued.kind,
+        title=issued.document["name"],
+        learner_name=issued.recipient_name,
+        page_url=issuer.page_url(issued.id),
+        issuer_name=issuer.profile.name,
+    )
+    await mail.stage(conn, message, credential_id=issued.id, to=issued.recipient_email, at=at)
+    await outbox.add(conn, event(issued), now=at)
+    return issued
+
+
+def _new(
+    kind: Kind, learner_id: UUID, who: Recipient, title: str, achievement_id: str, at: datetime
+) -> Credential:
+    """A credential about to be issued (its document is signed in `_issue`)."""
+    return Credential(
+        id=uuid4(),
+        kind=kind,
+        learner_id=learner_id,
+        title=title,
+        document={},
+        issued_at=at,
+        status=Status.ACTIVE,
+        recipient_name=who.name,
+        recipient_email=who.email,
+        achievement_id=achievement_id,
+    )
+
+
+async def issue_if_ready(
+    conn: AsyncConnection, issuer: Issuer, enrolment_id: UUID, kind: Kind, *, at: datetime
+) -> UUID | None:
+    """Issue the pending award of this enrolment once everything it needs is known."""
+    await lock(conn, "issuer.issue", enrolment_id)
+    pending = await inputs.pending_award(conn, enrolment_id, kind)
+    if pending is None:
+        return None
+    who = await inputs.recipient_of(conn, enrolment_id)
+    snapshot = await inputs.achievement_snapshot(
+        conn, pending.micro_credential_id, pending.micro_credential_version
+    )
+    if who is None or snapshot is None:
+        return None
+    await inputs.save_award_state(conn, enrolment_id, kind, AwardState.ISSUED)
+    if await repository.live_credential(conn, enrolment_id, kind) is not None:
+        return None
+    issued = await _issue(
+        conn,
+        issuer,
+        _award_credential(pending, who, snapshot, issuer.base_url, at=max(at, pending.awarded_at)),
+        who,
+        _document_of(pending, snapshot),
+        lambda made: pending.issue(made.id, made.url, at=made.issued_at),
+    )
+    if kind is Kind.MICRO_CREDENTIAL:
+        stacks = await repository.stacks_with_member(conn, pending.micro_credential_id)
+        await check_stacks(conn, issuer, pending.learner_id, stacks, at=issued.issued_at)
+    return issued.id
+
+
+def _award_credential(
+    pending: Award, who: Recipient, snapshot: Mapping[str, Any], base_url: str, *, at: datetime
+) -> Credential:
+    base_id = achievement_url(
+        base_url, pending.micro_credential_id, pending.micro_credential_version
+    )
+    attendance = pending.kind is Kind.ATTENDANCE
+    unsigned = _new(
+        pending.kind,
+        pending.learner_id,
+        who,
+        snapshot["title"],
+        f"{base_id}/attendance" if attendance else base_id,
+        at,
+    )
+    unsigned.enrolment_id = pending.enrolment_id
+    unsigned.micro_credential_id = pending.micro_credential_id
+    unsigned.micro_credential_version = pending.micro_credential_version
+    return unsigned
+
+
+def _document_of(pending: Award, snapshot: Mapping[str, Any]) -> Document:
+    if pending.kind is Kind.ATTENDANCE:
+        return lambda issuance: attendance_certificate(issuance, snapshot, pending.attendance)
+    return lambda issuance: open_badge_credential(issuance, snapshot, pending.passed)
+
+
+async def check_stacks(
+    conn: AsyncConnection,
+    issuer: Issuer,
+    learner_id: UUID,
+    stacks: Sequence[dict[str, Any]],
+    *,
+    at: datetime,
+) -> list[UUID]:
+    """Issue the credential of every stack the learner's credentials now complete."""
+    issued: list[UUID] = []
+    for snapshot in stacks:
+        rule = StackRule.of(snapshot)
+        await lock(conn, "issuer.stack", learner_id, rule.stack_id)
+        if await repository.live_stack_credential(conn, learner_id, rule.stack_id):
+            continue
+        members = rule.completion(await repository.held_members(conn, learner_id))
+        if members is None:
+            continue
+        issued.append(await _issue_stack(conn, issuer, learner_id, snapshot, members, at=at))
+    return issued
+
+
+async def _issue_stack(
+    conn: AsyncConnection,
+    issuer: Issuer,
+    learner_id: UUID,
+    snapshot: dict[str, Any],
+    members: list[HeldMember],
+    *,
+    at: datetime,
+) -> UUID:
+    who = await repository.newest_recipient(conn, [m.credential_url for m in members])
+    titles = await repository.titles(conn, list(snapshot["members"]))
+    stack_id, version = UUID(snapshot["stack_id"]), int(snapshot["version"])
+    unsigned = _new(
+        Kind.STACK,
+        learner_id,
+        who,
+        snapshot["title"],
+        stack_url(issuer.base_url, stack_id, version),
+        max(at, *(m.awarded_at for m in members)),
+    )
+    unsigned.stack_id, unsigned.stack_version = stack_id, version
+    issued = await _issue(
+        conn,
+        issuer,
+        unsigned,
+        who,
+        lambda issuance: stack_credential(issuance, snapshot, members, titles),
+        lambda made: StackCredentialIssued(
+            credential_id=made.id,
+            learner_id=learner_id,
+            stack_id=stack_id,
+            stack_version=version,
+            member_credential_ids=[UUID(m.credential_url.rsplit("/", 1)[1]) for m in members],
+            url=made.url,
+            issued_at=made.issued_at,
+        ),
+    )
+    return issued.id
+
+
+# -- consumed events ----------------------------------------------------------------
+
+
+async def assessment_passed(
+    issuer: Issuer, conn: AsyncConnection, event: AssessmentPassed, received: Received
+) -> None:
+    earned = Award(
+        enrolment_id=event.enrolment_id,
+        kind=Kind.MICRO_CREDENTIAL,
+        learner_id=event.learner_id,
+        micro_credential_id=event.micro_credential_id,
+        micro_credential_version=event.micro_credential_version,
+        awarded_at=event.decided_at,
+        score=event.score,
+        evidence=list(event.evidence),
+    )
+    await inputs.record_award(conn, earned, replaces_withdrawn=True)
+    await issue_if_ready(conn, issuer, event.enrolment_id, earned.kind, at=received.time)
+
+
+async def attendance_only_completed(
+    issuer: Issuer, conn: AsyncConnection, event: AttendanceOnlyCompleted, received: Received
+) -> None:
+    earned = Award(
+        enrolment_id=event.enrolment_id,
+        kind=Kind.ATTENDANCE,
+        learner_id=event.learner_id,
+        micro_credential_id=event.micro_credential_id,
+        micro_credential_version=event.micro_credential_version,
+        awarded_at=event.decided_at,
+        sessions_attended=event.sessions_attended,
+        sessions_total=event.sessions_total,
+    )
+    await inputs.record_award(conn, earned, replaces_withdrawn=False)
+    await issue_if_ready(conn, issuer, event.enrolment_id, earned.kind, at=received.time)
+
+
+async def enrolment_confirmed(
+    issuer: Issuer, conn: AsyncConnection, event: EnrolmentConfirmed, received: Received
+) -> None:
+    await inputs.record_recipient(conn, event)
+    for kind in (Kind.MICRO_CREDENTIAL, Kind.ATTENDANCE):
+        await issue_if_ready(conn, issuer, event.enrolment_id, kind, at=received.time)
+
+
+async def micro_credential_published(
+    issuer: Issuer, conn: AsyncConnection, event: MicroCredentialPublished, received: Received
+) -> None:
+    await inputs.record_achievement(conn, event)
+    waiting = await inputs.awards_waiting_for(conn, event.micro_credential_id, event.version)
+    for enrolment_id, kind in waiting:
+        await issue_if_ready(conn, issuer, enrolment_id, kind, at=received.time)
+
+
+async def stack_published(
+    issuer: Issuer, conn: AsyncConnection, event: StackPublished, received: Received
+) -> None:
+    """Record the stack; learners who already hold its members may complete it now
+    (against its newest version, whatever order the versions arrived in)."""
+    await inputs.record_stack(conn, event)
+    snapshot = await repository.newest_stack(conn, event.stack_id)
+    for learner_id in await repository.learners_holding(conn, snapshot["members"]):
+        await check_stacks(conn, issuer, learner_id, [snapshot], at=received.time)
+
+
+def handlers(issuer: Issuer) -> dict[type[Event], Handler]:
+    return {
+        MicroCredentialPublished: partial(micro_credential_published, issuer),
+        StackPublished: partial(stack_published, issuer),
+        EnrolmentConfirmed: partial(enrolment_confirmed, issuer),
+        AssessmentPassed: partial(assessment_passed, issuer),
+        AttendanceOnlyCompleted: partial(attendance_only_completed, issuer),
+    }
