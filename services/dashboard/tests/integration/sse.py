@@ -59,7 +59,8 @@ async def read(
     """Open the stream, take `count` messages, then drop the connection."""
     got: list[Message] = []
     async with (
-        httpx.AsyncClient(base_url=base_url, timeout=seconds) as client, asyncio.timeout(seconds),
+        httpx.AsyncClient(base_url=base_url, timeout=seconds) as client,
+        asyncio.timeout(seconds),
         client.stream("GET", "/stream", headers=headers, params=params) as response,
     ):
         assert response.status_code == 200, await response.aread()
