@@ -57,18 +57,20 @@ def cloudevent() -> bytes:
 
 async def count_sse(url: str, headers: dict[str, str], n: int, ready: asyncio.Event) -> float:
     got = 0
-    async with httpx.AsyncClient(timeout=None) as client:
-        async with client.stream("GET", f"{url}/stream", headers=headers) as response:
-            ready.set()
-            async for line in response.aiter_lines():
-                if line.startswith("id:"):
-                    got += 1
-                    if got >= n:
-                        return time.perf_counter()
+    async with (
+        httpx.AsyncClient(timeout=None) as client,
+        client.stream("GET", f"{url}/stream", headers=headers) as response,
+    ):
+        ready.set()
+        async for line in response.aiter_lines():
+            if line.startswith("id:"):
+                got += 1
+                if got >= n:
+                    return time.perf_counter()
     return time.perf_counter()
 
 
-async def main() -> None:
+def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
         REPO / ".data" / "bench-postgres"
@@ -115,6 +117,18 @@ async def main() -> None:
     )
     try:
         engines.wait_for_port(port, timeout=60, process=worker)
+        asyncio.run(measure(url, headers, bootstrap, worker.pid))
+    finally:
+        worker.terminate()
+        worker.wait(15)
+        if broker is not None:
+            broker.terminate()
+            broker.wait(15)
+        engines.drop_database(server, name)
+
+
+async def measure(url: str, headers: dict[str, str], bootstrap: str, pid: int) -> None:
+    if True:
         await ensure_topics(bootstrap, ["assessment.events"])
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2)
         await producer.start()
@@ -150,12 +164,12 @@ async def main() -> None:
         plain_rate = read / (time.perf_counter() - began)
         await baseline.stop()
 
-        idle = rss_mib(worker.pid)
+        idle = rss_mib(pid)
         readies = [asyncio.Event() for _ in range(CLIENTS)]
         clients = [asyncio.create_task(count_sse(url, headers, 1, r)) for r in readies]
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
         await asyncio.sleep(3)  # a few heartbeats to every client
-        held = rss_mib(worker.pid)
+        held = rss_mib(pid)
         sent = time.perf_counter()
         await producer.send_and_wait("assessment.events", cloudevent())
         done = await asyncio.wait_for(asyncio.gather(*clients), 120)
@@ -170,14 +184,7 @@ async def main() -> None:
             f"({(held - idle) * 1024 / max(1, CLIENTS):.1f} KiB per client)"
         )
         print(f"one event reaches all {CLIENTS} clients in {fan_out * 1000:.0f} ms")
-    finally:
-        worker.terminate()
-        worker.wait(15)
-        if broker is not None:
-            broker.terminate()
-            broker.wait(15)
-        engines.drop_database(server, name)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
