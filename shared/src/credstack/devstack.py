@@ -1,4 +1,4 @@
-"""The whole platform on one machine: engines, migrations, the token issuer and the four
+"""The whole platform on one machine: engines, migrations, the token issuer and the
 services as separate uvicorn processes, supervised (a service that dies is restarted).
 
 `credstack up` runs it in the foreground; the cross-service tests run it with other
@@ -17,8 +17,14 @@ from pathlib import Path
 
 from credstack import engines, migrations
 
-SERVICES = ("catalogue", "enrolment", "assessment", "issuer")
-DEFAULT_PORTS = {"catalogue": 8001, "enrolment": 8002, "assessment": 8003, "issuer": 8004}
+SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard")
+DEFAULT_PORTS = {
+    "catalogue": 8001,
+    "enrolment": 8002,
+    "assessment": 8003,
+    "issuer": 8004,
+    "dashboard": 8005,
+}
 TOKEN_ISSUER_PORT = 8009
 BROKER_PORT = 19092
 
@@ -139,6 +145,10 @@ class Stack:
                 f"{prefix}_PUBLIC_URL": self.url(service),
                 f"{prefix}_DATA_DIR": str(self.data_dir.resolve()),
             }
+            if service == "dashboard":  # it acts through the other services' APIs
+                env.update(
+                    {f"DASHBOARD_{s.upper()}_URL": self.url(s) for s in SERVICES if s != service}
+                )
             self.processes[service] = Process(
                 service,
                 [*uvicorn, "--port", str(self.ports[service]), f"{service}.main:create_app"],

@@ -54,6 +54,9 @@ class ServiceDefinition:
     background: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
     """Named loops the worker runs besides the relay and the consumer (timers, deliveries);
     each is restarted after a crash."""
+    serving: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
+    """Named loops every process runs, worker or not, because its API needs them (the
+    dashboard's log follower); each is restarted after a crash."""
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -133,6 +136,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await app.state.consumer.run()
 
         tasks = [asyncio.create_task(_retrying("producer", start_producer))]
+        for name, loop in definition.serving(app).items():
+            tasks.append(asyncio.create_task(_retrying(name, loop)))
         if settings.run_worker:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if consumes:

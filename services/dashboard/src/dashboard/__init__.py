@@ -1,0 +1,1 @@
+"""The staff dashboard: the durable event log, its live stream and the console."""
