@@ -79,6 +79,28 @@ async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float 
             await asyncio.sleep(delay)
 
 
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
+async def _shut_down(
+    tasks: Sequence[asyncio.Task[None]], producer: AIOKafkaProducer, engine: AsyncEngine
+) -> None:
+    """Stop the loops, the producer and the pool, each step bounded: a loop stuck in a
+    call that ignores cancellation, or an unreachable broker, cannot hold the process."""
+    for task in tasks:
+        task.cancel()
+    steps: list[tuple[str, Awaitable[object]]] = [
+        ("loops", asyncio.gather(*tasks, return_exceptions=True)),
+        ("producer", producer.stop()),
+        ("database", engine.dispose()),
+    ]
+    for name, step in steps:
+        try:
+            await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+        except Exception as error:  # shutting down: report and go on
+            log.warning("service.shutdown_step_failed", step=name, error=repr(error))
+
+
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     service = settings.service_name
@@ -148,11 +170,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await producer.stop()
-            await engine.dispose()
+            await _shut_down(tasks, producer, engine)
 
     app = FastAPI(
         title=definition.title,
