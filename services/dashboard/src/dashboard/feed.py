@@ -11,6 +11,7 @@ def _short(value: object) -> str:
 
 
 def describe(event: Event, *, offering: str | None = None) -> str:
+    # Long on purpose: one case per event type, the feed's whole phrase book in one place.
     """One sentence; `offering` names the offering (code and title) when known."""
     where = f" in {offering}" if offering else ""
     match event:
