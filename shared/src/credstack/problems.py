@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -121,6 +122,24 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
+        # The last line of defence: a value the database cannot hold (an integer beyond
+        # its column, a NUL, an impossible date) that validation let through: SQLSTATE
+        # class 22, "data exception". The transaction has rolled back, so nothing
+        # changed; the request was at fault. Any other database error stays a 500.
+        assert isinstance(exc, DBAPIError)
+        if not str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            raise exc
+        return problem_response(
+            422,
+            code="value-out-of-range",
+            title="Unprocessable Content",
+            detail="A value in the request is outside what it may be (too large, or a "
+            "character or date that cannot be stored).",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(DBAPIError, on_data_error)
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(HTTPException, on_http_error)
