@@ -1,6 +1,7 @@
 """Hostile input gets a 4xx problem detail before any route sees it (credstack.guard)."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -171,3 +172,29 @@ def test_well_formed_language_tags_are_accepted_even_beyond_16_characters(tag: s
 def test_malformed_language_tags_are_refused(tag: str) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(LanguageTag).validate_python(tag)
+
+
+def test_log_lines_carry_no_email_address() -> None:
+    from credstack.observability import _mask_emails
+
+    masked = _mask_emails(
+        None,
+        "info",
+        {"event": "mail.sent to ada.lovelace@example.org", "to": ["bob@uni.edu.au"], "n": 1},
+    )
+    assert masked == {"event": "mail.sent to a***@example.org", "to": ["b***@uni.edu.au"], "n": 1}
+
+
+def test_the_processes_write_files_for_their_owner_only(tmp_path: Path) -> None:
+    import os
+
+    from credstack import observability
+
+    before = os.umask(0o022)
+    try:
+        observability.configure("test")
+        written = tmp_path / "mail.eml"
+        written.write_text("secret")
+        assert written.stat().st_mode & 0o077 == 0
+    finally:
+        os.umask(before)

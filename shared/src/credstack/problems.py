@@ -41,6 +41,31 @@ class Problem(Refusal):
         self.headers = headers
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; extension members carry the facts",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": f"{HTTPStatus(status).phrase} (problem details)",
+        "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+    }
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503)
+}
+"""The problem responses every route may give, for the OpenAPI (added by the service
+factory to every route; a route's own description of a status wins)."""
+
+
 def problem_response(
     status: int,
     *,

@@ -169,9 +169,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     problems.install(app)
     app.middleware("http")(observability.http_middleware(service))
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
-    app.include_router(operations_router(definition))
+    app.include_router(operations_router(definition), responses=problems.RESPONSES)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
     return app
 
 
