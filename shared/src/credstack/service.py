@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -28,6 +28,7 @@ from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import TOPICS, topics_of
 from credstack.db import create_engine
+from credstack.guard import InputGuard, Limits
 from credstack.inbox import Inbox
 from credstack.kafka import EventConsumer, Handlers, ParkedEvents, ensure_topics, make_producer
 from credstack.outbox import Outbox
@@ -57,6 +58,9 @@ class ServiceDefinition:
     serving: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
     """Named loops every process runs, worker or not, because its API needs them (the
     dashboard's log follower); each is restarted after a crash."""
+    body_limits: Mapping[str, int] = field(default_factory=dict)
+    """Routes that take uploads larger than the default body limit (1 MiB): a regular
+    expression matched against the whole path → the largest body in bytes."""
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -182,9 +186,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.middleware("http")(observability.http_middleware(service))
-    app.include_router(operations_router(definition))
+    app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
+    app.include_router(operations_router(definition), responses=problems.RESPONSES)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
     return app
 
 
