@@ -113,6 +113,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             dead_letter_producer=producer,
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
+            parked_retry_seconds=settings.parked_retry_seconds,
+            parked_max_retries=settings.parked_max_retries,
         )
 
         async def start_producer() -> None:
@@ -142,6 +144,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
             if consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+                tasks.append(
+                    asyncio.create_task(_retrying("parked_retry", app.state.consumer.retry_parked))
+                )
             for name, loop in definition.background(app).items():
                 tasks.append(asyncio.create_task(_retrying(name, loop)))
         log.info("service.started", public_url=settings.public_url)
@@ -188,6 +193,11 @@ class ParkedEvent(BaseModel):
     error: str
     parked_at: datetime
     replayed_at: datetime | None
+    retries: int = Field(description="Automatic retries so far")
+    next_retry_at: datetime | None = Field(
+        description="When it is retried automatically next; none once replayed, or when "
+        "the automatic retries are spent and it waits for staff"
+    )
 
 
 class Replayed(BaseModel):
@@ -252,6 +262,10 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         "/admin/parked-events/{parked_id}/replay",
         response_model=Replayed,
         summary="Apply a parked event again",
+        responses={
+            409: {"description": "It failed again: the problem detail's `error` says why"},
+            503: {"description": "The database or broker is out; retry after `Retry-After`"},
+        },
     )
     async def replay(
         parked_id: Annotated[int, Path(ge=1, lt=2**63)],
@@ -266,7 +280,9 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         outcome = await request.app.state.consumer.replay(row.payload)
         async with engine.begin() as conn:
             await conn.execute(
-                parked.update().where(parked.c.id == parked_id).values(replayed_at=now())
+                parked.update()
+                .where(parked.c.id == parked_id)
+                .values(replayed_at=now(), next_retry_at=None)
             )
         return Replayed(id=parked_id, outcome=outcome)
 
