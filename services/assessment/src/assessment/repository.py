@@ -174,6 +174,7 @@ async def save_result(
         "outcomes": stored_outcomes(decided.outcomes),
         "grade_id": decided.grade_id,
         "moderation_id": decided.moderation_id,
+        "decision_sequence": decided.sequence,
         "decided_at": now,
     }
     if released:
@@ -255,6 +256,7 @@ def _record_query(enrolment_id: UUID) -> Any:
             result.c.outcomes.label("result_outcomes"),
             result.c.grade_id.label("result_grade_id"),
             result.c.moderation_id.label("result_moderation_id"),
+            result.c.decision_sequence.label("result_sequence"),
         )
         .select_from(
             enrolment.outerjoin(
@@ -300,6 +302,7 @@ async def enrolment_record(conn: AsyncConnection, enrolment_id: UUID) -> Enrolme
             outcomes=outcome_results(row.result_outcomes),
             grade_id=row.result_grade_id,
             moderation_id=row.result_moderation_id,
+            sequence=row.result_sequence,
         )
         if decided
         else Result(),
