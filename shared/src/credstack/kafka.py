@@ -44,6 +44,7 @@ from credstack.clock import now
 from credstack.contracts.envelope import Event, MalformedEvent, Received, parse
 from credstack.inbox import Inbox
 from credstack.observability import EVENTS_CONSUMED, span_from
+from credstack.outages import OUTAGES, kind_of
 from credstack.refusals import Reason, Refusal
 
 log = structlog.get_logger()
@@ -117,6 +118,10 @@ TRANSIENT_SQLSTATES = frozenset(
 )
 """SQLSTATEs that say "try again", not "this event is wrong"; class 08 (connection
 exceptions) counts too."""
+
+
+RACES = frozenset({"40001", "40P01", "55P03"})
+"""Lost races between transactions, retried at once: not outages."""
 
 
 def sqlstate_of(error: BaseException) -> str | None:
@@ -252,13 +257,16 @@ class EventConsumer:
                 raise
             except Exception as error:
                 if is_transient(error):
-                    log.warning(
-                        "consumer.transient",
-                        event_id=str(received.id),
-                        attempt=attempt,
-                        sqlstate=sqlstate_of(error),
-                        error=str(error).splitlines()[0] if str(error) else type(error).__name__,
-                    )
+                    state = sqlstate_of(error)
+                    if state in RACES:
+                        log.info(
+                            "consumer.retry_transient",
+                            event_id=str(received.id),
+                            attempt=attempt,
+                            sqlstate=state,
+                        )
+                    else:
+                        OUTAGES.report(kind_of(error), error, consumer=self.service)
                     await asyncio.sleep(min(5.0, self.backoff_seconds * 2 ** min(attempt, 8)))
                     continue
                 if attempt >= self.max_attempts:

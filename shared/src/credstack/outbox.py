@@ -41,6 +41,7 @@ from credstack.clock import now
 from credstack.contracts.envelope import CONTENT_TYPE, Event, to_cloudevent
 from credstack.db import libpq_url
 from credstack.observability import EVENTS_PUBLISHED, current_traceparent
+from credstack.outages import OUTAGES, kind_of
 
 log = structlog.get_logger()
 
@@ -147,8 +148,13 @@ class Outbox:
                         pass
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("outbox.relay_failed", topic=self.topic)
+                except Exception as error:
+                    from credstack.kafka import is_transient
+
+                    if is_transient(error):
+                        OUTAGES.report(kind_of(error), error, relay=self.topic)
+                    else:
+                        log.exception("outbox.relay_failed", topic=self.topic)
                     await asyncio.sleep(poll_seconds)
                 wake.clear()
                 with contextlib.suppress(TimeoutError):

@@ -121,6 +121,31 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    async def on_dependency_error(request: Request, exc: Exception) -> JSONResponse:
+        """A transient database or broker error: 503 with Retry-After, logged once per
+        interval (not a traceback per request); anything else is a 500."""
+        from credstack.kafka import is_transient
+        from credstack.outages import OUTAGES, RETRY_AFTER_SECONDS, kind_of
+
+        if not is_transient(exc):
+            raise exc  # Starlette's server-error middleware answers 500 and logs it
+        kind = kind_of(exc)
+        OUTAGES.report(kind, exc, path=request.url.path)
+        return problem_response(
+            503,
+            code="service-unavailable",
+            title="Service Unavailable",
+            detail=f"The {kind} is unavailable for a moment; nothing was changed. "
+            f"Try again after {RETRY_AFTER_SECONDS} seconds.",
+            instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    from aiokafka.errors import KafkaError
+    from sqlalchemy.exc import DBAPIError
+
+    for dependency_error in (DBAPIError, OSError, ConnectionError, KafkaError, TimeoutError):
+        app.add_exception_handler(dependency_error, on_dependency_error)
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(HTTPException, on_http_error)

@@ -29,7 +29,15 @@ from credstack.clock import now
 from credstack.contracts.topics import TOPICS, topics_of
 from credstack.db import create_engine
 from credstack.inbox import Inbox
-from credstack.kafka import EventConsumer, Handlers, ParkedEvents, ensure_topics, make_producer
+from credstack.kafka import (
+    EventConsumer,
+    Handlers,
+    ParkedEvents,
+    ensure_topics,
+    is_transient,
+    make_producer,
+)
+from credstack.outages import OUTAGES, kind_of
 from credstack.outbox import Outbox
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
@@ -74,8 +82,11 @@ async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float 
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception(f"{name}.crashed", restart_in_seconds=delay)
+        except Exception as error:
+            if is_transient(error):
+                OUTAGES.report(kind_of(error), error, loop=name)
+            else:
+                log.exception(f"{name}.crashed", restart_in_seconds=delay)
             await asyncio.sleep(delay)
 
 
