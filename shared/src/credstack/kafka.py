@@ -65,8 +65,9 @@ def make_producer(bootstrap_servers: str, *, idempotence: bool) -> AIOKafkaProdu
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> None:
-    """Create the topics that do not exist yet (the broker may not auto-create them)."""
+async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> list[str]:
+    """Create the topics that do not exist yet (the broker may not auto-create them, or
+    would with its own partition count); returns the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -79,6 +80,8 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> None:
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+            log.info("broker.topics_created", topics=[t.name for t in missing])
+        return [t.name for t in missing]
     finally:
         await admin.close()
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import structlog
@@ -146,13 +146,26 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
         async def consume() -> None:
             await app.state.producer_ready.wait()
+            await ensure_topics(settings.kafka_bootstrap_servers, consumes)
             await app.state.consumer.run()
+
+        definition.outbox.retention = timedelta(hours=settings.outbox_retention_hours)
+
+        async def broker_watch() -> None:
+            await app.state.producer_ready.wait()
+            await definition.outbox.watch(
+                engine,
+                settings.kafka_bootstrap_servers,
+                [*TOPICS.values(), f"{service}.dlq"],
+                interval=settings.broker_check_seconds,
+            )
 
         tasks = [asyncio.create_task(_retrying("producer", start_producer))]
         for name, loop in definition.serving(app).items():
             tasks.append(asyncio.create_task(_retrying(name, loop)))
         if settings.run_worker:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
+            tasks.append(asyncio.create_task(_retrying("broker_watch", broker_watch)))
             if consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
                 tasks.append(

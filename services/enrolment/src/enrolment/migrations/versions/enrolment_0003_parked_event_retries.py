@@ -1,4 +1,5 @@
-"""parked event retries: automatic retries on a growing schedule
+"""parked event retries, outbox acknowledged offsets: automatic retries on a growing
+schedule; where the broker acknowledged each event, to see it lose its log
 
 Revision ID: enrolment_0003
 Revises: enrolment_0002
@@ -21,9 +22,13 @@ def upgrade() -> None:
     """Upgrade schema."""
     op.add_column('parked_event', sa.Column('retries', sa.Integer(), server_default='0', nullable=False), schema='enrolment')
     op.add_column('parked_event', sa.Column('next_retry_at', sa.DateTime(timezone=True), nullable=True), schema='enrolment')
+    op.add_column('outbox', sa.Column('partition', sa.Integer(), nullable=True), schema='enrolment')
+    op.add_column('outbox', sa.Column('offset', sa.BigInteger(), nullable=True), schema='enrolment')
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_column('outbox', 'offset', schema='enrolment')
+    op.drop_column('outbox', 'partition', schema='enrolment')
     op.drop_column('parked_event', 'next_retry_at', schema='enrolment')
     op.drop_column('parked_event', 'retries', schema='enrolment')
