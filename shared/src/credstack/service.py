@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack import observability, problems
@@ -224,6 +224,15 @@ class ParkedEvent(BaseModel):
     )
 
 
+class OutboxState(BaseModel):
+    pending: int = Field(description="Rows not yet acknowledged by the broker")
+    oldest_pending_at: datetime | None
+    retained: int = Field(
+        description="Published rows kept for re-publishing if the broker loses them"
+    )
+    broker_losses_seen: int = Field(description="Times this process saw the broker lose its log")
+
+
 class Replayed(BaseModel):
     id: int
     outcome: str = Field(description="applied, duplicate (already applied) or ignored")
@@ -263,6 +272,30 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get(
+        "/admin/outbox", response_model=OutboxState, summary="What the outbox has not sent yet"
+    )
+    async def outbox_state(
+        engine: Engine, _: Principal = require("platform:operate")
+    ) -> OutboxState:
+        t = definition.outbox.table
+        async with engine.connect() as conn:
+            pending, oldest, retained = (
+                await conn.execute(
+                    select(
+                        func.count().filter(t.c.published_at.is_(None)),
+                        func.min(t.c.created_at).filter(t.c.published_at.is_(None)),
+                        func.count().filter(t.c.published_at.is_not(None)),
+                    )
+                )
+            ).one()
+        return OutboxState(
+            pending=pending,
+            oldest_pending_at=oldest,
+            retained=retained,
+            broker_losses_seen=definition.outbox.losses,
+        )
 
     @router.get(
         "/admin/parked-events", response_model=Page[ParkedEvent], summary="Events that failed"

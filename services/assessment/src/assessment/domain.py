@@ -392,6 +392,50 @@ def _announcements(standing: Standing, judgement: _Judgement, *, at: datetime) -
     return events
 
 
+def reannouncement(standing: Standing, *, at: datetime) -> list[Event]:
+    """The events that tell the released result again, for the reconciler to repair a
+    consumer that missed it: at the result's own sequence (consumers apply an equal
+    sequence again, idempotently), with new event ids.
+
+    A pass is told as a pass; a certificate of attendance as attendance plus a withdrawn
+    pass (a pass may have been withdrawn into it); a fail or a withdrawn result as the
+    withdrawal of both credential-bearing results. Nothing released: nothing to tell.
+    """
+    released, result = standing.result.released, standing.result
+    if released is None or result.sequence == 0:
+        return []
+    enrolment = standing.enrolment
+    common = {
+        "enrolment_id": enrolment.id,
+        "learner_id": enrolment.learner_id,
+        "micro_credential_id": enrolment.micro_credential_id,
+        "micro_credential_version": enrolment.micro_credential_version,
+        "decided_at": at,
+        "sequence": result.sequence,
+    }
+    graded = {"score": result.score or Decimal(0), "outcomes": list(result.outcomes or ())}
+    evidence = list(standing.grade.evidence) if standing.grade else []
+    reason = "re-announced by the reconciler"
+    if released is Outcome.PASSED:
+        return [AssessmentPassed(**common, **graded, evidence=evidence)]
+    withdrawals: list[Event] = [
+        ResultWithdrawn(**common, reason=reason, released_outcome=Outcome.PASSED.value)
+    ]
+    if released is Outcome.ATTENDANCE_ONLY:
+        return [
+            *withdrawals,
+            AttendanceOnlyCompleted(
+                **common,
+                sessions_attended=standing.attendance.attended,
+                sessions_total=standing.attendance.sessions,
+            ),
+        ]
+    return [
+        *withdrawals,
+        ResultWithdrawn(**common, reason=reason, released_outcome=Outcome.ATTENDANCE_ONLY.value),
+    ]
+
+
 def open_case(integrity: Integrity, result: Result) -> None:
     """Staff may open a case unless one is open or misconduct was already found."""
     if result.closed or integrity.misconduct is not None:
