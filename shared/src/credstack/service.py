@@ -207,6 +207,15 @@ def engine_of(request: Request) -> AsyncEngine:
 Engine = Annotated[AsyncEngine, Depends(engine_of)]
 
 
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready or not ready")
+    checks: dict[str, str] = Field(description="Each dependency: ok, or why it is unreachable")
+
+
 class ParkedEvent(BaseModel):
     id: int
     topic: str
@@ -242,11 +251,16 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["operations"])
     parked = definition.parked.table
 
-    @router.get("/healthz", summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
+    async def healthz() -> Health:
+        return Health(status="ok")
 
-    @router.get("/readyz", summary="Readiness: the database and the broker are reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database and the broker are reachable",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+    )
     async def readyz(request: Request, engine: Engine) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -269,7 +283,12 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
