@@ -1,8 +1,8 @@
 """parked event retries, outbox acknowledged offsets: automatic retries on a growing
 schedule; where the broker acknowledged each event, to see it lose its log
 
-Revision ID: dashboard_0002
-Revises: dashboard_0001
+Revision ID: dashboard_0003
+Revises: dashboard_0002
 Create Date: 2026-12-01 09:00:00.000000
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision: str = 'dashboard_0002'
-down_revision: Union[str, Sequence[str], None] = 'dashboard_0001'
+revision: str = 'dashboard_0003'
+down_revision: Union[str, Sequence[str], None] = 'dashboard_0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
