@@ -1,7 +1,7 @@
 """language tags up to 35 characters (RFC 5646 §4.4.1), not 16
 
-Revision ID: catalogue_0005
-Revises: catalogue_0004
+Revision ID: catalogue_0006
+Revises: catalogue_0005
 """
 
 from typing import Sequence, Union
@@ -9,8 +9,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "catalogue_0005"
-down_revision: Union[str, Sequence[str], None] = "catalogue_0004"
+revision: str = "catalogue_0006"
+down_revision: Union[str, Sequence[str], None] = "catalogue_0005"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
