@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment import repository
-from assessment.domain import GradeStatus, Result
+from assessment.domain import GradeStatus, Result, role
 from assessment.formats import Learner, Submission, jsonable
 from assessment.registry import LmsClient
 from assessment.tables import grade, offering, roster_link
@@ -163,6 +163,11 @@ async def _record(
                 f"the stored one ({newest.isoformat()})."
             )
     mapping = await resolve(conn, client, submission.learner)
+    formative = role(
+        submission.source,
+        submission.activity,
+        await repository.declared_summative(conn, client.id, mapping.offering_id),
+    )
     grade_id = await conn.scalar(
         insert(grade)
         .values(
@@ -182,8 +187,10 @@ async def _record(
             graded_at=submission.graded_at or now,
             received_at=now,
             status=GradeStatus.KEPT if mapping.enrolment_id else GradeStatus.QUARANTINED,
-            note=mapping.note,
+            note=mapping.note or formative,
             payload=jsonable(submission.payload),
+            activity=submission.activity,
+            summative=formative is None,
         )
         .on_conflict_do_nothing()
         .returning(grade.c.id)

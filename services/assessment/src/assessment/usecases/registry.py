@@ -17,6 +17,7 @@ from assessment.formats import Learner
 from assessment.registry import LmsClient, chosen_secret, hash_secret
 from assessment.tables import grade, lms_client, roster_link
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
+from assessment.usecases.activities import classify
 from assessment.usecases.intake import resolve
 from assessment.usecases.results import settle_all
 
@@ -197,6 +198,7 @@ async def _map_quarantined(
                 )
             )
             mapped.append(mapping.enrolment_id)
+            await classify(conn, [row.id])
     await settle_all(conn, mapped, now=now)
 
 
@@ -223,20 +225,24 @@ async def _quarantined(conn: AsyncConnection, grade_id: int) -> Any:
 async def assign(
     conn: AsyncConnection, grade_id: int, *, enrolment_id: UUID, note: str, by: str, now: datetime
 ) -> None:
-    """Staff attach a quarantined grade to an enrolment; it then counts as any other."""
-    await _quarantined(conn, grade_id)
+    """Staff attach a quarantined grade to an enrolment; it then counts as any other
+    (summative or formative by the client's declaration for the enrolment's offering)."""
+    row = await _quarantined(conn, grade_id)
+    offering_id = await repository.enrolment_offering(conn, enrolment_id)
     await conn.execute(
         update(grade)
         .where(grade.c.id == grade_id)
         .values(
             status=GradeStatus.KEPT,
             enrolment_id=enrolment_id,
+            offering_id=offering_id or row.offering_id,
             announced=False,
             note=note,
             resolved_by=by,
             resolved_at=now,
         )
     )
+    await classify(conn, [grade_id])
     await settle_all(conn, [enrolment_id], now=now)
 
 
