@@ -14,7 +14,15 @@ from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment.domain import CaseStatus, GradeStatus, ModerationAction, Outcome
-from assessment.tables import attendance, grade, integrity_case, moderation, placement, roster_link
+from assessment.tables import (
+    attendance,
+    grade,
+    integrity_case,
+    moderation,
+    moodle_notification,
+    placement,
+    roster_link,
+)
 
 
 @dataclass(frozen=True)
@@ -273,3 +281,34 @@ def _after(query: Select[Any], key: tuple[Any, ...], after: tuple[Any, ...] | No
     """`query` in ascending order of `key`, from just after the value `after`."""
     query = query.order_by(*key)
     return query if after is None else query.where(tuple_(*key) > tuple_(*after))
+
+
+@dataclass(frozen=True)
+class PendingFetch:
+    id: int
+    client_id: str
+    course_id: int
+    user_id: int
+    item_id: int | None
+    notified_at: datetime
+    received_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+async def pending_fetches(
+    conn: AsyncConnection, *, client_id: str | None, after: int | None, limit: int
+) -> list[PendingFetch]:
+    """Moodle notifications whose grades are still to be fetched, oldest first."""
+    query = (
+        select(moodle_notification)
+        .where(moodle_notification.c.status == "pending")
+        .order_by(moodle_notification.c.id)
+        .limit(limit)
+    )
+    if client_id is not None:
+        query = query.where(moodle_notification.c.client_id == client_id)
+    if after is not None:
+        query = query.where(moodle_notification.c.id > after)
+    return [PendingFetch(**_fields(row, PendingFetch)) for row in await conn.execute(query)]

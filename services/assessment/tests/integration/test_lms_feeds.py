@@ -199,3 +199,41 @@ async def test_a_moodle_item_grade_is_formative_unless_declared_summative(
 
     assert await cohort.outcome_events() == ["AssessmentFailed", "AssessmentPassed"]
     assert (await cohort.result(enrolment_id))["score"] == 84
+
+
+async def test_a_moodle_client_without_a_web_service_token_is_refused(cohort: Cohort) -> None:
+    response = await cohort.http.put(
+        "/lms-clients/moodle-other",
+        json={
+            "kind": "moodle",
+            "name": "Moodle without a token",
+            "offering_ids": [str(cohort.offering_id)],
+            "moodle_url": "https://moodle.example.ac.uk",
+        },
+        headers=cohort.tokens("staff", "staff-operator"),
+    )
+
+    assert response.status_code == 422
+    assert "ASSESSMENT_MOODLE_WS_TOKENS" in response.json()["detail"]
+    listed = await cohort.http.get("/lms-clients", headers=cohort.tokens("staff"))
+    assert listed.json()["items"] == []
+
+
+async def test_failing_moodle_fetches_are_listed_for_staff_with_the_last_error(
+    cohort: Cohort, fake_moodle: FakeMoodle
+) -> None:
+    await _prepare("moodle", cohort, fake_moodle)
+    fake_moodle.down = True
+
+    kept = await Sender("moodle", cohort).send("valid_01_webhook_core_user_graded.json")
+    listed = await cohort.http.get("/moodle/pending-fetches", headers=cohort.staff())
+
+    assert kept.status_code == 202
+    (pending,) = listed.json()["items"]
+    assert (pending["client_id"], pending["course_id"], pending["user_id"]) == (
+        "moodle-main",
+        12,
+        1047,
+    )
+    assert pending["attempts"] == 1
+    assert "503" in pending["last_error"]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -89,13 +89,15 @@ class ClientView(BaseModel):
 async def put_client(
     client_id: ClientId,
     body: ClientRegistration,
+    request: Request,
     engine: Engine,
     staff: Principal = require("platform:operate"),
 ) -> JSONResponse:
     """Creates the client (201) or updates it (200); the same request twice has one effect.
 
     A Caliper, xAPI or Moodle client without a `secret` at creation gets a generated one,
-    shown in this answer only; only its hash is stored. Its kind cannot change.
+    shown in this answer only; only its hash is stored. Its kind cannot change. A Moodle
+    client without a web service token in the configuration is refused (422).
     """
     wanted = LmsClient(
         id=client_id,
@@ -111,7 +113,14 @@ async def put_client(
     async with engine.begin() as conn:
         existing = await repository.client(conn, client_id)
         if existing is None:
-            shown = await clients.register(conn, wanted, secret=secret, by=staff.subject, now=now())
+            shown = await clients.register(
+                conn,
+                wanted,
+                secret=secret,
+                moodle_tokens=frozenset(request.app.state.settings.moodle_ws_tokens),
+                by=staff.subject,
+                now=now(),
+            )
             return JSONResponse(
                 ClientView.of(wanted, shown if secret is None else None).model_dump(mode="json"),
                 status_code=201,
@@ -360,6 +369,48 @@ async def quarantined(
     page = page_of(found, limit, key=lambda grade: (grade.id,))
     return Page(
         items=[QuarantinedGrade.model_validate(g) for g in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+class PendingFetchView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="The Moodle notification's id")
+    client_id: str
+    course_id: int
+    user_id: int
+    item_id: int | None
+    notified_at: datetime
+    received_at: datetime
+    attempts: int = Field(description="Fetches tried so far")
+    next_attempt_at: datetime
+    last_error: str | None = Field(description="Why the last fetch failed")
+
+
+@router.get(
+    "/moodle/pending-fetches",
+    response_model=Page[PendingFetchView],
+    summary="Moodle grades still to be fetched, with the last error",
+    tags=["Moodle"],
+)
+async def pending_fetches(
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    client_id: str | None = None,
+    _: Principal = require("assessment:moderate"),
+) -> Page[PendingFetchView]:
+    """Notifications whose grades Moodle has not given yet (unreachable, a wrong token,
+    no such grade): they are retried with backoff; `last_error` says what went wrong."""
+    (after,) = decode_cursor(cursor, int) if cursor else (None,)
+    async with engine.connect() as conn:
+        found = await records.pending_fetches(
+            conn, client_id=client_id, after=after, limit=limit + 1
+        )
+    page = page_of(found, limit, key=lambda pending: (pending.id,))
+    return Page(
+        items=[PendingFetchView.model_validate(p) for p in page.items],
         next_cursor=page.next_cursor,
     )
 

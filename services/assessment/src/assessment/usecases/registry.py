@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assessment import repository
 from assessment.domain import GradeStatus
 from assessment.formats import Learner
-from assessment.registry import LmsClient, chosen_secret, hash_secret
+from assessment.registry import (
+    ClientKind,
+    LmsClient,
+    RegistrationError,
+    chosen_secret,
+    hash_secret,
+)
 from assessment.tables import grade, lms_client, roster_link
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
 from assessment.usecases.activities import classify
@@ -28,10 +34,24 @@ async def _secret_unused(conn: AsyncConnection, secret: str) -> None:
 
 
 async def register(
-    conn: AsyncConnection, client: LmsClient, *, secret: str | None, by: str, now: datetime
+    conn: AsyncConnection,
+    client: LmsClient,
+    *,
+    secret: str | None,
+    moodle_tokens: frozenset[str] = frozenset(),
+    by: str,
+    now: datetime,
 ) -> str | None:
-    """Register an LMS integration; returns its secret (to show once) if it has one."""
+    """Register an LMS integration; returns its secret (to show once) if it has one.
+
+    A Moodle client needs a web service token in the configuration (`moodle_tokens`: the
+    client ids that have one), or none of its grades could ever be fetched."""
     client.check()
+    if client.kind is ClientKind.MOODLE and client.id not in moodle_tokens:
+        raise RegistrationError(
+            f"Moodle client {client.id} has no web service token to fetch grades with: "
+            "configure ASSESSMENT_MOODLE_WS_TOKENS first."
+        )
     chosen = chosen_secret(client.kind, secret)
     if await repository.client(conn, client.id) is not None:
         raise Conflict(f"An LMS client {client.id} is already registered.")
