@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -237,3 +238,92 @@ async def test_failing_moodle_fetches_are_listed_for_staff_with_the_last_error(
     )
     assert pending["attempts"] == 1
     assert "503" in pending["last_error"]
+
+
+ROSTERS = Path(__file__).resolve().parents[1] / "samples" / "rosters"
+
+
+async def test_a_roster_csv_links_learners_and_maps_their_quarantined_grades(
+    cohort: Cohort,
+) -> None:
+    key = "caliper-sensor-key-roster-1"
+    await cohort.register("sensor", "caliper", secret=key)
+    await cohort.declare("sensor", {"activity": CALIPER_ASSIGNABLE, "summative": True})
+    priya, lee = await cohort.confirm(), await cohort.confirm()
+    quarantined = await cohort.http.post(
+        "/caliper/events",
+        content=Sender("caliper", cohort).request("valid_01_envelope_gradeevent_v1p2.json").body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    assert quarantined.status_code == 202
+    unlinked = await cohort.http.get(
+        f"/offerings/{cohort.offering_id}/unlinked-learners?client_id=sensor",
+        headers=cohort.staff(),
+    )
+    assert {u["learner_id"] for u in unlinked.json()["items"]} == {
+        str(priya.learner_id),
+        str(lee.learner_id),
+    }
+
+    csv = (
+        "subject,learner_id\n"
+        f"https://canvas.example.edu/users/20417,{priya.learner_id}\n"
+        f"https://canvas.example.edu/users/20418,{uuid4()}\n"
+        "https://canvas.example.edu/users/20419,not-a-uuid\n"
+    )
+    response = await cohort.http.post(
+        f"/lms-clients/sensor/offerings/{cohort.offering_id}/roster",
+        content=csv.encode(),
+        headers={**cohort.staff(), "Content-Type": "text/csv"},
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["linked"] == [
+        {
+            "subject": "https://canvas.example.edu/users/20417",
+            "enrolment_id": str(priya.enrolment_id),
+        }
+    ]
+    assert [(r["line"], r["reason"].split(" ")[-1]) for r in report["not_linked"]] == [
+        (3, "here"),
+        (4, "UUID"),
+    ]
+    assert await cohort.outcome_events() == ["AssessmentPassed"]
+    unlinked = await cohort.http.get(
+        f"/offerings/{cohort.offering_id}/unlinked-learners?client_id=sensor",
+        headers=cohort.staff(),
+    )
+    assert [u["learner_id"] for u in unlinked.json()["items"]] == [str(lee.learner_id)]
+
+
+async def test_an_nrps_membership_links_the_active_learners_it_can(cohort: Cohort) -> None:
+    await cohort.register(
+        "canvas-ags", "lti", lti_issuer="https://canvas.example.edu", lti_deployment_id="1"
+    )
+    priya = await cohort.confirm()
+    container = json.loads((ROSTERS / "nrps_01_membership_container.json").read_text())
+    container["members"][0]["lis_person_sourcedid"] = str(priya.learner_id)
+
+    response = await cohort.http.post(
+        f"/lms-clients/canvas-ags/offerings/{cohort.offering_id}/roster",
+        json=container,
+        headers={
+            **cohort.staff(),
+            "Content-Type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
+        },
+    )
+    wrong_type = await cohort.http.post(
+        f"/lms-clients/canvas-ags/offerings/{cohort.offering_id}/roster",
+        content=b"<roster/>",
+        headers={**cohort.staff(), "Content-Type": "application/xml"},
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["linked"] == [
+        {"subject": "5f2c9e1a-8b3d-4c7e-9a61-2d4f7b0e3c58", "enrolment_id": str(priya.enrolment_id)}
+    ]
+    (skipped,) = report["not_linked"]  # the instructor and the inactive member are left out
+    assert skipped["subject"] == "c8e2f3a4-1b5c-4d6e-9f0a-b1c2d3e4f5a6"
+    assert wrong_type.status_code == 415

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assessment import records, repository
 from assessment.api.common import client_id_of
 from assessment.domain import GradeStatus
+from assessment.formats import WrongMediaType, load_json, roster
 from assessment.registry import ClientKind, LmsClient
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable, activities
 from assessment.usecases import registry as clients
@@ -563,3 +564,101 @@ async def declared_activities(
         await clients.client(conn, client_id)
         found = await activities.declared(conn, client_id, offering_id)
     return _activities_view(client_id, offering_id, found)
+
+
+class RosterLinked(BaseModel):
+    subject: str
+    enrolment_id: UUID
+
+
+class RosterRefused(BaseModel):
+    line: int = Field(description="The CSV line, or the member's position in the NRPS list")
+    subject: str
+    reason: str
+
+
+class RosterImportView(BaseModel):
+    linked: list[RosterLinked]
+    unchanged: list[RosterLinked]
+    not_linked: list[RosterRefused]
+
+
+@router.post(
+    "/lms-clients/{client_id}/offerings/{offering_id}/roster",
+    response_model=RosterImportView,
+    summary="Link a roster at once: a CSV export or an LTI NRPS membership container",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                roster.NRPS_MEDIA_TYPE: {"schema": {"type": "object"}},
+            }
+        }
+    },
+)
+async def import_roster(
+    client_id: ClientId,
+    offering_id: UUID,
+    request: Request,
+    engine: Engine,
+    staff: Principal = require("assessment:moderate"),
+) -> RosterImportView:
+    """`text/csv` with a header naming `subject` (the LMS's id of the learner, as its
+    grades carry it) and `learner_id` or `enrolment_id`; or the JSON an LTI platform's
+    Names and Role Provisioning Services answer (active `Learner` members, our learner id
+    as `lis_person_sourcedid`). Each row is linked as by POST /roster-links; rows that
+    cannot be are listed with the reason."""
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        rows = roster.csv_rows(body)
+    elif media_type in (roster.NRPS_MEDIA_TYPE, "application/json"):
+        rows = roster.nrps_rows(load_json(body))
+    else:
+        raise WrongMediaType(
+            "unsupported-media-type", f"Send text/csv or {roster.NRPS_MEDIA_TYPE}."
+        )
+    async with engine.begin() as conn:
+        client = await clients.client(conn, client_id)
+        report = await clients.import_roster(
+            conn, client, offering_id, rows, by=staff.subject, now=now()
+        )
+    return RosterImportView(
+        linked=[RosterLinked(subject=s, enrolment_id=e) for s, e in report.linked],
+        unchanged=[RosterLinked(subject=s, enrolment_id=e) for s, e in report.unchanged],
+        not_linked=[
+            RosterRefused(line=line, subject=s, reason=r) for line, s, r in report.not_linked
+        ],
+    )
+
+
+class UnlinkedLearner(BaseModel):
+    enrolment_id: UUID
+    learner_id: UUID
+
+
+class UnlinkedView(BaseModel):
+    offering_id: UUID
+    client_id: str | None
+    items: list[UnlinkedLearner]
+
+
+@router.get(
+    "/offerings/{offering_id}/unlinked-learners",
+    response_model=UnlinkedView,
+    summary="Confirmed learners of an offering whom no roster link names yet",
+)
+async def unlinked_learners(
+    offering_id: UUID,
+    engine: Engine,
+    client_id: str | None = None,
+    _: Principal = require("assessment:moderate"),
+) -> UnlinkedView:
+    """Their LMS grades would be quarantined: link them (one by one, or a roster)."""
+    async with engine.connect() as conn:
+        found = await clients.unlinked(conn, offering_id, client_id)
+    return UnlinkedView(
+        offering_id=offering_id,
+        client_id=client_id,
+        items=[UnlinkedLearner(enrolment_id=e, learner_id=lr) for e, lr in found],
+    )

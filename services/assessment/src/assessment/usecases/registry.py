@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assessment import repository
 from assessment.domain import GradeStatus
 from assessment.formats import Learner
+from assessment.formats.roster import RosterRow
 from assessment.registry import (
     ClientKind,
     LmsClient,
@@ -21,7 +22,7 @@ from assessment.registry import (
     chosen_secret,
     hash_secret,
 )
-from assessment.tables import grade, lms_client, roster_link
+from assessment.tables import enrolment, grade, lms_client, roster_link
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
 from assessment.usecases.activities import classify
 from assessment.usecases.intake import resolve
@@ -276,3 +277,78 @@ async def dismiss(
         .where(grade.c.id == grade_id)
         .values(status=GradeStatus.DISMISSED, note=note, resolved_by=by, resolved_at=now)
     )
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    linked: list[tuple[str, UUID]]
+    unchanged: list[tuple[str, UUID]]
+    not_linked: list[tuple[int, str, str]]
+
+
+async def import_roster(
+    conn: AsyncConnection,
+    client: LmsClient,
+    offering_id: UUID,
+    rows: list[RosterRow],
+    *,
+    by: str,
+    now: datetime,
+) -> RosterReport:
+    """Link each row's subject to the learner's (or the named) enrolment in the offering.
+
+    Rows that cannot be linked are reported with the reason; the others are linked (and
+    the learner's quarantined grades mapped and decided) as by `link`."""
+    if not client.serves(offering_id):
+        raise NotServed(f"Client {client.id} is not registered for offering {offering_id}.")
+    linked: list[tuple[str, UUID]] = []
+    unchanged: list[tuple[str, UUID]] = []
+    not_linked: list[tuple[int, str, str]] = []
+    for row in rows:
+        if row.problem or row.ours is None:
+            not_linked.append((row.line, row.subject, row.problem or "no id"))
+            continue
+        enrolment_id = await conn.scalar(
+            select(enrolment.c.id).where(
+                enrolment.c.offering_id == offering_id,
+                (enrolment.c.learner_id == row.ours) | (enrolment.c.id == row.ours),
+            )
+        )
+        if enrolment_id is None:
+            not_linked.append((row.line, row.subject, f"{row.ours} has no enrolment here"))
+            continue
+        try:
+            async with conn.begin_nested():
+                _, created = await link(
+                    conn,
+                    client,
+                    subject=row.subject,
+                    offering_id=offering_id,
+                    enrolment_id=enrolment_id,
+                    by=by,
+                    now=now,
+                )
+        except Conflict as error:
+            not_linked.append((row.line, row.subject, str(error)))
+            continue
+        (linked if created else unchanged).append((row.subject, enrolment_id))
+    return RosterReport(linked, unchanged, not_linked)
+
+
+async def unlinked(
+    conn: AsyncConnection, offering_id: UUID, client_id: str | None
+) -> list[tuple[UUID, UUID]]:
+    """Active enrolments of the offering with no roster link (for that client)."""
+    links = select(roster_link.c.enrolment_id).where(roster_link.c.offering_id == offering_id)
+    if client_id is not None:
+        links = links.where(roster_link.c.client_id == client_id)
+    rows = await conn.execute(
+        select(enrolment.c.id, enrolment.c.learner_id)
+        .where(
+            enrolment.c.offering_id == offering_id,
+            enrolment.c.status == "confirmed",
+            enrolment.c.id.not_in(links),
+        )
+        .order_by(enrolment.c.id)
+    )
+    return [(row.id, row.learner_id) for row in rows]
