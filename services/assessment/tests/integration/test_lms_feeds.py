@@ -327,3 +327,14 @@ async def test_an_nrps_membership_links_the_active_learners_it_can(cohort: Cohor
     (skipped,) = report["not_linked"]  # the instructor and the inactive member are left out
     assert skipped["subject"] == "c8e2f3a4-1b5c-4d6e-9f0a-b1c2d3e4f5a6"
     assert wrong_type.status_code == 415
+
+
+async def test_a_service_without_allowed_origins_answers_no_cross_origin_request(
+    cohort: Cohort,
+) -> None:
+    """CORS is only where configured (the catalogue): the assessment API stays closed."""
+    preflight = await cohort.http.options(
+        "/lms-clients",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers

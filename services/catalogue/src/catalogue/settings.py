@@ -10,6 +10,11 @@ class Settings(ServiceSettings):
     service_name: str = "catalogue"
     schema_name: str = "catalogue"
     public_url: str = "http://127.0.0.1:8001"
+    cors_allow_localhost: bool = Field(
+        default=True,
+        description="In the dev stack only: the public website developed on http://localhost "
+        "(any port) may call the catalogue; elsewhere list the website in CATALOGUE_CORS_ORIGINS",
+    )
     load_sample_catalogue: bool = Field(
         default=False, description="Load the demo catalogue into an empty catalogue (dev stack)"
     )
