@@ -261,6 +261,7 @@ async def test_upcoming_offerings_are_listed_soonest_first(
         "MC-LEAD-201",
         starts_on=(date.today() + timedelta(days=10)).isoformat(),
         ends_on=(date.today() + timedelta(days=20)).isoformat(),
+        enrolment_closes_at=f"{date.today() + timedelta(days=5)}T00:00:00Z",
     )
     await schedule(catalogue, tokens, "MC-DATA-101")
 

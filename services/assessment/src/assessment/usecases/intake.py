@@ -33,6 +33,12 @@ class StaleScore(Conflict):
     code = "stale-score"
 
 
+class UnknownOutcome(Unprocessable):
+    """A grade naming a learning outcome the micro-credential does not have."""
+
+    code = "unknown-outcome"
+
+
 class ReceiptStatus(StrEnum):
     RECORDED = "recorded"
     KEPT = "kept"
@@ -163,6 +169,14 @@ async def _record(
                 f"the stored one ({newest.isoformat()})."
             )
     mapping = await resolve(conn, client, submission.learner)
+    if submission.outcomes and mapping.offering_id is not None:
+        known = await repository.offering_outcomes(conn, mapping.offering_id)
+        unknown = sorted({o.outcome_id for o in submission.outcomes} - (known or set()))
+        if known is not None and unknown:
+            raise UnknownOutcome(
+                f"The micro-credential has no learning outcome {', '.join(unknown)} "
+                f"(it has {', '.join(sorted(known))})."
+            )
     formative = role(
         submission.source,
         submission.activity,
