@@ -127,12 +127,22 @@ def _open(at: datetime) -> ColumnElement[bool]:
     )
 
 
+def _query(q: str) -> ColumnElement[Any]:
+    """The words sought, folded as the document is (case and accents ignored)."""
+    return func.websearch_to_tsquery("english", func.catalogue.fold(q))
+
+
+def _title_order() -> ColumnElement[Any]:
+    """Titles in dictionary order: case and accents ignored ("Adaptation" before "AI
+    Ethics", "Économie" among the e's). The embedded PostgreSQL has no ICU collations,
+    so folding stands in for the language's collation."""
+    return func.catalogue.fold(mc.c.title)
+
+
 def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [mc.c.status == Status.PUBLISHED.value]
     if filters.q:
-        conditions.append(
-            mc.c.search_vector.op("@@")(func.websearch_to_tsquery("english", filters.q))
-        )
+        conditions.append(mc.c.search_vector.op("@@")(_query(filters.q)))
     if filters.category:
         conditions.append(mc.c.category == filters.category)
     if filters.field_of_study:
@@ -208,23 +218,19 @@ async def search(
     computed for its items only; sorting by next start needs it for every match.
     """
     conditions = _conditions(filters, at=at)
-    rank = (
-        func.ts_rank_cd(mc.c.search_vector, func.websearch_to_tsquery("english", filters.q))
-        if filters.q
-        else literal(0.0)
-    )
+    rank = func.ts_rank_cd(mc.c.search_vector, _query(filters.q)) if filters.q else literal(0.0)
     query = select(*(mc.c[name] for name in LISTED), rank.label("rank"))
     if sort is Sort.NEXT_START:
         summary = _offering_summary(at).subquery()
         query = query.select_from(
             mc.outerjoin(summary, summary.c.micro_credential_id == mc.c.id)
-        ).order_by(summary.c.next_start.asc().nulls_last(), mc.c.title)
+        ).order_by(summary.c.next_start.asc().nulls_last(), _title_order())
     else:
         orders: dict[Sort, list[Any]] = {
-            Sort.RELEVANCE: [rank.desc(), mc.c.title],
-            Sort.TITLE: [mc.c.title],
-            Sort.CREDIT_POINTS: [mc.c.credit_points, mc.c.title],
-            Sort.FEE: [mc.c.fee_cents, mc.c.title],
+            Sort.RELEVANCE: [rank.desc(), _title_order()],
+            Sort.TITLE: [_title_order(), mc.c.title],
+            Sort.CREDIT_POINTS: [mc.c.credit_points, _title_order()],
+            Sort.FEE: [mc.c.fee_cents, _title_order()],
         }
         query = query.order_by(*orders[sort])
     rows = (

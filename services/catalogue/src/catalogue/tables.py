@@ -26,14 +26,16 @@ from credstack.outbox import Outbox
 metadata = metadata_for("catalogue")
 
 # Weighted full-text document: code and title rank first, then summary, then the rest.
+# `catalogue.fold` (migration catalogue_0005) lowers and strips accents: PostgreSQL's
+# unaccent where the server has the extension, else a translate() of Latin letters.
 SEARCH_DOCUMENT = (
     "setweight(to_tsvector('english'::regconfig,"
-    " coalesce(code, '') || ' ' || coalesce(title, '')), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(summary, '')), 'B')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(description, '') || ' '"
-    " || coalesce(field_of_study, '')), 'C')"
-    " || setweight(to_tsvector('english'::regconfig, learning_outcomes::text || ' '"
-    " || alignments::text), 'D')"
+    " catalogue.fold(coalesce(code, '') || ' ' || coalesce(title, ''))), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, catalogue.fold(coalesce(summary, ''))), 'B')"
+    " || setweight(to_tsvector('english'::regconfig, catalogue.fold(coalesce(description, '')"
+    " || ' ' || coalesce(field_of_study, ''))), 'C')"
+    " || setweight(to_tsvector('english'::regconfig, catalogue.fold(learning_outcomes::text"
+    " || ' ' || alignments::text)), 'D')"
 )
 
 micro_credential = Table(
@@ -85,6 +87,11 @@ micro_credential = Table(
     Index(
         "ix_micro_credential_published_title",
         "title",
+        postgresql_where=text("status = 'published'"),
+    ),
+    Index(
+        "ix_micro_credential_published_folded_title",
+        text("catalogue.fold(title)"),
         postgresql_where=text("status = 'published'"),
     ),
     Index(

@@ -322,3 +322,26 @@ async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
     assert open_now["total"] == 20
     japanese = (await catalogue.http.get("/micro-credentials/MC-JPN-A1")).json()
     assert japanese["is_language_micro_credential"] and japanese["language_level"] == "A1"
+
+
+async def test_search_ignores_accents_and_case_and_titles_sort_as_in_a_dictionary(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens, "MC-NEG-101", title="Négociation interculturelle")
+    await publish(catalogue, tokens, "MC-AIE-101", title="AI Ethics")
+    await publish(catalogue, tokens, "MC-ADA-101", title="Adaptation Leadership")
+    await publish(catalogue, tokens, "MC-ECO-101", title="Économie circulaire")
+
+    found = (await catalogue.http.get("/micro-credentials?q=NEGOCIATION")).json()["items"]
+    accented = (await catalogue.http.get("/micro-credentials?q=économie")).json()["items"]
+    plain = (await catalogue.http.get("/micro-credentials?q=economie")).json()["items"]
+    ordered = (await catalogue.http.get("/micro-credentials?sort=title")).json()["items"]
+
+    assert [i["code"] for i in found] == ["MC-NEG-101"]
+    assert [i["code"] for i in accented] == [i["code"] for i in plain] == ["MC-ECO-101"]
+    assert [i["title"] for i in ordered] == [
+        "Adaptation Leadership",
+        "AI Ethics",
+        "Économie circulaire",
+        "Négociation interculturelle",
+    ]
