@@ -19,6 +19,8 @@ from enum import StrEnum
 from typing import Literal, get_args
 from uuid import UUID
 
+import langcodes
+
 from credstack.contracts.catalogue import (
     Alignment,
     CreditPathway,
@@ -42,7 +44,21 @@ CATEGORIES: tuple[str, ...] = get_args(Category)
 DELIVERY_MODES: tuple[str, ...] = get_args(DeliveryMode)
 ONLINE = "synchronous-online"
 UNDERGRADUATE_COURSE = re.compile(r"^[A-Z]{4}\s?([1-3])\d{3}[A-Z]?$")
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def valid_language_tag(tag: str) -> bool:
+    """A well-formed BCP 47 tag of any length (`en`, `zh-Hant-TW`, `sgn-BE-FR`,
+    `de-CH-1996`...), by langcodes' implementation of RFC 5646 rather than our own regex."""
+    return bool(tag) and "_" not in tag and bool(langcodes.tag_is_valid(tag))
+
+
+def language_name(tag: str) -> str:
+    """The language's English name (`zh-Hant-TW`: Chinese (Traditional, Taiwan)); the tag
+    itself for one langcodes cannot read (never stored by this service: it is refused)."""
+    try:
+        return str(langcodes.Language.get(tag).display_name("en"))
+    except (ValueError, LookupError):
+        return tag
 
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
@@ -269,9 +285,10 @@ class MicroCredential(Lifecycle):
             breaches.append(
                 "online-delivery: synchronous online delivery needs a recorded special approval"
             )
-        if not LANGUAGE_TAG.match(self.language):
+        if not valid_language_tag(self.language):
             breaches.append(
-                "language: the language of instruction must be a language tag (e.g. en, fr)"
+                "language: the language of instruction must be a BCP 47 language tag "
+                "(e.g. en, fr, zh-Hant-TW)"
             )
         if self.is_language_micro_credential and not (self.language_level or "").strip():
             breaches.append(

@@ -60,7 +60,7 @@ micro_credential = Table(
     Column("cpd_hours", Numeric(6, 2), nullable=False),
     Column("delivery_modes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("online_delivery_approval", Text),
-    Column("language", String(16), nullable=False),
+    Column("language", Text, nullable=False),  # a BCP 47 tag, of any length
     Column("is_language_micro_credential", Boolean, nullable=False, server_default="false"),
     Column("language_level", String(32)),
     Column("assessment_description", Text, nullable=False),
@@ -116,7 +116,7 @@ stack = Table(
     Column("within_months", Integer),
     Column("learning_outcomes", JSONB, nullable=False),
     Column("field_of_study", Text, nullable=False),
-    Column("language", String(16), nullable=False),
+    Column("language", Text, nullable=False),  # a BCP 47 tag, of any length
     Column("credit_pathways", JSONB, nullable=False),
     Column("proposed_by", String, nullable=False),
     Column("approved_by", String),

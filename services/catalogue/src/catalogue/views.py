@@ -19,6 +19,7 @@ from catalogue.domain import (
     Stack,
     StackMember,
     Status,
+    language_name,
 )
 from catalogue.search import Listing
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
@@ -142,6 +143,7 @@ class DraftChanges(BaseModel):
 
 class LanguageNotice(BaseModel):
     language: str
+    language_name: str = Field(description="The language's English name")
     notice: str
 
 
@@ -149,8 +151,11 @@ def language_notice(language: str) -> LanguageNotice | None:
     """Shown prominently wherever a micro-credential not taught in English is described."""
     if language.lower().split("-")[0] == "en":
         return None
+    name = language_name(language)
     return LanguageNotice(
-        language=language, notice=f"Taught in a language other than English ({language})"
+        language=language,
+        language_name=name,
+        notice=f"Taught in a language other than English: {name} ({language})",
     )
 
 
@@ -163,6 +168,7 @@ class MicroCredentialView(MicroCredentialFields):
     status: Status
     cpd_hours: Quantity | None
     prerequisites: list[UUID]
+    language_name: str = Field(description="The language of instruction's English name")
     language_of_instruction: LanguageNotice | None
     fee_policy: dict[str, Any] = FEE_POLICY
     review_due_on: date | None
@@ -188,6 +194,7 @@ class MicroCredentialView(MicroCredentialFields):
             status=item.status,
             cpd_hours=item.cpd_points,
             prerequisites=item.prerequisites,
+            language_name=language_name(item.language),
             language_of_instruction=language_notice(item.language),
             review_due_on=item.review_due_on,
             published_at=item.published_at,
@@ -367,6 +374,7 @@ class SearchHit(BaseModel):
     notional_hours: Quantity
     cpd_hours: Quantity
     language: str
+    language_name: str = Field(description="The language of instruction's English name")
     language_of_instruction: LanguageNotice | None
     delivery_modes: list[DeliveryMode]
     fee_cents: int
@@ -379,6 +387,7 @@ class SearchHit(BaseModel):
         return cls.model_validate(
             {
                 **dataclasses.asdict(listing),
+                "language_name": language_name(listing.language),
                 "language_of_instruction": language_notice(listing.language),
             }
         )

@@ -345,3 +345,23 @@ async def test_search_ignores_accents_and_case_and_titles_sort_as_in_a_dictionar
         "Économie circulaire",
         "Négociation interculturelle",
     ]
+
+
+async def test_a_long_bcp47_language_tag_is_kept_and_named(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    tag = "zh-Hans-CN-u-nu-hanidec"  # 23 characters, valid BCP 47
+    await publish(catalogue, tokens, "MC-ZH-101", language=tag)
+    refused = await propose(catalogue, tokens, "MC-FR-101", language="Français")
+    underscore = await propose(catalogue, tokens, "MC-AU-101", language="en_AU")
+
+    (hit,) = (await catalogue.http.get("/micro-credentials?language=zh")).json()["items"]
+    item = (await catalogue.http.get("/micro-credentials/MC-ZH-101")).json()
+
+    assert (hit["language"], hit["language_name"]) == (tag, "Chinese (Simplified, China)")
+    assert item["language_of_instruction"]["language_name"] == "Chinese (Simplified, China)"
+    assert "Chinese (Simplified, China)" in item["language_of_instruction"]["notice"]
+    for draft in (refused, underscore):
+        code = draft.json()["code"]
+        submitted = await act(catalogue, tokens, code, "submit")
+        assert "language" in {b.split(":")[0] for b in submitted.json()["breaches"]}
