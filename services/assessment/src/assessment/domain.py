@@ -311,6 +311,8 @@ def decide(
     - A pass is not released while an integrity case is open; misconduct withdraws.
     - A released credential that the new result no longer supports is withdrawn
       (`ResultWithdrawn`, which makes the issuer revoke) before the new result is told.
+    - A released pass regraded to another passing score (or other outcomes) is released
+      again (`AssessmentPassed`): the issuer supersedes the credential it issued.
     """
     previous = standing.result
     if previous.closed:
@@ -332,7 +334,21 @@ def decide(
         grade_id=judgement.grade_id,
         moderation_id=judgement.moderation_id,
     )
-    if held or judgement.outcome is previous.released:
+    if held:
+        return Decision(result, [])
+    if judgement.outcome is previous.released:
+        overridden = (
+            standing.moderation is not None
+            and standing.moderation.action is ModerationAction.OVERRIDE
+        )
+        if (
+            judgement.outcome is Outcome.PASSED
+            and not overridden
+            and (result.score != previous.score or result.outcomes != previous.outcomes)
+        ):
+            # A regraded pass: released again, so that the issuer re-issues. (Under an
+            # override the pass stands as moderated; later LMS scores change nothing.)
+            return Decision(result, _announcements(standing, judgement, at=at))
         return Decision(result, [])
     return Decision(result, _announcements(standing, judgement, at=at))
 

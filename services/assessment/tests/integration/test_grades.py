@@ -273,3 +273,20 @@ async def test_a_regrade_back_to_an_earlier_score_counts(cohort: Cohort) -> None
         "AssessmentFailed",
         "AssessmentPassed",
     ]
+
+
+async def test_a_released_pass_regraded_to_another_pass_is_released_again(
+    cohort: Cohort,
+) -> None:
+    """The issuer then supersedes the credential it issued with the first score."""
+    await cohort.register(LMS, "native")
+    enrolment = await cohort.confirm()
+
+    for score in (80, 80, 91):
+        await cohort.native(LMS, enrolment.enrolment_id, score, graded_at=None)
+
+    decided = [e for e in await cohort.events() if e["type"].split(".")[2] != "GradeRecorded"]
+    assert [(e["type"].split(".")[2], float(e["data"]["score"])) for e in decided] == [
+        ("AssessmentPassed", 80),
+        ("AssessmentPassed", 91),
+    ]
