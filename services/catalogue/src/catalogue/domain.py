@@ -391,6 +391,7 @@ class StackMember:
     code: str
     credit_points: Decimal
     status: Status
+    title: str = ""
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, model_validator
 
 from catalogue.domain import (
     DEFAULT_PASS_MARK,
@@ -23,7 +23,7 @@ from catalogue.domain import (
 )
 from catalogue.search import Listing
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
-from credstack.numbers import Quantity
+from credstack.numbers import Quantity, json_number
 
 Code = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
@@ -79,7 +79,7 @@ class MicroCredentialFields(BaseModel):
     expiry_months: int | None = Field(
         default=None, ge=1, description="None: the credential does not expire"
     )
-    credit_pathways: list[CreditPathway] = []
+    credit_pathways: list[PathwayOut] = []
     strategic_plan_alignment: str = ""
     convenor: str = ""
     teaching_staff: list[str] = []
@@ -139,6 +139,21 @@ class DraftChanges(BaseModel):
         ):
             raise ValueError(f"these fields cannot be null: {', '.join(cleared)}")
         return self
+
+
+def _pathway_json(pathway: CreditPathway) -> dict[str, Any]:
+    return {
+        **pathway.model_dump(mode="json"),
+        "credit_points": None
+        if pathway.credit_points is None
+        else json_number(pathway.credit_points),
+    }
+
+
+PathwayOut = Annotated[
+    CreditPathway, PlainSerializer(_pathway_json, return_type=dict[str, Any], when_used="json")
+]
+"""A credit pathway whose credit points are a JSON number (6.25), not a string."""
 
 
 class LanguageNotice(BaseModel):
@@ -310,13 +325,18 @@ class OfferingState(BaseModel):
 class StackMemberView(BaseModel):
     id: UUID
     code: str
-    credit_points: Quantity
+    title: str
+    credit_points: Quantity = Field(description="A JSON number, e.g. 6.25")
     status: Status
 
     @classmethod
     def of(cls, member: StackMember) -> StackMemberView:
         return cls(
-            id=member.id, code=member.code, credit_points=member.credit_points, status=member.status
+            id=member.id,
+            code=member.code,
+            title=member.title,
+            credit_points=member.credit_points,
+            status=member.status,
         )
 
 
@@ -335,7 +355,7 @@ class StackView(BaseModel):
     learning_outcomes: list[LearningOutcome]
     field_of_study: str
     language: str
-    credit_pathways: list[CreditPathway]
+    credit_pathways: list[PathwayOut]
     published_at: datetime | None
 
     @classmethod

@@ -225,6 +225,8 @@ async def test_stacks_list_their_members_and_total_points(
 
     assert stack["credit_points"] == 12.5
     assert [m["code"] for m in stack["members"]] == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
+    assert all(m["title"] and isinstance(m["credit_points"], int | float) for m in stack["members"])
+    assert stack["credit_pathways"][0]["credit_points"] == 12.5
     assert [s["code"] for s in listed] == ["SERIES-DATA"]
     assert codes(members) == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
     assert detail["stacks"] == ["SERIES-DATA"]
