@@ -186,14 +186,18 @@ def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _offering_summary(at: datetime) -> Select[Any]:
-    """Per micro-credential: its next start date and whether an offering is open now."""
+def _offering_summary(
+    at: datetime, starts_from: date | None = None, starts_to: date | None = None
+) -> Select[Any]:
+    """Per micro-credential: its next start date (within the `starts_from`/`starts_to`
+    window when the search asks for one) and whether an offering is open now."""
+    window = [offering.c.starts_on >= max(at.date(), starts_from or at.date())]
+    if starts_to is not None:
+        window.append(offering.c.starts_on <= starts_to)
     return (
         select(
             offering.c.micro_credential_id,
-            func.min(offering.c.starts_on)
-            .filter(offering.c.starts_on >= at.date())
-            .label("next_start"),
+            func.min(offering.c.starts_on).filter(*window).label("next_start"),
             func.bool_or(
                 and_(offering.c.enrolment_opens_at <= at, offering.c.enrolment_closes_at > at)
             ).label("open_for_enrolment"),
@@ -221,7 +225,7 @@ async def search(
     rank = func.ts_rank_cd(mc.c.search_vector, _query(filters.q)) if filters.q else literal(0.0)
     query = select(*(mc.c[name] for name in LISTED), rank.label("rank"))
     if sort is Sort.NEXT_START:
-        summary = _offering_summary(at).subquery()
+        summary = _offering_summary(at, filters.starts_from, filters.starts_to).subquery()
         query = query.select_from(
             mc.outerjoin(summary, summary.c.micro_credential_id == mc.c.id)
         ).order_by(summary.c.next_start.asc().nulls_last(), _title_order())
@@ -242,11 +246,15 @@ async def search(
         )
     ).all()
     total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
-    return await _listings(conn, rows, at=at), int(total or 0)
+    return await _listings(conn, rows, at=at, filters=filters), int(total or 0)
 
 
 async def _listings(
-    conn: AsyncConnection, rows: Sequence[Row[*tuple[Any, ...]]], *, at: datetime
+    conn: AsyncConnection,
+    rows: Sequence[Row[*tuple[Any, ...]]],
+    *,
+    at: datetime,
+    filters: Filters | None = None,
 ) -> list[Listing]:
     """The rows of a search page with each item's next start, openness and stacks."""
     ids = [row.id for row in rows]
@@ -254,7 +262,11 @@ async def _listings(
         {
             row.micro_credential_id: row
             for row in await conn.execute(
-                _offering_summary(at).where(offering.c.micro_credential_id.in_(ids))
+                _offering_summary(
+                    at,
+                    filters.starts_from if filters else None,
+                    filters.starts_to if filters else None,
+                ).where(offering.c.micro_credential_id.in_(ids))
             )
         }
         if ids

@@ -367,3 +367,26 @@ async def test_a_long_bcp47_language_tag_is_kept_and_named(
         code = draft.json()["code"]
         submitted = await act(catalogue, tokens, code, "submit")
         assert "language" in {b.split(":")[0] for b in submitted.json()["breaches"]}
+
+
+async def test_the_next_start_shown_is_within_the_starts_from_window(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens)
+    for days in (10, 90):
+        response = await schedule(
+            catalogue,
+            tokens,
+            "MC-DATA-101",
+            starts_on=(date.today() + timedelta(days=days)).isoformat(),
+            ends_on=(date.today() + timedelta(days=days + 20)).isoformat(),
+            enrolment_closes_at=f"{date.today() + timedelta(days=days - 2)}T00:00:00Z",
+        )
+        assert response.status_code == 201, response.text
+    later = (date.today() + timedelta(days=60)).isoformat()
+
+    (hit,) = (await catalogue.http.get(f"/micro-credentials?starts_from={later}")).json()["items"]
+    (soon,) = (await catalogue.http.get("/micro-credentials")).json()["items"]
+
+    assert hit["next_start"] == (date.today() + timedelta(days=90)).isoformat()
+    assert soon["next_start"] == (date.today() + timedelta(days=10)).isoformat()
