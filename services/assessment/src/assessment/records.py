@@ -174,6 +174,50 @@ async def quarantined_grades(
     return [_grade(row) for row in await conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class MoodleFetch:
+    """A Moodle grade notification whose grade is still to be fetched from Moodle."""
+
+    id: int
+    client_id: str
+    course_id: int
+    user_id: int
+    item_id: int | None
+    notified_at: datetime
+    received_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+async def pending_moodle_fetches(
+    conn: AsyncConnection, *, failing_only: bool, after: int | None, limit: int
+) -> list[MoodleFetch]:
+    """Notifications not fetched yet (`failing_only`: those whose last attempt failed),
+    oldest first, after the id `after`."""
+    t = moodle_notification
+    query = select(t).where(t.c.status == "pending").order_by(t.c.id).limit(limit)
+    if failing_only:
+        query = query.where(t.c.last_error.is_not(None))
+    if after is not None:
+        query = query.where(t.c.id > after)
+    return [
+        MoodleFetch(
+            id=row.id,
+            client_id=row.client_id,
+            course_id=row.course_id,
+            user_id=row.user_id,
+            item_id=row.item_id,
+            notified_at=row.notified_at,
+            received_at=row.received_at,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            last_error=row.last_error,
+        )
+        for row in await conn.execute(query)
+    ]
+
+
 async def moderations_of(conn: AsyncConnection, enrolment_id: UUID) -> list[ModerationRecord]:
     query = (
         select(moderation)
@@ -281,34 +325,3 @@ def _after(query: Select[Any], key: tuple[Any, ...], after: tuple[Any, ...] | No
     """`query` in ascending order of `key`, from just after the value `after`."""
     query = query.order_by(*key)
     return query if after is None else query.where(tuple_(*key) > tuple_(*after))
-
-
-@dataclass(frozen=True)
-class PendingFetch:
-    id: int
-    client_id: str
-    course_id: int
-    user_id: int
-    item_id: int | None
-    notified_at: datetime
-    received_at: datetime
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-
-
-async def pending_fetches(
-    conn: AsyncConnection, *, client_id: str | None, after: int | None, limit: int
-) -> list[PendingFetch]:
-    """Moodle notifications whose grades are still to be fetched, oldest first."""
-    query = (
-        select(moodle_notification)
-        .where(moodle_notification.c.status == "pending")
-        .order_by(moodle_notification.c.id)
-        .limit(limit)
-    )
-    if client_id is not None:
-        query = query.where(moodle_notification.c.client_id == client_id)
-    if after is not None:
-        query = query.where(moodle_notification.c.id > after)
-    return [PendingFetch(**_fields(row, PendingFetch)) for row in await conn.execute(query)]

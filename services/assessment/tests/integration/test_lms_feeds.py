@@ -227,7 +227,7 @@ async def test_failing_moodle_fetches_are_listed_for_staff_with_the_last_error(
     fake_moodle.down = True
 
     kept = await Sender("moodle", cohort).send("valid_01_webhook_core_user_graded.json")
-    listed = await cohort.http.get("/moodle/pending-fetches", headers=cohort.staff())
+    listed = await cohort.http.get("/moodle-fetches?failing=true", headers=cohort.staff())
 
     assert kept.status_code == 202
     (pending,) = listed.json()["items"]

@@ -374,10 +374,10 @@ async def quarantined(
     )
 
 
-class PendingFetchView(BaseModel):
+class MoodleFetchView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int = Field(description="The Moodle notification's id")
+    id: int
     client_id: str
     course_id: int
     user_id: int
@@ -386,32 +386,30 @@ class PendingFetchView(BaseModel):
     received_at: datetime
     attempts: int = Field(description="Fetches tried so far")
     next_attempt_at: datetime
-    last_error: str | None = Field(description="Why the last fetch failed")
+    last_error: str | None = Field(description="Why the last fetch failed (None: not tried)")
 
 
 @router.get(
-    "/moodle/pending-fetches",
-    response_model=Page[PendingFetchView],
-    summary="Moodle grades still to be fetched, with the last error",
-    tags=["Moodle"],
+    "/moodle-fetches",
+    response_model=Page[MoodleFetchView],
+    summary="Moodle grade notifications whose grade is not fetched yet, with the last error",
 )
-async def pending_fetches(
+async def moodle_fetches(
     engine: Engine,
     limit: Limit = 100,
     cursor: Cursor = None,
-    client_id: str | None = None,
+    failing: bool = False,
     _: Principal = require("assessment:moderate"),
-) -> Page[PendingFetchView]:
-    """Notifications whose grades Moodle has not given yet (unreachable, a wrong token,
-    no such grade): they are retried with backoff; `last_error` says what went wrong."""
+) -> Page[MoodleFetchView]:
+    """`failing=true`: only those whose last fetch failed (the worker retries them)."""
     (after,) = decode_cursor(cursor, int) if cursor else (None,)
     async with engine.connect() as conn:
-        found = await records.pending_fetches(
-            conn, client_id=client_id, after=after, limit=limit + 1
+        found = await records.pending_moodle_fetches(
+            conn, failing_only=failing, after=after, limit=limit + 1
         )
-    page = page_of(found, limit, key=lambda pending: (pending.id,))
+    page = page_of(found, limit, key=lambda fetch: (fetch.id,))
     return Page(
-        items=[PendingFetchView.model_validate(p) for p in page.items],
+        items=[MoodleFetchView.model_validate(f) for f in page.items],
         next_cursor=page.next_cursor,
     )
 
