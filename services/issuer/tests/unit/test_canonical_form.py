@@ -83,7 +83,7 @@ def fast_canonical(document: dict[str, Any], loader: OfflineDocumentLoader) -> s
     expanded, undefined = expand_checked(document, loader)
     if undefined:
         return None
-    return data_integrity._canonical_expanded(expanded, loader)
+    return data_integrity._canonical_expanded(expanded)
 
 
 def issuance() -> Issuance:
