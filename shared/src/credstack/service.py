@@ -163,7 +163,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.definition = definition
     app.state.settings = settings
     problems.install(app)
-    app.middleware("http")(observability.http_middleware(service))
+    app.add_middleware(observability.HttpTelemetry, service=service)
     app.include_router(operations_router(definition))
     for router in definition.routers:
         app.include_router(router)
