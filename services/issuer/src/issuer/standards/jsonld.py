@@ -132,7 +132,7 @@ class BoundedCache(OrderedDict[str, Any]):
 
 #: Resolved contexts kept per loader: the packaged contexts, their scoped contexts and the
 #: inline contexts of documents (keyed by their JCS form), least recently used first out.
-_RESOLVED_CONTEXTS = 512
+_RESOLVED_CONTEXTS = 128
 
 
 def processing_options(loader: DocumentLoader, **options: Any) -> dict[str, Any]:
