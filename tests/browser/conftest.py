@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from credstack import engines
+from tests.journeys.conftest import stack, stack_database_url  # noqa: F401  (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -37,6 +37,8 @@ def describe(event: Event, *, offering: str | None = None) -> str:
                 f"Enrolment opened for {event.code} {event.title}; "
                 f"{waiting} interested {'person was' if waiting == 1 else 'people were'} told"
             )
+        case enrolment.IntegrityDeclarationAccepted():
+            return f"A learner accepted the academic-integrity declaration (v{event.version})"
         case enrolment.EnrolmentRequested():
             return f"A learner asked to enrol{where}; the fee is not paid yet"
         case enrolment.EnrolmentConfirmed():

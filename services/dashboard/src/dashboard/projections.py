@@ -160,6 +160,14 @@ def enrolment_change(event: Event) -> EnrolmentChange | None:
     return None
 
 
+def declaration_accepted(event: Event) -> tuple[UUID, int, datetime] | None:
+    """A learner's acceptance covers all their enrolments (the funnel's "declaration
+    accepted" counts the enrolments whose learner accepted it)."""
+    if isinstance(event, enrolment.IntegrityDeclarationAccepted):
+        return event.learner_id, event.version, event.accepted_at
+    return None
+
+
 def credential_status_change(event: Event) -> tuple[UUID, str] | None:
     """Revocation and suspension name the credential, not the enrolment."""
     match event:
