@@ -15,12 +15,16 @@ What runs (one machine; the load generator shares the cores with the services):
   ``wrk`` (the same credential again and again: what a relying party re-checking does),
   beside ``/healthz`` of the same process;
 - **memory**: RSS of the issuer idle and after the load above;
+- **pipeline**: ``bench/pipeline`` (passing grades through the LMS API at an open-loop
+  rate → credentials, latency percentiles, every credential verified, none duplicated,
+  RSS of the assessment service and issuer idle and under load; baseline: one process
+  building, signing and storing flat out);
+- **bulk**: ``bench/pipeline --rate 0`` (a cohort's passes all at once; ``--bulk N``,
+  10,000 by default, 300 with ``--quick``);
 - **catalogue search** and **grade intake**: ``bench/catalogue_search`` and
   ``bench/grade_intake`` (smaller sizes with ``--quick``).
 
-Not yet here (see docs/performance.md): the end-to-end pipeline through the LMS API at an
-open-loop arrival rate, bulk issuance of a 10,000-pass cohort, the enrolment flow, and
-``GET /verify/{id}``. Benchmarks print figures; nothing here asserts a time.
+Not yet here (see docs/performance.md): the enrolment flow and ``GET /verify/{id}``. Benchmarks print figures; nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -287,11 +291,13 @@ def run_bench(name: str, *args: str, env: dict[str, str] | None = None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, short runs")
+    parser.add_argument("--bulk", type=int, default=None, help="bulk cohort size")
+    parser.add_argument("--rate", type=float, default=None, help="pipeline grades/s")
     parser.add_argument(
         "--only",
         nargs="*",
-        default=["signing", "service", "search", "intake"],
-        help="which parts (signing service search intake)",
+        default=["signing", "service", "pipeline", "bulk", "search", "intake"],
+        help="which parts (signing service pipeline bulk search intake)",
     )
     arguments = parser.parse_args()
     quick, only = arguments.quick, set(arguments.only)
@@ -302,6 +308,15 @@ def main() -> None:
     if "service" in only:
         work = Path(tempfile.mkdtemp(prefix="credstack-bench-all-"))
         service_figures(quick, work)
+    if "pipeline" in only:
+        rate = arguments.rate or (10.0 if quick else 50.0)
+        heading(f"pipeline (bench/pipeline, open loop at {rate:g} grades/s)")
+        n = str(int(rate * (10 if quick else 30)))
+        run_bench("pipeline", "--n", n, "--rate", str(rate))
+    if "bulk" in only:
+        bulk = arguments.bulk or (300 if quick else 10_000)
+        heading(f"bulk (bench/pipeline --rate 0, {bulk} passes at once)")
+        run_bench("pipeline", "--n", str(bulk), "--rate", "0", "--timeout", "3600")
     if "search" in only:
         heading("catalogue search (bench/catalogue_search)")
         sizes = {"ITEMS": "2000", "REQUESTS": "300"} if quick else {}
