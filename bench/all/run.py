@@ -24,7 +24,8 @@ What runs (one machine; the load generator shares the cores with the services):
 - **catalogue search** and **grade intake**: ``bench/catalogue_search`` and
   ``bench/grade_intake`` (smaller sizes with ``--quick``).
 
-Not yet here (see docs/performance.md): the enrolment flow and ``GET /verify/{id}``. Benchmarks print figures; nothing here asserts a time.
+Not yet here (see docs/performance.md): the enrolment flow and ``GET /verify/{id}``.
+Benchmarks print figures; nothing here asserts a time.
 """
 
 from __future__ import annotations
