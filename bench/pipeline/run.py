@@ -144,6 +144,8 @@ class Issued:
         )
         self.received: dict[str, float] = {}
         self.credentials: dict[str, list[str]] = {}
+        #: How many to wait for: lowered once the grades refused are known.
+        self.expected = 0
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -152,8 +154,9 @@ class Issued:
         await self.consumer.seek_to_end()
 
     async def collect(self, expected: int, within_seconds: float) -> None:
+        self.expected = expected
         deadline = time.perf_counter() + within_seconds
-        while len(self.received) < expected and time.perf_counter() < deadline:
+        while len(self.received) < self.expected and time.perf_counter() < deadline:
             batches = await self.consumer.getmany(timeout_ms=200, max_records=1000)
             arrived = time.perf_counter()
             for messages in batches.values():
@@ -297,6 +300,7 @@ async def run(
             *(grade(e, t0 + i / rate if rate > 0 else 0.0) for i, e in enumerate(enrolments))
         )
         posted = time.perf_counter() - began
+        issued.expected = n - len(refused)  # a refused grade makes no credential
         print("RSS under load (MB): " + ", ".join(f"{s} {rss_mb(p):.0f}" for s, p in pids.items()))
         await collecting
         elapsed = time.perf_counter() - began
