@@ -97,6 +97,7 @@ class Stack:
             raise RuntimeError(
                 f"port(s) {', '.join(map(str, taken))} in use: is Credstack already running?"
             )
+        os.umask(0o077)  # logs, keys and mail of the stack: readable by their owner only
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         embedded_kafka = not self.kafka_bootstrap_servers

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -38,6 +39,31 @@ class Problem(Refusal):
         self.code = code
         self.title = title or HTTPStatus(status).phrase
         self.headers = headers
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; extension members carry the facts",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": f"{HTTPStatus(status).phrase} (problem details)",
+        "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+    }
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503)
+}
+"""The problem responses every route may give, for the OpenAPI (added by the service
+factory to every route; a route's own description of a status wins)."""
 
 
 def problem_response(
@@ -121,6 +147,24 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
+        # The last line of defence: a value the database cannot hold (an integer beyond
+        # its column, a NUL, an impossible date) that validation let through: SQLSTATE
+        # class 22, "data exception". The transaction has rolled back, so nothing
+        # changed; the request was at fault. Any other database error stays a 500.
+        assert isinstance(exc, DBAPIError)
+        if not str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            raise exc
+        return problem_response(
+            422,
+            code="value-out-of-range",
+            title="Unprocessable Content",
+            detail="A value in the request is outside what it may be (too large, or a "
+            "character or date that cannot be stored).",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(DBAPIError, on_data_error)
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(HTTPException, on_http_error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -28,6 +28,7 @@ from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import TOPICS, topics_of
 from credstack.db import create_engine
+from credstack.guard import InputGuard, Limits
 from credstack.inbox import Inbox
 from credstack.kafka import EventConsumer, Handlers, ParkedEvents, ensure_topics, make_producer
 from credstack.outbox import Outbox
@@ -57,6 +58,9 @@ class ServiceDefinition:
     serving: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
     """Named loops every process runs, worker or not, because its API needs them (the
     dashboard's log follower); each is restarted after a crash."""
+    body_limits: Mapping[str, int] = field(default_factory=dict)
+    """Routes that take uploads larger than the default body limit (1 MiB): a regular
+    expression matched against the whole path → the largest body in bytes."""
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -77,6 +81,28 @@ async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float 
         except Exception:
             log.exception(f"{name}.crashed", restart_in_seconds=delay)
             await asyncio.sleep(delay)
+
+
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
+async def _shut_down(
+    tasks: Sequence[asyncio.Task[None]], producer: AIOKafkaProducer, engine: AsyncEngine
+) -> None:
+    """Stop the loops, the producer and the pool, each step bounded: a loop stuck in a
+    call that ignores cancellation, or an unreachable broker, cannot hold the process."""
+    for task in tasks:
+        task.cancel()
+    steps: list[tuple[str, Awaitable[object]]] = [
+        ("loops", asyncio.gather(*tasks, return_exceptions=True)),
+        ("producer", producer.stop()),
+        ("database", engine.dispose()),
+    ]
+    for name, step in steps:
+        try:
+            await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+        except Exception as error:  # shutting down: report and go on
+            log.warning("service.shutdown_step_failed", step=name, error=repr(error))
 
 
 def create_app(definition: ServiceDefinition) -> FastAPI:
@@ -148,11 +174,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await producer.stop()
-            await engine.dispose()
+            await _shut_down(tasks, producer, engine)
 
     app = FastAPI(
         title=definition.title,
@@ -164,9 +186,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(observability.HttpTelemetry, service=service)
-    app.include_router(operations_router(definition))
+    app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
+    app.include_router(operations_router(definition), responses=problems.RESPONSES)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
     return app
 
 

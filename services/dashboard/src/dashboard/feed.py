@@ -13,6 +13,7 @@ def _short(value: object) -> str:
 def describe(event: Event, *, offering: str | None = None) -> str:
     """One sentence; `offering` names the offering (code and title) when known."""
     where = f" in {offering}" if offering else ""
+    # Long on purpose: one case per event type, the feed's whole phrase book in one place.
     match event:
         case catalogue.MicroCredentialPublished():
             return f"{event.code} {event.title} (version {event.version}) was published"

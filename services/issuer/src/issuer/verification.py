@@ -27,6 +27,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from dateutil.parser import isoparse
 from jsonschema import Draft201909Validator
@@ -93,6 +94,9 @@ def ob3_schema_errors(credential: Mapping[str, Any]) -> list[str]:
     ]
 
 
+_UNBAKING = anyio.Semaphore(2)
+
+
 #: Outcomes of signature checks, keyed by the key set and the document's exact JSON: a
 #: proof's validity is a pure function of both, so a credential (or status list) checked
 #: once is not canonicalized again while it is unchanged. Bounded: least recent out.
@@ -150,7 +154,8 @@ class Verifier:
             (b"\x89PNG", b"<")
         ):
             try:
-                unbaked = badge_baking.unbake(data)
+                async with _UNBAKING:  # CPU-bound: off the event loop, two images at a time
+                    unbaked = await anyio.to_thread.run_sync(badge_baking.unbake, data)
             except badge_baking.NotBaked as error:
                 raise Unreadable(str(error)) from error
             verdict = await self._verify_text(unbaked.payload, now=now)

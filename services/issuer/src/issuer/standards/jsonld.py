@@ -118,10 +118,11 @@ class BoundedCache(OrderedDict[str, Any]):
         self.size = size
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key not in self:
+        try:
+            self.move_to_end(key)
+            return self[key]
+        except KeyError:  # absent (or evicted meanwhile)
             return default
-        self.move_to_end(key)
-        return self[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
