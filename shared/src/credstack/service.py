@@ -214,7 +214,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.definition = definition
     app.state.settings = settings
     problems.install(app)
-    app.middleware("http")(observability.http_middleware(service))
+    app.add_middleware(observability.HttpTelemetry, service=service)
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
     cors.install(app, settings)
     app.include_router(operations_router(definition), responses=problems.RESPONSES)

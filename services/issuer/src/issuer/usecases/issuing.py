@@ -72,7 +72,7 @@ async def _issue(
         salt=new_salt(),
         status=await status_lists.allocate(conn, issuer, unsigned.id, at=at),
     )
-    issued = replace(unsigned, document=issuer.signing.sign(build(issuance), at=at))
+    issued = replace(unsigned, document=await issuer.signing.sign_async(build(issuance), at=at))
     await repository.add_credential(conn, issued)
     message = mail.credential_issued(
         credential_id=issued.id,
