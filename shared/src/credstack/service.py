@@ -152,6 +152,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             backoff_seconds=settings.consumer_backoff_seconds,
             parked_retry_seconds=settings.parked_retry_seconds,
             parked_max_retries=settings.parked_max_retries,
+            batch_size=settings.consumer_batch_size,
         )
 
         async def start_producer() -> None:

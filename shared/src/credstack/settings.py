@@ -58,6 +58,12 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
+    consumer_batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="Events applied per transaction (and per offset commit) from one "
+        "partition; a failing batch is applied again one event at a time",
+    )
     parked_retry_seconds: float = Field(
         default=30.0,
         description="First automatic retry of a parked event after this; then 4 times longer each",
