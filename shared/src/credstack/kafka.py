@@ -14,7 +14,8 @@ retried automatically on a growing schedule (`retry_parked`) before they need st
 A transient error is not the event's fault and never parks it: a database or broker
 outage, and the errors PostgreSQL answers when a transaction merely lost a race or the
 server is busy (serialization failure, deadlock, lock timeout, admin shutdown, too many
-connections; see `TRANSIENT_SQLSTATES`). Those are retried with backoff until they pass.
+connections; see `TRANSIENT_SQLSTATES`), and a connection pool that stayed exhausted for
+its timeout. Those are retried with backoff until they pass.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
@@ -153,8 +155,10 @@ def is_transient(error: BaseException) -> bool:
     """An outage or a lost race: retrying later will succeed, so the event is never parked."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, OSError | InterfaceError | KafkaConnectionError | ConnectionError):
-        return True
+    if isinstance(
+        error, OSError | InterfaceError | KafkaConnectionError | ConnectionError | PoolTimeout
+    ):
+        return True  # PoolTimeout: every connection of the pool stayed busy (overload)
     state = sqlstate_of(error)
     return state is not None and (state in TRANSIENT_SQLSTATES or state.startswith("08"))
 

@@ -41,6 +41,22 @@ class ServiceSettings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         description="PostgreSQL URL (postgresql:// or postgresql+asyncpg://)",
     )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Database connections this process keeps open (SQLAlchemy pool_size)",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections opened beyond the pool under load, closed when returned",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a request waits for a free connection before it is refused "
+        "with 503 and Retry-After (the service is busy; nothing was changed)",
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotence: bool = Field(
         default=True,
