@@ -320,7 +320,7 @@ def main() -> None:
         run_bench("pipeline", "--n", str(bulk), "--rate", "0", "--timeout", "3600")
     if "search" in only:
         heading("catalogue search (bench/catalogue_search)")
-        sizes = {"ITEMS": "2000", "REQUESTS": "300"} if quick else {}
+        sizes = {"ITEMS": "2000", "REQUESTS": "300", "SECONDS": "5"} if quick else {}
         run_bench("catalogue_search", env=sizes)
     if "intake" in only:
         heading("grade intake (bench/grade_intake)")

@@ -120,7 +120,7 @@ async def search_micro_credentials(
 
 def _search_cursor(cursor: str, sort: search.Sort) -> search.After:
     """The position a search cursor names, for this sort; refused when it is not one."""
-    values = decode_cursor(cursor, str, *search.KEY_TYPES[sort], str, str)
+    values = decode_cursor(cursor, str, *search.KEY_TYPES[sort], str, str, str)
     try:
         return search.after_of(sort, values)
     except ValueError as error:

@@ -135,8 +135,9 @@ def _query(q: str) -> ColumnElement[Any]:
 def _title_order() -> ColumnElement[Any]:
     """Titles in dictionary order: case and accents ignored ("Adaptation" before "AI
     Ethics", "Économie" among the e's). The embedded PostgreSQL has no ICU collations,
-    so folding stands in for the language's collation."""
-    return func.catalogue.fold(mc.c.title)
+    so folding stands in for the language's collation; the folded title is stored
+    (`folded_title`, `catalogue.fold(title)`) and indexed with each sort key."""
+    return mc.c.folded_title
 
 
 def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
@@ -217,16 +218,17 @@ KEY_TYPES: dict[Sort, tuple[type, ...]] = {
     Sort.FEE: (int,),
     Sort.NEXT_START: (str,),
 }
-"""The sort key a search cursor carries before the folded title and the id."""
+"""The sort key a search cursor carries before the folded title, the code and the id."""
 
 
 @dataclass(frozen=True)
 class After:
-    """Where the previous page ended: its last item's sort key, folded title and id."""
+    """Where the previous page ended: its last item's sort key, folded title, code, id."""
 
     sort: Sort
     key: tuple[Any, ...]
     title: str
+    code: str
     id: UUID
 
 
@@ -248,7 +250,7 @@ async def search(
 ) -> list[Hit]:
     """Up to `limit` published micro-credentials matching `filters`, after `after`.
 
-    Keyset pagination on (sort key, folded title, id): a page is read from the indexes
+    Keyset pagination on (sort key, folded title, code, id): a page is read from the indexes
     where the sort allows, never counted nor skipped over by offset, and the offering
     summary and stacks are fetched for the page's items only (sorting by next start needs
     the summary for every match).
@@ -271,8 +273,8 @@ async def search(
         query = query.add_columns(key.label("sort_key"))
     descending = sort is Sort.RELEVANCE
     if after is not None:
-        rest = tuple_(title, mc.c.id) > tuple_(
-            literal(after.title), literal(after.id, mc.c.id.type)
+        rest = tuple_(title, mc.c.code, mc.c.id) > tuple_(
+            literal(after.title), literal(after.code), literal(after.id, mc.c.id.type)
         )
         if key is None:
             conditions.append(rest)
@@ -283,12 +285,12 @@ async def search(
     ordering = [] if key is None else [key.desc() if descending else key.asc()]
     rows = (
         await conn.execute(
-            query.where(*conditions).order_by(*ordering, title, mc.c.id).limit(limit)
+            query.where(*conditions).order_by(*ordering, title, mc.c.code, mc.c.id).limit(limit)
         )
     ).all()
     listings = await _listings(conn, rows, at=at, filters=filters)
     return [
-        Hit(listing, After(sort, _cursor_key(sort, row), row.folded, row.id))
+        Hit(listing, After(sort, _cursor_key(sort, row), row.folded, row.code, row.id))
         for listing, row in zip(listings, rows, strict=True)
     ]
 
@@ -306,13 +308,13 @@ def _cursor_key(sort: Sort, row: Any) -> tuple[Any, ...]:
 
 
 def cursor_values(after: After) -> tuple[Any, ...]:
-    """What a search cursor encodes: the sort's name, its key, the folded title, the id."""
-    return (after.sort.value, *after.key, after.title, str(after.id))
+    """What a search cursor encodes: the sort's name, its key, folded title, code and id."""
+    return (after.sort.value, *after.key, after.title, after.code, str(after.id))
 
 
 def after_of(sort: Sort, values: Sequence[Any]) -> After:
     """The position a cursor's (type-checked) values name; ValueError if they cannot be it."""
-    name, *key, title, item_id = values
+    name, *key, title, code, item_id = values
     if name != sort.value:
         raise ValueError("a cursor of another sort")
     parsed: tuple[Any, ...] = tuple(key)
@@ -326,7 +328,7 @@ def after_of(sort: Sort, values: Sequence[Any]) -> After:
         parsed = (points,)
     elif sort is Sort.NEXT_START:
         parsed = (date.fromisoformat(key[0]),)
-    return After(sort, parsed, title, UUID(item_id))
+    return After(sort, parsed, title, code, UUID(item_id))
 
 
 async def _listings(

@@ -139,14 +139,14 @@ async def test_sorting_and_pagination(catalogue: ServiceUnderTest, tokens: Token
     for wrong in (
         {"sort": "title", "cursor": cursor},  # another sort's cursor
         {"sort": "fee", "cursor": "bm90LWpzb24"},
-        {"sort": "fee", "cursor": encode_cursor("fee", 1, "t", "not-a-uuid")},
+        {"sort": "fee", "cursor": encode_cursor("fee", 1, "t", "MC-1", "not-a-uuid")},
         {
             "sort": "credit_points",
-            "cursor": encode_cursor("credit_points", "NaN", "t", str(uuid4())),
+            "cursor": encode_cursor("credit_points", "NaN", "t", "MC-1", str(uuid4())),
         },
         {
             "sort": "next_start",
-            "cursor": encode_cursor("next_start", "2026-13-01", "t", str(uuid4())),
+            "cursor": encode_cursor("next_start", "2026-13-01", "t", "MC-1", str(uuid4())),
         },
     ):
         refused = await catalogue.http.get("/micro-credentials", params=wrong)
