@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from credstack import devstack, engines
 from credstack.db import libpq_url
 from credstack.demo import JourneyResult
+from credstack.reconcile import reconcile
 
 from .conftest import journey
 from .support import (
@@ -36,6 +37,7 @@ from .support import (
     parked,
     sql,
     staff_headers,
+    urls,
     wait_for,
 )
 
@@ -348,6 +350,30 @@ def test_a_poison_event_is_parked_listed_with_its_error_and_replayable(
     worker.join(timeout=120)
     assert outcome and isinstance(outcome[0], JourneyResult), outcome
     check_invariants(stack, outcome)
+
+
+def test_the_reconciler_repairs_a_confirmed_enrolment_the_issuer_never_learnt_of(
+    fault_stack: devstack.Stack,
+) -> None:
+    """The issuer's record of a confirmation is lost (deleted): the reconciler finds the
+    confirmed enrolment unknown to the issuer and has enrolment re-announce it."""
+    stack = fault_stack
+    headers = staff_headers(stack)
+    result = journey(stack).run()
+    forgotten = sql(
+        stack,
+        "DELETE FROM issuer.recipient WHERE enrolment_id = $1 RETURNING enrolment_id",
+        UUID(result.enrolment_id),
+    )
+    assert forgotten
+    found = reconcile(urls(stack), headers, dry_run=True)
+    [finding] = [f for f in found.findings if f.subject == result.enrolment_id]
+    assert finding.problem == "confirmed enrolment unknown to issuer", finding
+    repaired = reconcile(urls(stack), headers)
+    assert repaired.repaired >= 1
+    known = f"{stack.url('issuer')}/admin/enrolments/{result.enrolment_id}"
+    wait_for(lambda: httpx.get(known, headers=headers).json()["known"], 30, "the issuer to know it")
+    check_invariants(stack, [result])
 
 
 def test_a_burst_of_300_grades_issues_300_credentials_once_each(

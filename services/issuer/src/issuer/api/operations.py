@@ -1,6 +1,8 @@
-"""Operations: the dev stack's mailbox."""
+"""Operations: the dev stack's mailbox, and what the reconciler asks the issuer."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -8,7 +10,9 @@ from pydantic import BaseModel, Field
 from credstack.auth import Principal, require
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
+from credstack.service import Engine
 from issuer import mail
+from issuer.usecases import readmodels
 
 router = APIRouter()
 
@@ -47,3 +51,22 @@ async def mailbox(
         items=[MailboxMessage.model_validate(m.as_json()) for m in page.items],
         next_cursor=page.next_cursor,
     )
+
+
+class KnownEnrolment(BaseModel):
+    enrolment_id: UUID
+    known: bool = Field(description="Whether the issuer has learnt of its confirmation")
+
+
+@router.get(
+    "/admin/enrolments/{enrolment_id}",
+    tags=["operations"],
+    response_model=KnownEnrolment,
+    summary="Whether the issuer knows a confirmed enrolment (for the reconciler)",
+)
+async def known_enrolment(
+    enrolment_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+) -> KnownEnrolment:
+    async with engine.connect() as conn:
+        known = await readmodels.knows_enrolment(conn, enrolment_id)
+    return KnownEnrolment(enrolment_id=enrolment_id, known=known)
