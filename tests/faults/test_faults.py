@@ -119,25 +119,33 @@ def test_kill_9_of_a_service_mid_journeys_loses_and_doubles_nothing(
         stack.processes[service].kill()
         time.sleep(1)
         restart(stack, service)
-        stream.wait_for_journeys(done + 2)
-    check_invariants(stack, stream.finished(at_least=3))
+        stream.wait_for_journeys(done + 1)
+    check_invariants(stack, stream.finished(at_least=2))
 
 
-def test_sigterm_mid_journeys_stops_each_service_within_seconds(
+def test_sigterm_mid_journeys_stops_every_service_within_seconds(
     fault_stack: devstack.Stack,
 ) -> None:
+    """Graceful shutdown is bounded: every service, sent SIGTERM mid-journeys, has exited
+    within 5 s; restarted, the journeys complete and nothing is lost or doubled."""
     stack = fault_stack
     with Stream(stack) as stream:
         stream.wait_for_journeys(1)
-        for service in devstack.SERVICES:
-            popen = stack.processes[service].popen
+        popens = {s: stack.processes[s].popen for s in devstack.SERVICES}
+        started = time.monotonic()
+        for popen in popens.values():
             assert popen is not None
-            started = time.monotonic()
             popen.send_signal(signal.SIGTERM)
-            popen.wait(timeout=15)
-            stopped_in = time.monotonic() - started
-            assert stopped_in < 5, (service, stopped_in)
-            restart(stack, service)
+        stopped_in = {}
+        for service, popen in popens.items():
+            assert popen is not None
+            popen.wait(timeout=30)
+            stopped_in[service] = time.monotonic() - started
+        assert max(stopped_in.values()) < 5, stopped_in
+        for process in [stack.processes[s] for s in devstack.SERVICES]:
+            process.start()
+        for service in devstack.SERVICES:
+            engines.wait_for_port(stack.ports[service], timeout=60)
         done = len(stream.results)
         stream.wait_for_journeys(done + 1)
     check_invariants(stack, stream.finished(at_least=2))

