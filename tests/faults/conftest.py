@@ -4,6 +4,8 @@ restarts) and its own embedded broker (which a case kills), with a short broker 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,11 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devstack.S
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("DATABASE_URL"):
         pytest.skip("the fault cases kill the embedded broker and restart embedded PostgreSQL")
     data = tmp_path_factory.mktemp("fault-stack")
-    server = engines.embedded_postgres(data / "postgres")
+    # PostgreSQL (run as its own user when the tests run as root) must reach its directory:
+    # not under pytest's temporary root, which every pytest session makes private again.
+    pgdata = Path(tempfile.mkdtemp(prefix="credstack-faults-pg-"))
+    (data / "postgres").symlink_to(pgdata)
+    server = engines.embedded_postgres(pgdata)
     url = engines.ensure_database(server, "credstack_faults")
     for service in devstack.SERVICES:  # the services inherit the environment
         os.environ[f"{service.upper()}_BROKER_CHECK_SECONDS"] = "1"
@@ -39,6 +45,8 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devstack.S
         stack.stop()
         for service in devstack.SERVICES:
             os.environ.pop(f"{service.upper()}_BROKER_CHECK_SECONDS", None)
+        engines.stop_embedded_postgres(pgdata)
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def journey(stack: devstack.Stack) -> Journey:

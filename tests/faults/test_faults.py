@@ -179,7 +179,7 @@ def test_a_postgresql_restart_mid_journeys_loses_and_doubles_nothing(
     with Stream(stack) as stream:
         stream.wait_for_journeys(1)
         done = len(stream.results)
-        engines.restart_embedded_postgres(Path(stack.data_dir) / "postgres")
+        engines.restart_embedded_postgres((Path(stack.data_dir) / "postgres").resolve())
         stream.wait_for_journeys(done + 2)
     check_invariants(stack, stream.finished(at_least=3))
 

