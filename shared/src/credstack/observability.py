@@ -8,6 +8,8 @@ a learner's enrolment from the HTTP request to the credential.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -51,8 +53,31 @@ def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_emails(value: Any) -> Any:
+    """`ada.lovelace@example.org` → `a***@example.org`, in strings, lists and dicts."""
+    if isinstance(value, str):
+        return EMAIL.sub(r"\1***@\2", value) if "@" in value else value
+    if isinstance(value, dict):
+        return {k: mask_emails(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_emails(v) for v in value)
+    return value
+
+
+def _mask_emails(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """No learner's address in a log line (issue 13): the domain stays, for diagnosis."""
+    return {key: mask_emails(value) for key, value in event_dict.items()}
+
+
 def configure(service: str, *, level: str = "INFO") -> None:
-    """JSON logs on stdout for this process, and a tracer provider (idempotent)."""
+    """JSON logs on stdout for this process, and a tracer provider (idempotent).
+
+    Also sets the process's umask to 077: every file the platform writes (mail, keys,
+    logs, exports) is readable by its owner only."""
+    os.umask(0o077)
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(TracerProvider())
     shared: list[Any] = [
@@ -60,6 +85,7 @@ def configure(service: str, *, level: str = "INFO") -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace_ids,
+        _mask_emails,
     ]
     structlog.configure(
         processors=[

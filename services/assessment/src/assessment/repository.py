@@ -174,6 +174,7 @@ async def save_result(
         "outcomes": stored_outcomes(decided.outcomes),
         "grade_id": decided.grade_id,
         "moderation_id": decided.moderation_id,
+        "decision_sequence": decided.sequence,
         "decided_at": now,
     }
     if released:
@@ -255,6 +256,7 @@ def _record_query(enrolment_id: UUID) -> Any:
             result.c.outcomes.label("result_outcomes"),
             result.c.grade_id.label("result_grade_id"),
             result.c.moderation_id.label("result_moderation_id"),
+            result.c.decision_sequence.label("result_sequence"),
         )
         .select_from(
             enrolment.outerjoin(
@@ -300,6 +302,7 @@ async def enrolment_record(conn: AsyncConnection, enrolment_id: UUID) -> Enrolme
             outcomes=outcome_results(row.result_outcomes),
             grade_id=row.result_grade_id,
             moderation_id=row.result_moderation_id,
+            sequence=row.result_sequence,
         )
         if decided
         else Result(),
@@ -320,3 +323,41 @@ async def standing(conn: AsyncConnection, record: EnrolmentRecord) -> Standing |
         integrity=record.integrity,
         result=record.result,
     )
+
+
+@dataclass(frozen=True)
+class ReleasedDecision:
+    """What assessment last released for an enrolment, for the reconciler."""
+
+    enrolment_id: UUID
+    released_outcome: Outcome
+    sequence: int
+    released_at: datetime | None
+
+
+async def released_decisions(
+    conn: AsyncConnection, *, after: UUID | None, limit: int
+) -> list[ReleasedDecision]:
+    """Every enrolment with a released result, by enrolment id."""
+    query = (
+        select(
+            result.c.enrolment_id,
+            result.c.released_outcome,
+            result.c.decision_sequence,
+            result.c.released_at,
+        )
+        .where(result.c.released_outcome.is_not(None))
+        .order_by(result.c.enrolment_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(result.c.enrolment_id > after)
+    return [
+        ReleasedDecision(
+            enrolment_id=row.enrolment_id,
+            released_outcome=Outcome(row.released_outcome),
+            sequence=row.decision_sequence,
+            released_at=row.released_at,
+        )
+        for row in await conn.execute(query)
+    ]

@@ -146,6 +146,8 @@ result = Table(
     Column("moderation_id", BigInteger),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("released_at", DateTime(timezone=True)),
+    # The sequence of the last decision announced for the enrolment (its events carry it).
+    Column("decision_sequence", Integer, nullable=False, server_default=text("0")),
 )
 
 # Staff moderation, the audit trail: every regrade or override, by whom, why, and what

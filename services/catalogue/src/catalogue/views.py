@@ -23,6 +23,7 @@ from catalogue.domain import (
 from catalogue.search import Listing
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
 from credstack.numbers import Quantity
+from credstack.validation import LanguageTag
 
 Code = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
@@ -64,7 +65,7 @@ class MicroCredentialFields(BaseModel):
         default=None,
         description="Reference of the recorded approval for synchronous online delivery",
     )
-    language: str = Field(default="en", description="Language of instruction (BCP 47 tag)")
+    language: LanguageTag = Field(default="en", description="Language of instruction (BCP 47)")
     is_language_micro_credential: bool = False
     language_level: str | None = None
     assessment_description: str = ""
@@ -110,7 +111,7 @@ class DraftChanges(BaseModel):
     cpd_hours: Quantity | None = Field(default=None, ge=0)
     delivery_modes: list[DeliveryMode] | None = None
     online_delivery_approval: str | None = None
-    language: str | None = None
+    language: LanguageTag | None = None
     is_language_micro_credential: bool | None = None
     language_level: str | None = None
     assessment_description: str | None = None

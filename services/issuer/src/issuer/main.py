@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from credstack import service
 from credstack.settings import MissingSetting
 from issuer import api, consumers, keys, mail, tables
+from issuer.api.verification import MAX_VERIFY_BYTES
 from issuer.identity import Issuer
 from issuer.settings import Settings
 from issuer.standards.jsonld import OfflineDocumentLoader
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=api.routers,
+            body_limits={"/verify": MAX_VERIFY_BYTES},
             handlers=lambda app: consumers.handlers(issuer),
             background=mail_workers(settings),
         )

@@ -26,6 +26,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from dateutil.parser import isoparse
 from jsonschema import Draft201909Validator
@@ -92,6 +93,9 @@ def ob3_schema_errors(credential: Mapping[str, Any]) -> list[str]:
     ]
 
 
+_UNBAKING = anyio.Semaphore(2)
+
+
 class Verifier:
     def __init__(
         self,
@@ -122,7 +126,8 @@ class Verifier:
             (b"\x89PNG", b"<")
         ):
             try:
-                unbaked = badge_baking.unbake(data)
+                async with _UNBAKING:  # CPU-bound: off the event loop, two images at a time
+                    unbaked = await anyio.to_thread.run_sync(badge_baking.unbake, data)
             except badge_baking.NotBaked as error:
                 raise Unreadable(str(error)) from error
             verdict = await self._verify_text(unbaked.payload, now=now)

@@ -140,6 +140,19 @@ async def settle(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) ->
     return Settled(True, decision.result)
 
 
+async def reannounce(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> list[str]:
+    """Stage the released result's events again (the reconciler's repair); their types."""
+    await lock(conn, "assessment.decide", enrolment_id)
+    record = await repository.enrolment_record(conn, enrolment_id)
+    if record is None:
+        raise NotFound(f"No assessed enrolment {enrolment_id}.")
+    standing = await repository.standing(conn, record)
+    events = [] if standing is None else domain.reannouncement(standing, at=now)
+    for event in events:
+        await outbox.add(conn, event, now=now)
+    return [event.type_name() for event in events]
+
+
 async def settle_all(
     conn: AsyncConnection, enrolment_ids: Iterable[UUID], *, now: datetime
 ) -> dict[UUID, Settled]:

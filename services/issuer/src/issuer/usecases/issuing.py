@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.assessment import AssessmentPassed, AttendanceOnlyCompleted
@@ -45,6 +46,8 @@ from issuer.tables import outbox
 from issuer.usecases import status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
+
+log = structlog.get_logger()
 
 
 async def _issue(
@@ -228,6 +231,10 @@ async def _issue_stack(
 async def assessment_passed(
     issuer: Issuer, conn: AsyncConnection, event: AssessmentPassed, received: Received
 ) -> None:
+    await lock(conn, "issuer.issue", event.enrolment_id)
+    if not await inputs.apply_decision(conn, event.enrolment_id, event.sequence, received.type):
+        log.info("decision.stale", enrolment_id=str(event.enrolment_id), sequence=event.sequence)
+        return
     earned = Award(
         enrolment_id=event.enrolment_id,
         kind=Kind.MICRO_CREDENTIAL,
@@ -245,6 +252,10 @@ async def assessment_passed(
 async def attendance_only_completed(
     issuer: Issuer, conn: AsyncConnection, event: AttendanceOnlyCompleted, received: Received
 ) -> None:
+    await lock(conn, "issuer.issue", event.enrolment_id)
+    if not await inputs.apply_decision(conn, event.enrolment_id, event.sequence, received.type):
+        log.info("decision.stale", enrolment_id=str(event.enrolment_id), sequence=event.sequence)
+        return
     earned = Award(
         enrolment_id=event.enrolment_id,
         kind=Kind.ATTENDANCE,
