@@ -56,14 +56,15 @@ def consumes(service: str) -> bool:
         consumers = importlib.import_module(f"{service}.consumers")
     except ModuleNotFoundError:
         return False
-    return bool(getattr(consumers, "HANDLERS", None))
+    # a HANDLERS table, or a handlers(...) factory where handlers need the service's parts
+    return bool(getattr(consumers, "HANDLERS", None)) or callable(
+        getattr(consumers, "handlers", None)
+    )
 
 
 def required_variables(service: str) -> set[str]:
     """The variables the service refuses to start without outside the dev stack."""
-    source = "\n".join(
-        p.read_text() for p in (REPO / "services" / service / "src").rglob("*.py")
-    )
+    source = "\n".join(p.read_text() for p in (REPO / "services" / service / "src").rglob("*.py"))
     return set(re.findall(r'MissingSetting\(\s*"([A-Z0-9_]+)"', source))
 
 
@@ -191,8 +192,9 @@ def test_the_topics_job_creates_every_topic_the_code_uses_and_no_other() -> None
     dead_letters = {f"{s}.dlq" for s in SERVICES if consumes(s)}
     expected = set(topics.TOPICS.values()) | set(getattr(topics, "CONTACT_TOPICS", {}).values())
     assert expected | dead_letters <= named
-    # the notifier's dead letters may be named before the notifier is on this branch
-    assert named - expected - dead_letters <= {f"{s}.dlq" for s in MANIFEST_SERVICES}
+    # the learners' work (the notifier, the contact topic) may not be on this branch yet
+    pending = set() if "notifier" in SERVICES else {"notifier.dlq", "enrolment.contacts"}
+    assert named - expected - dead_letters <= pending
     retention = {row[0]: row[1] for row in rows}
     for contact_topic in getattr(topics, "CONTACT_TOPICS", {}).values():
         assert retention[contact_topic] != retention["issuer.events"], "its own retention"
@@ -218,7 +220,9 @@ def psql() -> str:
 
 
 def as_role(url: str, role: str) -> str:
-    return libpq_url(make_url(url).set(username=role, password=f"{role}-pw").render_as_string(False))
+    return libpq_url(
+        make_url(url).set(username=role, password=f"{role}-pw").render_as_string(False)
+    )
 
 
 def test_roles_sql_gives_each_service_its_own_rows_and_the_owner_the_schema(
@@ -289,7 +293,9 @@ def test_the_overlay_patches_by_name_and_names_its_image(rendered: list[dict[str
     deployments = by_kind(rendered, "Deployment")
     assert deployments["issuer"]["spec"]["replicas"] == 3
     assert deployments["catalogue"]["spec"]["replicas"] == 2
-    assert all(d["metadata"]["namespace"] == "credstack" for d in rendered if d["kind"] != "Namespace")
+    assert all(
+        d["metadata"]["namespace"] == "credstack" for d in rendered if d["kind"] != "Namespace"
+    )
     for deployment in deployments.values():
         image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
         assert image == "registry.university.example/credstack:1.0.0"
@@ -325,7 +331,9 @@ def test_each_service_is_deployed_with_probes_limits_autoscaling_and_budget(
     container = pod["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+    assert (
+        container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+    )
     assert container["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert by_kind(rendered, "HorizontalPodAutoscaler")[service]["spec"]["minReplicas"] >= 2
@@ -341,8 +349,10 @@ def test_each_secret_holds_only_what_its_service_needs(rendered: list[dict[str, 
     secrets = {
         name.rsplit("-", 1)[0]: set(s["data"]) for name, s in by_kind(rendered, "Secret").items()
     }
-    holders = {key: {name for name, keys in secrets.items() if key in keys} for key in
-               {k for keys in secrets.values() for k in keys}}
+    holders = {
+        key: {name for name, keys in secrets.items() if key in keys}
+        for key in {k for keys in secrets.values() for k in keys}
+    }
     assert holders["ISSUER_SIGNING_KEYS"] == {"issuer"}
     assert holders["ENROLMENT_STRIPE_WEBHOOK_SECRETS"] == {"enrolment"}
     assert holders["CREDSTACK_TOKEN"] == {"credstack-reconcile"}
@@ -367,17 +377,29 @@ def test_network_policies_let_each_service_reach_only_what_it_must(
     rendered: list[dict[str, Any]],
 ) -> None:
     policies = by_kind(rendered, "NetworkPolicy")
-    assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policies["default-deny"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+    }
     for service in MANIFEST_SERVICES:
         ports = egress_ports(policies[service])
         assert set(ports) <= {5432, 9092, 443, 8000, 587}, service
         assert 5432 in ports and 9092 in ports
-        calls = {p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in ports.get(8000, [])}
-        assert calls == ({"catalogue", "enrolment", "assessment", "issuer"} if service == "dashboard" else set())
+        calls = {
+            p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in ports.get(8000, [])
+        }
+        assert calls == (
+            {"catalogue", "enrolment", "assessment", "issuer"} if service == "dashboard" else set()
+        )
         assert (587 in ports) == (service == "notifier")
-    dashboard = container_env(rendered, by_kind(rendered, "Deployment")["dashboard"]["spec"]["template"]["spec"]["containers"][0])
-    assert {dashboard[f"DASHBOARD_{s.upper()}_URL"] for s in ("catalogue", "enrolment", "assessment", "issuer")} == {
-        "http://catalogue", "http://enrolment", "http://assessment", "http://issuer"}
+    dashboard = container_env(
+        rendered,
+        by_kind(rendered, "Deployment")["dashboard"]["spec"]["template"]["spec"]["containers"][0],
+    )
+    assert {
+        dashboard[f"DASHBOARD_{s.upper()}_URL"]
+        for s in ("catalogue", "enrolment", "assessment", "issuer")
+    } == {"http://catalogue", "http://enrolment", "http://assessment", "http://issuer"}
 
 
 def test_the_migration_job_and_the_reconciler_run_real_commands(
@@ -400,6 +422,8 @@ def test_the_migration_job_and_the_reconciler_run_real_commands(
         pytest.skip("`credstack reconcile` is not on this branch yet (the reliability work)")
     env = container_env(rendered, reconcile["containers"][0])
     assert {f"{s.upper()}_URL" for s in SERVICES} <= set(env)
-    payments = cron["enrolment-reconcile-payments"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    payments = cron["enrolment-reconcile-payments"]["spec"]["jobTemplate"]["spec"]["template"][
+        "spec"
+    ]
     assert payments["containers"][0]["args"] == ["python", "-m", "enrolment.reconcile"]
     importlib.import_module("enrolment.reconcile")
