@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import observability, problems
+from credstack import cors, observability, problems
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import TOPICS, topics_of
@@ -214,8 +214,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.definition = definition
     app.state.settings = settings
     problems.install(app)
-    app.middleware("http")(observability.http_middleware(service))
+    app.add_middleware(observability.HttpTelemetry, service=service)
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
+    cors.install(app, settings)
     app.include_router(operations_router(definition), responses=problems.RESPONSES)
     for router in definition.routers:
         app.include_router(router, responses=problems.RESPONSES)

@@ -77,6 +77,16 @@ class ServiceSettings(BaseSettings):
         "still holds what it acknowledged",
     )
     data_dir: Path = Path(".data")
+    cors_origins: list[str] = Field(
+        default=[],
+        description="Origins whose browser pages may call this service (JSON list, e.g. "
+        '["https://www.university.example"]); none: no cross-origin access',
+    )
+    cors_allow_localhost: bool = Field(
+        default=False,
+        description="In the dev stack only: also allow http://localhost on any port (a "
+        "website developed locally)",
+    )
     dev_stack: bool = Field(
         default=False,
         description=(

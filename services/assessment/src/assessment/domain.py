@@ -313,6 +313,8 @@ def decide(
     - A pass is not released while an integrity case is open; misconduct withdraws.
     - A released credential that the new result no longer supports is withdrawn
       (`ResultWithdrawn`, which makes the issuer revoke) before the new result is told.
+    - A released pass regraded to another passing score (or other outcomes) is released
+      again (`AssessmentPassed`): the issuer supersedes the credential it issued.
     """
     previous = standing.result
     if previous.closed:
@@ -334,10 +336,28 @@ def decide(
         grade_id=judgement.grade_id,
         moderation_id=judgement.moderation_id,
     )
-    if held or judgement.outcome is previous.released:
-        return Decision(replace(result, sequence=previous.sequence), [])
+    unchanged = replace(result, sequence=previous.sequence)
+    if held:
+        return Decision(unchanged, [])
+    if judgement.outcome is previous.released and not _regraded_pass(standing, result):
+        return Decision(unchanged, [])
     events = _announcements(standing, judgement, at=at)
     return Decision(replace(result, sequence=previous.sequence + len(events)), events)
+
+
+def _regraded_pass(standing: Standing, result: Result) -> bool:
+    """A released pass with another score or other outcomes is released again, so that the
+    issuer re-issues; under a staff override the pass stands as moderated and later LMS
+    scores change nothing."""
+    previous = standing.result
+    overridden = (
+        standing.moderation is not None and standing.moderation.action is ModerationAction.OVERRIDE
+    )
+    return (
+        result.outcome is Outcome.PASSED
+        and not overridden
+        and (result.score != previous.score or result.outcomes != previous.outcomes)
+    )
 
 
 def _announcements(standing: Standing, judgement: _Judgement, *, at: datetime) -> list[Event]:
@@ -449,3 +469,27 @@ def moderate(result: Result) -> None:
         raise ResultClosed(
             "The result was withdrawn for academic misconduct; it cannot be moderated."
         )
+
+
+OVERALL_RESULTS = {"native": None, "lti-ags": "lineitem", "moodle": "course"}
+"""Formats whose own overall result is the summative assessment unless staff declare
+another activity: the native grade, the offering's AGS line item, Moodle's course total."""
+
+
+def role(source: str, activity: str | None, declared_summative: frozenset[str]) -> str | None:
+    """Why a grade is formative (it then never decides), or None if it is summative.
+
+    When staff declared the summative activity for the client and offering, only grades
+    of that activity are summative. Otherwise the format's overall result is (see
+    `OVERALL_RESULTS`); xAPI and Caliper send scores for every activity, so without a
+    declaration none of theirs decides.
+    """
+    if declared_summative:
+        if activity in declared_summative:
+            return None
+        return f"formative: {activity} is not the declared summative assessment"
+    if source in OVERALL_RESULTS:
+        if activity == OVERALL_RESULTS[source]:
+            return None
+        return f"formative: {activity} is not the course's overall result"
+    return "formative: no summative activity is declared for this client and offering"

@@ -29,6 +29,7 @@ from assessment.domain import (
 )
 from assessment.registry import ClientKind, LmsClient, hash_secret
 from assessment.tables import (
+    assessed_activity,
     attendance,
     enrolment,
     grade,
@@ -121,11 +122,16 @@ async def enrolment_offering(conn: AsyncConnection, enrolment_id: UUID) -> UUID 
 
 
 async def decisive_grade(conn: AsyncConnection, enrolment_id: UUID) -> Grade | None:
-    """The enrolment's latest kept grade by the LMS's time (arrival breaks ties)."""
+    """The enrolment's latest kept summative grade by the LMS's time (arrival breaks
+    ties); formative grades never decide."""
     row = (
         await conn.execute(
             select(grade)
-            .where(grade.c.enrolment_id == enrolment_id, grade.c.status == GradeStatus.KEPT)
+            .where(
+                grade.c.enrolment_id == enrolment_id,
+                grade.c.status == GradeStatus.KEPT,
+                grade.c.summative.is_(True),
+            )
             .order_by(grade.c.graded_at.desc(), grade.c.id.desc())
             .limit(1)
         )
@@ -139,6 +145,22 @@ async def decisive_grade(conn: AsyncConnection, enrolment_id: UUID) -> Grade | N
         evidence=tuple(row.evidence),
         id=row.id,
     )
+
+
+async def declared_summative(
+    conn: AsyncConnection, client_id: str, offering_id: UUID | None
+) -> frozenset[str]:
+    """The activity staff declared summative for the client and offering (if any)."""
+    if offering_id is None:
+        return frozenset()
+    rows = await conn.scalars(
+        select(assessed_activity.c.activity).where(
+            assessed_activity.c.client_id == client_id,
+            assessed_activity.c.offering_id == offering_id,
+            assessed_activity.c.summative.is_(True),
+        )
+    )
+    return frozenset(rows)
 
 
 async def latest_moderation(conn: AsyncConnection, enrolment_id: UUID) -> Moderation | None:
@@ -361,3 +383,17 @@ async def released_decisions(
         )
         for row in await conn.execute(query)
     ]
+
+
+async def offering_outcomes(conn: AsyncConnection, offering_id: UUID) -> frozenset[str] | None:
+    """The learning outcome ids of the offering's micro-credential, if known yet."""
+    ids = await conn.scalar(
+        select(pass_rule.c.learning_outcome_ids)
+        .join(
+            offering,
+            (offering.c.micro_credential_id == pass_rule.c.micro_credential_id)
+            & (offering.c.micro_credential_version == pass_rule.c.version),
+        )
+        .where(offering.c.id == offering_id)
+    )
+    return frozenset(ids) if ids is not None else None

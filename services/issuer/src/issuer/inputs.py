@@ -89,6 +89,18 @@ async def record_award(conn: AsyncConnection, earned: Award, *, replaces_withdra
         await conn.execute(statement.on_conflict_do_nothing())
 
 
+async def award_of(conn: AsyncConnection, enrolment_id: UUID, kind: Kind) -> Award | None:
+    """The enrolment's award of that kind, whatever its state (locked for update)."""
+    row = (
+        await conn.execute(
+            select(award)
+            .where(award.c.enrolment_id == enrolment_id, award.c.kind == kind)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else _award(row)
+
+
 async def pending_award(conn: AsyncConnection, enrolment_id: UUID, kind: Kind) -> Award | None:
     row = (
         await conn.execute(

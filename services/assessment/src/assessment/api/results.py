@@ -69,6 +69,14 @@ class GradeRecordView(BaseModel):
     graded_at: datetime
     received_at: datetime
     note: str | None
+    activity: str | None = Field(
+        description="The LMS's id of what was graded (line item, assignable, xAPI object, "
+        "Moodle grade item)"
+    )
+    summative: bool = Field(
+        description="Whether it is the declared summative assessment; formative grades "
+        "are shown here and never decide the result"
+    )
 
 
 class ModerationView(BaseModel):

@@ -28,7 +28,7 @@ from credstack.contracts.issuer import StackCredentialIssued
 from credstack.kafka import Handler
 from credstack.locks import lock
 from issuer import inputs, mail, repository
-from issuer.domain import Award, AwardState, Credential, Kind, Status
+from issuer.domain import Action, Award, AwardState, Credential, Kind, Status
 from issuer.identity import Issuer
 from issuer.stacks import StackRule
 from issuer.standards.openbadges3 import (
@@ -43,7 +43,7 @@ from issuer.standards.openbadges3 import (
     stack_url,
 )
 from issuer.tables import outbox
-from issuer.usecases import status_lists
+from issuer.usecases import status, status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
 
@@ -72,7 +72,7 @@ async def _issue(
         salt=new_salt(),
         status=await status_lists.allocate(conn, issuer, unsigned.id, at=at),
     )
-    issued = replace(unsigned, document=issuer.signing.sign(build(issuance), at=at))
+    issued = replace(unsigned, document=await issuer.signing.sign_async(build(issuance), at=at))
     await repository.add_credential(conn, issued)
     message = mail.credential_issued(
         credential_id=issued.id,
@@ -245,6 +245,26 @@ async def assessment_passed(
         score=event.score,
         evidence=list(event.evidence),
     )
+    await lock(conn, "issuer.issue", event.enrolment_id)
+    before = await inputs.award_of(conn, event.enrolment_id, earned.kind)
+    if (
+        before is not None
+        and before.state is AwardState.ISSUED
+        and (before.score, before.evidence) != (earned.score, earned.evidence)
+    ):
+        # A regraded pass: the credential showing the old result is revoked as
+        # superseded and the released result issued, in this one transaction.
+        live = await repository.live_credential(conn, event.enrolment_id, earned.kind)
+        if live is not None:
+            await status.change_status(
+                conn,
+                issuer,
+                live.id,
+                Action.REVOKE,
+                reason=f"Superseded: the result was regraded ({before.score} to {earned.score})",
+                at=received.time,
+            )
+        await inputs.save_award_state(conn, event.enrolment_id, earned.kind, AwardState.WITHDRAWN)
     await inputs.record_award(conn, earned, replaces_withdrawn=True)
     await issue_if_ready(conn, issuer, event.enrolment_id, earned.kind, at=received.time)
 
