@@ -186,15 +186,11 @@ def _enrolments(
         checked += 1
         enrolment_id = item["enrolment_id"]
         unknown_to = []
-        assessed = http.get(f"{assessment}/enrolments/{enrolment_id}/result", headers=headers)
-        if assessed.status_code == 404:
-            unknown_to.append("assessment")
-        else:
-            assessed.raise_for_status()
-        known = http.get(f"{issuer}/admin/enrolments/{enrolment_id}", headers=headers)
-        known.raise_for_status()
-        if not known.json()["known"]:
-            unknown_to.append("issuer")
+        for name, url in (("assessment", assessment), ("issuer", issuer)):
+            known = http.get(f"{url}/admin/enrolments/{enrolment_id}", headers=headers)
+            known.raise_for_status()
+            if not known.json()["known"]:
+                unknown_to.append(name)
         if not unknown_to:
             continue
         repair = None
