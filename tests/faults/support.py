@@ -149,3 +149,16 @@ def sql(stack: devstack.Stack, statement: str, *args: Any) -> Any:
             await connection.close()
 
     return asyncio.run(run())
+
+
+def script(stack: devstack.Stack, statements: str) -> None:
+    """Several SQL statements at once (no parameters, no result)."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(libpq_url(stack.database_url or ""))
+        try:
+            await connection.execute(statements)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())

@@ -35,6 +35,7 @@ from .support import (
     credentials,
     decisions,
     parked,
+    script,
     sql,
     staff_headers,
     urls,
@@ -336,7 +337,7 @@ def test_a_poison_event_is_parked_listed_with_its_error_and_replayable(
     why; once fixed, a replay issues the credential."""
     stack = fault_stack
     headers = staff_headers(stack)
-    sql(stack, POISON_TRIGGER)
+    script(stack, POISON_TRIGGER)
     outcome: list[Any] = []
     worker = threading.Thread(target=lambda: outcome.append(journey(stack).run()))
     try:
