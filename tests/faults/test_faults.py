@@ -358,6 +358,8 @@ def test_a_poison_event_is_parked_listed_with_its_error_and_replayable(
     assert replayed.status_code == 200, replayed.text
     worker.join(timeout=120)
     assert outcome and isinstance(outcome[0], JourneyResult), outcome
+    [listed] = parked(stack, "issuer")
+    assert listed["id"] == event["id"] and listed["replayed_at"] is not None
     check_invariants(stack, outcome)
 
 
