@@ -121,7 +121,7 @@ def check_invariants(
     headers = staff_headers(stack)
     wait_for(
         lambda: reconcile(urls(stack), headers, dry_run=True).consistent,
-        60,
+        120,
         "the outboxes to drain and every released result to match",
     )
     released = decisions(stack)

@@ -405,5 +405,12 @@ def test_a_burst_of_300_grades_issues_300_credentials_once_each(
         return all(released.get(e, {}).get("released_outcome") == "passed" for e in enrolment_ids)
 
     wait_for(all_issued, 120, "300 passes released")
+
+    def all_signed() -> bool:
+        return all(
+            any(c["status"] == "active" for c in credentials(stack, e)) for e in enrolment_ids
+        )
+
+    wait_for(all_signed, 240, "300 credentials signed")
     check_invariants(stack, [], others=enrolment_ids)
     assert posted_in < 120
