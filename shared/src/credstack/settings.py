@@ -20,6 +20,7 @@ PLATFORM_WIDE = {
     "kafka_idempotence": "KAFKA_IDEMPOTENCE",
     "auth_jwks_url": "AUTH_JWKS_URL",
     "dev_stack": "CREDSTACK_DEV_STACK",
+    "trusted_proxies": "TRUSTED_PROXIES",
 }
 
 
@@ -60,6 +61,28 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: float = 0.2
     outbox_poll_seconds: float = 1.0
     data_dir: Path = Path(".data")
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Overrides of the service's declared rate limits (JSON): 'METHOD /path-regex' -> "
+            "a limit ('30/minute'), 'failures:10/minute' to count only 401/403 answers, or "
+            "'off' (docs/security.md)"
+        ),
+    )
+    rate_limit_clients: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Per-client limits (JSON): 'sub:<subject>', 'ip:<address>' or the bare subject "
+            "or address -> a limit replacing every route's for that client, or 'off'"
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks of the reverse proxies whose "
+            "X-Forwarded-For is believed (TRUSTED_PROXIES); empty: none"
+        ),
+    )
     dev_stack: bool = Field(
         default=False,
         description=(
