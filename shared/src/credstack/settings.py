@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLATFORM_WIDE = {
     "database_url": "DATABASE_URL",
+    "migration_database_url": "DATABASE_URL",
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
     "kafka_idempotence": "KAFKA_IDEMPOTENCE",
     "auth_jwks_url": "AUTH_JWKS_URL",
@@ -40,7 +41,17 @@ class ServiceSettings(BaseSettings):
     schema_name: str = ""
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
-        description="PostgreSQL URL (postgresql:// or postgresql+asyncpg://)",
+        description=(
+            "PostgreSQL URL the service connects with (postgresql:// or postgresql+asyncpg://): "
+            "<SERVICE>_DATABASE_URL, as the role credstack_<service>; else DATABASE_URL"
+        ),
+    )
+    migration_database_url: str = Field(
+        default="",
+        description=(
+            "PostgreSQL URL its migrations run with, as the owner role credstack_owner: "
+            "<SERVICE>_MIGRATION_DATABASE_URL, else DATABASE_URL, else database_url"
+        ),
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotence: bool = Field(
@@ -91,6 +102,10 @@ class ServiceSettings(BaseSettings):
             "setting stops the service at start with the setting's name."
         ),
     )
+
+    @property
+    def owner_database_url(self) -> str:
+        return self.migration_database_url or self.database_url
 
     @model_validator(mode="before")
     @classmethod
