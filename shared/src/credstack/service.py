@@ -128,6 +128,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             KeySource(settings.auth_jwks_url),
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         )
         if definition.on_startup:
             await definition.on_startup(app)

@@ -22,6 +22,7 @@ PLATFORM_WIDE = {
     "auth_jwks_url": "AUTH_JWKS_URL",
     "dev_stack": "CREDSTACK_DEV_STACK",
     "trusted_proxies": "TRUSTED_PROXIES",
+    "auth_max_token_lifetime_seconds": "AUTH_MAX_TOKEN_LIFETIME_SECONDS",
 }
 
 
@@ -65,6 +66,11 @@ class ServiceSettings(BaseSettings):
     )
     auth_issuer: str = "credstack-dev"
     auth_audience: str = "credstack"
+    auth_max_token_lifetime_seconds: int = Field(
+        default=24 * 3600,
+        gt=0,
+        description="Bearer tokens living longer than this (exp - iat) are refused with 401",
+    )
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and the event consumer in this process"
     )
