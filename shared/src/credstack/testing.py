@@ -9,6 +9,7 @@ Registered as a plugin by the repository's root `conftest.py`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,11 +25,11 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from joserfc.jwk import ECKey
 from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from credstack import devauth, devstack, engines, migrations, roles
 from credstack.contracts.envelope import Event, Received
-from credstack.db import async_url
+from credstack.db import async_url, create_engine
 from credstack.outbox import Outbox
 
 REPO = Path(__file__).resolve().parents[3]
@@ -111,6 +112,18 @@ async def truncate(database_url: str, metadata: MetaData) -> None:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
         await owner.dispose()
+
+
+@contextlib.asynccontextmanager
+async def owner_connection(database_url: str, schema: str) -> AsyncIterator[AsyncConnection]:
+    """A connection as the owner role (`credstack_owner`), e.g. to compare the migrated
+    schemas with the code: a service's own role may not look into the others'."""
+    engine = create_engine(roles.url_for(database_url, roles.OWNER), schema)
+    try:
+        async with engine.connect() as conn:
+            yield conn
+    finally:
+        await engine.dispose()
 
 
 @dataclass
