@@ -94,7 +94,12 @@ async def import_catalogue(
         raise EmptyImport("The file has no rows.")
     async with engine.begin() as conn:
         imported = await usecases.import_catalogue(
-            conn, rows, publish=publish, importer=staff.subject, now=now()
+            conn,
+            rows,
+            publish=publish,
+            importer=staff.subject,
+            now=now(),
+            policy=request.app.state.settings.policy(),
         )
     report = ImportReport(
         imported=len(rows) if imported else 0,

@@ -55,6 +55,16 @@ def mail_workers(
     return workers
 
 
+def _signing(settings: Settings) -> keys.Signing:
+    issuer_keys = keys.load(settings)
+    pool = (
+        keys.signing_pool(issuer_keys, settings.signing_workers)
+        if settings.signing_workers
+        else None
+    )
+    return keys.Signing(issuer_keys, OfflineDocumentLoader(), pool)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The issuer app; outside the dev stack it refuses to start (MissingSetting) without
     its signing keys or an SMTP host."""
@@ -69,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             email=settings.issuer_email,
         ),
         base_url=settings.public_url,
-        signing=keys.Signing(keys.load(settings), OfflineDocumentLoader()),
+        signing=_signing(settings),
     )
     app = service.create_app(
         service.ServiceDefinition(

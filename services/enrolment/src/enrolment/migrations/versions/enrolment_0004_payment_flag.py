@@ -1,7 +1,7 @@
 """payment flag: a payment signal left for staff instead of confirming
 
-Revision ID: enrolment_0003
-Revises: enrolment_0002
+Revision ID: enrolment_0004
+Revises: enrolment_0003
 """
 
 from typing import Sequence, Union
@@ -9,8 +9,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "enrolment_0003"
-down_revision: Union[str, Sequence[str], None] = "enrolment_0002"
+revision: str = "enrolment_0004"
+down_revision: Union[str, Sequence[str], None] = "enrolment_0003"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
