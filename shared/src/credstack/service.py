@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import cors, observability, problems
+from credstack import cors, observability, problems, ratelimit
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import TOPICS, topics_of
@@ -41,6 +41,7 @@ from credstack.kafka import (
 from credstack.outages import OUTAGES, kind_of
 from credstack.outbox import Outbox
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from credstack.ratelimit import RateLimiter
 from credstack.refusals import NotFound
 from credstack.settings import ServiceSettings
 
@@ -69,6 +70,10 @@ class ServiceDefinition:
     body_limits: Mapping[str, int] = field(default_factory=dict)
     """Routes that take uploads larger than the default body limit (1 MiB): a regular
     expression matched against the whole path → the largest body in bytes."""
+    rate_limits: Mapping[str, str] = field(default_factory=dict)
+    """Rate-limited routes: 'METHOD /path-regex' → a limit ('30/minute'), or
+    'failures:10/minute' to count only requests answered 401/403 (`credstack.ratelimit`);
+    the settings override them."""
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -134,6 +139,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             KeySource(settings.auth_jwks_url),
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         )
         if definition.on_startup:
             await definition.on_startup(app)
@@ -214,6 +220,13 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.definition = definition
     app.state.settings = settings
     problems.install(app)
+    # Added first, so it runs inside the guard: its 429s get the security headers.
+    app.add_middleware(
+        RateLimiter,
+        rules=ratelimit.rules_of(definition.rate_limits, settings.rate_limits),
+        clients=settings.rate_limit_clients,
+        trusted_proxies=ratelimit.trusted_networks(settings.trusted_proxies),
+    )
     app.add_middleware(observability.HttpTelemetry, service=service)
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
     cors.install(app, settings)

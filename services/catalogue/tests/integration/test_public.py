@@ -299,6 +299,25 @@ async def test_register_interest_needs_a_valid_email_and_a_published_item(
     await act(catalogue, tokens, "MC-DATA-101", "disestablish")
 
 
+async def test_interest_registration_is_rate_limited_per_client(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens)
+    answers = [
+        (
+            await catalogue.http.post(
+                "/micro-credentials/MC-DATA-101/interest", json={"email": f"a{i}@example.org"}
+            )
+        ).status_code
+        for i in range(11)
+    ]
+    search = await catalogue.http.get("/micro-credentials")
+
+    assert answers == [202] * 10 + [429]
+    assert search.status_code == 200, "each route has its own count"
+    await act(catalogue, tokens, "MC-DATA-101", "disestablish")
+
+
 async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
     catalogue: ServiceUnderTest,
 ) -> None:

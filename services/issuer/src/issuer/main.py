@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             parked=tables.parked,
             routers=api.routers,
             body_limits={"/verify": MAX_VERIFY_BYTES},
+            rate_limits={"POST /verify": "30/minute", "GET /verify/[^/]+": "120/minute"},
             handlers=lambda app: consumers.handlers(issuer),
             background=mail_workers(settings),
         )
