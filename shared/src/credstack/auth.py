@@ -36,6 +36,7 @@ ROLE_SCOPES: dict[str, list[str]] = {
         "assessment:moderate",
         "issuer:manage",
         "platform:operate",
+        "notifier:manage",
     ],
     "approver": ["catalogue:write", "catalogue:approve"],
     "learner": ["learner"],
