@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -147,8 +147,10 @@ async def save_stack(
     title: str,
     members: Sequence[UUID],
     required_count: int,
+    language: str,
 ) -> None:
     values = {
+        "language": language,
         "version": version,
         "title": title,
         "members": [str(m) for m in members],
@@ -284,8 +286,12 @@ async def titles(
 ) -> tuple[str | None, str | None]:
     """(title, language of instruction) of what a message is about, if known yet."""
     if stack_id is not None:
-        row = (await conn.execute(select(stack.c.title).where(stack.c.id == stack_id))).first()
-        return (None, None) if row is None else (row.title, None)
+        row = (
+            await conn.execute(
+                select(stack.c.title, stack.c.language).where(stack.c.id == stack_id)
+            )
+        ).first()
+        return (None, None) if row is None else (row.title, row.language)
     if offering_id is not None:
         found = await offering_of(conn, offering_id)
         if found is not None:
@@ -436,7 +442,7 @@ async def next_sendable(conn: AsyncConnection, max_attempts: int, at: datetime) 
                 or_(message.c.not_before.is_(None), message.c.not_before <= at),
                 or_(message.c.to_address.is_not(None), contact.c.email.is_not(None)),
             )
-            .order_by(message.c.created_at, message.c.id)
+            .order_by(message.c.seq)
             .limit(1)
             .with_for_update(of=message, skip_locked=True)
         )
@@ -497,6 +503,7 @@ async def mark_failed_attempt(
 @dataclass(frozen=True)
 class MessageRecord:
     id: UUID
+    seq: int
     kind: str
     learner_id: UUID | None
     to_address: str | None
@@ -514,6 +521,7 @@ class MessageRecord:
 def _record(row: Any) -> MessageRecord:
     return MessageRecord(
         id=row.id,
+        seq=row.seq,
         kind=row.kind,
         learner_id=row.learner_id,
         to_address=row.to_address,
@@ -534,11 +542,11 @@ async def messages(
     *,
     status: Status | None,
     learner_id: UUID | None,
-    before: tuple[datetime, UUID] | None,
+    before: int | None,
     limit: int,
 ) -> list[MessageRecord]:
-    """Messages newest first (those before the cursor position)."""
-    query = select(message).order_by(message.c.created_at.desc(), message.c.id.desc())
+    """Messages newest first (those staged before ``before``)."""
+    query = select(message).order_by(message.c.seq.desc())
     if status is Status.SENT:
         query = query.where(message.c.sent_at.is_not(None))
     elif status is Status.FAILED:
@@ -548,12 +556,7 @@ async def messages(
     if learner_id is not None:
         query = query.where(message.c.learner_id == learner_id)
     if before is not None:
-        query = query.where(
-            or_(
-                message.c.created_at < before[0],
-                and_(message.c.created_at == before[0], message.c.id < before[1]),
-            )
-        )
+        query = query.where(message.c.seq < before)
     return [_record(row) for row in await conn.execute(query.limit(limit))]
 
 

@@ -2,10 +2,12 @@
 what it writes about, and the email outbox."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
+    Identity,
     Index,
     Integer,
     String,
@@ -80,6 +82,7 @@ stack = Table(
     Column("title", Text, nullable=False),
     Column("members", JSONB, nullable=False),
     Column("required_count", Integer, nullable=False),
+    Column("language", String(35), nullable=False),
 )
 
 offering = Table(
@@ -136,6 +139,8 @@ message = Table(
     "message",
     metadata,
     Column("id", PgUUID(as_uuid=True), primary_key=True),
+    # The order the notifier staged messages in: the order they are sent.
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
     Column("dedup_key", Text, nullable=False, unique=True),
     Column("kind", String(40), nullable=False),
     Column("learner_id", PgUUID(as_uuid=True), index=True),
@@ -152,7 +157,7 @@ message = Table(
     Column("resend_of", PgUUID(as_uuid=True)),
     Index(
         "ix_message_pending",
-        "created_at",
+        "seq",
         postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
     ),
 )

@@ -11,14 +11,7 @@ from pydantic import BaseModel, Field
 
 from credstack.auth import Principal, require
 from credstack.clock import now
-from credstack.pagination import (
-    Cursor,
-    Limit,
-    MalformedCursor,
-    Page,
-    decode_cursor,
-    page_of,
-)
+from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
 from credstack.service import Engine
 from notifier import mail, repository
@@ -70,18 +63,12 @@ async def list_messages(
     cursor: Cursor = None,
     _: Principal = STAFF,
 ) -> Page[MessageView]:
-    before = None
-    if cursor is not None:
-        at, message_id = decode_cursor(cursor, str, str)
-        try:
-            before = (datetime.fromisoformat(at), UUID(message_id))
-        except ValueError as error:
-            raise MalformedCursor("The cursor is not one this API gave out.") from error
+    before = None if cursor is None else decode_cursor(cursor, int)[0]
     async with engine.connect() as conn:
         found = await repository.messages(
             conn, status=status, learner_id=learner_id, before=before, limit=limit + 1
         )
-    page = page_of(found, limit, lambda m: (m.created_at.isoformat(), str(m.id)))
+    page = page_of(found, limit, lambda m: (m.seq,))
     return Page(items=[_view(m) for m in page.items], next_cursor=page.next_cursor)
 
 

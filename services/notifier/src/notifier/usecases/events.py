@@ -5,6 +5,7 @@ learner's contact details and titles, which are looked up when the message is se
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -101,6 +102,7 @@ async def stack_published(conn: AsyncConnection, event: StackPublished, received
         title=event.title,
         members=event.members,
         required_count=event.required_count or len(event.members),
+        language=event.language,
     )
 
 
@@ -454,6 +456,7 @@ async def _status_changed(
     learner_id: UUID,
     status: CredentialStatus,
     kind: Kind,
+    at: datetime,
     received: Received,
 ) -> None:
     """The message never carries the issuer's reason (it may hold internal notes): each
@@ -468,7 +471,7 @@ async def _status_changed(
     if found.micro_credential_id is not None:
         facts["micro_credential_id"] = str(found.micro_credential_id)
     await _to_learner(
-        conn, kind, f"{credential_id}:{received.time.isoformat()}", learner_id, facts, received
+        conn, kind, f"{credential_id}:{at.isoformat()}", learner_id, facts, received
     )
 
 
@@ -481,6 +484,7 @@ async def credential_revoked(
         event.learner_id,
         CredentialStatus.REVOKED,
         Kind.CREDENTIAL_REVOKED,
+        event.revoked_at,
         received,
     )
 
@@ -494,6 +498,7 @@ async def credential_suspended(
         event.learner_id,
         CredentialStatus.SUSPENDED,
         Kind.CREDENTIAL_SUSPENDED,
+        event.suspended_at,
         received,
     )
 
@@ -507,6 +512,7 @@ async def credential_reinstated(
         event.learner_id,
         CredentialStatus.ACTIVE,
         Kind.CREDENTIAL_REINSTATED,
+        event.reinstated_at,
         received,
     )
 

@@ -29,7 +29,7 @@ def upgrade() -> None:
     )
     op.alter_column('recipient', 'name', existing_type=sa.Text(), nullable=True, schema='issuer')
     op.alter_column('recipient', 'email', existing_type=sa.Text(), nullable=True, schema='issuer')
-    op.create_index(op.f('ix_recipient_learner_id'), 'recipient', ['learner_id'], unique=False, schema='issuer')
+    op.create_index(op.f('ix_issuer_recipient_learner_id'), 'recipient', ['learner_id'], unique=False, schema='issuer')
     op.drop_index('ix_email_pending', table_name='email', schema='issuer', postgresql_where=sa.text('sent_at IS NULL'))
     op.drop_table('email', schema='issuer')
 
@@ -51,7 +51,7 @@ def downgrade() -> None:
     schema='issuer'
     )
     op.create_index('ix_email_pending', 'email', ['created_at'], unique=False, schema='issuer', postgresql_where=sa.text('sent_at IS NULL'))
-    op.drop_index(op.f('ix_recipient_learner_id'), table_name='recipient', schema='issuer')
+    op.drop_index(op.f('ix_issuer_recipient_learner_id'), table_name='recipient', schema='issuer')
     op.execute("DELETE FROM issuer.recipient WHERE name IS NULL OR email IS NULL")
     op.alter_column('recipient', 'email', existing_type=sa.Text(), nullable=False, schema='issuer')
     op.alter_column('recipient', 'name', existing_type=sa.Text(), nullable=False, schema='issuer')

@@ -2,7 +2,7 @@
 
 Revision ID: notifier_0001
 Revises: 
-Create Date: 2026-11-30 08:36:59.371993
+Create Date: 2026-11-30 08:43:30.093261
 
 """
 from typing import Sequence, Union
@@ -81,6 +81,7 @@ def upgrade() -> None:
     )
     op.create_table('message',
     sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('dedup_key', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('learner_id', sa.UUID(), nullable=True),
@@ -97,9 +98,10 @@ def upgrade() -> None:
     sa.Column('resend_of', sa.UUID(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message')),
     sa.UniqueConstraint('dedup_key', name=op.f('uq_message_dedup_key')),
+    sa.UniqueConstraint('seq', name=op.f('uq_message_seq')),
     schema='notifier'
     )
-    op.create_index('ix_message_pending', 'message', ['created_at'], unique=False, schema='notifier', postgresql_where=sa.text('sent_at IS NULL AND failed_at IS NULL'))
+    op.create_index('ix_message_pending', 'message', ['seq'], unique=False, schema='notifier', postgresql_where=sa.text('sent_at IS NULL AND failed_at IS NULL'))
     op.create_index(op.f('ix_notifier_message_learner_id'), 'message', ['learner_id'], unique=False, schema='notifier')
     op.create_table('micro_credential',
     sa.Column('id', sa.UUID(), nullable=False),
@@ -165,6 +167,7 @@ def upgrade() -> None:
     sa.Column('title', sa.Text(), nullable=False),
     sa.Column('members', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('required_count', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=35), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stack')),
     schema='notifier'
     )
