@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+from sqlalchemy import select
 
 from credstack.auth import learner_id_for
 from credstack.contracts.catalogue import OfferingScheduled
-from credstack.testing import ServiceUnderTest, Tokens, deliver, staged_events
+from credstack.testing import ServiceUnderTest, Tokens, deliver
 from enrolment import tables
 from enrolment.local_provider import LocalProvider, stripe_signature
 
@@ -214,8 +215,16 @@ async def pay(enrolment: ServiceUnderTest, page: str, action: str = "pay") -> ht
     return await enrolment.http.post(f"{page}/{action}", headers={"Accept": "application/json"})
 
 
-async def events_of(enrolment: ServiceUnderTest) -> list[dict[str, Any]]:
-    return await staged_events(enrolment.engine, tables.outbox)
+async def events_of(
+    enrolment: ServiceUnderTest, topic: str = "enrolment.events"
+) -> list[dict[str, Any]]:
+    """The CloudEvents staged for ``topic`` (contact details go to ``enrolment.contacts``)."""
+    table = tables.outbox.table
+    async with enrolment.engine.connect() as conn:
+        rows = await conn.execute(
+            select(table.c.payload).where(table.c.topic == topic).order_by(table.c.id)
+        )
+        return [row.payload for row in rows]
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:

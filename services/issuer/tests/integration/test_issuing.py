@@ -54,7 +54,6 @@ async def test_a_redelivered_pass_never_issues_twice(issuer: ServiceUnderTest) -
     await deliver(issuer.app, passed(enrolment, score="90"))  # a second pass of the enrolment
     async with issuer.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(tables.credential)) == 1
-        assert await conn.scalar(select(func.count()).select_from(tables.email)) == 1
 
 
 async def test_a_pass_after_a_withdrawn_result_is_issued_anew(issuer: ServiceUnderTest) -> None:

@@ -39,7 +39,10 @@ def mail_workers(
                 sender=settings.mail_from,
                 domain=settings.mail_domain,
                 links=sending.Links(
-                    settings.public_url, settings.website_url, settings.organisation_name
+                    settings.public_url,
+                    settings.website_url,
+                    settings.issuer_url,
+                    settings.organisation_name,
                 ),
                 max_attempts=settings.max_attempts,
             )

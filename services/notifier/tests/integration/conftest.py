@@ -44,7 +44,9 @@ def sender_to(target: mail.SmtpTarget, max_attempts: int = 3) -> sending.Sender:
         target=target,
         sender="Credstack <learners@credstack.dev>",
         domain="localhost",
-        links=sending.Links(PUBLIC_URL, "http://localhost:8001", "Credstack University"),
+        links=sending.Links(
+            PUBLIC_URL, "http://localhost:8001", "http://localhost:8004", "Credstack University"
+        ),
         max_attempts=max_attempts,
     )
 

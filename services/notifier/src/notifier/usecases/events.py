@@ -470,9 +470,7 @@ async def _status_changed(
         facts["stack_id"] = str(found.stack_id)
     if found.micro_credential_id is not None:
         facts["micro_credential_id"] = str(found.micro_credential_id)
-    await _to_learner(
-        conn, kind, f"{credential_id}:{at.isoformat()}", learner_id, facts, received
-    )
+    await _to_learner(conn, kind, f"{credential_id}:{at.isoformat()}", learner_id, facts, received)
 
 
 async def credential_revoked(

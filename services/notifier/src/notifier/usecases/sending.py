@@ -42,11 +42,15 @@ class Links:
 
     public_url: str
     website_url: str
+    issuer_url: str
     organisation: str
 
     @property
     def learner_page(self) -> str:
         return f"{self.public_url}/learner"
+
+    def verification_page(self, credential_id: str) -> str:
+        return f"{self.issuer_url}/verify/{credential_id}"
 
     def confirm(self, token: str) -> str:
         return f"{self.public_url}/interest/confirm?{urlencode({'token': token})}"
@@ -137,11 +141,12 @@ async def context_of(
     if "token" in facts:
         context["confirm_url"] = links.confirm(facts["token"])
         context["unsubscribe_url"] = links.unsubscribe(facts["token"])
-    if "url" in facts and "credential_id" in facts:
+    if "credential_id" in facts:
+        context["url"] = links.verification_page(facts["credential_id"])
         context["linkedin_url"] = linkedin_url(
             title,
             links.organisation,
-            facts["url"],
+            context["url"],
             facts["credential_id"],
             facts.get("issued_at") or row.created_at.isoformat(),
         )
