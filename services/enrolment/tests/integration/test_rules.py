@@ -56,7 +56,11 @@ async def test_without_the_declaration_a_paid_enrolment_waits_then_confirms_when
     assert "academic-integrity" in waiting["next_step"]
     assert accepted.json()["confirmed_enrolments"] == [created["id"]]
     assert await status(enrolment, tokens, created["id"]) == "confirmed"
-    assert types(await events_of(enrolment)) == ["EnrolmentRequested", "EnrolmentConfirmed"]
+    assert types(await events_of(enrolment)) == [
+        "EnrolmentRequested",
+        "DeclarationRequired",
+        "EnrolmentConfirmed",
+    ]
 
 
 async def test_a_free_enrolment_without_the_declaration_holds_its_seat_until_accepted(
