@@ -61,3 +61,20 @@ def test_the_linkedin_link_is_filled_with_the_certification() -> None:
         "expirationYear": ["2029"],
         "expirationMonth": ["11"],
     }
+
+
+def test_the_face_reads_outcomes_and_result_from_the_credential() -> None:
+    achievement = {
+        "id": "https://i/achievements/1/versions/1",
+        "name": "Data",
+        "criteria": {
+            "narrative": "Demonstrated, in assessment, each learning outcome:\n- Clean data\n"
+            "- Explain it\n\nPass mark: 70% overall."
+        },
+        "resultDescription": [
+            {"id": "r#overall", "resultType": "Percent", "requiredValue": "70"},
+        ],
+    }
+    subject = {"result": [{"resultDescription": "r#overall", "value": "86"}]}
+    assert faces.outcomes_of(achievement) == ("Clean data", "Explain it")
+    assert faces.result_of(achievement, subject) == "86% (pass mark 70%)"

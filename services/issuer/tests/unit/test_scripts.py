@@ -111,3 +111,27 @@ def test_the_pdf_sets_the_name_in_real_glyphs_on_one_page(
     missing = [c for c in strong(name) if c not in text]
     assert missing == [], f"{script}: {missing} not set in real glyphs; extracted {text!r}"
     assert not [w for w in recwarn if "glyph" in str(w.message).lower()]
+
+
+def test_the_pdf_shows_outcomes_result_and_credit_points_on_one_page() -> None:
+    outcomes = tuple(f"Outcome {i}: " + "explain a long idea clearly " * 6 for i in range(8))
+    certificate = badge_baking.BadgeFace(
+        heading="Micro-credential",
+        title="Negotiating across cultures in international data partnerships " * 2,
+        learner_name="Zoë Łukasiewicz 李雷",
+        details=("3.125 credit points", "65 notional hours · 60 CPD hours"),
+        language_note="Taught in French",
+        issued_on="22 November 2026",
+        verify_url="https://c.example/verify/1",
+        outcomes=outcomes,
+        result="86% (pass mark 70%)",
+    )
+    data = pdf_certificate.pdf(certificate, issuer_name="Credstack", credential_url="https://c/1")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "3.125 credit points" in text
+    assert "Result: 86% (pass mark 70%)" in text
+    for outcome in outcomes[: pdf_certificate.MAX_OUTCOMES]:
+        assert outcome[:30] in text
+    assert f"and {len(outcomes) - pdf_certificate.MAX_OUTCOMES} more" in text

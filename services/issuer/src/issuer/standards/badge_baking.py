@@ -51,6 +51,10 @@ class BadgeFace:
     language_note: str | None
     issued_on: str | None
     verify_url: str
+    outcomes: tuple[str, ...] = ()
+    """The learning outcomes demonstrated (the PDF lists them; badges have no room)."""
+    result: str | None = None
+    """The result, e.g. "86% (pass mark 70%)" (the PDF shows it)."""
 
     def lines(self) -> list[tuple[str, int, str]]:
         """(text, font size, colour) from top to bottom."""

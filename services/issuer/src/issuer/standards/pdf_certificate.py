@@ -38,6 +38,19 @@ def _fonts(document: FPDF, texts: list[str]) -> None:
     document.set_text_shaping(True)
 
 
+#: Outcomes listed; more are summarised in one line, so the certificate stays one page.
+MAX_OUTCOMES = 5
+
+
+def _fit(document: FPDF, text: str, width: float) -> str:
+    """``text`` shortened with an ellipsis to fit ``width`` mm on one line."""
+    if document.get_string_width(text) <= width:
+        return text
+    while text and document.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
     document = FPDF(orientation="landscape", format="A4")
     document.set_title(_latin1(face.title))
@@ -94,9 +107,31 @@ def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
             new_x="LMARGIN",
             new_y="NEXT",
         )
+    document.set_font(PRIMARY.family, "", 11)
+    if face.result:
+        document.cell(0, 7, f"Result: {face.result}", align="C", new_x="LMARGIN", new_y="NEXT")
+    shown = face.outcomes[:MAX_OUTCOMES]
+    if shown:
+        document.ln(1)
+        document.set_x(40)
+        document.cell(0, 6, "Learning outcomes demonstrated:", new_x="LMARGIN", new_y="NEXT")
+        for outcome in shown:
+            document.set_x(44)
+            document.cell(
+                0, 5.5, _fit(document, f"• {outcome}", 190), new_x="LMARGIN", new_y="NEXT"
+            )
+        if len(face.outcomes) > MAX_OUTCOMES:
+            document.set_x(44)
+            document.cell(
+                0,
+                5.5,
+                f"… and {len(face.outcomes) - MAX_OUTCOMES} more: see the credential",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
     qr = io.BytesIO()
     segno.make(face.verify_url, error="m").save(qr, kind="png", scale=6, border=2)
-    document.image(io.BytesIO(qr.getvalue()), x=128, y=150, w=40)
+    document.image(io.BytesIO(qr.getvalue()), x=242, y=152, w=36)
     document.set_y(192)
     document.set_font(PRIMARY.family, "", 8)
     document.cell(
