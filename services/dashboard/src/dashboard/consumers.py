@@ -49,6 +49,8 @@ async def record(conn: AsyncConnection, event: Event, received: Received) -> Non
         await repository.apply_offering_change(conn, change, now=now())
     if (enrolment := projections.enrolment_change(event)) is not None:
         await repository.apply_enrolment_change(conn, enrolment)
+    if (declaration := projections.declaration_accepted(event)) is not None:
+        await repository.record_declaration(conn, *declaration)
     if (status := projections.credential_status_change(event)) is not None:
         await repository.set_credential_status(conn, *status)
     summary = feed.describe(
@@ -67,5 +69,6 @@ async def record(conn: AsyncConnection, event: Event, received: Received) -> Non
 
 
 def handlers() -> Handlers:
-    """The same handler for every registered event type: the dashboard consumes them all."""
-    return dict.fromkeys(event_types().values(), record)
+    """The same handler for every registered event type except learners' contact details
+    (the contact topics are read only by the services that need addresses and names)."""
+    return dict.fromkeys((t for t in event_types().values() if not t.contact_data), record)

@@ -400,7 +400,7 @@ async def stage_message(
     resend_of: UUID | None = None,
 ) -> UUID | None:
     """Keep a message for the sender, once per ``dedup_key``; its id if new."""
-    return await conn.scalar(
+    staged: UUID | None = await conn.scalar(
         insert(message)
         .values(
             id=uuid4(),
@@ -416,6 +416,7 @@ async def stage_message(
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(message.c.id)
     )
+    return staged
 
 
 async def next_sendable(conn: AsyncConnection, max_attempts: int, at: datetime) -> Any:

@@ -148,3 +148,18 @@ class LearnerErased(_ContactEvent):
     """The learner's personal data is erased: consumers delete their contact details."""
 
     erased_at: datetime
+
+
+class IntegrityDeclarationAccepted(Event):
+    """A learner accepted the academic-integrity declaration (version `version`), keyed by
+    learner: it covers their enrolments, those already made and those to come."""
+
+    producer: ClassVar[str] = "enrolment"
+
+    learner_id: UUID
+    version: int
+    accepted_at: datetime
+    confirmed_enrolment_ids: list[UUID] = []
+
+    def key(self) -> str:
+        return str(self.learner_id)
