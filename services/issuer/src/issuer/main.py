@@ -6,10 +6,21 @@ from fastapi import FastAPI
 
 from credstack import service
 from issuer import api, consumers, keys, tables
+from issuer.api.verification import MAX_VERIFY_BYTES
 from issuer.identity import Issuer
 from issuer.settings import Settings
 from issuer.standards.jsonld import OfflineDocumentLoader
 from issuer.standards.openbadges3 import IssuerProfile
+
+
+def _signing(settings: Settings) -> keys.Signing:
+    issuer_keys = keys.load(settings)
+    pool = (
+        keys.signing_pool(issuer_keys, settings.signing_workers)
+        if settings.signing_workers
+        else None
+    )
+    return keys.Signing(issuer_keys, OfflineDocumentLoader(), pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             email=settings.issuer_email,
         ),
         base_url=settings.public_url,
-        signing=keys.Signing(keys.load(settings), OfflineDocumentLoader()),
+        signing=_signing(settings),
     )
     app = service.create_app(
         service.ServiceDefinition(
@@ -39,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=api.routers,
+            body_limits={"/verify": MAX_VERIFY_BYTES},
             handlers=lambda app: consumers.handlers(issuer),
         )
     )

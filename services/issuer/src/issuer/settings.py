@@ -24,6 +24,15 @@ class Settings(ServiceSettings):
             "folder); elsewhere the issuer refuses to start without it."
         ),
     )
+    signing_workers: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Processes that canonicalize and sign credentials, so issuing uses more than one "
+            "core (JSON-LD canonicalization is pure Python and holds the GIL). 0 signs in the "
+            "service's own process."
+        ),
+    )
 
     @property
     def did(self) -> str:

@@ -70,3 +70,28 @@ def test_outside_the_dev_stack_a_missing_key_stops_the_issuer_and_writes_nothing
     with pytest.raises(MissingSetting, match="ISSUER_SIGNING_KEYS"):
         keys.load(settings(tmp_path))
     assert not (tmp_path / keys.DEV_KEY_FILE).exists()
+
+
+async def test_a_signing_pool_signs_in_other_processes_with_the_newest_key(
+    tmp_path: Path,
+) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    issuer_keys = keys.load(settings(tmp_path, old, new))
+    loader = OfflineDocumentLoader()
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    documents = [
+        {**DOCUMENT, "id": f"urn:uuid:00000000-0000-4000-8000-00000000000{n}"} for n in range(5)
+    ]
+    with keys.signing_pool(issuer_keys, 2) as pool:
+        signing = keys.Signing(issuer_keys, loader, pool)
+        many = signing.sign_many(documents, at=at)
+        one = await signing.sign_async(documents[0], at=at)
+
+    inline = keys.Signing(issuer_keys, loader)
+    assert [d["id"] for d in many] == [d["id"] for d in documents]
+    # Ed25519 is deterministic: the pool's proofs are exactly the in-process ones.
+    assert many == inline.sign_many(documents, at=at)
+    assert one == many[0]
+    for signed in many:
+        assert signed["proof"][0]["verificationMethod"].endswith("#key-2")
+        assert data_integrity.verify(signed, public_key_for=issuer_keys.public_key, loader=loader)

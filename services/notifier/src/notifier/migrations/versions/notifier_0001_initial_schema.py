@@ -2,7 +2,7 @@
 
 Revision ID: notifier_0001
 Revises: 
-Create Date: 2026-11-30 08:43:30.093261
+Create Date: 2026-11-30 09:24:52.854744
 
 """
 from typing import Sequence, Union
@@ -135,6 +135,8 @@ def upgrade() -> None:
     sa.Column('payload', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('partition', sa.Integer(), nullable=True),
+    sa.Column('offset', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id')),
     schema='notifier'
@@ -150,6 +152,8 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('parked_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('replayed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('retries', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('next_retry_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_parked_event')),
     schema='notifier'
     )
