@@ -39,6 +39,7 @@ ROLE_SCOPES: dict[str, list[str]] = {
         "assessment:moderate",
         "issuer:manage",
         "platform:operate",
+        "notifier:manage",
     ],
     "approver": ["catalogue:write", "catalogue:approve"],
     "learner": ["learner"],

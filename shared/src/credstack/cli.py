@@ -154,6 +154,7 @@ def demo(data_dir: DataDir = Path(".data")) -> None:
     result = journey.run()
     console.print(f"\n[bold green]Credential issued[/bold green] {result.credential_url}")
     console.print(f"grade → credential: {result.grade_to_credential_seconds:.2f} s")
+    console.print(f"{len(result.messages)} messages to {result.email} in the notifier's mailbox")
 
 
 @app.command()

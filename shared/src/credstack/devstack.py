@@ -18,13 +18,14 @@ from pathlib import Path
 
 from credstack import engines, migrations, roles
 
-SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard")
+SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard", "notifier")
 DEFAULT_PORTS = {
     "catalogue": 8001,
     "enrolment": 8002,
     "assessment": 8003,
     "issuer": 8004,
     "dashboard": 8005,
+    "notifier": 8006,
 }
 TOKEN_ISSUER_PORT = 8009
 BROKER_PORT = 19092
@@ -157,6 +158,13 @@ class Stack:
             if service == "dashboard":  # it acts through the other services' APIs
                 env.update(
                     {f"DASHBOARD_{s.upper()}_URL": self.url(s) for s in SERVICES if s != service}
+                )
+            if service == "notifier":  # its messages link to the catalogue and credentials
+                env.update(
+                    {
+                        "NOTIFIER_WEBSITE_URL": self.url("catalogue"),
+                        "NOTIFIER_ISSUER_URL": self.url("issuer"),
+                    }
                 )
             self.processes[service] = Process(
                 service,

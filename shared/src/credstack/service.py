@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from credstack import cors, observability, problems, ratelimit
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
-from credstack.contracts.topics import TOPICS, topics_of
+from credstack.contracts.topics import ALL_TOPICS, topics_of
 from credstack.db import create_engine
 from credstack.guard import InputGuard, Limits
 from credstack.inbox import Inbox
@@ -161,9 +161,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         )
 
         async def start_producer() -> None:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers, [*TOPICS.values(), f"{service}.dlq"]
-            )
+            await ensure_topics(settings.kafka_bootstrap_servers, [*ALL_TOPICS, f"{service}.dlq"])
             await producer.start()
             app.state.producer_ready.set()
 
@@ -188,7 +186,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await definition.outbox.watch(
                 engine,
                 settings.kafka_bootstrap_servers,
-                [*TOPICS.values(), f"{service}.dlq"],
+                [*ALL_TOPICS, f"{service}.dlq"],
                 interval=settings.broker_check_seconds,
             )
 
