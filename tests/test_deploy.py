@@ -31,7 +31,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from credstack import devstack, engines, migrations
+from credstack import devstack, engines, migrations, roles
 from credstack.contracts import topics
 from credstack.db import libpq_url
 from credstack.settings import PLATFORM_WIDE, ServiceSettings
@@ -176,7 +176,7 @@ def test_compose_runs_every_service_with_its_own_role_and_two_replicas_of_consum
     for service in SERVICES:
         env = services[service]["environment"]
         assert env["CREDSTACK_SERVICE"] == service
-        assert make_url(env["DATABASE_URL"]).username == service
+        assert make_url(env["DATABASE_URL"]).username == roles.role_of(service)
         assert env["KAFKA_IDEMPOTENCE"] == "true"
         assert set(services[service]["depends_on"]) >= {"migrate", "topics"}
         replicas = services[service].get("deploy", {}).get("replicas", 1)
@@ -228,7 +228,7 @@ def as_role(url: str, role: str) -> str:
 def test_roles_sql_gives_each_service_its_own_rows_and_the_owner_the_schema(
     roles_database: str,
 ) -> None:
-    passwords = {f"{s.upper()}_DB_PASSWORD": f"{s}-pw" for s in MANIFEST_SERVICES}
+    passwords = {f"{s.upper()}_DB_PASSWORD": f"{roles.role_of(s)}-pw" for s in MANIFEST_SERVICES}
     env = {**os.environ, **passwords, "CREDSTACK_OWNER_PASSWORD": "credstack_owner-pw"}
     for _ in range(2):  # idempotent
         subprocess.run(
@@ -242,7 +242,7 @@ def test_roles_sql_gives_each_service_its_own_rows_and_the_owner_the_schema(
         migrations.upgrade(owner, service)
 
     async def check() -> None:
-        issuer = await asyncpg.connect(as_role(roles_database, "issuer"))
+        issuer = await asyncpg.connect(as_role(roles_database, roles.role_of("issuer")))
         try:
             assert await issuer.fetchval("SELECT count(*) FROM issuer.outbox") == 0
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -340,7 +340,7 @@ def test_each_service_is_deployed_with_probes_limits_autoscaling_and_budget(
     assert by_kind(rendered, "PodDisruptionBudget")[service]["spec"]["minAvailable"] == 1
     env = container_env(rendered, container)
     assert env["CREDSTACK_SERVICE"] == service
-    assert make_url(env["DATABASE_URL"]).username == service
+    assert make_url(env["DATABASE_URL"]).username == roles.role_of(service)
     if service in SERVICES:
         check_variables(service, {k: v for k, v in env.items() if k != "CREDSTACK_SERVICE"})
 

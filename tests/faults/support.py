@@ -20,6 +20,9 @@ from credstack.reconcile import LIVE, reconcile
 
 from .conftest import journey
 
+HTTP = httpx.Client(timeout=30)
+"""One client for every check: a new one per request loads the CA store each time."""
+
 
 def staff_headers(stack: devstack.Stack) -> dict[str, str]:
     token = devauth.mint(devauth.signing_key(Path(stack.data_dir)), role="staff")
@@ -76,11 +79,10 @@ def wait_for(condition: Callable[[], bool], within: float, what: str) -> None:
 
 
 def credentials(stack: devstack.Stack, enrolment_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(
+    response = HTTP.get(
         f"{stack.url('issuer')}/credentials",
         params={"enrolment_id": enrolment_id},
         headers=staff_headers(stack),
-        timeout=30,
     )
     response.raise_for_status()
     found: list[dict[str, Any]] = response.json()["items"]
@@ -91,11 +93,10 @@ def decisions(stack: devstack.Stack) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     cursor = None
     while True:
-        page = httpx.get(
+        page = HTTP.get(
             f"{stack.url('assessment')}/admin/decisions",
             headers=staff_headers(stack),
             params={"limit": 500, **({"cursor": cursor} if cursor else {})},
-            timeout=30,
         ).json()
         found.update({d["enrolment_id"]: d for d in page["items"]})
         if not (cursor := page.get("next_cursor")):
@@ -103,9 +104,7 @@ def decisions(stack: devstack.Stack) -> dict[str, dict[str, Any]]:
 
 
 def parked(stack: devstack.Stack, service: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{stack.url(service)}/admin/parked-events", headers=staff_headers(stack), timeout=30
-    )
+    response = HTTP.get(f"{stack.url(service)}/admin/parked-events", headers=staff_headers(stack))
     response.raise_for_status()
     items: list[dict[str, Any]] = response.json()["items"]
     return items
@@ -120,7 +119,7 @@ def check_invariants(
     parked (but replayed), and the reconciler finds nothing to repair."""
     headers = staff_headers(stack)
     wait_for(
-        lambda: reconcile(urls(stack), headers, dry_run=True).consistent,
+        lambda: reconcile(urls(stack), headers, dry_run=True, http=HTTP).consistent,
         120,
         "the outboxes to drain and every released result to match",
     )
