@@ -7,6 +7,7 @@ import time
 import httpx
 
 from credstack import devstack, engines
+from credstack.demo import JOURNEY_MESSAGES
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from .conftest import journey_through
@@ -27,6 +28,19 @@ def test_a_passing_grade_becomes_a_verifiable_open_badge(stack: devstack.Stack) 
     documents = {did_document["id"]: did_document, status_url: httpx.get(status_url).json()}
     verdict = verify_with_digitalbazaar(credential, documents)
     assert verdict["verified"] is True, verdict
+
+
+def test_the_learner_hears_of_each_step_in_order_in_the_mail_sink(stack: devstack.Stack) -> None:
+    result = journey_through(stack).run()
+
+    subjects = [m["subject"] for m in result.messages]
+    assert len(subjects) == len(JOURNEY_MESSAGES)
+    for subject, expected in zip(subjects, JOURNEY_MESSAGES, strict=True):
+        assert subject.startswith(expected), subjects
+        assert subject.endswith("Data Storytelling for Leaders")
+    assert len({m["message_id"] for m in result.messages}) == len(subjects)
+    assert "AUD 1,295.00" in result.messages[1]["text"]
+    assert f"/verify/{result.credential_id}" in result.messages[-1]["text"]
 
 
 def test_a_trace_id_follows_a_request_through_kafka_to_the_consumers(stack: devstack.Stack) -> None:
@@ -118,3 +132,42 @@ def test_the_reconciler_is_a_no_op_when_consistent_and_a_re_announcement_doubles
     assert [c["id"] for c in live()] == [result.credential_id]
     repaired = reconcile(urls, headers)
     assert repaired.consistent and repaired.repaired == 0, repaired.findings
+
+
+def test_a_credential_revoked_on_purpose_by_staff_is_not_reported_or_reissued(
+    stack: devstack.Stack,
+) -> None:
+    """The pass still stands, but staff revoked its credential: settled, not a finding on
+    every run, and no repair issues it again."""
+    from pathlib import Path
+
+    from credstack import devauth
+    from credstack.reconcile import reconcile
+
+    result = journey_through(stack).run()
+    token = devauth.mint(devauth.signing_key(Path(stack.data_dir)), role="staff")
+    headers = {"Authorization": f"Bearer {token}"}
+    urls = {s: stack.url(s) for s in devstack.SERVICES}
+    revoked = httpx.post(
+        f"{urls['issuer']}/credentials/{result.credential_id}/revoke",
+        headers=headers,
+        json={"reason": "issued in error: the learner asked for it to be withdrawn"},
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    deadline = time.monotonic() + 30
+    report = reconcile(urls, headers, dry_run=True)
+    while not report.consistent and time.monotonic() < deadline:  # the outboxes drain
+        time.sleep(0.5)
+        report = reconcile(urls, headers, dry_run=True)
+    assert report.consistent, report.findings
+    assert report.checked["revoked by staff"] >= 1
+    repaired = reconcile(urls, headers)
+    assert repaired.consistent and repaired.repaired == 0, repaired.findings
+    time.sleep(2)
+    found = httpx.get(
+        f"{urls['issuer']}/credentials",
+        params={"enrolment_id": result.enrolment_id},
+        headers=headers,
+    ).json()["items"]
+    assert [c["status"] for c in found] == ["revoked"]

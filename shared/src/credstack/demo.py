@@ -3,8 +3,9 @@
 Staff propose a micro-credential, an approver approves and publishes it, staff schedule
 an offering; a learner accepts the academic-integrity declaration, enrols and pays at the
 dev stack's local checkout, whose Stripe-format webhook says the fee is paid; the
-LMS posts a passing grade; the issuer signs the Open Badge. Used by `credstack demo` and
-by the cross-service tests.
+LMS posts a passing grade; the issuer signs the Open Badge; the notifier's messages to the
+learner arrive in the dev stack's mail sink, in order. Used by `credstack demo` and by the
+cross-service tests.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ class JourneyResult:
     credential: dict[str, Any]
     grade_to_credential_seconds: float
     trace_id: str
+    email: str
+    messages: list[dict[str, Any]]
+    """The learner's messages in the notifier's mail sink, oldest first."""
+
+
+#: The messages the journey causes, in the order the learner receives them.
+JOURNEY_MESSAGES = (
+    "We received your enrolment",
+    "Receipt",
+    "You are enrolled",
+    "You passed",
+    "Your micro-credential",
+)
 
 
 class Journey:
@@ -50,6 +64,7 @@ class Journey:
         self.key = signing_key
         self.say = say
         self.timeout = timeout
+        self._burst_lms: dict[str, str] = {}
         self.http = httpx.Client(timeout=10.0)
         self.trace_id = secrets.token_hex(16)
         """Every request of the journey carries this W3C trace id (`traceparent`)."""
@@ -102,17 +117,12 @@ class Journey:
                 raise JourneyFailed(f"gave up waiting for {what}")
             time.sleep(0.2)
 
-    def run(self) -> JourneyResult:
-        catalogue, enrolment = self.urls["catalogue"], self.urls["enrolment"]
-        assessment, issuer = self.urls["assessment"], self.urls["issuer"]
+    def _offering(self, *, fee_cents: int = 129500, capacity: int = 30) -> tuple[str, Any, Any]:
+        """Propose, approve and publish a micro-credential, schedule an offering and register
+        an LMS for it: (code, offering, the LMS's headers)."""
+        catalogue, assessment = self.urls["catalogue"], self.urls["assessment"]
         staff = self._token("staff", "staff-demo")
         approver = self._token("approver", "approver-demo")
-        learner = self._token(
-            "learner",
-            f"learner-{uuid4().hex[:8]}",
-            email="ada@example.org",
-            email_verified=True,
-        )
         code = f"MC-DEMO-{uuid4().hex[:6].upper()}"
 
         item = self._call(
@@ -138,7 +148,7 @@ class Journey:
                 "online_delivery_approval": "AQAC-2026-17",
                 "strategic_plan_alignment": "Lifelong learning for the professions.",
                 "convenor": "Dr Grace Hopper",
-                "fee_cents": 129500,
+                "fee_cents": fee_cents,
             },
         )
         self.say(f"1. staff proposed {code} (draft, version {item['version']})")
@@ -159,7 +169,7 @@ class Journey:
                 "ends_on": (date.today() + timedelta(days=56)).isoformat(),
                 "enrolment_opens_at": (now - timedelta(hours=1)).isoformat(),
                 "enrolment_closes_at": (now + timedelta(days=10)).isoformat(),
-                "capacity": 30,
+                "capacity": capacity,
                 "delivery_mode": "synchronous-online",
             },
         )
@@ -172,6 +182,84 @@ class Journey:
             json={"kind": "native", "name": "Demo LMS", "offering_ids": [offering["id"]]},
         )
         lms = self._token("lms", "lms-moodle-demo", client_id=lms_client)
+        return code, offering, lms
+
+    def enrol_many(self, count: int, *, concurrency: int = 8) -> list[str]:
+        """`count` learners enrol in one new free offering (confirmed at once, nothing to
+        pay); their enrolment ids, once assessment knows each is confirmed. For bursts."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        enrolment = self.urls["enrolment"]
+        _, offering, self._burst_lms = self._offering(fee_cents=0, capacity=count)
+
+        def one(_: int) -> str:
+            learner = self._token(
+                "learner",
+                f"learner-{uuid4().hex[:12]}",
+                email="ada@example.org",
+                email_verified=True,
+            )
+            self._call(
+                "PUT",
+                f"{enrolment}/learners/me",
+                headers=learner,
+                json={"name_on_credential": "Ada"},
+            )
+            declaration = self._call("GET", f"{enrolment}/academic-integrity/declaration")
+            self._call(
+                "POST",
+                f"{enrolment}/learners/me/integrity-declaration",
+                headers=learner,
+                json={"version": declaration["version"]},
+            )
+            enrolled = self._until(
+                "the enrolment service to learn of the offering",
+                lambda: self._call(
+                    "POST",
+                    f"{enrolment}/enrolments",
+                    headers={**learner, "Idempotency-Key": f"burst-{offering['id']}"},
+                    json={"offering_id": offering["id"]},
+                ),
+            )
+            return str(enrolled["id"])
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(one, range(count)))
+
+    def grade_many(self, enrolment_ids: list[str], *, concurrency: int = 8) -> None:
+        """A passing grade for each of `enrolment_ids` (from `enrol_many`), `concurrency`
+        at a time; each retried until assessment knows the enrolment is confirmed."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(enrolment_id: str) -> None:
+            self._until(
+                "assessment to accept the grade",
+                lambda: self._call(
+                    "POST",
+                    f"{self.urls['assessment']}/grades",
+                    headers=self._burst_lms,
+                    json={
+                        "enrolment_id": enrolment_id,
+                        "score": 86,
+                        "outcomes": [
+                            {"outcome_id": "LO1", "demonstrated": True},
+                            {"outcome_id": "LO2", "demonstrated": True},
+                        ],
+                    },
+                ),
+            )
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, enrolment_ids))
+
+    def run(self) -> JourneyResult:
+        enrolment = self.urls["enrolment"]
+        assessment, issuer = self.urls["assessment"], self.urls["issuer"]
+        staff = self._token("staff", "staff-demo")
+        suffix = uuid4().hex[:8]
+        email = f"ada+{suffix}@example.org"
+        learner = self._token("learner", f"learner-{suffix}", email=email, email_verified=True)
+        _, offering, lms = self._offering()
 
         self._call(
             "PUT",
@@ -241,6 +329,10 @@ class Journey:
         elapsed = time.monotonic() - graded_at
         credential = self._call("GET", summary["url"])
         self.say(f"7. the issuer signed an Open Badge → CredentialIssued: {summary['url']}")
+        messages = self._until("the learner's messages", lambda: self._mail_to(email, staff))
+        self.say("8. the notifier wrote to the learner (the dev mail sink, oldest first):")
+        for message in messages:
+            self.say(f"   {message['date']}  {message['subject']}")
         return JourneyResult(
             enrolment_id=enrolled["id"],
             credential_id=summary["id"],
@@ -248,4 +340,23 @@ class Journey:
             credential=credential,
             grade_to_credential_seconds=elapsed,
             trace_id=self.trace_id,
+            email=email,
+            messages=messages,
         )
+
+    def _mail_to(self, email: str, staff: dict[str, str]) -> list[dict[str, Any]] | None:
+        """The messages to ``email`` in the notifier's mail sink, oldest first, once every
+        message the journey causes is there."""
+        found, cursor = [], None
+        while True:
+            page = self._call(
+                "GET",
+                f"{self.urls['notifier']}/admin/mailbox",
+                params={"cursor": cursor} if cursor else {},
+                headers=staff,
+            )
+            found += [m for m in page["items"] if m["to"] == email]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        found.reverse()
+        return found if len(found) >= len(JOURNEY_MESSAGES) else None

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
 from credstack.contracts.envelope import CONTENT_TYPE, Event, to_cloudevent
+from credstack.contracts.topics import topic_of
 from credstack.db import libpq_url
 from credstack.observability import EVENTS_PUBLISHED, current_traceparent
 from credstack.outages import OUTAGES, kind_of
@@ -67,6 +68,9 @@ class Outbox:
         """The highest offset the broker acknowledged per partition, in this process."""
         self.retention = timedelta(hours=24)
         self.losses = 0
+        self.broker_down: str | None = None
+        """Why the broker watch's last check failed to reach the broker (None: it did);
+        readiness is false while it is set."""
         self.table = Table(
             "outbox",
             metadata,
@@ -99,7 +103,8 @@ class Outbox:
         await conn.execute(
             self.table.insert().values(
                 event_id=event_id,
-                topic=topic or self.topic,
+                # An event with a learner's contact details goes to its contact topic.
+                topic=topic or (topic_of(type(event)) if event.contact_data else self.topic),
                 key=event.key(),
                 payload=payload,
                 created_at=now,
@@ -252,7 +257,13 @@ class Outbox:
         pruned_at = 0.0
         loop = asyncio.get_running_loop()
         while True:
-            await self.check_broker(engine, bootstrap_servers, topics)
+            try:
+                await self.check_broker(engine, bootstrap_servers, topics)
+            except Exception as error:
+                if kind_of(error) == "broker":
+                    self.broker_down = f"unreachable: {type(error).__name__}"
+                raise
+            self.broker_down = None
             if loop.time() - pruned_at > 3600:
                 await self.prune(engine)
                 pruned_at = loop.time()

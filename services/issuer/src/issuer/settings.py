@@ -33,20 +33,6 @@ class Settings(ServiceSettings):
             "service's own process."
         ),
     )
-    smtp_host: str | None = Field(
-        default=None,
-        description=(
-            "SMTP server for learner email. Only the dev stack may leave it unset (the issuer "
-            "then runs a local sink that keeps every message in <data dir>/mailbox, read at "
-            "GET /admin/mailbox); elsewhere the issuer refuses to start without it."
-        ),
-    )
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_start_tls: bool = True
-    mail_from: str = "Credstack Credentials <credentials@credstack.dev>"
-    email_poll_seconds: float = Field(default=2.0, description="The email sender's interval")
 
     @property
     def did(self) -> str:
@@ -55,8 +41,3 @@ class Settings(ServiceSettings):
         host = quote(url.netloc, safe="")
         path = ":".join(segment for segment in url.path.split("/") if segment)
         return f"did:web:{host}" + (f":{path}" if path else "")
-
-    @property
-    def mail_domain(self) -> str:
-        """The right-hand side of Message-IDs: the issuer's public host."""
-        return urlparse(self.public_url).hostname or "localhost"

@@ -1,10 +1,18 @@
 """The issuer's HTTP API, one module per concern (paired with `issuer.usecases.<same>` where
 it has use cases): issuing, status, learner_records, and the public documents (public,
-images, verification); operations for staff."""
+images, verification); operations for the reconciler. Learner email is the notifier's."""
 
 from fastapi import APIRouter
 
-from issuer.api import images, issuing, learner_records, operations, public, status, verification
+from issuer.api import (
+    images,
+    issuing,
+    learner_records,
+    operations,
+    public,
+    status,
+    verification,
+)
 
 routers: list[APIRouter] = [
     issuing.router,
