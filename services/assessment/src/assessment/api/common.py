@@ -16,6 +16,7 @@ from assessment import repository
 from assessment.domain import Outcome
 from assessment.registry import ClientKind, LmsClient, secret_matches
 from assessment.usecases.intake import Receipt, ReceiptStatus
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.pagination import MalformedCursor, decode_cursor
 from credstack.problems import Problem
@@ -43,6 +44,7 @@ def _active(client: LmsClient | None, *, kinds: set[ClientKind], client_id: str)
     return client
 
 
+@access.scheme("LMS client of kind `native` or `lti`: bearer `grades:write` naming it")
 async def _bearer_client(
     engine: Engine, principal: Principal = require("grades:write")
 ) -> LmsClient:
@@ -65,6 +67,7 @@ def _challenge(scheme: str, realm: str, detail: str) -> Problem:
     )
 
 
+@access.scheme("LMS client of kind `caliper`: its API key as bearer")
 async def _caliper_sensor(request: Request, engine: Engine) -> LmsClient:
     """A Caliper sensor presents its API key as a bearer token."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
@@ -84,6 +87,7 @@ async def _caliper_sensor(request: Request, engine: Engine) -> LmsClient:
 CaliperSensor = Annotated[LmsClient, Depends(_caliper_sensor)]
 
 
+@access.scheme("LMS client of kind `xapi`: HTTP Basic id and secret")
 async def _xapi_client(request: Request, engine: Engine) -> LmsClient:
     """An xAPI client authenticates with HTTP Basic: its client id and secret."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")

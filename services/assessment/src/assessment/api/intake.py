@@ -37,6 +37,7 @@ from assessment.registry import ClientKind, LmsClient
 from assessment.usecases import NotFound, NotServed, intake
 from assessment.usecases import moodle as moodle_notifications
 from assessment.usecases.moodle import NotificationStatus
+from credstack import access
 from credstack.clock import now
 from credstack.problems import Problem
 from credstack.service import Engine
@@ -193,6 +194,7 @@ class About(BaseModel):
     tags=["xAPI"],
     response_model=About,
 )
+@access.public
 async def xapi_about() -> JSONResponse:
     return JSONResponse({"version": [xapi.VERSION]}, headers=_xapi_headers())
 
@@ -290,6 +292,7 @@ class MoodleReceipts(Receipts):
         204: {"description": "An event we do not act on, acknowledged"},
     },
 )
+@access.scheme("LMS client of kind `moodle`: the webhook's shared token")
 async def moodle_webhook(request: Request, engine: Engine) -> Response:
     """A Moodle webhook with its shared `token`. On `\\core\\event\\user_graded` or
     `\\mod_assign\\event\\submission_graded` the learner's course total (and the
