@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 
 from assessment import repository
 from assessment.api.common import (
-    BearerClient,
     CaliperSensor,
     GradeReceipt,
+    LtiClient,
+    NativeClient,
     Receipts,
     XapiClient,
     intake_status,
@@ -80,7 +81,7 @@ async def _receive(
 async def post_grade(
     body: NativeGrade,
     engine: Engine,
-    client: BearerClient,
+    client: NativeClient,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """An overall score in percent and, optionally, each learning outcome's result.
@@ -116,7 +117,7 @@ async def _served_offering(
     },
 )
 async def line_item(
-    offering_id: UUID, request: Request, engine: Engine, client: BearerClient
+    offering_id: UUID, request: Request, engine: Engine, client: LtiClient
 ) -> Response:
     known = await _served_offering(engine, client, offering_id)
     if known is None:
@@ -145,7 +146,7 @@ async def line_item(
     },
 )
 async def post_score(
-    offering_id: UUID, request: Request, engine: Engine, client: BearerClient
+    offering_id: UUID, request: Request, engine: Engine, client: LtiClient
 ) -> JSONResponse:
     """`application/vnd.ims.lis.v1.score+json`, with a bearer token from the platform's
     identity provider naming a client registered for the offering. The user is mapped by
