@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
 
+from credstack import access
 from credstack.clock import now
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
@@ -68,6 +69,7 @@ class VerdictModel(BaseModel):
         }
     },
 )
+@access.public
 async def verify(request: Request, verifier: VerifierDep) -> VerdictModel:
     body = await request.body()
     if len(body) > MAX_VERIFY_BYTES:
@@ -92,6 +94,7 @@ def _templates() -> Environment:
     response_class=HTMLResponse,
     responses=documented("text/html", "The page", type="string"),
 )
+@access.public
 async def verification_page(
     credential_id: UUID, issuer: IssuerDep, verifier: VerifierDep, engine: Engine
 ) -> HTMLResponse:

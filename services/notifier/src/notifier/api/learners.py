@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from credstack import access
 from credstack.auth import Principal, learner_id_for, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -187,6 +188,7 @@ async def my_page(
     responses=HTML_PAGE,
     summary="The learner page (HTML; English or French by Accept-Language or ?lang=)",
 )
+@access.public
 async def learner_page(request: Request, lang: str | None = None) -> HTMLResponse:
     wanted = [lang] + [
         part.split(";")[0].strip() for part in request.headers.get("accept-language", "").split(",")
