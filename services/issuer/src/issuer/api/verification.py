@@ -18,7 +18,7 @@ from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 from issuer import faces
 from issuer.api.common import IssuerDep, VerifierDep, documented, stored
-from issuer.domain import Credential
+from issuer.domain import Credential, CredentialNotFound, Status
 from issuer.identity import Issuer
 from issuer.standards import openbadges2
 from issuer.verification import Verdict
@@ -90,16 +90,38 @@ def _templates() -> Environment:
     tags=["verification"],
     summary="The credential's public verification page (HTML)",
     response_class=HTMLResponse,
-    responses=documented("text/html", "The page", type="string"),
+    responses={
+        **documented("text/html", "The page", type="string"),
+        404: {
+            "description": "No such credential: an HTML page for browsers (Accept: text/html), "
+            "else a problem detail",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
 )
 async def verification_page(
-    credential_id: UUID, issuer: IssuerDep, verifier: VerifierDep, engine: Engine
+    credential_id: UUID,
+    request: Request,
+    issuer: IssuerDep,
+    verifier: VerifierDep,
+    engine: Engine,
 ) -> HTMLResponse:
-    found = await stored(engine, credential_id)
+    try:
+        found = await stored(engine, credential_id)
+    except CredentialNotFound:
+        if not _wants_html(request):
+            raise
+        page = _templates().get_template("not_found.html")
+        return HTMLResponse(page.render(issuer_name=issuer.profile.name), status_code=404)
     checked_at = now()
     verdict = await verifier.verify_document(found.document, now=checked_at)
     page = _templates().get_template("credential.html")
     return HTMLResponse(page.render(**_page(found, verdict, issuer, checked_at)))
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser asking for a page (its Accept names text/html), not an API client."""
+    return "text/html" in request.headers.get("accept", "").lower()
 
 
 def _page(
@@ -138,12 +160,15 @@ def _page(
         "svg_url": f"{base}/image.svg",
         "pdf_url": f"{base}/certificate.pdf",
         "ob2_url": openbadges2.assertion_url(issuer.base_url, found.id),
+        # Never offered for a revoked or suspended credential.
         "linkedin_url": faces.linkedin_url(
             document,
             credential_id=found.id,
             page_url=issuer.page_url(found.id),
             issuer_name=issuer.profile.name,
-        ),
+        )
+        if found.status == Status.ACTIVE
+        else None,
         "checked_at": checked_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
 
