@@ -137,6 +137,11 @@ async def test_the_verification_page_is_accessible_and_hides_linkedin_once_revok
         assert await page.get_by_text("Taught in French").count() == 1
         assert await page.get_by_role("link", name="Add to LinkedIn profile").count() == 1
         assert await serious_violations(page) == []
+        await page.get_by_role("link", name="Français").click()
+        await page.wait_for_url("**?lang=fr")
+        assert await page.get_by_text("Enseigné en français").count() == 1
+        assert await page.locator("html").get_attribute("lang") == "fr"
+        assert await serious_violations(page) == []
 
         revoked = await page.request.post(
             f"{url}/credentials/{credential_id}/revoke",
@@ -144,12 +149,12 @@ async def test_the_verification_page_is_accessible_and_hides_linkedin_once_revok
             headers=tokens("staff"),
         )
         assert revoked.status == 200, await revoked.text()
-        await page.reload()
+        await page.goto(f"{url}/verify/{credential_id}?lang=en")
         assert "Not valid" in await page.get_by_role("status").inner_text()
         assert await page.get_by_role("link", name="Add to LinkedIn profile").count() == 0
         assert await serious_violations(page) == []
 
-        unknown = await page.goto(f"{url}/verify/{uuid4()}")
+        unknown = await page.goto(f"{url}/verify/{uuid4()}?lang=en")
         assert unknown is not None and unknown.status == 404
         assert unknown.headers["content-type"].startswith("text/html")
         assert await page.get_by_role("heading", level=1).inner_text() == "Credential not found"

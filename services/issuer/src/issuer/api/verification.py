@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from credstack.clock import now
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
-from issuer import faces
+from issuer import faces, pages
 from issuer.api.common import IssuerDep, VerifierDep, documented, stored
 from issuer.domain import Credential, CredentialNotFound, Status
 from issuer.identity import Issuer
@@ -105,18 +105,24 @@ async def verification_page(
     issuer: IssuerDep,
     verifier: VerifierDep,
     engine: Engine,
+    lang: Annotated[str | None, Query(max_length=35, description="en or fr")] = None,
 ) -> HTMLResponse:
+    language = pages.page_language(lang, request.headers.get("accept-language", ""))
+    headers = {"Content-Language": language, "Vary": "Accept-Language"}
+    texts = pages.TEXTS[language]
     try:
         found = await stored(engine, credential_id)
     except CredentialNotFound:
         if not _wants_html(request):
             raise
         page = _templates().get_template("not_found.html")
-        return HTMLResponse(page.render(issuer_name=issuer.profile.name), status_code=404)
+        shown = page.render(language=language, t=texts, issuer_name=issuer.profile.name)
+        return HTMLResponse(shown, status_code=404, headers=headers)
     checked_at = now()
     verdict = await verifier.verify_document(found.document, now=checked_at)
     page = _templates().get_template("credential.html")
-    return HTMLResponse(page.render(**_page(found, verdict, issuer, checked_at)))
+    facts = _page(found, verdict, issuer, checked_at, language)
+    return HTMLResponse(page.render(language=language, t=texts, **facts), headers=headers)
 
 
 def _wants_html(request: Request) -> bool:
@@ -125,7 +131,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def _page(
-    found: Credential, verdict: Verdict, issuer: Issuer, checked_at: datetime
+    found: Credential, verdict: Verdict, issuer: Issuer, checked_at: datetime, language: str
 ) -> dict[str, Any]:
     """What the verification page shows of the credential and its verdict."""
     document = found.document
@@ -138,15 +144,15 @@ def _page(
         "verified": verdict.verified,
         "problem": f"{failed[0].name}: {failed[0].detail}" if failed else "",
         "checks": verdict.checks,
-        "heading": faces.HEADINGS[found.kind],
+        "heading": pages.kind_heading(found.kind, language),
         "title": faces.plain_title(achievement),
-        "language_note": faces.language_label(achievement),
+        "language_note": pages.taught_in(achievement, language),
         "learner_name": found.recipient_name,
         "issuer_name": issuer.profile.name,
         "issuer_did": issuer.profile.did,
-        "issued_on": faces.long_date(document["validFrom"]),
-        "awarded_on": _date(document, "awardedDate"),
-        "expires_on": _date(document, "validUntil"),
+        "issued_on": pages.long_date(document["validFrom"], language),
+        "awarded_on": _date(document, "awardedDate", language),
+        "expires_on": _date(document, "validUntil", language),
         "details": faces.details(achievement, subject),
         "score": f"{results[0]['value']}%" if results else None,
         "code": achievement.get("humanCode"),
@@ -173,5 +179,5 @@ def _page(
     }
 
 
-def _date(document: dict[str, Any], key: str) -> str | None:
-    return faces.long_date(document[key]) if key in document else None
+def _date(document: dict[str, Any], key: str, language: str) -> str | None:
+    return pages.long_date(document[key], language) if key in document else None
