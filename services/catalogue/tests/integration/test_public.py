@@ -5,7 +5,7 @@ from typing import Any
 
 from credstack.testing import ServiceUnderTest, Tokens
 
-from .helpers import act, propose, publish, schedule
+from .steps import act, propose, publish, schedule
 
 
 async def catalogue_of_four(catalogue: ServiceUnderTest, tokens: Tokens) -> None:
