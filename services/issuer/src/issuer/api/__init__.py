@@ -1,16 +1,25 @@
 """The issuer's HTTP API, one module per concern (paired with `issuer.usecases.<same>` where
 it has use cases): issuing, status, learner_records, and the public documents (public,
-images, verification). Learner email is the notifier's."""
+images, verification); operations for the reconciler. Learner email is the notifier's."""
 
 from fastapi import APIRouter
 
-from issuer.api import images, issuing, learner_records, public, status, verification
+from issuer.api import (
+    images,
+    issuing,
+    learner_records,
+    operations,
+    public,
+    status,
+    verification,
+)
 
 routers: list[APIRouter] = [
     issuing.router,
     status.router,
     verification.router,
     learner_records.router,
+    operations.router,
     public.router,
     images.router,
 ]
