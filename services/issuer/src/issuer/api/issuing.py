@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.service import Engine
@@ -37,6 +38,7 @@ router = APIRouter()
         303: {"description": "to the page"},
     },
 )
+@access.public
 async def get_credential(
     credential_id: UUID, request: Request, issuer: IssuerDep, engine: Engine
 ) -> Response:
@@ -54,6 +56,7 @@ async def get_credential(
     response_class=PlainTextResponse,
     responses=documented("text/plain", "The compact JWS", **TEXT),
 )
+@access.public
 async def get_credential_jwt(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
     found = await stored(engine, credential_id)
     keys = issuer.signing.keys
@@ -91,5 +94,6 @@ async def credentials_of_enrolment(
     summary="The issuer's did:web DID document",
     response_model=dict[str, Any],
 )
+@access.public
 async def did_document(issuer: IssuerDep) -> dict[str, Any]:
     return issuer.signing.keys.did_document()
