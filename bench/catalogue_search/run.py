@@ -1,11 +1,16 @@
 """Catalogue search benchmark: 10,000 published micro-credentials, typical website queries.
 
 Prints requests per second and p50/p99 latency per query, beside a bare FastAPI endpoint
-measured the same way in the same run (same machine, same client, same concurrency), so
-the figures say what the catalogue adds over the web framework itself.
+and the catalogue's own `/healthz` measured the same way in the same run (same machine,
+same client, same concurrency), so the figures say what the search adds over the web
+framework and over the service's fixed cost per request.
+
+The load comes from `wrk` (installed from Debian by `bench all` when missing) for
+SECONDS each; without it, from a Python client (REQUESTS each), which saturates before
+the service does.
 
     ./dev bench catalogue_search
-    ITEMS=2000 REQUESTS=300 CONCURRENCY=8 ./dev bench catalogue_search
+    ITEMS=2000 SECONDS=5 CONCURRENCY=8 ./dev bench catalogue_search
 
 Uses DATABASE_URL if set (else the embedded PostgreSQL) and KAFKA_BOOTSTRAP_SERVERS if
 set (else the embedded broker); works in a throwaway database, dropped at the end.
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,6 +29,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -34,6 +41,7 @@ from credstack.db import libpq_url
 ITEMS = int(os.environ.get("ITEMS", "10000"))
 REQUESTS = int(os.environ.get("REQUESTS", "1000"))
 CONCURRENCY = int(os.environ.get("CONCURRENCY", "16"))
+SECONDS = int(os.environ.get("SECONDS", "10"))
 REPO = Path(__file__).resolve().parents[2]
 
 WORDS = [
@@ -45,7 +53,14 @@ WORDS = [
 FIELDS = ["Information Technology", "Management and Commerce", "Society and Culture", "Health"]
 QUERIES = {
     "bare FastAPI endpoint (baseline)": ("bare", "/ping", {}),
+    "catalogue /healthz (baseline)": ("catalogue", "/healthz", {}),
     "browse, first page": ("catalogue", "/micro-credentials", {}),
+    "browse, a later page (cursor)": ("catalogue", "/micro-credentials", {"cursor": "?"}),
+    "by fee, a later page (cursor)": (
+        "catalogue",
+        "/micro-credentials",
+        {"sort": "fee", "cursor": "?"},
+    ),
     "full text 'data analytics'": ("catalogue", "/micro-credentials", {"q": "data analytics"}),
     "full text + filters": (
         "catalogue",
@@ -186,6 +201,41 @@ async def measure(base: str, path: str, params: dict[str, str]) -> tuple[float, 
     )
 
 
+def _bench_all() -> Any:
+    """bench/all/run.py as a module: its wrk runner and installer."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_all", REPO / "bench" / "all" / "run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _wrk_tool() -> str | None:
+    if os.environ.get("NO_WRK"):
+        return None
+    return shutil.which("wrk") or _bench_all().ensure_wrk()
+
+
+def _wrk(tool: str, url: str, *, seconds: int, connections: int) -> tuple[float, float, float]:
+    result: tuple[float, float, float] = _bench_all().wrk(
+        tool, url, seconds=seconds, connections=connections
+    )
+    return result
+
+
+def _cursor_of_page(base: str, path: str, params: dict[str, str], page: int) -> str:
+    """The cursor that asks for page `page` of a search, following next_cursor."""
+    cursor = None
+    for _ in range(page - 1):
+        asked = {k: v for k, v in params.items() if k != "cursor"}
+        answer = httpx.get(base + path, params={**asked, **({"cursor": cursor} if cursor else {})})
+        cursor = answer.raise_for_status().json()["next_cursor"]
+    assert cursor, "fewer pages than asked for"
+    return str(cursor)
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="credstack-bench-"))
     server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
@@ -212,6 +262,9 @@ def main() -> None:
             "KAFKA_IDEMPOTENCE": "false",
             "CATALOGUE_RUN_WORKER": "false",
             "AUTH_JWKS_URL": "file:///dev/null",
+            # The load generator is one address: without this, the per-client limit
+            # (120/minute on search) answers 429 after the first second.
+            "CATALOGUE_RATE_LIMIT_CLIENTS": '{"ip:127.0.0.1": "off"}',
         }
         (work / "bare.py").write_text(BARE_APP)
         uvicorn = [sys.executable, "-m", "uvicorn"]
@@ -225,11 +278,22 @@ def main() -> None:
                 work / "catalogue.log",
             )
         )
-        print(f"{REQUESTS} requests per query, {CONCURRENCY} concurrent, one uvicorn worker each\n")
+        tool = _wrk_tool()
+        if tool:
+            print(f"wrk, {SECONDS} s per query, {CONCURRENCY} connections, one worker each\n")
+        else:
+            print(f"{REQUESTS} requests per query, {CONCURRENCY} concurrent, one worker each\n")
         print(f"{'query':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
         for label, (target, path, params) in QUERIES.items():
-            rate, p50, p99 = asyncio.run(measure(f"http://127.0.0.1:{ports[target]}", path, params))
-            print(f"{label:<36} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}")
+            base = f"http://127.0.0.1:{ports[target]}"
+            if params.get("cursor") == "?":  # a later page: the cursor the 5th page gives
+                params = {**params, "cursor": _cursor_of_page(base, path, params, 5)}
+            if tool:
+                url = str(httpx.URL(base + path, params=params))
+                rate, p50, p99 = _wrk(tool, url, seconds=SECONDS, connections=CONCURRENCY)
+            else:
+                rate, p50, p99 = asyncio.run(measure(base, path, params))
+            print(f"{label:<36} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}", flush=True)
     finally:
         for process in processes:
             process.terminate()

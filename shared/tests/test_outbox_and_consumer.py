@@ -82,7 +82,13 @@ async def stage(backbone: Backbone, engine: AsyncEngine, events: list[OfferingSc
 
 
 def consumer_for(
-    backbone: Backbone, engine: AsyncEngine, kafka_bootstrap: str, handler: Any, producer: Any
+    backbone: Backbone,
+    engine: AsyncEngine,
+    kafka_bootstrap: str,
+    handler: Any,
+    producer: Any,
+    *,
+    batch_size: int = 200,
 ) -> EventConsumer:
     return EventConsumer(
         service=backbone.metadata.schema or "",
@@ -95,6 +101,7 @@ def consumer_for(
         dead_letter_producer=producer,
         max_attempts=3,
         backoff_seconds=0.01,
+        batch_size=batch_size,
     )
 
 
@@ -216,7 +223,9 @@ async def test_a_consumer_stopped_mid_stream_resumes_with_nothing_lost_or_applie
                 stop_after.set()
             await asyncio.sleep(0.01)
 
-        first = consumer_for(service, engine, kafka_bootstrap, slow_record, producer)
+        # Batches of at most 5: stopping at the 15th handler call rolls back the batch in
+        # flight, after at least two batches were committed.
+        first = consumer_for(service, engine, kafka_bootstrap, slow_record, producer, batch_size=5)
         task = asyncio.create_task(first.run())
         await asyncio.wait_for(stop_after.wait(), 60)
         task.cancel()
@@ -299,3 +308,117 @@ async def test_an_event_that_keeps_failing_is_parked_on_the_dead_letter_topic_an
         assert await effects(service, engine) == [str(event.offering_id)]
     finally:
         await producer.stop()
+
+
+def record_of(topic: str, event: OfferingScheduled, offset: int, event_id: Any = None) -> Any:
+    """A ConsumerRecord as the broker hands it over."""
+    import json
+
+    from aiokafka.structs import ConsumerRecord
+
+    from credstack.contracts.envelope import to_cloudevent
+
+    payload = to_cloudevent(
+        event, event_id=event_id or uuid4(), time=T0, source="/t", traceparent=None
+    )
+    return ConsumerRecord(
+        topic=topic,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=event.key().encode(),
+        value=json.dumps(payload).encode(),
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=[],
+    )
+
+
+def with_transaction(backbone: Backbone) -> Any:
+    """Records `offering:code:transaction id` for each event applied."""
+
+    async def record(conn: AsyncConnection, event: OfferingScheduled, received: Received) -> None:
+        txid = await conn.scalar(text("SELECT txid_current()"))
+        await conn.execute(
+            backbone.effects.insert().values(offering_id=f"{event.offering_id}:{event.code}:{txid}")
+        )
+
+    return record
+
+
+async def test_a_batch_is_applied_in_one_transaction_and_a_delivery_repeated_in_it_once(
+    backbone: tuple[Backbone, AsyncEngine], kafka_bootstrap: str
+) -> None:
+    service, engine = backbone
+    consumer = consumer_for(service, engine, kafka_bootstrap, with_transaction(service), None)
+    events = [scheduled(n) for n in range(4)]
+    repeated = uuid4()
+    records = [record_of(service.topic, e, n) for n, e in enumerate(events)]
+    records.insert(2, record_of(service.topic, events[0], 9, event_id=repeated))
+    records.insert(4, record_of(service.topic, events[0], 10, event_id=repeated))
+
+    assert await consumer.handle_batch(records) is True
+    applied = [e.split(":") for e in await effects(service, engine)]
+    assert [code for _, code, _ in applied] == ["MC-0", "MC-1", "MC-0", "MC-2", "MC-3"]
+    assert len({txid for _, _, txid in applied}) == 1
+    async with engine.connect() as conn:
+        claimed = await conn.scalar(select(func.count()).select_from(service.inbox.table))
+    assert claimed == 5
+
+    # Delivered again (a restart before the offset commit): nothing applied twice.
+    assert await consumer.handle_batch(records) is True
+    assert len(await effects(service, engine)) == 5
+
+
+async def test_a_failing_event_in_a_batch_is_parked_and_the_others_applied_once_in_order(
+    backbone: tuple[Backbone, AsyncEngine], kafka_bootstrap: str
+) -> None:
+    service, engine = backbone
+    offerings = [uuid4() for _ in range(3)]
+    events = []
+    for n in range(30):
+        event = scheduled(n).model_copy(update={"offering_id": offerings[n % 3]})
+        events.append(event)
+    await stage(service, engine, events)
+    record = with_transaction(service)
+    attempts = 0
+
+    async def poisoned(conn: AsyncConnection, event: OfferingScheduled, received: Received) -> None:
+        nonlocal attempts
+        await record(conn, event, received)
+        if event.code == "MC-13":
+            attempts += 1
+            raise ValueError("a bug in the handler")
+
+    producer = make_producer(kafka_bootstrap, idempotence=False)
+    await producer.start()
+    try:
+        assert await service.outbox.publish_pending(engine, producer) == 30
+        consumer = consumer_for(service, engine, kafka_bootstrap, poisoned, producer)
+        task = asyncio.create_task(consumer.run())
+
+        async def settled() -> bool:
+            async with engine.connect() as conn:
+                parked = await conn.scalar(select(func.count()).select_from(service.parked.table))
+            return bool(parked) and len(await effects(service, engine)) >= 29
+
+        await wait_until(settled, within=60)
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await producer.stop()
+
+    applied = [e.split(":") for e in await effects(service, engine)]
+    codes = [code for _, code, _ in applied]
+    assert sorted(codes) == sorted(f"MC-{n}" for n in range(30) if n != 13)  # once each
+    for offering in offerings:  # per-key order
+        mine = [int(code[3:]) for o, code, _ in applied if o == str(offering)]
+        assert mine == sorted(mine)
+    assert attempts >= 3  # in the batch, then its own retries (max_attempts=3)
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(service.parked.table))).one()
+    assert "MC-13" in row.payload and "a bug in the handler" in row.error

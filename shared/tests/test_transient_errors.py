@@ -346,3 +346,15 @@ async def test_automatic_retries_stop_after_the_limit_and_a_failed_replay_says_w
         assert failed.value.status == 409
     finally:
         await producer.stop()
+
+
+async def test_an_exhausted_connection_pool_is_transient(database_url: str) -> None:
+    engine = create_engine(database_url, "public", pool_size=1, max_overflow=0, pool_timeout=0.1)
+    try:
+        async with engine.connect():
+            with pytest.raises(Exception) as exhausted:
+                async with engine.connect():
+                    pass
+    finally:
+        await engine.dispose()
+    assert is_transient(exhausted.value)  # retried until a connection is free, never parked

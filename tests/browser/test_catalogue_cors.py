@@ -24,7 +24,7 @@ WEBSITE = """<!doctype html><html><body><ul id="results"></ul><p id="status">…
 <script>
 async function search(api) {
   // A JSON Accept-Language plus Content-Type makes this a non-simple request: preflighted.
-  const answer = await fetch(api + "/micro-credentials?q=data&page_size=5", {
+  const answer = await fetch(api + "/micro-credentials?q=data&limit=5", {
     headers: {"Content-Type": "application/json", "Accept-Language": "en"}});
   const body = await answer.json();
   for (const hit of body.items) {

@@ -46,3 +46,40 @@ async def test_a_database_outage_answers_503_with_retry_after_and_logs_once(
     outage_logs = [line for line in lines if '"event": "outage.database"' in line]
     assert not [line for line in lines if "Traceback" in line]
     assert len(outage_logs) == 1  # 20 requests, one line
+
+
+async def test_an_exhausted_connection_pool_answers_503_within_the_pool_timeout(
+    tokens: Tokens, kafka_bootstrap: str, database_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+    import time
+
+    from credstack.testing import migrate_once
+
+    await asyncio.to_thread(migrate_once, database_url, "assessment")
+    settings = service_settings(
+        Settings,
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        tokens=tokens,
+        data_dir=tmp_path,
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_pool_timeout_seconds=0.3,
+    )
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=30):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            assert (await http.get("/lms-clients", headers=tokens("staff"))).status_code == 200
+            async with app.state.engine.connect():  # the pool's only connection, held
+                started = time.monotonic()
+                busy = await http.get("/lms-clients", headers=tokens("staff"))
+                waited = time.monotonic() - started
+            again = await http.get("/lms-clients", headers=tokens("staff"))
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+    assert busy.headers["content-type"] == "application/problem+json"
+    assert busy.json()["type"].endswith("/service-unavailable")
+    assert "Traceback" not in busy.text
+    assert 0.3 <= waited < 5
+    assert again.status_code == 200

@@ -5,7 +5,9 @@ A redelivered event finds its id already claimed and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -34,3 +36,18 @@ class Inbox:
             .returning(self.table.c.event_id)
         )
         return result.first() is not None
+
+    async def claim_many(
+        self, conn: AsyncConnection, events: Sequence[Received], *, now: datetime
+    ) -> set[UUID]:
+        """Claim several events in one statement; the ids seen for the first time (an id
+        repeated within `events` is claimed once)."""
+        if not events:
+            return set()
+        result = await conn.execute(
+            insert(self.table)
+            .values([{"event_id": r.id, "event_type": r.type, "received_at": now} for r in events])
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+        )
+        return {row[0] for row in result}

@@ -1,7 +1,12 @@
 """Kafka producer and consumer from settings; the consume loop with inbox, retries and DLQ.
 
-Each message is handled in one database transaction together with its inbox row; the
-offset is committed after that transaction. A handler that keeps failing is retried with
+The consumer applies what one fetch brought from a partition as a batch: in offset order
+(so per-key order holds), in one database transaction with one inbox row per event, and
+commits the partition's offset once after that transaction. When anything in a batch
+fails, the transaction is rolled back and that batch is applied again one message at a
+time, each in its own transaction with its inbox row and its own offset commit — the
+retries, parking and outage handling below are exactly those of a single message, and no
+message of the batch is lost or applied twice. A handler that keeps failing is retried with
 exponential backoff, then parked: written to the service's `parked_event` table (staff
 can list and replay it) and published to `<service>.dlq` with the error. Parked events are
 retried automatically on a growing schedule (`retry_parked`) before they need staff.
@@ -9,14 +14,15 @@ retried automatically on a growing schedule (`retry_parked`) before they need st
 A transient error is not the event's fault and never parks it: a database or broker
 outage, and the errors PostgreSQL answers when a transaction merely lost a race or the
 server is busy (serialization failure, deadlock, lock timeout, admin shutdown, too many
-connections; see `TRANSIENT_SQLSTATES`). Those are retried with backoff until they pass.
+connections; see `TRANSIENT_SQLSTATES`), and a connection pool that stayed exhausted for
+its timeout. Those are retried with backoff until they pass.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +44,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
@@ -148,8 +155,10 @@ def is_transient(error: BaseException) -> bool:
     """An outage or a lost race: retrying later will succeed, so the event is never parked."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, OSError | InterfaceError | KafkaConnectionError | ConnectionError):
-        return True
+    if isinstance(
+        error, OSError | InterfaceError | KafkaConnectionError | ConnectionError | PoolTimeout
+    ):
+        return True  # PoolTimeout: every connection of the pool stayed busy (overload)
     state = sqlstate_of(error)
     return state is not None and (state in TRANSIENT_SQLSTATES or state.startswith("08"))
 
@@ -192,6 +201,7 @@ class EventConsumer:
         backoff_seconds: float = 0.2,
         parked_retry_seconds: float = 30.0,
         parked_max_retries: int = 5,
+        batch_size: int = 200,
     ) -> None:
         self.service = service
         self.bootstrap_servers = bootstrap_servers
@@ -205,6 +215,7 @@ class EventConsumer:
         self.backoff_seconds = backoff_seconds
         self.parked_retry_seconds = parked_retry_seconds
         self.parked_max_retries = parked_max_retries
+        self.batch_size = max(1, batch_size)
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -219,13 +230,82 @@ class EventConsumer:
         log.info("consumer.started", topics=self.topics)
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 for partition, messages in batches.items():
-                    for message in messages:
+                    if not messages:
+                        continue
+                    if await self.handle_batch(messages):
+                        await consumer.commit({partition: messages[-1].offset + 1})
+                        continue
+                    for message in messages:  # the batch failed: one by one, as always
                         await self.handle(message)
                         await consumer.commit({partition: message.offset + 1})
         finally:
             await consumer.stop()
+
+    async def handle_batch(self, messages: Sequence[ConsumerRecord[bytes, bytes]]) -> bool:
+        """Apply one partition's messages in order in one transaction; False (nothing
+        applied) when the batch must be applied one message at a time instead: a message
+        is malformed (it is parked by `handle`), or anything in the batch failed."""
+        if len(messages) < 2:
+            return False
+        items: list[tuple[Received, Handler | None, str | None]] = []
+        unknown = 0
+        for message in messages:
+            try:
+                received = parse(message.value or b"")
+            except MalformedEvent:
+                return False
+            if received is None:
+                unknown += 1
+                continue
+            headers = {k: v.decode(errors="replace") for k, v in message.headers or ()}
+            traceparent = headers.get("traceparent") or received.traceparent
+            items.append((received, self.handlers.get(type(received.event)), traceparent))
+        try:
+            outcomes = await self.apply_batch(items)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.info(
+                "consumer.batch_failed",
+                size=len(messages),
+                error=f"{type(error).__name__}: {error}",
+                then="one by one",
+            )
+            return False
+        for (received, _, _), outcome in zip(items, outcomes, strict=True):
+            if outcome != "ignored":
+                log.info(
+                    "event.consumed", type=received.type, event_id=str(received.id), outcome=outcome
+                )
+            EVENTS_CONSUMED.labels(self.service, received.type, outcome).inc()
+        if unknown:
+            EVENTS_CONSUMED.labels(self.service, "unknown", "ignored").inc(unknown)
+        return True
+
+    async def apply_batch(
+        self, items: Sequence[tuple[Received, Handler | None, str | None]]
+    ) -> list[str]:
+        """Claim the events' ids and run their handlers in order, in one transaction;
+        each one's outcome (applied, duplicate or ignored). An event delivered twice in
+        the same batch is applied once."""
+        async with self.engine.begin() as conn:
+            claimed = await self.inbox.claim_many(
+                conn, [received for received, handler, _ in items if handler], now=now()
+            )
+            outcomes: list[str] = []
+            for received, handler, traceparent in items:
+                if handler is None:
+                    outcomes.append("ignored")
+                elif received.id not in claimed:
+                    outcomes.append("duplicate")
+                else:
+                    claimed.discard(received.id)
+                    with span_from(traceparent, f"consume {received.type}"):
+                        await handler(conn, received.event, received)
+                    outcomes.append("applied")
+        return outcomes
 
     async def handle(self, message: ConsumerRecord[bytes, bytes]) -> None:
         """Apply one message; returns when it is applied, skipped or parked."""

@@ -185,8 +185,16 @@ def install(app: FastAPI) -> None:
         )
 
     from aiokafka.errors import KafkaError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    for dependency_error in (DBAPIError, OSError, ConnectionError, KafkaError, TimeoutError):
+    for dependency_error in (
+        DBAPIError,
+        OSError,
+        ConnectionError,
+        KafkaError,
+        TimeoutError,
+        PoolTimeout,  # no free database connection within the pool's timeout: busy
+    ):
         app.add_exception_handler(dependency_error, on_dependency_error)
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(Exception, on_unexpected)

@@ -128,7 +128,13 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         observability.configure(service)
-        engine = create_engine(settings.database_url, settings.schema_name)
+        engine = create_engine(
+            settings.database_url,
+            settings.schema_name,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         producer = make_producer(
             settings.kafka_bootstrap_servers, idempotence=settings.kafka_idempotence
         )
@@ -158,6 +164,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             backoff_seconds=settings.consumer_backoff_seconds,
             parked_retry_seconds=settings.parked_retry_seconds,
             parked_max_retries=settings.parked_max_retries,
+            batch_size=settings.consumer_batch_size,
         )
 
         async def start_producer() -> None:

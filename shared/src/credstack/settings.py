@@ -54,6 +54,22 @@ class ServiceSettings(BaseSettings):
             "<SERVICE>_MIGRATION_DATABASE_URL, else DATABASE_URL, else database_url"
         ),
     )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Database connections this process keeps open (SQLAlchemy pool_size)",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections opened beyond the pool under load, closed when returned",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a request waits for a free connection before it is refused "
+        "with 503 and Retry-After (the service is busy; nothing was changed)",
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotence: bool = Field(
         default=True,
@@ -76,6 +92,12 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
+    consumer_batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="Events applied per transaction (and per offset commit) from one "
+        "partition; a failing batch is applied again one event at a time",
+    )
     parked_retry_seconds: float = Field(
         default=30.0,
         description="First automatic retry of a parked event after this; then 4 times longer each",

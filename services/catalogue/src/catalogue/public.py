@@ -23,14 +23,21 @@ from catalogue.views import (
     Interest,
     PublicMicroCredential,
     SearchHit,
-    SearchPage,
     StackView,
     UpcomingOffering,
 )
 from credstack import access
 from credstack.caching import cached_json
 from credstack.clock import now
-from credstack.pagination import Cursor, Limit, MalformedCursor, Page, decode_cursor, page_of
+from credstack.pagination import (
+    Cursor,
+    Limit,
+    MalformedCursor,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+)
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 
@@ -46,11 +53,12 @@ class InvalidRange(Refusal):
 
 @router.get(
     "/micro-credentials",
-    response_model=SearchPage,
+    response_model=Page[SearchHit],
     summary="Search the published micro-credentials",
     description=(
         "Full text (ranked) over code, title, summary, description, learning outcomes and "
-        "skills, with filters, sorting and pagination. `open_now`: an offering takes "
+        "skills, with filters, sorting and cursor pagination (`limit`, then `cursor` = the "
+        "previous page's `next_cursor`). `open_now`: an offering takes "
         "enrolments now; `starts_from`/`starts_to`: an offering starts in that window."
     ),
 )
@@ -76,8 +84,8 @@ async def search_micro_credentials(
     starts_to: date | None = None,
     stack: Annotated[str | None, Query(description="Stack code")] = None,
     sort: search.Sort | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> Response:
     if starts_from and starts_to and starts_to < starts_from:
         raise InvalidRange("starts_to is before starts_from.")
@@ -97,17 +105,28 @@ async def search_micro_credentials(
         stack=stack,
     )
     order = sort or (search.Sort.RELEVANCE if filters.q else search.Sort.TITLE)
+    after = _search_cursor(cursor, order) if cursor else None
     async with engine.connect() as conn:
-        listings, total = await search.search(
-            conn, filters, sort=order, page=page, page_size=page_size, at=now()
+        hits = await search.search(
+            conn, filters, sort=order, after=after, limit=limit + 1, at=now()
         )
-    found = SearchPage(
-        items=[SearchHit.of(listing) for listing in listings],
-        total=total,
-        page=page,
-        page_size=page_size,
+    shown = hits[:limit]
+    found = Page[SearchHit](
+        items=[SearchHit.of(hit.listing) for hit in shown],
+        next_cursor=(
+            encode_cursor(*search.cursor_values(shown[-1].after)) if len(hits) > limit else None
+        ),
     )
     return cached_json(request, found.model_dump(mode="json"))
+
+
+def _search_cursor(cursor: str, sort: search.Sort) -> search.After:
+    """The position a search cursor names, for this sort; refused when it is not one."""
+    values = decode_cursor(cursor, str, *search.KEY_TYPES[sort], str, str, str)
+    try:
+        return search.after_of(sort, values)
+    except ValueError as error:
+        raise MalformedCursor("The cursor is not one this API gave out for this sort.") from error
 
 
 async def _public_view(conn: AsyncConnection, code: str) -> PublicMicroCredential:

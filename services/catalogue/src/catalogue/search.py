@@ -135,8 +135,9 @@ def _query(q: str) -> ColumnElement[Any]:
 def _title_order() -> ColumnElement[Any]:
     """Titles in dictionary order: case and accents ignored ("Adaptation" before "AI
     Ethics", "Économie" among the e's). The embedded PostgreSQL has no ICU collations,
-    so folding stands in for the language's collation."""
-    return func.catalogue.fold(mc.c.title)
+    so folding stands in for the language's collation; the folded title is stored
+    (`folded_title`, `catalogue.fold(title)`) and indexed with each sort key."""
+    return mc.c.folded_title
 
 
 def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
@@ -207,46 +208,127 @@ def _offering_summary(
     )
 
 
+FAR_FUTURE = date(9999, 12, 31)
+"""Where an item with no upcoming offering sorts by next start: last."""
+
+KEY_TYPES: dict[Sort, tuple[type, ...]] = {
+    Sort.RELEVANCE: (float,),
+    Sort.TITLE: (),
+    Sort.CREDIT_POINTS: (str,),
+    Sort.FEE: (int,),
+    Sort.NEXT_START: (str,),
+}
+"""The sort key a search cursor carries before the folded title, the code and the id."""
+
+
+@dataclass(frozen=True)
+class After:
+    """Where the previous page ended: its last item's sort key, folded title, code, id."""
+
+    sort: Sort
+    key: tuple[Any, ...]
+    title: str
+    code: str
+    id: UUID
+
+
+@dataclass(frozen=True)
+class Hit:
+    listing: Listing
+    after: After
+    """The position just after this item: the next page's cursor when it ends a page."""
+
+
 async def search(
     conn: AsyncConnection,
     filters: Filters,
     *,
     sort: Sort,
-    page: int,
-    page_size: int,
+    after: After | None,
+    limit: int,
     at: datetime,
-) -> tuple[list[Listing], int]:
-    """One page of published micro-credentials matching `filters`, and the total count.
+) -> list[Hit]:
+    """Up to `limit` published micro-credentials matching `filters`, after `after`.
 
-    The page is chosen first (by index where the sort allows) and the offering summary
-    computed for its items only; sorting by next start needs it for every match.
+    Keyset pagination on (sort key, folded title, code, id): a page is read from the indexes
+    where the sort allows, never counted nor skipped over by offset, and the offering
+    summary and stacks are fetched for the page's items only (sorting by next start needs
+    the summary for every match).
     """
     conditions = _conditions(filters, at=at)
     rank = func.ts_rank_cd(mc.c.search_vector, _query(filters.q)) if filters.q else literal(0.0)
-    query = select(*(mc.c[name] for name in LISTED), rank.label("rank"))
+    title = _title_order()
+    keys: dict[Sort, ColumnElement[Any]] = {
+        Sort.RELEVANCE: rank,
+        Sort.CREDIT_POINTS: mc.c.credit_points,
+        Sort.FEE: mc.c.fee_cents,
+    }
+    query = select(*(mc.c[name] for name in LISTED), rank.label("rank"), title.label("folded"))
     if sort is Sort.NEXT_START:
         summary = _offering_summary(at, filters.starts_from, filters.starts_to).subquery()
-        query = query.select_from(
-            mc.outerjoin(summary, summary.c.micro_credential_id == mc.c.id)
-        ).order_by(summary.c.next_start.asc().nulls_last(), _title_order())
-    else:
-        orders: dict[Sort, list[Any]] = {
-            Sort.RELEVANCE: [rank.desc(), _title_order()],
-            Sort.TITLE: [_title_order(), mc.c.title],
-            Sort.CREDIT_POINTS: [mc.c.credit_points, _title_order()],
-            Sort.FEE: [mc.c.fee_cents, _title_order()],
-        }
-        query = query.order_by(*orders[sort])
+        keys[Sort.NEXT_START] = func.coalesce(summary.c.next_start, FAR_FUTURE)
+        query = query.select_from(mc.outerjoin(summary, summary.c.micro_credential_id == mc.c.id))
+    key = keys.get(sort)
+    if key is not None:
+        query = query.add_columns(key.label("sort_key"))
+    descending = sort is Sort.RELEVANCE
+    if after is not None:
+        rest = tuple_(title, mc.c.code, mc.c.id) > tuple_(
+            literal(after.title), literal(after.code), literal(after.id, mc.c.id.type)
+        )
+        if key is None:
+            conditions.append(rest)
+        else:
+            (value,) = after.key
+            beyond = key < value if descending else key > value
+            conditions.append(or_(beyond, and_(key == value, rest)))
+    ordering = [] if key is None else [key.desc() if descending else key.asc()]
     rows = (
         await conn.execute(
-            query.where(*conditions)
-            .order_by(mc.c.code)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
+            query.where(*conditions).order_by(*ordering, title, mc.c.code, mc.c.id).limit(limit)
         )
     ).all()
-    total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
-    return await _listings(conn, rows, at=at, filters=filters), int(total or 0)
+    listings = await _listings(conn, rows, at=at, filters=filters)
+    return [
+        Hit(listing, After(sort, _cursor_key(sort, row), row.folded, row.code, row.id))
+        for listing, row in zip(listings, rows, strict=True)
+    ]
+
+
+def _cursor_key(sort: Sort, row: Any) -> tuple[Any, ...]:
+    if sort is Sort.RELEVANCE:
+        return (float(row.sort_key),)
+    if sort is Sort.CREDIT_POINTS:
+        return (str(row.sort_key),)
+    if sort is Sort.FEE:
+        return (int(row.sort_key),)
+    if sort is Sort.NEXT_START:
+        return (row.sort_key.isoformat(),)
+    return ()
+
+
+def cursor_values(after: After) -> tuple[Any, ...]:
+    """What a search cursor encodes: the sort's name, its key, folded title, code and id."""
+    return (after.sort.value, *after.key, after.title, after.code, str(after.id))
+
+
+def after_of(sort: Sort, values: Sequence[Any]) -> After:
+    """The position a cursor's (type-checked) values name; ValueError if they cannot be it."""
+    name, *key, title, code, item_id = values
+    if name != sort.value:
+        raise ValueError("a cursor of another sort")
+    parsed: tuple[Any, ...] = tuple(key)
+    if sort is Sort.CREDIT_POINTS:
+        try:
+            points = Decimal(key[0])
+        except ArithmeticError as error:  # decimal.InvalidOperation
+            raise ValueError("not a number of credit points") from error
+        if not points.is_finite():
+            raise ValueError("not a number of credit points")
+        parsed = (points,)
+    elif sort is Sort.NEXT_START:
+        parsed = (date.fromisoformat(key[0]),)
+    return After(sort, parsed, title, code, UUID(item_id))
 
 
 async def _listings(

@@ -81,6 +81,10 @@ micro_credential = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
     Column("search_vector", TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True)),
+    # The title as it sorts (case and accents folded), stored: every sort ends with it and
+    # the id, and computing the fold for every match made sorting by fee take 0.5 s at
+    # 10,000 items. Indexed with each sort key for keyset pages (migration catalogue_0008).
+    Column("folded_title", Text, Computed("catalogue.fold(title)", persisted=True)),
     UniqueConstraint("code", "version"),
     Index("ix_micro_credential_search", "search_vector", postgresql_using="gin"),
     Index("ix_micro_credential_code", text("upper(code)")),
@@ -91,7 +95,25 @@ micro_credential = Table(
     ),
     Index(
         "ix_micro_credential_published_folded_title",
-        text("catalogue.fold(title)"),
+        "folded_title",
+        "code",
+        "id",
+        postgresql_where=text("status = 'published'"),
+    ),
+    Index(
+        "ix_micro_credential_published_fee",
+        "fee_cents",
+        "folded_title",
+        "code",
+        "id",
+        postgresql_where=text("status = 'published'"),
+    ),
+    Index(
+        "ix_micro_credential_published_credit_points",
+        "credit_points",
+        "folded_title",
+        "code",
+        "id",
         postgresql_where=text("status = 'published'"),
     ),
     Index(

@@ -412,10 +412,3 @@ class SearchHit(BaseModel):
                 "language_of_instruction": language_notice(listing.language),
             }
         )
-
-
-class SearchPage(BaseModel):
-    items: list[SearchHit]
-    total: int = Field(description="How many micro-credentials match, on every page")
-    page: int
-    page_size: int

@@ -2,7 +2,11 @@
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
+import pytest
+
+from credstack.pagination import encode_cursor
 from credstack.testing import ServiceUnderTest, Tokens
 
 from .steps import act, propose, publish, schedule
@@ -76,7 +80,7 @@ async def test_full_text_search_is_ranked_and_shows_only_published_items(
 
     assert found.status_code == 200
     assert codes(found) == ["MC-DATA-101", "MC-LEAD-201"]
-    assert found.json()["total"] == 2
+    assert found.json()["next_cursor"] is None
     assert "MC-DRAFT-9" not in codes(await catalogue.http.get("/micro-credentials"))
     assert codes(
         await catalogue.http.get("/micro-credentials", params={"q": '"leading teams"'})
@@ -120,15 +124,76 @@ async def test_sorting_and_pagination(catalogue: ServiceUnderTest, tokens: Token
     await catalogue_of_four(catalogue, tokens)
 
     by_fee = await catalogue.http.get("/micro-credentials", params={"sort": "fee"})
+    first = await catalogue.http.get("/micro-credentials", params={"sort": "fee", "limit": 3})
+    cursor = first.json()["next_cursor"]
     page_two = await catalogue.http.get(
-        "/micro-credentials", params={"sort": "fee", "page": 2, "page_size": 3}
+        "/micro-credentials", params={"sort": "fee", "limit": 3, "cursor": cursor}
     )
-    bad = await catalogue.http.get("/micro-credentials", params={"page_size": 1000})
+    bad = await catalogue.http.get("/micro-credentials", params={"limit": 1000})
 
     assert codes(by_fee) == ["MC-JP-1", "MC-FR-101", "MC-DATA-101", "MC-LEAD-201"]
+    assert codes(first) == ["MC-JP-1", "MC-FR-101", "MC-DATA-101"] and cursor
     assert codes(page_two) == ["MC-LEAD-201"]
-    assert (page_two.json()["total"], page_two.json()["page"]) == (4, 2)
+    assert page_two.json()["next_cursor"] is None
     assert bad.status_code == 422
+    for wrong in (
+        {"sort": "title", "cursor": cursor},  # another sort's cursor
+        {"sort": "fee", "cursor": "bm90LWpzb24"},
+        {"sort": "fee", "cursor": encode_cursor("fee", 1, "t", "MC-1", "not-a-uuid")},
+        {
+            "sort": "credit_points",
+            "cursor": encode_cursor("credit_points", "NaN", "t", "MC-1", str(uuid4())),
+        },
+        {
+            "sort": "next_start",
+            "cursor": encode_cursor("next_start", "2026-13-01", "t", "MC-1", str(uuid4())),
+        },
+    ):
+        refused = await catalogue.http.get("/micro-credentials", params=wrong)
+        assert refused.status_code == 400, (wrong, refused.text)
+        assert refused.json()["type"].endswith("/malformed-cursor")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sort": "title"},
+        {"sort": "fee"},
+        {"sort": "credit_points"},
+        {"sort": "next_start"},
+        {"q": "data"},
+        {"q": "leadership or data", "sort": "relevance"},
+    ],
+)
+async def test_every_sort_pages_through_every_match_once_in_order(
+    catalogue: ServiceUnderTest, tokens: Tokens, params: dict[str, str]
+) -> None:
+    await catalogue_of_four(catalogue, tokens)
+    for n, fee in enumerate([500, 500, 500, 1000, 1000]):  # ties on the sort key and title
+        await publish(
+            catalogue,
+            tokens,
+            f"MC-TIE-{n}",
+            title="Data tied" if n < 3 else f"Data tied {n}",
+            fee_cents=fee,
+        )
+    await schedule(catalogue, tokens, "MC-TIE-1")
+    await schedule(catalogue, tokens, "MC-DATA-101")
+    whole = codes(await catalogue.http.get("/micro-credentials", params={**params, "limit": 100}))
+    paged: list[str] = []
+    cursor = None
+    while True:
+        answer = await catalogue.http.get(
+            "/micro-credentials",
+            params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})},
+        )
+        assert answer.status_code == 200, answer.text
+        paged += codes(answer)
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == whole and len(set(paged)) == len(paged) and len(paged) >= 2
 
 
 async def test_a_language_other_than_english_is_shown_prominently(
@@ -327,12 +392,12 @@ async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
     assert await sample_catalogue.load(catalogue.engine, now=now()) is True
     assert await sample_catalogue.load(catalogue.engine, now=now()) is False
 
-    everything = (await catalogue.http.get("/micro-credentials", params={"page_size": 100})).json()
+    everything = (await catalogue.http.get("/micro-credentials", params={"limit": 100})).json()
     stacks = (await catalogue.http.get("/stacks")).json()["items"]
     french = (await catalogue.http.get("/micro-credentials", params={"language": "fr"})).json()
     open_now = (await catalogue.http.get("/micro-credentials", params={"open_now": "true"})).json()
 
-    assert everything["total"] == 20
+    assert len(everything["items"]) == 20 and everything["next_cursor"] is None
     assert sorted((s["code"], s["kind"], s["credit_points"]) for s in stacks) == [
         ("SERIES-CL", "series", 12.5),
         ("SERIES-DA", "series", 12.5),
@@ -340,7 +405,7 @@ async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
         ("SUITE-LEAD", "suite", 9.375),
     ]
     assert [i["code"] for i in french["items"]] == ["MC-FR-NEG"]
-    assert open_now["total"] == 20
+    assert len(open_now["items"]) == 20
     japanese = (await catalogue.http.get("/micro-credentials/MC-JPN-A1")).json()
     assert japanese["is_language_micro_credential"] and japanese["language_level"] == "A1"
 
