@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             did=settings.did,
             name=settings.issuer_name,
             url=settings.issuer_url,
-            email=settings.issuer_email,
+            email=settings.contact_email,
         ),
         base_url=settings.public_url,
         signing=keys.Signing(keys.load(settings), OfflineDocumentLoader()),

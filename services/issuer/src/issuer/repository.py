@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -290,11 +290,13 @@ async def status_of(conn: AsyncConnection, credential_id: UUID) -> StatusPlace |
     return None if row is None else StatusPlace(row.list_number, row._mapping["index"])
 
 
-async def indexes_with_status(conn: AsyncConnection, number: int, status: Status) -> list[int]:
+async def indexes_with_status(
+    conn: AsyncConnection, number: int, statuses: Collection[Status]
+) -> list[int]:
     rows = await conn.execute(
         select(status_entry.c.index)
         .join(credential, credential.c.id == status_entry.c.credential_id)
-        .where(status_entry.c.list_number == number, credential.c.status == status)
+        .where(status_entry.c.list_number == number, credential.c.status.in_(list(statuses)))
     )
     return [index for (index,) in rows]
 

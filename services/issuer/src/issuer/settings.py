@@ -1,3 +1,4 @@
+from email.utils import parseaddr
 from urllib.parse import quote, urlparse
 
 from pydantic import Field, SecretStr
@@ -14,7 +15,13 @@ class Settings(ServiceSettings):
     public_url: str = "http://127.0.0.1:8004"
     issuer_name: str = "Credstack University, Centre for Continuing Education"
     issuer_url: str = "https://credstack.dev"
-    issuer_email: str | None = None
+    issuer_email: str | None = Field(
+        default=None,
+        description=(
+            "The issuer profile's contact email (OB 2.0 requires one); defaults to the "
+            "address of ISSUER_MAIL_FROM"
+        ),
+    )
     signing_keys: list[SecretStr] = Field(
         default=[],
         description=(
@@ -22,6 +29,14 @@ class Settings(ServiceSettings):
             "older ones stay in the DID document so credentials they signed still verify. "
             "Only the dev stack may leave it empty (a key is generated and kept in the data "
             "folder); elsewhere the issuer refuses to start without it."
+        ),
+    )
+    jwt_keys: list[SecretStr] = Field(
+        default=[],
+        description=(
+            "RSA private keys (PEM, 2048 bits or more), newest last, that sign the VC-JWT "
+            "form (RS256, the OB 3.0 JWT profile); each is published as a JWK. Only the dev "
+            "stack may leave it empty (a key is generated and kept in the data folder)."
         ),
     )
     smtp_host: str | None = Field(
@@ -46,6 +61,10 @@ class Settings(ServiceSettings):
         host = quote(url.netloc, safe="")
         path = ":".join(segment for segment in url.path.split("/") if segment)
         return f"did:web:{host}" + (f":{path}" if path else "")
+
+    @property
+    def contact_email(self) -> str:
+        return self.issuer_email or parseaddr(self.mail_from)[1]
 
     @property
     def mail_domain(self) -> str:

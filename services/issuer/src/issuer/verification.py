@@ -9,7 +9,8 @@ Checks, each reported with its outcome and reason:
   and listed in its DID document's ``assertionMethod`` (this issuer's did:web, or did:key);
 - ``validity``: ``validFrom`` has passed and ``validUntil`` (if any) has not;
 - ``status``: the Bitstring Status List entry (signed list verified, bit read) and, for
-  this issuer's lists, the suspension list at the same index;
+  this issuer's lists, the revocation and suspension lists at the same index (revoked
+  is told apart from suspended);
 - ``schema``: the OB 3.0 AchievementCredential JSON Schema (Open Badges only).
 
 A check that cannot be made offline (another issuer's did:web or status list) is reported
@@ -100,7 +101,9 @@ class Verifier:
         loader: DocumentLoader,
         status_lists: StatusLists,
         hosted_assertions: HostedAssertions,
+        base_url: str = "",
     ) -> None:
+        self.base_url = base_url
         self.keys = keys
         self.loader = loader
         self.status_lists = status_lists
@@ -114,6 +117,11 @@ class Verifier:
         if controller.startswith("did:key:") and fragment == controller.removeprefix("did:key:"):
             return public_key_from_multibase(fragment)
         raise LookupError(f"{controller} cannot be resolved offline")
+
+    def jwt_public_key(self, kid: str) -> vc_jwt.PublicKey:
+        """The public key of a VC-JWT ``kid``: one of this issuer's published JWKs."""
+        key: vc_jwt.PrivateKey = self.keys.jwt_key(self.base_url, kid)
+        return key.public_key()
 
     async def verify(self, data: bytes, media_type: str, *, now: datetime) -> Verdict:
         """Read the input (JSON, JWT or baked image) and run every check."""
@@ -147,7 +155,7 @@ class Verifier:
             return await self.verify_document(document, now=now, format="JSON")
         if text.count(".") == 2 and " " not in text:
             try:
-                credential = vc_jwt.decode(text, self.public_key_for)
+                credential = vc_jwt.decode(text, self.jwt_public_key)
             except vc_jwt.InvalidJwt as error:
                 return Verdict("VC-JWT", [Check("signature", False, str(error))])
             verdict = await self.verify_document(credential, now=now, format="VC-JWT")
@@ -219,18 +227,24 @@ class Verifier:
             index = int(str(entry.get("statusListIndex")))
         except ValueError:
             return Check("status", False, "statusListIndex is not an integer")
-        revoked = await self._bit(url, index, str(entry.get("statusPurpose")), document)
-        if isinstance(revoked, Check):
-            return revoked
-        if revoked:
-            return Check("status", False, "revoked")
-        suspension_url = url.removesuffix("/revocation") + "/suspension"
-        if url.endswith("/revocation") and await self.status_lists(suspension_url) is not None:
-            suspended = await self._bit(suspension_url, index, "suspension", document)
-            if isinstance(suspended, Check):
-                return suspended
-            if suspended:
-                return Check("status", False, "suspended")
+        purpose = str(entry.get("statusPurpose"))
+        if url.endswith(("/revocation", "/suspension")):
+            # this issuer's lists: both purposes at the same index, revocation read first
+            base = url.rpartition("/")[0]
+            for listed, state in (("revocation", "revoked"), ("suspension", "suspended")):
+                if listed != purpose and await self.status_lists(f"{base}/{listed}") is None:
+                    continue
+                bit = await self._bit(f"{base}/{listed}", index, listed, document)
+                if isinstance(bit, Check):
+                    return bit
+                if bit:
+                    return Check("status", False, state)
+        else:
+            bit = await self._bit(url, index, purpose, document)
+            if isinstance(bit, Check):
+                return bit
+            if bit:
+                return Check("status", False, "revoked" if purpose == "revocation" else purpose)
         return Check("status", True, f"not revoked ({url}, index {index})")
 
     async def _bit(

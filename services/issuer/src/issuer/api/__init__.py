@@ -4,7 +4,16 @@ images, verification); operations for staff."""
 
 from fastapi import APIRouter
 
-from issuer.api import images, issuing, learner_records, operations, public, status, verification
+from issuer.api import (
+    images,
+    issuing,
+    jwks,
+    learner_records,
+    operations,
+    public,
+    status,
+    verification,
+)
 
 routers: list[APIRouter] = [
     issuing.router,
@@ -14,4 +23,5 @@ routers: list[APIRouter] = [
     operations.router,
     public.router,
     images.router,
+    jwks.router,
 ]

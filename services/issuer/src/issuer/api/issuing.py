@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from credstack.auth import Principal, require
@@ -54,11 +54,18 @@ async def get_credential(
     response_class=PlainTextResponse,
     responses=documented("text/plain", "The compact JWS", **TEXT),
 )
-async def get_credential_jwt(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
+async def get_credential_jwt(
+    credential_id: UUID,
+    issuer: IssuerDep,
+    engine: Engine,
+    alg: Literal["RS256", "EdDSA"] = Query(
+        default="RS256",
+        description="RS256 (the OB 3.0 JWT profile) or EdDSA, for verifiers that ask for it",
+    ),
+) -> Response:
     found = await stored(engine, credential_id)
-    keys = issuer.signing.keys
-    token = vc_jwt.encode(found.document, private_key=keys.signing_key, kid=keys.signing_method)
-    return PlainTextResponse(token)
+    key, kid = issuer.signing.keys.jwt_signer(issuer.base_url, alg)
+    return PlainTextResponse(vc_jwt.encode(found.document, private_key=key, kid=kid))
 
 
 @router.get("/credentials", tags=["credentials"], summary="Credentials of an enrolment (staff)")
