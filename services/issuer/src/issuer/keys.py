@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from credstack.settings import MissingSetting
 from issuer.settings import Settings
-from issuer.standards import data_integrity
+from issuer.standards import data_integrity, did_key
 from issuer.standards.jsonld import DocumentLoader
 from issuer.standards.multikey import (
     private_key_from_multibase,
@@ -39,6 +39,8 @@ class IssuerKeys:
     jwt_keys: tuple[rsa.RSAPrivateKey, ...] = ()
 
     def method_id(self, index: int) -> str:
+        if self.did.startswith(did_key.PREFIX):
+            return did_key.method_id(self.private_keys[index].public_key())
         return f"{self.did}#key-{index + 1}"
 
     @property
@@ -81,6 +83,8 @@ class IssuerKeys:
         raise LookupError(f"{kid} is not one of this issuer's JWT keys")
 
     def did_document(self) -> dict[str, Any]:
+        if self.did.startswith(did_key.PREFIX):
+            return did_key.document(self.did)
         methods = [
             {
                 "id": self.method_id(index),
@@ -118,7 +122,8 @@ def load(settings: Settings) -> IssuerKeys:
         raise MissingSetting("ISSUER_JWT_KEYS", "the issuer has no RSA key for VC-JWTs")
     else:
         jwt_keys = _dev_jwt_keys(settings.data_dir)
-    return IssuerKeys(settings.did, tuple(keys), tuple(jwt_keys))
+    did = did_key.did_key(keys[-1].public_key()) if settings.did_method == "key" else settings.did
+    return IssuerKeys(did, tuple(keys), tuple(jwt_keys))
 
 
 def rsa_key_from_pem(pem: str) -> rsa.RSAPrivateKey:

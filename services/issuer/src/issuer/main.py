@@ -60,15 +60,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     if settings.smtp_host is None and not settings.dev_stack:
         raise MissingSetting("ISSUER_SMTP_HOST", "learner email has nowhere to go")
+    if settings.vcapi_open_issuing and not settings.dev_stack:
+        raise MissingSetting(
+            "CREDSTACK_DEV_STACK", "ISSUER_VCAPI_OPEN_ISSUING is for the dev stack only"
+        )
+    signing_keys = keys.load(settings)
     issuer = Issuer(
         profile=IssuerProfile(
-            did=settings.did,
+            did=signing_keys.did,
             name=settings.issuer_name,
             url=settings.issuer_url,
             email=settings.contact_email,
         ),
         base_url=settings.public_url,
-        signing=keys.Signing(keys.load(settings), OfflineDocumentLoader()),
+        signing=keys.Signing(signing_keys, OfflineDocumentLoader()),
     )
     app = service.create_app(
         service.ServiceDefinition(
@@ -88,5 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     app.state.issuer = issuer
+    app.state.vcapi_open_issuing = settings.vcapi_open_issuing
     app.state.mailbox = settings.data_dir / "mailbox" if settings.smtp_host is None else None
     return app

@@ -22,6 +22,7 @@ from issuer.tables import (
     status_entry,
     status_list,
     status_list_credential,
+    vcapi_credential,
 )
 
 #: Random draws in the newest list before another list is opened (a list is then, with
@@ -293,11 +294,18 @@ async def status_of(conn: AsyncConnection, credential_id: UUID) -> StatusPlace |
 async def indexes_with_status(
     conn: AsyncConnection, number: int, statuses: Collection[Status]
 ) -> list[int]:
-    rows = await conn.execute(
+    wanted = [str(s) for s in statuses]
+    ours = (
         select(status_entry.c.index)
         .join(credential, credential.c.id == status_entry.c.credential_id)
-        .where(status_entry.c.list_number == number, credential.c.status.in_(list(statuses)))
+        .where(status_entry.c.list_number == number, credential.c.status.in_(wanted))
     )
+    through_vcapi = (
+        select(status_entry.c.index)
+        .join(vcapi_credential, vcapi_credential.c.id == status_entry.c.credential_id)
+        .where(status_entry.c.list_number == number, vcapi_credential.c.status.in_(wanted))
+    )
+    rows = await conn.execute(ours.union_all(through_vcapi))
     return [index for (index,) in rows]
 
 
@@ -332,3 +340,34 @@ async def status_list_document(
         )
     )
     return document
+
+
+async def save_vcapi_credential(
+    conn: AsyncConnection, credential_id: UUID, document: dict[str, Any], *, by: str, at: datetime
+) -> None:
+    await conn.execute(
+        insert(vcapi_credential).values(
+            id=credential_id, document=document, issued_at=at, issued_by=by, status="active"
+        )
+    )
+
+
+async def vcapi_credential_by_id(
+    conn: AsyncConnection, credential_id: UUID, *, for_update: bool = False
+) -> tuple[dict[str, Any], str] | None:
+    """A VC-API credential's document and status."""
+    query = select(vcapi_credential.c.document, vcapi_credential.c.status).where(
+        vcapi_credential.c.id == credential_id
+    )
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    return None if row is None else (row.document, row.status)
+
+
+async def save_vcapi_status(
+    conn: AsyncConnection, credential_id: UUID, status: str, *, at: datetime
+) -> None:
+    await conn.execute(
+        update(vcapi_credential)
+        .where(vcapi_credential.c.id == credential_id)
+        .values(status=status, status_changed_at=at)
+    )

@@ -1,4 +1,5 @@
 from email.utils import parseaddr
+from typing import Literal
 from urllib.parse import quote, urlparse
 
 from pydantic import Field, SecretStr
@@ -15,6 +16,21 @@ class Settings(ServiceSettings):
     public_url: str = "http://127.0.0.1:8004"
     issuer_name: str = "Credstack University, Centre for Continuing Education"
     issuer_url: str = "https://credstack.dev"
+    did_method: Literal["web", "key"] = Field(
+        default="web",
+        description=(
+            "web: the issuer is did:web of ISSUER_PUBLIC_URL (an institution). key: did:key "
+            "of the newest signing key, resolved offline (tests, small deployments; a key "
+            "rotation then changes the DID)"
+        ),
+    )
+    vcapi_open_issuing: bool = Field(
+        default=False,
+        description=(
+            "Dev stack only: POST /credentials/issue without a token, for the W3C test "
+            "suites (which send none); elsewhere the issuer refuses to start with it set"
+        ),
+    )
     issuer_email: str | None = Field(
         default=None,
         description=(

@@ -123,6 +123,19 @@ status_entry = Table(
     Column("credential_id", PgUUID(as_uuid=True), nullable=False, unique=True),
 )
 
+# Credentials issued through the VC-API (POST /credentials/issue): any VC 2.0 credential a
+# staff member or trusted system sent, with its status entry in the same lists.
+vcapi_credential = Table(
+    "vcapi_credential",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_by", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # active | suspended | revoked
+    Column("status_changed_at", DateTime(timezone=True)),
+)
+
 # The signed status list credentials, re-signed in the transaction that changes a bit.
 status_list_credential = Table(
     "status_list_credential",

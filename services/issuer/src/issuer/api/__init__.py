@@ -12,6 +12,7 @@ from issuer.api import (
     operations,
     public,
     status,
+    vcapi,
     verification,
 )
 
@@ -24,4 +25,5 @@ routers: list[APIRouter] = [
     public.router,
     images.router,
     jwks.router,
+    vcapi.router,
 ]

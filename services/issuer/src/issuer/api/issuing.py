@@ -21,8 +21,9 @@ from issuer.api.common import (
     documented,
     stored,
 )
+from issuer.domain import CredentialNotFound
 from issuer.standards import vc_jwt
-from issuer.usecases import readmodels
+from issuer.usecases import readmodels, vcapi
 
 router = APIRouter()
 
@@ -40,7 +41,11 @@ router = APIRouter()
 async def get_credential(
     credential_id: UUID, request: Request, issuer: IssuerDep, engine: Engine
 ) -> Response:
-    found = await stored(engine, credential_id)
+    try:
+        found = await stored(engine, credential_id)
+    except CredentialNotFound:
+        async with engine.connect() as conn:  # one issued through the VC-API
+            return VcJson(await vcapi.credential(conn, credential_id))
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "json" not in accept:
         return RedirectResponse(issuer.page_url(credential_id), 303)

@@ -82,8 +82,14 @@ def sign(
     verification_method: str,
     created: datetime,
     loader: DocumentLoader,
+    proof_purpose: str = ASSERTION_METHOD,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with an ``eddsa-rdfc-2022`` proof appended.
+
+    A presentation is signed with ``proof_purpose="authentication"`` and the verifier's
+    ``challenge`` and ``domain``.
 
     ``proof`` in the result is always a list (OB 3.0's JSON Schema wants an array); proofs
     already present are kept (a proof set: each proof signs the document without ``proof``).
@@ -101,8 +107,12 @@ def sign(
         "cryptosuite": CRYPTOSUITE,
         "created": _date_time_stamp(created),
         "verificationMethod": verification_method,
-        "proofPurpose": ASSERTION_METHOD,
+        "proofPurpose": proof_purpose,
     }
+    if challenge is not None:
+        options["challenge"] = challenge
+    if domain is not None:
+        options["domain"] = domain
     if undefined := dropped_terms(unsecured, loader):
         raise UndefinedTermsError(undefined)
     proof_config = {"@context": unsecured["@context"], **options}
