@@ -204,16 +204,19 @@ class Verifier:
         ]
         if not methods:
             return Check("issuer", False, "no proof names a verification method")
-        for method in methods:
-            controller = method.partition("#")[0]
-            if controller != issuer_id:
-                return Check(
-                    "issuer", False, f"{method} is not controlled by the issuer {issuer_id}"
-                )
+        # a proof set may carry others' proofs (witnesses, endorsers): each verifies (the
+        # signature check), and at least one is the issuer's own
+        own = [m for m in methods if m.partition("#")[0] == issuer_id]
+        if not own:
+            return Check(
+                "issuer", False, f"{methods[0]} is not controlled by the issuer {issuer_id}"
+            )
+        for method in own:
             try:
                 self.public_key_for(method)
             except LookupError as error:
                 return Check("issuer", None, f"cannot resolve {method}: {error}")
+        methods = own
         return Check("issuer", True, f"signed by {issuer_id} (assertionMethod {methods[0]})")
 
     async def _status(self, document: Mapping[str, Any]) -> Check:
@@ -273,19 +276,31 @@ class Verifier:
 
 
 def _validity(document: Mapping[str, Any], now: datetime) -> Check:
+    # VC 2.0 names the window validFrom/validUntil; VC 1.1 issuanceDate/expirationDate
+    start, end = ("validFrom", "validUntil")
+    if "validFrom" not in document and "issuanceDate" in document:
+        start, end = ("issuanceDate", "expirationDate")
+    elif start not in document and end not in document and _is_vc2(document):
+        return Check("validity", True, "no validity period (VC 2.0 makes it optional)")
     try:
-        valid_from = isoparse(str(document["validFrom"]))
-        valid_until = isoparse(str(document["validUntil"])) if "validUntil" in document else None
+        valid_from = isoparse(str(document[start]))
+        valid_until = isoparse(str(document[end])) if end in document else None
     except (KeyError, ValueError) as error:
-        return Check("validity", False, f"validFrom/validUntil missing or malformed: {error}")
+        return Check("validity", False, f"{start}/{end} missing or malformed: {error}")
     if valid_from.tzinfo is None or (valid_until is not None and valid_until.tzinfo is None):
-        return Check("validity", False, "validFrom/validUntil must carry a time zone")
+        return Check("validity", False, f"{start}/{end} must carry a time zone")
     if now < valid_from:
-        return Check("validity", False, f"not valid before {document['validFrom']}")
+        return Check("validity", False, f"not valid before {document[start]}")
     if valid_until is not None and now > valid_until:
-        return Check("validity", False, f"expired on {document['validUntil']}")
-    until = f" until {document['validUntil']}" if valid_until else " with no expiry"
-    return Check("validity", True, f"valid from {document['validFrom']}{until}")
+        return Check("validity", False, f"expired on {document[end]}")
+    until = f" until {document[end]}" if valid_until else " with no expiry"
+    return Check("validity", True, f"valid from {document[start]}{until}")
+
+
+def _is_vc2(document: Mapping[str, Any]) -> bool:
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    return bool(first == "https://www.w3.org/ns/credentials/v2")
 
 
 def _schema(document: Mapping[str, Any]) -> Check:

@@ -153,7 +153,7 @@ def verify_or_raise(
 
     Raises ``VerificationError`` (with the reason) if the document has no such proof, if any
     of them fails (signature, ``proofPurpose`` other than ``proof_purpose``, malformed
-    ``created``/``proofValue``, proof chains via ``previousProof``, which are unsupported),
+    ``created``/``proofValue``, a ``previousProof`` naming no proof of the set),
     if the document uses undefined terms, or if it cannot be processed as JSON-LD.
     Proofs of other types or cryptosuites are ignored: check them separately if needed.
 
@@ -177,10 +177,32 @@ def verify_or_raise(
         if undefined := dropped_terms(unsecured, loader):
             raise VerificationError(str(UndefinedTermsError(undefined)))
         for proof in proofs:
-            _verify_proof(unsecured, proof, public_key_for, loader, proof_purpose)
+            _verify_proof(
+                _chained(unsecured, proof, _proofs(document)),
+                proof,
+                public_key_for,
+                loader,
+                proof_purpose,
+            )
     except JsonLdError as error:
         raise VerificationError(f"JSON-LD processing failed: {error}") from error
     return [dict(proof) for proof in proofs]
+
+
+def _chained(
+    unsecured: dict[str, Any], proof: Mapping[str, Any], all_proofs: list[Any]
+) -> dict[str, Any]:
+    """What ``proof`` signed: the document, plus (in a proof chain) the proofs its
+    ``previousProof`` names, each of which must be in the set (VC DI 1.0 § 4.3)."""
+    if "previousProof" not in proof:
+        return unsecured
+    wanted = _as_list(proof["previousProof"])
+    matching = [
+        other for other in all_proofs if isinstance(other, Mapping) and other.get("id") in wanted
+    ]
+    if not wanted or len(matching) != len(wanted):
+        raise VerificationError(f"previousProof {wanted} names a proof that is not in the set")
+    return {**unsecured, "proof": [dict(other) for other in matching]}
 
 
 def _verify_proof(
@@ -191,8 +213,6 @@ def _verify_proof(
     proof_purpose: str,
 ) -> None:
     options = {key: value for key, value in proof.items() if key != "proofValue"}
-    if "previousProof" in options:
-        raise VerificationError("proof chains (previousProof) are not supported")
     if options.get("proofPurpose") != proof_purpose:
         raise VerificationError(
             f"proofPurpose is {options.get('proofPurpose')!r}, expected {proof_purpose!r}"

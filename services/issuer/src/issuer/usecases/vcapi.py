@@ -34,6 +34,8 @@ _DATE_TIME_STAMP = re.compile(
     r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 )
 AUTHENTICATION = "authentication"
+VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+DI_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 
 
 class InvalidCredential(Refusal):
@@ -61,8 +63,8 @@ def _problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
     """The VC 2.0 rules a credential to issue breaks (empty when none)."""
     found: list[str] = []
     context = credential.get("@context")
-    if not isinstance(context, list) or not context or context[0] != VC_CONTEXT:
-        found.append(f"@context must be a list starting with {VC_CONTEXT}")
+    if not isinstance(context, list) or not context or context[0] not in (VC_CONTEXT, VC1_CONTEXT):
+        found.append(f"@context must be a list starting with {VC_CONTEXT} (or VC 1.1's)")
     types = credential.get("type")
     if not isinstance(types, list | str) or "VerifiableCredential" not in _list(types):
         found.append("type must include VerifiableCredential")
@@ -82,13 +84,15 @@ def _problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
             ):
                 found.append("credentialSubject.id must be one URL")
     issuer = credential.get("issuer")
-    if issuer is not None:
+    if "issuer" in credential and not issuer:
+        found.append("issuer must be a URL or an object with an id URL")
+    if issuer:
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
         if not isinstance(issuer_id, str) or not _URL.match(issuer_id):
             found.append("issuer must be a URL or an object with an id URL")
         elif issuer_id != our_did:
             found.append(f"this issuer signs as {our_did}, not {issuer_id}")
-    for field in ("validFrom", "validUntil"):
+    for field in ("validFrom", "validUntil", "issuanceDate", "expirationDate"):
         value = credential.get(field)
         if value is not None and not (isinstance(value, str) and _DATE_TIME_STAMP.match(value)):
             found.append(f"{field} must be an XML dateTimeStamp")
@@ -104,16 +108,40 @@ def _problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
                 found.append(f"{field} entries must be objects")
                 continue
             kind = item.get("type")
-            if field != "evidence" and not (isinstance(kind, str | list) and kind):
+            if not (isinstance(kind, str | list) and kind):
                 found.append(f"{field}.type is required")
+            if field == "credentialSchema" and "id" not in item:
+                found.append("credentialSchema.id is required")
             if "id" in item and not (isinstance(item["id"], str) and _URL.match(item["id"])):
                 found.append(f"{field}.id must be one URL")
+    found.extend(_related_resource_problems(credential.get("relatedResource")))
     for field in ("name", "description"):
         for value in _list(credential.get(field, [])):
             if not isinstance(value, str | dict):
                 found.append(f"{field} must be a string or a language value object")
     if "proof" in credential:
         found.append("the issuer adds the proof: send the credential unsigned")
+    return found
+
+
+def _related_resource_problems(value: Any) -> list[str]:
+    """VC 2.0 § 5.3: objects with a unique URL ``id`` and a ``digestSRI`` or
+    ``digestMultibase``. (The digests are the issuer's claim: nothing is fetched.)"""
+    if value is None:
+        return []
+    found = []
+    ids = []
+    for item in _list(value):
+        if not isinstance(item, dict):
+            found.append("relatedResource entries must be objects")
+            continue
+        if not (isinstance(item.get("id"), str) and _URL.match(item["id"])):
+            found.append("relatedResource.id must be one URL")
+        ids.append(item.get("id"))
+        if not item.get("digestSRI") and not item.get("digestMultibase"):
+            found.append("relatedResource needs digestSRI or digestMultibase")
+    if len(ids) != len(set(map(str, ids))):
+        found.append("relatedResource ids must be unique")
     return found
 
 
@@ -135,8 +163,16 @@ async def issue(
     document: dict[str, Any] = dict(credential)
     document.setdefault("id", f"{issuer.base_url}/credentials/{key}")
     document.setdefault("issuer", issuer.profile.did)
-    document.setdefault("validFrom", timestamp(at))
-    if "credentialStatus" not in document:
+    if document["@context"][0] == VC1_CONTEXT:
+        # VC 1.1 (still sent by some systems and test suites): its dates, and the Data
+        # Integrity context its own lacks; it defines no BitstringStatusListEntry, so no
+        # status entry is added
+        document.setdefault("issuanceDate", timestamp(at))
+        if DI_CONTEXT not in document["@context"]:
+            document["@context"] = [*document["@context"], DI_CONTEXT]
+    else:
+        document.setdefault("validFrom", timestamp(at))
+    if "credentialStatus" not in document and document["@context"][0] == VC_CONTEXT:
         entry = await status_lists.allocate(conn, issuer, key, at=at)
         document["credentialStatus"] = entry.as_json()
     try:
