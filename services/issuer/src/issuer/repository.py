@@ -16,6 +16,7 @@ from issuer.domain import Credential, Kind, Status
 from issuer.standards.openbadges3 import HeldMember, Recipient
 from issuer.tables import (
     achievement,
+    claim,
     credential,
     recipient,
     stack,
@@ -24,6 +25,7 @@ from issuer.tables import (
     status_list_credential,
     vcapi_credential,
 )
+from issuer.wallet_claims import Claim, Protocol
 
 #: Random draws in the newest list before another list is opened (a list is then, with
 #: overwhelming likelihood, more than half full).
@@ -371,3 +373,61 @@ async def save_vcapi_status(
         .where(vcapi_credential.c.id == credential_id)
         .values(status=status, status_changed_at=at)
     )
+
+
+def _claim(row: Any) -> Claim:
+    return Claim(
+        id=row.id,
+        credential_id=row.credential_id,
+        learner_id=row.learner_id,
+        expires_at=row.expires_at,
+        claimed_at=row.claimed_at,
+        challenge=row.challenge,
+        holder_did=row.holder_did,
+        protocol=Protocol(row.protocol) if row.protocol else None,
+    )
+
+
+async def add_claim(conn: AsyncConnection, offer: Claim, code_hash: str, *, at: datetime) -> None:
+    await conn.execute(
+        insert(claim).values(
+            id=offer.id,
+            code_hash=code_hash,
+            credential_id=offer.credential_id,
+            learner_id=offer.learner_id,
+            created_at=at,
+            expires_at=offer.expires_at,
+        )
+    )
+
+
+async def claim_by_code(conn: AsyncConnection, code_hash: str) -> Claim | None:
+    """The claim of this code, locked: one wallet at a time."""
+    row = (
+        await conn.execute(select(claim).where(claim.c.code_hash == code_hash).with_for_update())
+    ).first()
+    return None if row is None else _claim(row)
+
+
+async def save_claim(
+    conn: AsyncConnection, taken: Claim, *, copy: dict[str, Any] | None = None
+) -> None:
+    values: dict[str, Any] = {
+        "challenge": taken.challenge,
+        "claimed_at": taken.claimed_at,
+        "protocol": taken.protocol,
+        "holder_did": taken.holder_did,
+    }
+    if copy is not None:
+        values["copy"] = copy
+    await conn.execute(update(claim).where(claim.c.id == taken.id).values(**values))
+
+
+async def claimed_copies(conn: AsyncConnection, credential_id: UUID) -> list[dict[str, Any]]:
+    """Every copy of a credential claimed into a wallet, oldest first."""
+    rows = await conn.execute(
+        select(claim.c.copy)
+        .where(claim.c.credential_id == credential_id, claim.c.copy.is_not(None))
+        .order_by(claim.c.claimed_at)
+    )
+    return [copy for (copy,) in rows]

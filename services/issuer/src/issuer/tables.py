@@ -136,6 +136,24 @@ vcapi_credential = Table(
     Column("status_changed_at", DateTime(timezone=True)),
 )
 
+# Wallet claims: one offer of a credential, taken once before it expires; the copy issued
+# to the holder's DID is kept with it (it shares its credential's status entry).
+claim = Table(
+    "claim",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("credential_id", PgUUID(as_uuid=True), nullable=False, index=True),
+    Column("learner_id", PgUUID(as_uuid=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("challenge", Text),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("protocol", String(16)),
+    Column("holder_did", Text),
+    Column("copy", JSON),
+)
+
 # The signed status list credentials, re-signed in the transaction that changes a bit.
 status_list_credential = Table(
     "status_list_credential",

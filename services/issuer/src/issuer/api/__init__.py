@@ -5,6 +5,7 @@ images, verification); operations for staff."""
 from fastapi import APIRouter
 
 from issuer.api import (
+    claims,
     images,
     issuing,
     jwks,
@@ -26,4 +27,5 @@ routers: list[APIRouter] = [
     images.router,
     jwks.router,
     vcapi.router,
+    claims.router,
 ]

@@ -8,19 +8,22 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from credstack.clock import now
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 from issuer import faces
+from issuer.api.claims import qr_svg
 from issuer.api.common import IssuerDep, VerifierDep, documented, stored
 from issuer.domain import Credential
 from issuer.identity import Issuer
 from issuer.standards import openbadges2
+from issuer.usecases import claims
 from issuer.verification import Verdict
 
 router = APIRouter()
@@ -93,13 +96,26 @@ def _templates() -> Environment:
     responses=documented("text/html", "The page", type="string"),
 )
 async def verification_page(
-    credential_id: UUID, issuer: IssuerDep, verifier: VerifierDep, engine: Engine
+    credential_id: UUID,
+    issuer: IssuerDep,
+    verifier: VerifierDep,
+    engine: Engine,
+    claim: str | None = Query(
+        default=None, max_length=64, description="A wallet claim code: the page shows its QR"
+    ),
 ) -> HTMLResponse:
     found = await stored(engine, credential_id)
     checked_at = now()
     verdict = await verifier.verify_document(found.document, now=checked_at)
     page = _templates().get_template("credential.html")
-    return HTMLResponse(page.render(**_page(found, verdict, issuer, checked_at)))
+    values = _page(found, verdict, issuer, checked_at)
+    if claim is not None:
+        async with engine.begin() as conn:
+            if await claims.open_offer_of(conn, claim, credential_id, at=checked_at):
+                link = claims.interaction_url(issuer, claim)
+                values["claim_link"] = link
+                values["claim_qr"] = Markup(qr_svg(link).decode())  # segno's own SVG
+    return HTMLResponse(page.render(**values))
 
 
 def _page(

@@ -1,4 +1,4 @@
-"""VC-API credentials
+"""VC-API credentials, wallet claims
 
 Revision ID: issuer_0003
 Revises: issuer_0002
@@ -29,8 +29,27 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vcapi_credential')),
     schema='issuer'
     )
+    op.create_table('claim',
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('credential_id', sa.UUID(), nullable=False),
+    sa.Column('learner_id', sa.UUID(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('challenge', sa.Text(), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('protocol', sa.String(length=16), nullable=True),
+    sa.Column('holder_did', sa.Text(), nullable=True),
+    sa.Column('copy', sa.JSON(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_claim_code_hash')),
+    schema='issuer'
+    )
+    op.create_index(op.f('ix_issuer_claim_credential_id'), 'claim', ['credential_id'], unique=False, schema='issuer')
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index(op.f('ix_issuer_claim_credential_id'), table_name='claim', schema='issuer')
+    op.drop_table('claim', schema='issuer')
     op.drop_table('vcapi_credential', schema='issuer')

@@ -1,0 +1,120 @@
+"""Into the learner's wallet: a scripted holder wallet (Digital Bazaar's libraries) claims a
+credential through the VC-API exchange Learner Credential Wallet uses; the copy verifies
+independently, carries the holder's DID, is single-use and is revoked with its credential."""
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from credstack.testing import ServiceUnderTest, Tokens
+from issuer import tables
+from tests.verifiers.digitalbazaar import (
+    require_node,
+    sign_did_authentication,
+    verify_with_digitalbazaar,
+)
+
+from ..conformance import ob3_schema_errors
+from ..events import Learner
+from .conftest import verifier_documents
+from .test_status import one_credential
+
+
+def path(url: str) -> str:
+    parsed = urlparse(url)
+    return parsed.path + (f"?{parsed.query}" if parsed.query else "")
+
+
+async def offer(issuer: ServiceUnderTest, tokens: Tokens, row: Any, learner: Learner) -> Any:
+    response = await issuer.http.post(
+        f"/learners/me/credentials/{row.id}/claims", headers=tokens("learner", learner.subject)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_wallet_claims_by_vcapi_exchange_and_gets_a_copy_bound_to_its_did(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    require_node()
+    ada = Learner()
+    row, _ = await one_credential(issuer, ada)
+    made = await offer(issuer, tokens, row, ada)
+
+    # the wallet scans the QR code: the interaction URL names the VC-API exchange
+    protocols = (await issuer.http.get(path(made["interaction_url"]))).json()["protocols"]
+    assert protocols == {"vcapi": made["exchange_url"]}
+    asked = (await issuer.http.post(path(protocols["vcapi"]), json={})).json()
+    request = asked["verifiablePresentationRequest"]
+    assert request["query"][0]["type"] == "DIDAuthentication"
+    assert request["domain"] == "localhost:8004" and len(request["challenge"]) >= 16
+
+    # a presentation for another challenge is refused and uses nothing up
+    _, stale = sign_did_authentication("not-the-challenge", request["domain"])
+    refused = await issuer.http.post(
+        path(protocols["vcapi"]), json={"verifiablePresentation": stale}
+    )
+    assert refused.status_code == 422 and refused.json()["type"].endswith("/bad-proof")
+
+    holder, presentation = sign_did_authentication(request["challenge"], request["domain"])
+    answered = await issuer.http.post(
+        path(protocols["vcapi"]), json={"verifiablePresentation": presentation}
+    )
+
+    assert answered.status_code == 200, answered.text
+    [copy] = answered.json()["verifiablePresentation"]["verifiableCredential"]
+    assert copy["credentialSubject"]["id"] == holder
+    assert (
+        copy["credentialSubject"]["achievement"] == row.document["credentialSubject"]["achievement"]
+    )
+    assert copy["credentialStatus"] == row.document["credentialStatus"]
+    assert ob3_schema_errors(copy) == []
+    verdict = verify_with_digitalbazaar(copy, await verifier_documents(issuer, copy))
+    assert verdict["verified"] is True, verdict
+    assert verdict["statusResult"]["results"][0]["status"] is False
+
+    # single use: the code is spent, whatever the wallet does next
+    again = await issuer.http.post(path(protocols["vcapi"]), json={})
+    assert again.status_code == 409 and again.json()["type"].endswith("/already-claimed")
+    assert (await issuer.http.get(path(made["interaction_url"]))).status_code == 409
+    async with issuer.engine.connect() as conn:
+        [tracked] = (await conn.execute(tables.claim.select())).all()
+    assert tracked.holder_did == holder and tracked.protocol == "vcapi"
+    assert tracked.copy == copy
+
+    # revoking the credential revokes the wallet's copy too (the same status entry)
+    await issuer.http.post(
+        f"/credentials/{row.id}/revoke", json={"reason": "issued in error"}, headers=tokens("staff")
+    )
+    verdict = verify_with_digitalbazaar(copy, await verifier_documents(issuer, copy))
+    assert verdict["statusResult"]["results"][0]["status"] is True
+
+
+async def test_claims_are_the_learners_own_expire_and_show_as_a_qr_on_the_page(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    ada = Learner()
+    row, _ = await one_credential(issuer, ada)
+    other = await issuer.http.post(
+        f"/learners/me/credentials/{row.id}/claims", headers=tokens("learner", "someone-else")
+    )
+    assert other.status_code == 404
+    made = await offer(issuer, tokens, row, ada)
+
+    page = await issuer.http.get(path(made["page_url"]))
+    assert page.status_code == 200
+    assert "Add it to your wallet" in page.text and "<svg" in page.text
+    assert made["interaction_url"] in page.text
+    plain = await issuer.http.get(f"/verify/{row.id}?claim=wrong-code")
+    assert "Add it to your wallet" not in plain.text
+    qr = await issuer.http.get(path(made["qr_svg_url"]))
+    assert qr.headers["content-type"] == "image/svg+xml" and qr.content.startswith(b"<svg")
+
+    async with issuer.engine.begin() as conn:
+        await conn.execute(
+            tables.claim.update().values(expires_at=tables.claim.c.created_at - timedelta(1))
+        )
+    expired = await issuer.http.post(path(made["exchange_url"]), json={})
+    assert expired.status_code == 410 and expired.json()["type"].endswith("/claim-expired")
+    assert (await issuer.http.get("/claims/no-such-code")).status_code == 404
+    assert "Add it to your wallet" not in (await issuer.http.get(path(made["page_url"]))).text
