@@ -385,6 +385,7 @@ def _claim(row: Any) -> Claim:
         challenge=row.challenge,
         holder_did=row.holder_did,
         protocol=Protocol(row.protocol) if row.protocol else None,
+        pin_hash=row.pin_hash,
     )
 
 
@@ -397,6 +398,7 @@ async def add_claim(conn: AsyncConnection, offer: Claim, code_hash: str, *, at: 
             learner_id=offer.learner_id,
             created_at=at,
             expires_at=offer.expires_at,
+            pin_hash=offer.pin_hash,
         )
     )
 
@@ -431,3 +433,27 @@ async def claimed_copies(conn: AsyncConnection, credential_id: UUID) -> list[dic
         .order_by(claim.c.claimed_at)
     )
     return [copy for (copy,) in rows]
+
+
+async def grant_claim_access(
+    conn: AsyncConnection, claim_id: UUID, token_hash: str, *, expires_at: datetime
+) -> None:
+    await conn.execute(
+        update(claim)
+        .where(claim.c.id == claim_id)
+        .values(access_token_hash=token_hash, access_expires_at=expires_at)
+    )
+
+
+async def claim_by_access_token(
+    conn: AsyncConnection, token_hash: str, *, at: datetime
+) -> Claim | None:
+    """The claim an unexpired access token was granted for, locked."""
+    row = (
+        await conn.execute(
+            select(claim)
+            .where(claim.c.access_token_hash == token_hash, claim.c.access_expires_at > at)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else _claim(row)

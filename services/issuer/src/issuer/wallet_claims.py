@@ -54,6 +54,14 @@ class AlreadyClaimed(Refusal):
         super().__init__("This credential has already been claimed with this code.")
 
 
+class WrongPin(Refusal):
+    code = "wrong-pin"
+    reason = Reason.MALFORMED
+
+    def __init__(self) -> None:
+        super().__init__("The PIN does not match this offer.")
+
+
 class BadProof(Refusal):
     code = "bad-proof"
     reason = Reason.UNPROCESSABLE
@@ -74,6 +82,7 @@ class Claim:
     challenge: str | None = None
     holder_did: str | None = None
     protocol: Protocol | None = None
+    pin_hash: str | None = None
 
     def state(self, at: datetime) -> ClaimState:
         if self.claimed_at is not None:
@@ -91,6 +100,13 @@ class Claim:
         """A wallet starts: a new one-time challenge replaces any earlier one."""
         self.ensure_open(at)
         self.challenge = challenge
+
+    def redeem(self, pin_hash: str | None, at: datetime) -> None:
+        """The pre-authorized code is exchanged for an access token (OpenID4VCI): the PIN,
+        when the offer has one, must match."""
+        self.ensure_open(at)
+        if self.pin_hash is not None and pin_hash != self.pin_hash:
+            raise WrongPin()
 
     def take(self, holder_did: str, protocol: Protocol, at: datetime) -> None:
         """The wallet proved ``holder_did``: the claim is used up."""

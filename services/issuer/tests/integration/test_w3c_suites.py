@@ -12,20 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from credstack import devtls
-from credstack.testing import REPO, Tokens, migrate_once, service_settings, truncate
-from issuer import tables
-from issuer.main import create_app
-from issuer.settings import Settings
+from credstack.testing import REPO, Tokens
 from tests.verifiers.digitalbazaar import require_node
+
+from .. import serving
 
 SUITES_DIR = REPO.parent / "shared" / "w3c-suites"
 SUITE_TIMEOUT_S = 900
@@ -44,56 +40,20 @@ CANNOT_PASS: dict[str, dict[str, str]] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def https_issuer(
     database_url: str, kafka_bootstrap: str, tokens: Tokens, tmp_path: Path
 ) -> AsyncIterator[tuple[str, str]]:
     """(base URL, issuer DID) of a did:key issuer served by uvicorn over https."""
-    tls = devtls.ensure(tmp_path / "tls")
-    print(f"dev CA certificate: {tls.ca_cert}")
-    port = _free_port()
-    base = f"https://127.0.0.1:{port}"
-    settings = service_settings(
-        Settings,
-        database_url=database_url,
-        kafka_bootstrap=kafka_bootstrap,
-        tokens=tokens,
-        data_dir=tmp_path,
-        public_url=base,
+    async with serving.https_issuer(
+        database_url,
+        kafka_bootstrap,
+        tokens,
+        tmp_path,
         did_method="key",
         vcapi_open_issuing=True,
-    )
-    await asyncio.to_thread(migrate_once, settings.database_url, "issuer")
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            ssl_certfile=str(tls.cert),
-            ssl_keyfile=str(tls.key),
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    for _ in range(300):
-        if server.started:
-            break
-        await asyncio.sleep(0.1)
-    assert server.started, "uvicorn did not start"
-    await truncate(app.state.engine, tables.metadata)
-    try:
-        yield base, app.state.issuer.profile.did
-    finally:
-        server.should_exit = True
-        await serving
+    ) as served:
+        yield served.base, served.app.state.issuer.profile.did
 
 
 async def run_suite(suite: str, base: str, did: str) -> dict[str, Any]:

@@ -2,22 +2,42 @@
 credential through the VC-API exchange Learner Credential Wallet uses; the copy verifies
 independently, carries the holder's DID, is single-use and is revoked with its credential."""
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from credstack.testing import ServiceUnderTest, Tokens
+import httpx
+import pytest
+from sqlalchemy import select
+
+from credstack.testing import ServiceUnderTest, Tokens, deliver
 from issuer import tables
 from tests.verifiers.digitalbazaar import (
     require_node,
     sign_did_authentication,
     verify_with_digitalbazaar,
 )
+from tests.verifiers.oid4vci_wallet import claim_with_oid4vci
 
+from .. import serving
 from ..conformance import ob3_schema_errors
-from ..events import Learner
+from ..events import Learner, micro_credential, passed
 from .conftest import verifier_documents
 from .test_status import one_credential
+
+
+async def deliver_all_to(served: serving.Served, learner: Learner) -> None:
+    item = micro_credential()
+    enrolment = learner.confirmed(item)
+    for event in (item, enrolment, passed(enrolment)):
+        await deliver(served.app, event)
+
+
+async def issued_on(served: serving.Served) -> list[Any]:
+    async with served.app.state.engine.connect() as conn:
+        return list((await conn.execute(select(tables.credential))).all())
 
 
 def path(url: str) -> str:
@@ -43,7 +63,7 @@ async def test_a_wallet_claims_by_vcapi_exchange_and_gets_a_copy_bound_to_its_di
 
     # the wallet scans the QR code: the interaction URL names the VC-API exchange
     protocols = (await issuer.http.get(path(made["interaction_url"]))).json()["protocols"]
-    assert protocols == {"vcapi": made["exchange_url"]}
+    assert protocols == {"vcapi": made["exchange_url"], "OID4VCI": made["credential_offer"]}
     asked = (await issuer.http.post(path(protocols["vcapi"]), json={})).json()
     request = asked["verifiablePresentationRequest"]
     assert request["query"][0]["type"] == "DIDAuthentication"
@@ -118,3 +138,48 @@ async def test_claims_are_the_learners_own_expire_and_show_as_a_qr_on_the_page(
     assert expired.status_code == 410 and expired.json()["type"].endswith("/claim-expired")
     assert (await issuer.http.get("/claims/no-such-code")).status_code == 404
     assert "Add it to your wallet" not in (await issuer.http.get(path(made["page_url"]))).text
+
+
+async def test_a_wallet_claims_by_openid4vci_with_a_pin_using_an_existing_client_library(
+    database_url: str, kafka_bootstrap: str, tokens: Tokens, tmp_path: Path
+) -> None:
+    require_node()
+    async with (
+        serving.https_issuer(database_url, kafka_bootstrap, tokens, tmp_path) as served,
+        httpx.AsyncClient(base_url=served.base, verify=str(served.ca_cert)) as http,
+    ):
+        ada = Learner()
+        await deliver_all_to(served, ada)
+        [row] = await issued_on(served)
+        made = (
+            await http.post(
+                f"/learners/me/credentials/{row.id}/claims",
+                json={"pin": True},
+                headers=tokens("learner", ada.subject),
+            )
+        ).json()
+        offer, pin = made["credential_offer"], made["pin"]
+        assert offer.startswith("openid-credential-offer://?credential_offer=")
+        assert pin is not None and len(pin) == 6
+
+        with pytest.raises(RuntimeError, match="invalid_grant"):
+            await asyncio.to_thread(
+                claim_with_oid4vci,
+                offer,
+                served.ca_cert,
+                pin="000000" if pin != "000000" else "111111",
+            )
+        holder, [copy] = await asyncio.to_thread(claim_with_oid4vci, offer, served.ca_cert, pin=pin)
+
+        assert copy["credentialSubject"]["id"] == holder and holder.startswith("did:key:z6Mk")
+        assert copy["credentialStatus"] == row.document["credentialStatus"]
+        assert ob3_schema_errors(copy) == []
+        did = (await http.get("/.well-known/did.json")).json()
+        status = copy["credentialStatus"]["statusListCredential"]
+        documents = {did["id"]: did, status: (await http.get(status)).json()}
+        verdict = verify_with_digitalbazaar(copy, documents)
+        assert verdict["verified"] is True, verdict
+
+        # single use: the same offer is refused cleanly the second time
+        with pytest.raises(RuntimeError, match="invalid_grant"):
+            await asyncio.to_thread(claim_with_oid4vci, offer, served.ca_cert, pin=pin)

@@ -10,6 +10,7 @@ from issuer.api import (
     issuing,
     jwks,
     learner_records,
+    oid4vci,
     operations,
     public,
     status,
@@ -28,4 +29,5 @@ routers: list[APIRouter] = [
     jwks.router,
     vcapi.router,
     claims.router,
+    oid4vci.router,
 ]

@@ -4,6 +4,7 @@ Learner Credential Wallet follows (interaction URL, DID authentication, the boun
 from __future__ import annotations
 
 import io
+import secrets
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,10 +19,12 @@ from credstack.clock import now
 from credstack.service import Engine
 from issuer.api.common import IssuerDep, VerifierDep, documented
 from issuer.identity import Issuer
+from issuer.standards import oid4vci
 from issuer.usecases import claims
 
 router = APIRouter(tags=["wallet claims"])
 LEARNER = require("learner")
+PIN_LENGTH = 6
 
 
 class ClaimOffer(BaseModel):
@@ -31,6 +34,16 @@ class ClaimOffer(BaseModel):
     exchange_url: str = Field(description="The VC-API exchange")
     page_url: str = Field(description="The verification page showing this claim's QR code")
     qr_svg_url: str
+    credential_offer: str = Field(
+        description="OpenID4VCI: the openid-credential-offer:// link (pre-authorized code)"
+    )
+    pin: str | None = Field(
+        default=None, description="The OpenID4VCI transaction code, when one was asked for"
+    )
+
+
+class OfferRequest(BaseModel):
+    pin: bool = Field(default=False, description="Protect the OpenID4VCI offer with a PIN")
 
 
 class Protocols(BaseModel):
@@ -43,8 +56,16 @@ def qr_svg(text: str) -> bytes:
     return out.getvalue()
 
 
-def claim_urls(issuer: Issuer, credential_id: UUID, code: str) -> dict[str, str]:
+def offer_link(issuer: Issuer, code: str, pin_length: int | None = None) -> str:
+    offer = oid4vci.credential_offer(issuer.base_url, code, pin_length=pin_length)
+    return oid4vci.offer_link(offer)
+
+
+def claim_urls(
+    issuer: Issuer, credential_id: UUID, code: str, pin_length: int | None = None
+) -> dict[str, str]:
     return {
+        "credential_offer": offer_link(issuer, code, pin_length),
         "interaction_url": claims.interaction_url(issuer, code),
         "exchange_url": claims.exchange_url(issuer, code),
         "page_url": f"{issuer.page_url(credential_id)}?claim={code}",
@@ -59,14 +80,20 @@ def claim_urls(issuer: Issuer, credential_id: UUID, code: str) -> dict[str, str]
     status_code=201,
 )
 async def offer_claim(
-    credential_id: UUID, issuer: IssuerDep, engine: Engine, learner: Principal = LEARNER
+    credential_id: UUID,
+    issuer: IssuerDep,
+    engine: Engine,
+    options: OfferRequest = Body(default_factory=OfferRequest),
+    learner: Principal = LEARNER,
 ) -> ClaimOffer:
+    pin = f"{secrets.randbelow(10**PIN_LENGTH):0{PIN_LENGTH}d}" if options.pin else None
     async with engine.begin() as conn:
-        made = await claims.offer(conn, credential_id, learner.learner_id, at=now())
+        made = await claims.offer(conn, credential_id, learner.learner_id, at=now(), pin=pin)
     return ClaimOffer(
         claim_id=made.claim.id,
         expires_at=made.claim.expires_at,
-        **claim_urls(issuer, credential_id, made.code),
+        pin=pin,
+        **claim_urls(issuer, credential_id, made.code, PIN_LENGTH if pin else None),
     )
 
 
@@ -77,8 +104,14 @@ async def offer_claim(
 )
 async def interaction(code: str, issuer: IssuerDep, engine: Engine) -> Protocols:
     async with engine.begin() as conn:
-        exchange = await claims.interaction(conn, issuer, code, at=now())
-    return Protocols(protocols={"vcapi": exchange})
+        found = await claims.interaction(conn, code, at=now())
+    pin_length = PIN_LENGTH if found.pin_hash else None
+    return Protocols(
+        protocols={
+            "vcapi": claims.exchange_url(issuer, code),
+            "OID4VCI": offer_link(issuer, code, pin_length),
+        }
+    )
 
 
 @router.get(
@@ -89,7 +122,7 @@ async def interaction(code: str, issuer: IssuerDep, engine: Engine) -> Protocols
 )
 async def claim_qr(code: str, issuer: IssuerDep, engine: Engine) -> Response:
     async with engine.begin() as conn:
-        await claims.interaction(conn, issuer, code, at=now())
+        await claims.interaction(conn, code, at=now())
     return Response(
         qr_svg(claims.interaction_url(issuer, code)),
         media_type="image/svg+xml",

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credstack.refusals import Reason, Refusal
 from issuer import repository
 from issuer.domain import CredentialNotFound, Status
 from issuer.identity import Issuer
+from issuer.standards import oid4vci
 from issuer.usecases import vcapi
 from issuer.verification import Verifier
 from issuer.wallet_claims import (
@@ -61,9 +64,15 @@ def domain_of(issuer: Issuer) -> str:
 
 
 async def offer(
-    conn: AsyncConnection, credential_id: UUID, learner_id: UUID, *, at: datetime
+    conn: AsyncConnection,
+    credential_id: UUID,
+    learner_id: UUID,
+    *,
+    at: datetime,
+    pin: str | None = None,
 ) -> Offer:
-    """A new claim of the learner's own active credential."""
+    """A new claim of the learner's own active credential (with a PIN for OpenID4VCI's
+    ``tx_code`` when ``pin`` is given)."""
     found = await repository.credential_by_id(conn, credential_id)
     if found is None or found.learner_id != learner_id:
         raise CredentialNotFound(credential_id)
@@ -71,6 +80,7 @@ async def offer(
         raise CredentialNotClaimable(f"A {found.status} credential cannot go into a wallet.")
     code = secrets.token_urlsafe(24)
     made = Claim(uuid4(), credential_id, learner_id, expires_at=at + OFFER_LIFETIME)
+    made.pin_hash = code_hash(pin) if pin else None
     await repository.add_claim(conn, made, code_hash(code), at=at)
     return Offer(made, code)
 
@@ -83,10 +93,9 @@ async def _open_claim(conn: AsyncConnection, code: str, at: datetime) -> Claim:
     return found
 
 
-async def interaction(conn: AsyncConnection, issuer: Issuer, code: str, *, at: datetime) -> str:
-    """The exchange URL of an open claim (NoClaim, ClaimExpired, AlreadyClaimed)."""
-    await _open_claim(conn, code, at)
-    return exchange_url(issuer, code)
+async def interaction(conn: AsyncConnection, code: str, *, at: datetime) -> Claim:
+    """The open claim of ``code`` (NoClaim, ClaimExpired, AlreadyClaimed)."""
+    return await _open_claim(conn, code, at)
 
 
 async def did_auth_request(
@@ -184,3 +193,74 @@ async def open_offer_of(
     """Whether ``code`` is an open claim of this credential (the page then shows its QR)."""
     found = await repository.claim_by_code(conn, code_hash(code))
     return bool(found and found.credential_id == credential_id and found.state(at) == "open")
+
+
+ACCESS_LIFETIME = timedelta(minutes=10)
+NONCE_LIFETIME_S = oid4vci.PROOF_MAX_AGE_S
+
+
+class InvalidGrant(Refusal):
+    """OpenID4VCI token request refused (rendered as OAuth ``invalid_grant``)."""
+
+    code = "invalid-grant"
+    reason = Reason.MALFORMED
+
+
+class InvalidToken(Refusal):
+    code = "invalid-token"
+    reason = Reason.UNAUTHENTICATED
+
+
+async def redeem_pre_authorized_code(
+    conn: AsyncConnection, code: str, pin: str | None, *, at: datetime
+) -> tuple[str, int]:
+    """(access token, lifetime in seconds) for an open claim's pre-authorized code."""
+    found = await repository.claim_by_code(conn, code_hash(code))
+    if found is None:
+        raise InvalidGrant("Unknown pre-authorized code.")
+    found.redeem(code_hash(pin) if pin else None, at)
+    token = secrets.token_urlsafe(32)
+    await repository.grant_claim_access(
+        conn, found.id, code_hash(token), expires_at=at + ACCESS_LIFETIME
+    )
+    return token, int(ACCESS_LIFETIME.total_seconds())
+
+
+def new_nonce(issuer: Issuer, *, at: datetime) -> str:
+    """A ``c_nonce``: its time and a MAC under the issuer's key (no state to keep)."""
+    stamp = str(int(at.timestamp()))
+    return f"{stamp}.{_nonce_mac(issuer, stamp)}"
+
+
+def nonce_is_live(issuer: Issuer, nonce: object, *, at: datetime) -> bool:
+    if not isinstance(nonce, str) or "." not in nonce:
+        return False
+    stamp, _, mac = nonce.partition(".")
+    if not stamp.isdigit() or not hmac.compare_digest(mac, _nonce_mac(issuer, stamp)):
+        return False
+    return 0 <= at.timestamp() - int(stamp) <= NONCE_LIFETIME_S
+
+
+def _nonce_mac(issuer: Issuer, stamp: str) -> str:
+    secret = issuer.signing.keys.private_keys[0].private_bytes_raw()
+    return hmac.new(secret, b"oid4vci-nonce:" + stamp.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def credential_for_proof(
+    conn: AsyncConnection, issuer: Issuer, access_token: str, proof_jwt: str, *, at: datetime
+) -> dict[str, Any]:
+    """OpenID4VCI credential endpoint: the copy bound to the DID that proved possession."""
+    found = await repository.claim_by_access_token(conn, code_hash(access_token), at=at)
+    if found is None:
+        raise InvalidToken("The access token is unknown or has expired.")
+    found.ensure_open(at)
+    try:
+        holder = oid4vci.holder_of_proof(
+            proof_jwt,
+            audience=issuer.base_url,
+            nonce_ok=lambda nonce: nonce_is_live(issuer, nonce, at=at),
+            now=at.timestamp(),
+        )
+    except oid4vci.InvalidProof as error:
+        raise BadProof(str(error)) from None
+    return await _hand_over(conn, issuer, found, holder, Protocol.OID4VCI, at=at)

@@ -37,11 +37,15 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('challenge', sa.Text(), nullable=True),
+    sa.Column('pin_hash', sa.String(length=64), nullable=True),
+    sa.Column('access_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('access_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('protocol', sa.String(length=16), nullable=True),
     sa.Column('holder_did', sa.Text(), nullable=True),
     sa.Column('copy', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claim')),
+    sa.UniqueConstraint('access_token_hash', name=op.f('uq_claim_access_token_hash')),
     sa.UniqueConstraint('code_hash', name=op.f('uq_claim_code_hash')),
     schema='issuer'
     )
