@@ -1,6 +1,8 @@
-"""Into the learner's wallet: a scripted holder wallet (Digital Bazaar's libraries) claims a
-credential through the VC-API exchange Learner Credential Wallet uses; the copy verifies
-independently, carries the holder's DID, is single-use and is revoked with its credential."""
+"""Into the learner's wallet: scripted holder wallets claim a credential through the VC-API
+exchange Learner Credential Wallet uses (presentations signed eddsa-rdfc-2022 and
+Ed25519Signature2020 with Digital Bazaar's libraries) and through OpenID4VCI (the OpenWallet
+Foundation's client library); the copy verifies independently, carries the holder's DID, is
+single-use and is revoked with its credential."""
 
 import asyncio
 from datetime import timedelta
@@ -19,6 +21,7 @@ from tests.verifiers.digitalbazaar import (
     sign_did_authentication,
     verify_with_digitalbazaar,
 )
+from tests.verifiers.lcw_wallet import sign_did_authentication_2020
 from tests.verifiers.oid4vci_wallet import claim_with_oid4vci
 
 from .. import serving
@@ -183,3 +186,32 @@ async def test_a_wallet_claims_by_openid4vci_with_a_pin_using_an_existing_client
         # single use: the same offer is refused cleanly the second time
         with pytest.raises(RuntimeError, match="invalid_grant"):
             await asyncio.to_thread(claim_with_oid4vci, offer, served.ca_cert, pin=pin)
+
+
+async def test_a_wallet_signing_ed25519signature2020_like_lcw_claims_too(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    require_node()
+    ada = Learner()
+    row, _ = await one_credential(issuer, ada)
+    made = await offer(issuer, tokens, row, ada)
+    request = (await issuer.http.post(path(made["exchange_url"]), json={})).json()[
+        "verifiablePresentationRequest"
+    ]
+    holder, presentation = sign_did_authentication_2020(request["challenge"], request["domain"])
+    assert presentation["proof"]["type"] == "Ed25519Signature2020"
+    forged = {**presentation, "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}
+    refused = await issuer.http.post(
+        path(made["exchange_url"]), json={"verifiablePresentation": forged}
+    )
+    assert refused.status_code == 422
+
+    answered = await issuer.http.post(
+        path(made["exchange_url"]), json={"verifiablePresentation": presentation}
+    )
+
+    assert answered.status_code == 200, answered.text
+    [copy] = answered.json()["verifiablePresentation"]["verifiableCredential"]
+    assert copy["credentialSubject"]["id"] == holder
+    verdict = verify_with_digitalbazaar(copy, await verifier_documents(issuer, copy))
+    assert verdict["verified"] is True, verdict

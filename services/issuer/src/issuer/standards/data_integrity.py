@@ -45,6 +45,10 @@ __all__ = [
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
+#: The older Linked Data proof Learner Credential Wallet signs with: the same hashing
+#: (SHA-256 of the RDFC-1.0 proof options with the document's @context, then of the
+#: document) and Ed25519 signature; accepted where the caller asks (DID authentication).
+ED25519_2020 = "Ed25519Signature2020"
 ASSERTION_METHOD = "assertionMethod"
 
 # XML Schema dateTimeStamp: a dateTime that carries a time zone.
@@ -148,8 +152,10 @@ def verify_or_raise(
     public_key_for: Callable[[str], Ed25519PublicKey],
     loader: DocumentLoader,
     proof_purpose: str = ASSERTION_METHOD,
+    accept_2020: bool = False,
 ) -> list[dict[str, Any]]:
-    """Verify every ``eddsa-rdfc-2022`` DataIntegrityProof; return them, or raise.
+    """Verify every ``eddsa-rdfc-2022`` DataIntegrityProof (and, with ``accept_2020``, every
+    ``Ed25519Signature2020`` proof); return them, or raise.
 
     Raises ``VerificationError`` (with the reason) if the document has no such proof, if any
     of them fails (signature, ``proofPurpose`` other than ``proof_purpose``, malformed
@@ -167,11 +173,14 @@ def verify_or_raise(
         proof
         for proof in _proofs(document)
         if isinstance(proof, Mapping)
-        and proof.get("type") == PROOF_TYPE
-        and proof.get("cryptosuite") == CRYPTOSUITE
+        and (
+            (proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") == CRYPTOSUITE)
+            or (accept_2020 and proof.get("type") == ED25519_2020)
+        )
     ]
     if not proofs:
         raise VerificationError(f"no {PROOF_TYPE} proof with cryptosuite {CRYPTOSUITE}")
+    # the 2020 suite signs with its proof options under the document's @context, as DI does
     unsecured = _unsecured(document)
     try:
         if undefined := dropped_terms(unsecured, loader):

@@ -254,7 +254,7 @@ async def verify_presentation(
     checks: list[Check] = []
     context = presentation.get("@context")
     types = _list(presentation.get("type"))
-    if not isinstance(context, list) or not context or context[0] != VC_CONTEXT:
+    if not isinstance(context, list) or not context or context[0] not in (VC_CONTEXT, VC1_CONTEXT):
         checks.append(Check("presentation", False, f"@context must start with {VC_CONTEXT}"))
     if "VerifiablePresentation" not in types:
         checks.append(Check("presentation", False, "type must include VerifiablePresentation"))
@@ -291,6 +291,7 @@ def _presentation_proof(
             public_key_for=verifier.public_key_for,
             loader=verifier.loader,
             proof_purpose=AUTHENTICATION,
+            accept_2020=True,
         )
     except data_integrity.VerificationError as error:
         return Check("proof", False, str(error))
@@ -304,4 +305,5 @@ def _presentation_proof(
         controller = str(proof["verificationMethod"]).partition("#")[0]
         if holder_id is not None and holder_id != controller:
             return Check("proof", False, f"the proof is not the holder's ({holder_id})")
-    return Check("proof", True, "eddsa-rdfc-2022 authentication proof valid")
+    kinds = sorted({str(p.get("cryptosuite") or p.get("type")) for p in proofs})
+    return Check("proof", True, f"{', '.join(kinds)} authentication proof valid")
