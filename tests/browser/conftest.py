@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from credstack import engines
+from tests.journeys.conftest import stack, stack_database_url  # noqa: F401  (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,7 +67,14 @@ async def browser() -> AsyncIterator[Any]:
 async def served(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     """`app` over real HTTP (uvicorn in this event loop), with its lifespan."""
     port = port or engines.free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,  # open event streams are cut after 2 s
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -76,6 +84,5 @@ async def served(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        server.force_exit = True
-        await asyncio.wait_for(task, 15)
+        server.should_exit = True  # not force_exit: that would skip the app's lifespan shutdown
+        await asyncio.wait_for(task, 20)

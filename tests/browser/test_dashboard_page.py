@@ -14,12 +14,16 @@ from uuid import uuid4
 import httpx
 from sqlalchemy import select
 
+from assessment import tables as assessment_tables
+from assessment.main import create_app as create_assessment
+from assessment.settings import Settings as AssessmentSettings
 from catalogue import tables as catalogue_tables
 from catalogue.main import create_app as create_catalogue
 from catalogue.settings import Settings as CatalogueSettings
 from credstack import engines
 from credstack.auth import ROLE_SCOPES
-from credstack.contracts import assessment
+from credstack.contracts import assessment, catalogue
+from credstack.contracts.envelope import to_cloudevent
 from credstack.db import create_engine
 from credstack.testing import REPO, Tokens, deliver, migrate_once, service_settings, truncate
 from dashboard import tables
@@ -121,10 +125,30 @@ async def test_a_dropped_connection_that_comes_back_shows_every_event_once(
         await page.close()
 
 
+def scheduled_offering() -> catalogue.OfferingScheduled:
+    at = datetime.now(UTC)
+    return catalogue.OfferingScheduled(
+        offering_id=uuid4(),
+        micro_credential_id=uuid4(),
+        micro_credential_version=1,
+        code="MC-PARKED",
+        title="Parked, then replayed",
+        starts_on=at.date(),
+        ends_on=at.date(),
+        enrolment_opens_at=at,
+        enrolment_closes_at=at,
+        capacity=10,
+        delivery_mode="on-campus",
+        fee_cents=0,
+        lms_course_ref="moodle:course/77",
+        contact_sessions=6,
+    )
+
+
 async def test_an_approval_and_a_parked_event_replay_from_the_page_take_effect(
     browser: Any, database_url: str, kafka_bootstrap: str, tokens: Tokens, tmp_path: Path
 ) -> None:
-    catalogue_port = engines.free_port()
+    catalogue_port, assessment_port = engines.free_port(), engines.free_port()
     catalogue_settings = service_settings(
         CatalogueSettings,
         database_url=database_url,
@@ -134,22 +158,62 @@ async def test_an_approval_and_a_parked_event_replay_from_the_page_take_effect(
         public_url=f"http://127.0.0.1:{catalogue_port}",
     )
     catalogue_settings.run_worker = True
-    await asyncio.to_thread(migrate_once, database_url, "catalogue")
+    assessment_settings = service_settings(
+        AssessmentSettings,
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        tokens=tokens,
+        data_dir=tmp_path,
+        public_url=f"http://127.0.0.1:{assessment_port}",
+    )
+    for service in ("catalogue", "assessment"):
+        await asyncio.to_thread(migrate_once, database_url, service)
     catalogue_engine = create_engine(database_url, "catalogue")
     await truncate(catalogue_engine, catalogue_tables.metadata)
+    assessment_engine = create_engine(database_url, "assessment")
+    await truncate(assessment_engine, assessment_tables.metadata)
     settings = dashboard_settings(
         database_url,
         kafka_bootstrap,
         tokens,
         tmp_path,
         catalogue_url=f"http://127.0.0.1:{catalogue_port}",
+        assessment_url=f"http://127.0.0.1:{assessment_port}",
     )
     settings.run_worker = True
     await empty_dashboard(settings)
     code = f"MC-UI-{uuid4().hex[:6].upper()}"
-    parked = catalogue_tables.parked.table
+    # An event the assessment service handles (an offering's LMS course and contact
+    # sessions), parked after a failure: the replay must apply it there.
+    offering = scheduled_offering()
+    parked = assessment_tables.parked.table
+    async with assessment_engine.begin() as conn:
+        parked_id = (
+            await conn.execute(
+                parked.insert()
+                .values(
+                    topic="catalogue.events",
+                    partition=0,
+                    offset=0,
+                    key=offering.key(),
+                    payload=json.dumps(
+                        to_cloudevent(
+                            offering,
+                            event_id=uuid4(),
+                            time=datetime.now(UTC),
+                            source="/credstack/catalogue",
+                            traceparent=None,
+                        )
+                    ),
+                    error="RuntimeError: a bug, since fixed",
+                    parked_at=datetime.now(UTC),
+                )
+                .returning(parked.c.id)
+            )
+        ).scalar_one()
     async with (
         served(create_catalogue(catalogue_settings), catalogue_port) as catalogue_url,
+        served(create_assessment(assessment_settings), assessment_port),
         served(create_app(settings)) as url,
     ):
         async with httpx.AsyncClient(base_url=catalogue_url, timeout=20) as http:
@@ -158,42 +222,39 @@ async def test_an_approval_and_a_parked_event_replay_from_the_page_take_effect(
             assert created.status_code == 201, created.text
             submitted = await http.post(f"/micro-credentials/{code}/submit", headers=proposer)
             assert submitted.status_code == 200, submitted.text
-        async with catalogue_engine.begin() as conn:
-            parked_id = (
-                await conn.execute(
-                    parked.insert()
-                    .values(
-                        topic="enrolment.events",
-                        partition=0,
-                        offset=0,
-                        key="k",
-                        payload=json.dumps({"type": "unknown.to.catalogue", "id": str(uuid4())}),
-                        error="RuntimeError: a bug, since fixed",
-                        parked_at=datetime.now(UTC),
-                    )
-                    .returning(parked.c.id)
-                )
-            ).scalar_one()
 
         page = await signed_in_page(browser, url, tokens)
         replay = page.get_by_role("button", name=f"Replay parked event {parked_id}")
         await replay.wait_for(timeout=10_000)
         await replay.click()
         await page.wait_for_selector(
-            "#action-result:has-text('Replayed in catalogue')", timeout=10_000
+            "#action-result:has-text('Replayed in assessment: applied')", timeout=10_000
         )
-        async with catalogue_engine.connect() as conn:
+        async with assessment_engine.connect() as conn:
             row = (await conn.execute(select(parked).where(parked.c.id == parked_id))).one()
+            applied = (
+                await conn.execute(
+                    select(assessment_tables.offering).where(
+                        assessment_tables.offering.c.id == offering.offering_id
+                    )
+                )
+            ).one()
         assert row.replayed_at is not None
+        assert (applied.lms_course_ref, applied.contact_sessions) == ("moodle:course/77", 6)
 
-        await page.get_by_label("Code").fill(code)
-        await page.get_by_role("button", name="Approve and publish").click()
+        # The submitted item is listed as awaiting approval, with its action.
+        approve = page.get_by_role("button", name=f"Approve and publish {code}")
+        await approve.wait_for(timeout=10_000)
+        await approve.click()
         await page.wait_for_selector(f"#action-result:has-text('{code} approved and published')")
         async with httpx.AsyncClient(base_url=catalogue_url) as http:
             published = await http.get(f"/micro-credentials/{code}")
             assert published.status_code == 200, published.text
-        # The publication travels catalogue → outbox → broker → dashboard → the open page.
+            assert published.json()["status"] == "published"
+        # The publication travels catalogue → outbox → broker → dashboard → the open page,
+        # and the item leaves the attention list.
         await page.wait_for_selector(f"#feed li:has-text('{code}')", timeout=30_000)
+        await approve.wait_for(state="detached", timeout=10_000)
         if SCREENSHOTS:
             await page.screenshot(path=str(REPO / "docs" / "dashboard.png"), full_page=True)
             phone = await signed_in_page(browser, url, tokens, width=390, height=844)
@@ -201,6 +262,7 @@ async def test_an_approval_and_a_parked_event_replay_from_the_page_take_effect(
             await phone.close()
         await page.close()
     await catalogue_engine.dispose()
+    await assessment_engine.dispose()
 
 
 def draft(code: str) -> dict[str, Any]:

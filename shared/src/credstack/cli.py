@@ -39,10 +39,17 @@ def up(data_dir: DataDir = Path(".data")) -> None:
     console.print("\n[bold green]Credstack is running[/bold green]")
     for service in devstack.SERVICES:
         url = stack.url(service)
-        console.print(f"  {service:<11} {url}   OpenAPI: {url}/docs  ({url}/openapi.json)")
+        console.print(
+            f"  {service:<11} {url}   OpenAPI: {url}/docs  ({url}/openapi.json)", soft_wrap=True
+        )
     console.print(f"  {'tokens':<11} {stack.jwks_url}")
     console.print(f"  logs        {data_dir / 'logs'}")
-    console.print("\nTry [bold]./dev demo[/bold] in another terminal. Ctrl-C stops everything.")
+    console.print(
+        f"\n[bold]Staff dashboard:[/bold] {stack.url('dashboard')}/  "
+        "(Sign in with a dev token; it updates live)",
+        soft_wrap=True,
+    )
+    console.print("Try [bold]./dev demo[/bold] in another terminal. Ctrl-C stops everything.")
     stack.run_forever()
     console.print("stopped")
 
@@ -87,13 +94,15 @@ def demo(data_dir: DataDir = Path(".data")) -> None:
     """Drive one learner's journey through the running stack, step by step."""
     from credstack.demo import Journey
 
+    urls = {
+        s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s))
+        for s in devstack.SERVICES
+    }
+    console.print(f"Watch each step appear on the staff dashboard: {urls['dashboard']}/\n")
     journey = Journey(
-        urls={
-            s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s))
-            for s in devstack.SERVICES
-        },
+        urls=urls,
         signing_key=devauth.signing_key(data_dir),
-        say=lambda line: console.print(line),
+        say=lambda line: console.print(line, soft_wrap=True),
     )
     result = journey.run()
     console.print(f"\n[bold green]Credential issued[/bold green] {result.credential_url}")

@@ -205,4 +205,8 @@ class Stack:
         except KeyboardInterrupt:
             pass
         finally:
+            # A second Ctrl-C (or the SIGINT a terminal sends the whole group) must not cut
+            # the shutdown short: that left services and the broker running, orphaned.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             self.stop()

@@ -79,6 +79,28 @@ async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float 
             await asyncio.sleep(delay)
 
 
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
+async def _shut_down(
+    tasks: Sequence[asyncio.Task[None]], producer: AIOKafkaProducer, engine: AsyncEngine
+) -> None:
+    """Stop the loops, the producer and the pool, each step bounded: a loop stuck in a
+    call that ignores cancellation, or an unreachable broker, cannot hold the process."""
+    for task in tasks:
+        task.cancel()
+    steps: list[tuple[str, Awaitable[object]]] = [
+        ("loops", asyncio.gather(*tasks, return_exceptions=True)),
+        ("producer", producer.stop()),
+        ("database", engine.dispose()),
+    ]
+    for name, step in steps:
+        try:
+            await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+        except Exception as error:  # shutting down: report and go on
+            log.warning("service.shutdown_step_failed", step=name, error=repr(error))
+
+
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     service = settings.service_name
@@ -148,11 +170,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await producer.stop()
-            await engine.dispose()
+            await _shut_down(tasks, producer, engine)
 
     app = FastAPI(
         title=definition.title,
@@ -178,6 +196,15 @@ def engine_of(request: Request) -> AsyncEngine:
 Engine = Annotated[AsyncEngine, Depends(engine_of)]
 
 
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready or not ready")
+    checks: dict[str, str] = Field(description="Each dependency: ok, or why it is unreachable")
+
+
 class ParkedEvent(BaseModel):
     id: int
     topic: str
@@ -199,11 +226,16 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["operations"])
     parked = definition.parked.table
 
-    @router.get("/healthz", summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
+    async def healthz() -> Health:
+        return Health(status="ok")
 
-    @router.get("/readyz", summary="Readiness: the database and the broker are reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database and the broker are reachable",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+    )
     async def readyz(request: Request, engine: Engine) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -226,7 +258,12 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -14,7 +14,15 @@ from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment.domain import CaseStatus, GradeStatus, ModerationAction, Outcome
-from assessment.tables import attendance, grade, integrity_case, moderation, placement, roster_link
+from assessment.tables import (
+    attendance,
+    grade,
+    integrity_case,
+    moderation,
+    moodle_notification,
+    placement,
+    roster_link,
+)
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,50 @@ async def quarantined_grades(
     if after is not None:
         query = query.where(grade.c.id > after)
     return [_grade(row) for row in await conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class MoodleFetch:
+    """A Moodle grade notification whose grade is still to be fetched from Moodle."""
+
+    id: int
+    client_id: str
+    course_id: int
+    user_id: int
+    item_id: int | None
+    notified_at: datetime
+    received_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+async def pending_moodle_fetches(
+    conn: AsyncConnection, *, failing_only: bool, after: int | None, limit: int
+) -> list[MoodleFetch]:
+    """Notifications not fetched yet (`failing_only`: those whose last attempt failed),
+    oldest first, after the id `after`."""
+    t = moodle_notification
+    query = select(t).where(t.c.status == "pending").order_by(t.c.id).limit(limit)
+    if failing_only:
+        query = query.where(t.c.last_error.is_not(None))
+    if after is not None:
+        query = query.where(t.c.id > after)
+    return [
+        MoodleFetch(
+            id=row.id,
+            client_id=row.client_id,
+            course_id=row.course_id,
+            user_id=row.user_id,
+            item_id=row.item_id,
+            notified_at=row.notified_at,
+            received_at=row.received_at,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            last_error=row.last_error,
+        )
+        for row in await conn.execute(query)
+    ]
 
 
 async def moderations_of(conn: AsyncConnection, enrolment_id: UUID) -> list[ModerationRecord]:

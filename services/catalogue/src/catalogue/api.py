@@ -261,6 +261,26 @@ async def reviews_due(
         )
 
 
+@router.get(
+    "/awaiting-approval",
+    response_model=Page[MicroCredentialView],
+    summary="Versions submitted and awaiting an approver, by code",
+)
+async def awaiting_approval(
+    engine: Engine, _: Staff, limit: Limit = 100, cursor: Cursor = None
+) -> Page[MicroCredentialView]:
+    after = None
+    if cursor is not None:
+        code, version = decode_cursor(cursor, str, int)
+        after = (str(code), int(version))
+    async with engine.connect() as conn:
+        found = await repository.awaiting_approval(conn, after=after, limit=limit + 1)
+        page = page_of(found, limit, key=lambda item: (item.code, item.version))
+        return Page(
+            items=[await view(conn, item) for item in page.items], next_cursor=page.next_cursor
+        )
+
+
 @router.post(
     "/micro-credentials/{code}/offerings",
     status_code=201,

@@ -180,6 +180,22 @@ async def reviews_due(
     return [micro_credential_from_row(row) for row in await conn.execute(query)]
 
 
+async def awaiting_approval(
+    conn: AsyncConnection, *, after: tuple[str, int] | None = None, limit: int
+) -> list[MicroCredential]:
+    """Versions submitted and awaiting an approver, by (code, version) after `after`."""
+    t = micro_credential
+    query = (
+        select(t)
+        .where(t.c.status == Status.SUBMITTED.value)
+        .order_by(t.c.code, t.c.version)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(t.c.code, t.c.version) > tuple_(*after))
+    return [micro_credential_from_row(row) for row in await conn.execute(query)]
+
+
 async def stacks_of(conn: AsyncConnection, item_id: UUID) -> list[UUID]:
     """Published stacks this micro-credential belongs to."""
     rows = await conn.execute(

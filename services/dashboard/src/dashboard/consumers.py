@@ -49,6 +49,8 @@ async def record(conn: AsyncConnection, event: Event, received: Received) -> Non
         await repository.apply_offering_change(conn, change, now=now())
     if (enrolment := projections.enrolment_change(event)) is not None:
         await repository.apply_enrolment_change(conn, enrolment)
+    if (declaration := projections.declaration_accepted(event)) is not None:
+        await repository.record_declaration(conn, *declaration)
     if (status := projections.credential_status_change(event)) is not None:
         await repository.set_credential_status(conn, *status)
     summary = feed.describe(

@@ -13,6 +13,7 @@ def _short(value: object) -> str:
 def describe(event: Event, *, offering: str | None = None) -> str:
     """One sentence; `offering` names the offering (code and title) when known."""
     where = f" in {offering}" if offering else ""
+    # Long on purpose: one case per event type, the feed's whole phrase book in one place.
     match event:
         case catalogue.MicroCredentialPublished():
             return f"{event.code} {event.title} (version {event.version}) was published"
@@ -37,6 +38,8 @@ def describe(event: Event, *, offering: str | None = None) -> str:
                 f"Enrolment opened for {event.code} {event.title}; "
                 f"{waiting} interested {'person was' if waiting == 1 else 'people were'} told"
             )
+        case enrolment.IntegrityDeclarationAccepted():
+            return f"A learner accepted the academic-integrity declaration (v{event.version})"
         case enrolment.EnrolmentRequested():
             return f"A learner asked to enrol{where}; the fee is not paid yet"
         case enrolment.EnrolmentConfirmed():

@@ -13,7 +13,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dashboard.projections import EnrolmentChange, OfferingChange, Subjects
-from dashboard.tables import enrolment_view, event_log, log_horizon, offering_view
+from dashboard.tables import (
+    declaration_view,
+    enrolment_view,
+    event_log,
+    log_horizon,
+    offering_view,
+)
 
 APPEND_LOCK = 0x6C6F6701  # serialises appends: positions commit in order
 NOTIFY_CHANNEL = "dashboard_event_log"
@@ -227,6 +233,17 @@ async def apply_enrolment_change(conn: AsyncConnection, change: EnrolmentChange)
         await conn.execute(statement.on_conflict_do_nothing())
 
 
+async def record_declaration(
+    conn: AsyncConnection, learner_id: UUID, version: int, accepted_at: datetime
+) -> None:
+    """The learner's first acceptance is kept (the funnel asks "ever accepted?")."""
+    await conn.execute(
+        insert(declaration_view)
+        .values(learner_id=learner_id, version=version, accepted_at=accepted_at)
+        .on_conflict_do_nothing()
+    )
+
+
 async def set_credential_status(conn: AsyncConnection, credential_id: UUID, status: str) -> None:
     await conn.execute(
         enrolment_view.update()
@@ -251,6 +268,7 @@ FUNNEL_STAGES = (
     "interested",
     "enrolled",
     "paid",
+    "declaration_accepted",
     "graded",
     "passed",
     "credential_issued",
@@ -276,6 +294,9 @@ async def funnels(conn: AsyncConnection, *, days: int, now: datetime) -> list[Fu
             e.c.offering_id,
             func.count().filter(e.c.requested_at.is_not(None)).label("enrolled"),
             func.count().filter(e.c.confirmed_at.is_not(None)).label("paid"),
+            func.count()
+            .filter(declaration_view.c.learner_id.is_not(None))
+            .label("declaration_accepted"),
             func.count().filter(e.c.graded_at.is_not(None)).label("graded"),
             func.count().filter(e.c.passed_at.is_not(None)).label("passed"),
             func.count().filter(e.c.credential_issued_at.is_not(None)).label("credential_issued"),
@@ -283,6 +304,7 @@ async def funnels(conn: AsyncConnection, *, days: int, now: datetime) -> list[Fu
             .filter(e.c.certificate_issued_at.is_not(None))
             .label("attendance_certificates"),
         )
+        .select_from(e.outerjoin(declaration_view, declaration_view.c.learner_id == e.c.learner_id))
         .group_by(e.c.offering_id)
         .subquery()
     )

@@ -98,6 +98,14 @@ enrolment_view = Table(
     Index("ix_enrolment_view_credential_issued_at", "credential_issued_at"),
 )
 
+declaration_view = Table(
+    "declaration_view",
+    metadata,
+    Column("learner_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+)
+
 # The dashboard publishes nothing; the shared service shape keeps an (empty) outbox.
 outbox = Outbox(
     metadata, service="dashboard", topic="dashboard.events", source="/credstack/dashboard"

@@ -215,7 +215,17 @@ async def pay(enrolment: ServiceUnderTest, page: str, action: str = "pay") -> ht
 
 
 async def events_of(enrolment: ServiceUnderTest) -> list[dict[str, Any]]:
-    return await staged_events(enrolment.engine, tables.outbox)
+    """The enrolments' events (a learner's IntegrityDeclarationAccepted: `learner_events_of`)."""
+    return [
+        e for e in await learner_events_of(enrolment, every=True) if "Integrity" not in e["type"]
+    ]
+
+
+async def learner_events_of(
+    enrolment: ServiceUnderTest, every: bool = False
+) -> list[dict[str, Any]]:
+    staged = await staged_events(enrolment.engine, tables.outbox)
+    return staged if every else [e for e in staged if "IntegrityDeclaration" in e["type"]]
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:

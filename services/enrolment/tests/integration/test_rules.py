@@ -15,6 +15,7 @@ from .steps import (
     enrolled,
     events_of,
     learner,
+    learner_events_of,
     offering,
     register,
     session_event,
@@ -57,6 +58,11 @@ async def test_without_the_declaration_a_paid_enrolment_waits_then_confirms_when
     assert accepted.json()["confirmed_enrolments"] == [created["id"]]
     assert await status(enrolment, tokens, created["id"]) == "confirmed"
     assert types(await events_of(enrolment)) == ["EnrolmentRequested", "EnrolmentConfirmed"]
+    (declared,) = await learner_events_of(enrolment)
+    assert declared["type"] == "credstack.enrolment.IntegrityDeclarationAccepted.v1"
+    assert declared["data"]["version"] == 1
+    assert declared["data"]["confirmed_enrolment_ids"] == [created["id"]]
+    assert declared["subject"] == declared["data"]["learner_id"]
 
 
 async def test_a_free_enrolment_without_the_declaration_holds_its_seat_until_accepted(

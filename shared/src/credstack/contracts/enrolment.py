@@ -87,3 +87,18 @@ class WaitlistSeatOffered(_EnrolmentEvent):
     email: str
     offer_expires_at: datetime
     offered_at: datetime
+
+
+class IntegrityDeclarationAccepted(Event):
+    """A learner accepted the academic-integrity declaration (version `version`), keyed by
+    learner: it covers their enrolments, those already made and those to come."""
+
+    producer: ClassVar[str] = "enrolment"
+
+    learner_id: UUID
+    version: int
+    accepted_at: datetime
+    confirmed_enrolment_ids: list[UUID] = []
+
+    def key(self) -> str:
+        return str(self.learner_id)

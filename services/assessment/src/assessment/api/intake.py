@@ -106,7 +106,7 @@ async def _served_offering(
     "/lti/offerings/{offering_id}/lineitem",
     summary="The offering's AGS line item (the micro-credential's overall result)",
     tags=["LTI AGS"],
-    response_class=JSONResponse,
+    response_class=Response,
     responses={
         200: {
             "description": "The AGS line item",

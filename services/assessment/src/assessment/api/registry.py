@@ -364,6 +364,46 @@ async def quarantined(
     )
 
 
+class MoodleFetchView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: str
+    course_id: int
+    user_id: int
+    item_id: int | None
+    notified_at: datetime
+    received_at: datetime
+    attempts: int = Field(description="Fetches tried so far")
+    next_attempt_at: datetime
+    last_error: str | None = Field(description="Why the last fetch failed (None: not tried)")
+
+
+@router.get(
+    "/moodle-fetches",
+    response_model=Page[MoodleFetchView],
+    summary="Moodle grade notifications whose grade is not fetched yet, with the last error",
+)
+async def moodle_fetches(
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    failing: bool = False,
+    _: Principal = require("assessment:moderate"),
+) -> Page[MoodleFetchView]:
+    """`failing=true`: only those whose last fetch failed (the worker retries them)."""
+    (after,) = decode_cursor(cursor, int) if cursor else (None,)
+    async with engine.connect() as conn:
+        found = await records.pending_moodle_fetches(
+            conn, failing_only=failing, after=after, limit=limit + 1
+        )
+    page = page_of(found, limit, key=lambda fetch: (fetch.id,))
+    return Page(
+        items=[MoodleFetchView.model_validate(f) for f in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
 class Assignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

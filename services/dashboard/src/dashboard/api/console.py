@@ -81,7 +81,11 @@ async def overview(engine: Engine, _: Staff, feed_size: int = 30, days: int = 14
 
 
 class AttentionItem(BaseModel):
-    kind: str = Field(description="e.g. quarantined-grade, parked-event, credential-overdue")
+    kind: str = Field(
+        description="awaiting-approval, review-due, quarantined-grade, parked-event, "
+        "moodle-fetch-failing, awaiting-payment, payment-failed, seat-offer-lapsing, "
+        "credential-overdue"
+    )
     service: str
     title: str
     detail: str = ""
@@ -121,6 +125,10 @@ async def _remote_items(settings: Settings, token: str) -> tuple[list[AttentionI
             },
             "quarantined": _ask(client, f"{urls['assessment']}/quarantined-grades?limit=50", token),
             "reviews": _ask(client, f"{urls['catalogue']}/reviews-due", token),
+            "approvals": _ask(client, f"{urls['catalogue']}/awaiting-approval?limit=50", token),
+            "moodle": _ask(
+                client, f"{urls['assessment']}/moodle-fetches?failing=true&limit=50", token
+            ),
         }
         answers = await asyncio.gather(*asks.values(), return_exceptions=True)
     for name, answer in zip(asks, answers, strict=True):
@@ -155,6 +163,35 @@ async def _remote_items(settings: Settings, token: str) -> tuple[list[AttentionI
                         since=grade.get("received_at"),
                         ids={"grade_id": str(grade["id"])},
                         actions=["assign", "dismiss"],
+                    )
+                )
+        elif name == "approvals":
+            for item in answer.get("items", []):
+                items.append(
+                    AttentionItem(
+                        kind="awaiting-approval",
+                        service="catalogue",
+                        title=f"Awaiting approval: {item.get('code')} {item.get('title')}",
+                        detail=f"version {item.get('version')}, submitted for approval",
+                        ids={"code": str(item.get("code"))},
+                        actions=["approve-and-publish"],
+                    )
+                )
+        elif name == "moodle":
+            for fetch in answer.get("items", []):
+                items.append(
+                    AttentionItem(
+                        kind="moodle-fetch-failing",
+                        service="assessment",
+                        title=f"Moodle grade fetch failing ({fetch.get('client_id')})",
+                        detail=f"{fetch.get('attempts')} attempts; last error: "
+                        + str(fetch.get("last_error"))[:300],
+                        since=fetch.get("received_at"),
+                        ids={
+                            "client_id": str(fetch.get("client_id")),
+                            "fetch_id": str(fetch["id"]),
+                        },
+                        actions=[],
                     )
                 )
         elif name == "reviews":

@@ -83,7 +83,12 @@ def _position(value: str | None) -> int | None:
     "/stream",
     summary="The platform's events, live (text/event-stream)",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {
+            "description": "Server-Sent Events: each `data` is a CloudEvent (docs/dashboard.md)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def subscribe(
     follower: FollowerDep,

@@ -15,7 +15,7 @@
   window.dashboard = state;
 
   const STAGES = [
-    ["interested", "Interested"], ["enrolled", "Enrolled"], ["paid", "Paid / confirmed"],
+    ["interested", "Interested"], ["enrolled", "Enrolled"], ["paid", "Paid / confirmed"], ["declaration_accepted", "Declaration accepted"],
     ["graded", "Graded"], ["passed", "Passed"], ["credential_issued", "Credential issued"],
     ["attendance_certificates", "Attendance certificates"],
   ];
@@ -129,6 +129,12 @@
       detail.textContent = [item.detail, item.since ? `since ${new Date(item.since).toLocaleString()}` : ""].filter(Boolean).join(" · ");
       li.append(title, detail);
       const ids = item.ids;
+      if (item.actions.includes("approve-and-publish")) {
+        li.append(actionButton(`Approve and publish ${ids.code}`, async () => {
+          await api("POST", `/console/actions/micro-credentials/${encodeURIComponent(ids.code)}/approve-and-publish`);
+          notice(`${ids.code} approved and published`); refreshSoon(0);
+        }));
+      }
       if (item.actions.includes("replay")) {
         li.append(actionButton(`Replay parked event ${ids.parked_id}`, async () => {
           const r = await api("POST", `/console/actions/parked-events/${ids.service}/${ids.parked_id}/replay`);
@@ -240,12 +246,6 @@
       if (r.ok) signIn((await r.json()).token); else $("sign-in-error").textContent = "Dev sign-in is only in the dev stack.";
     });
     $("sign-out").addEventListener("click", () => signOut());
-    $("approve-form").addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const code = $("approve-code").value.trim();
-      try { await api("POST", `/console/actions/micro-credentials/${encodeURIComponent(code)}/approve-and-publish`); notice(`${code} approved and published`); }
-      catch (err) { notice(`Not done: ${err.message}`, true); }
-    });
     $("credential-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       const action = $("credential-action").value;

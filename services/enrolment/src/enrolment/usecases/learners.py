@@ -10,9 +10,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack import locks
+from credstack.contracts.enrolment import IntegrityDeclarationAccepted
 from enrolment import records, repository
 from enrolment.domain import EnrolmentError, Status
-from enrolment.tables import integrity_declaration, learner
+from enrolment.tables import integrity_declaration, learner, outbox
 from enrolment.usecases import ProfileRequired
 from enrolment.usecases.transitions import decided, transition
 
@@ -91,4 +92,14 @@ async def accept_declaration(
         await transition(
             conn, enrolment_id, lambda item: decided(item.accept_declaration(now)), now=now
         )
+    await outbox.add(
+        conn,
+        IntegrityDeclarationAccepted(
+            learner_id=learner_id,
+            version=version,
+            accepted_at=now,
+            confirmed_enrolment_ids=list(waiting),
+        ),
+        now=now,
+    )
     return waiting

@@ -32,6 +32,7 @@ from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
 
+from credstack.numbers import json_number
 from issuer.languages import language_name
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -166,8 +167,7 @@ def timestamp(moment: datetime) -> str:
 
 def number(value: Any) -> float | int:
     """A JSON number for a decimal quantity (3.125 stays 3.125, 65.0 becomes 65)."""
-    quantity = Decimal(str(value))
-    return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
+    return json_number(Decimal(str(value)))
 
 
 def language_note(language: str | None) -> str | None:
