@@ -12,7 +12,8 @@ enrolment's outcome event (AssessmentPassed / AssessmentFailed) on `assessment.e
     GRADES=500 CONCURRENCY=8 FORMAT=xapi ./dev bench grade_intake
 
 FORMAT: native (default), lti (AGS scores, learners mapped by roster links) or xapi
-(statements, learners mapped by registration). Uses DATABASE_URL if set (else the embedded
+(statements, learners mapped by their actor account's roster link; the summative activity
+declared). Uses DATABASE_URL if set (else the embedded
 PostgreSQL) and KAFKA_BOOTSTRAP_SERVERS if set (else the embedded broker); works in a
 throwaway database, dropped at the end.
 """
@@ -55,6 +56,7 @@ FORMAT = os.environ.get("FORMAT", "native")
 REPO = Path(__file__).resolve().parents[2]
 OUTCOMES = ("AssessmentPassed", "AssessmentFailed")
 XAPI_SECRET = "bench-lrs-secret-000000001"
+XAPI_ACTIVITY = "https://lms.example/assessment/1"  # declared the summative activity
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -158,9 +160,8 @@ def grade_request(
                     "account": {"homePage": "https://lms.example", "name": str(enrolment_id)}
                 },
                 "verb": {"id": "http://adlnet.gov/expapi/verbs/scored"},
-                "object": {"id": "https://lms.example/assessment/1"},
+                "object": {"id": XAPI_ACTIVITY},
                 "result": {"score": {"scaled": score / 100}},
-                "context": {"registration": str(enrolment_id)},
             },
         }
     return {
@@ -235,15 +236,27 @@ async def run(base: str, kafka: str, database_url: str, key: Any) -> None:
         (
             await http.put(f"/lms-clients/{client_id}", json=registration, headers=staff)
         ).raise_for_status()
-        if FORMAT == "lti":
+        if FORMAT in ("lti", "xapi"):
             for e in enrolments:
+                subject = (
+                    f"user-{e.enrolment_id}"
+                    if FORMAT == "lti"
+                    else f"https://lms.example|{e.enrolment_id}"
+                )
                 link = {
                     "client_id": client_id,
-                    "subject": f"user-{e.enrolment_id}",
+                    "subject": subject,
                     "offering_id": str(offering.offering_id),
                     "enrolment_id": str(e.enrolment_id),
                 }
                 (await http.post("/roster-links", json=link, headers=staff)).raise_for_status()
+        if FORMAT == "xapi":
+            declared = await http.put(
+                f"/lms-clients/{client_id}/offerings/{offering.offering_id}/activities",
+                json={"activities": [{"activity": XAPI_ACTIVITY, "summative": True}]},
+                headers=staff,
+            )
+            declared.raise_for_status()
 
         outcomes = Outcomes(kafka)
         await outcomes.start()

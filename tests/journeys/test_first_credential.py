@@ -76,3 +76,45 @@ def test_killing_a_service_mid_journey_still_ends_in_exactly_one_credential(
             headers=staff,
         ).json()["items"]
         assert len(found) == 1, f"{victim}: {found}"
+
+
+def test_the_reconciler_is_a_no_op_when_consistent_and_a_re_announcement_doubles_nothing(
+    stack: devstack.Stack,
+) -> None:
+    from pathlib import Path
+
+    from credstack import devauth
+    from credstack.reconcile import reconcile
+
+    result = journey_through(stack).run()
+    token = devauth.mint(devauth.signing_key(Path(stack.data_dir)), role="staff")
+    headers = {"Authorization": f"Bearer {token}"}
+    urls = {s: stack.url(s) for s in devstack.SERVICES}
+
+    deadline = time.monotonic() + 30
+    report = reconcile(urls, headers, dry_run=True)
+    while not report.consistent and time.monotonic() < deadline:  # the outboxes drain
+        time.sleep(0.5)
+        report = reconcile(urls, headers, dry_run=True)
+    assert report.consistent, report.findings
+    assert report.checked["released results"] >= 1
+
+    announced = httpx.post(
+        f"{urls['assessment']}/admin/decisions/{result.enrolment_id}/re-announce",
+        headers=headers,
+    )
+    assert announced.status_code == 200, announced.text
+    assert [t.rsplit(".", 2)[-2] for t in announced.json()["events"]] == ["AssessmentPassed"]
+
+    def live() -> list[dict[str, object]]:
+        found = httpx.get(
+            f"{urls['issuer']}/credentials",
+            params={"enrolment_id": result.enrolment_id},
+            headers=headers,
+        ).json()["items"]
+        return [c for c in found if c["status"] == "active"]
+
+    time.sleep(3)  # the re-announcement crosses the broker and is applied
+    assert [c["id"] for c in live()] == [result.credential_id]
+    repaired = reconcile(urls, headers)
+    assert repaired.consistent and repaired.repaired == 0, repaired.findings

@@ -40,7 +40,7 @@ SAMPLES = REPO.parent / "shared" / "samples" / "grades"
 MANIFEST = json.loads((SAMPLES / "MANIFEST.json").read_text())
 MOODLE_WS_TOKEN = "stack-moodle-ws-token"
 XAPI_USER, XAPI_PASSWORD = "moodle-lrs", "example-only-password"  # the samples' Basic credentials
-XAPI_REGISTRATION = UUID("3f6d1c2a-9e84-4b7a-a1c5-7d2e9b0f4a13")
+XAPI_ACTOR = "https://moodle.example.ac.uk|1047"  # the samples' actor account
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -200,7 +200,7 @@ def platform(stack: devstack.Stack, moodle_web_service: str) -> Platform:
     )
     running.link("moodle-main", "1047", running.confirmed())
     running.register(XAPI_USER, "xapi", secret=XAPI_PASSWORD)
-    running.confirmed(XAPI_REGISTRATION)
+    running.link(XAPI_USER, XAPI_ACTOR, running.confirmed())
     return running
 
 

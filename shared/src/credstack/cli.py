@@ -90,6 +90,48 @@ def migrate() -> None:
 
 
 @app.command()
+def reconcile(
+    data_dir: DataDir = Path(".data"),
+    dry_run: Annotated[bool, typer.Option(help="Report the differences; change nothing")] = False,
+    payments: Annotated[
+        bool, typer.Option(help="Also reconcile payments (python -m enrolment.reconcile)")
+    ] = True,
+) -> None:
+    """Compare producers' records with consumers' through the services' APIs and repair
+    by asking producers to re-announce; a no-op when all is consistent.
+
+    Service URLs from <SERVICE>_URL (else the dev stack's); the bearer token from
+    CREDSTACK_TOKEN (platform:operate + issuer:manage), else a dev staff token.
+    """
+    import subprocess
+    import sys
+
+    from credstack import reconcile as reconciler
+
+    urls = {
+        s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s))
+        for s in devstack.SERVICES
+    }
+    token = os.environ.get("CREDSTACK_TOKEN") or devauth.mint(
+        devauth.signing_key(data_dir), role="staff", subject="reconciler"
+    )
+    report = reconciler.reconcile(urls, {"Authorization": f"Bearer {token}"}, dry_run=dry_run)
+    checked = ", ".join(f"{n} {what}" for what, n in report.checked.items())
+    console.print(f"checked {checked}")
+    for finding in report.findings:
+        action = finding.repair or ("would re-announce" if dry_run else "reported")
+        console.print(f"  {finding.service} {finding.subject}: {finding.problem} → {action}")
+    console.print(
+        "consistent"
+        if report.consistent
+        else f"{len(report.findings)} finding(s), {report.repaired} repaired"
+    )
+    if payments:
+        command = [sys.executable, "-m", "enrolment.reconcile"] + (["--dry-run"] if dry_run else [])
+        subprocess.run(command, check=False)
+
+
+@app.command()
 def demo(data_dir: DataDir = Path(".data")) -> None:
     """Drive one learner's journey through the running stack, step by step."""
     from credstack.demo import Journey

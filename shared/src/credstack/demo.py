@@ -59,7 +59,9 @@ class Journey:
         return {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        """One request, retried while the service is unreachable (e.g. restarting).
+        """One request, retried while the service is unreachable (e.g. restarting) or
+        answers 503 (its database or broker is: nothing was changed), after its Retry-After
+        (at most 1 s here).
 
         Every call of the journey may be repeated safely: reads, writes with an
         Idempotency-Key or deduplicated by the service, and lifecycle transitions, which
@@ -71,7 +73,12 @@ class Journey:
         while True:
             try:
                 response = self.http.request(method, url, headers=headers, **kwargs)
-                break
+                if response.status_code != 503:
+                    break
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(min(1.0, float(response.headers.get("Retry-After", "1"))))
+                continue
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:

@@ -82,6 +82,8 @@ class Stack:
     sample_catalogue: bool = True
     processes: dict[str, Process] = field(default_factory=dict)
     broker: subprocess.Popen[bytes] | None = None
+    reconcile_seconds: float = float(os.environ.get("CREDSTACK_RECONCILE_SECONDS", "300"))
+    """How often `run_forever` runs the reconciler (0: never)."""
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -97,6 +99,7 @@ class Stack:
             raise RuntimeError(
                 f"port(s) {', '.join(map(str, taken))} in use: is Credstack already running?"
             )
+        os.umask(0o077)  # logs, keys and mail of the stack: readable by their owner only
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         embedded_kafka = not self.kafka_bootstrap_servers
@@ -180,6 +183,22 @@ class Stack:
                 restarted.append(process.name)
         return restarted
 
+    def reconcile_once(self) -> str:
+        """Run the reconciler against this stack (repairing); a one-line summary."""
+        from credstack import devauth
+        from credstack.reconcile import reconcile
+
+        token = devauth.mint(devauth.signing_key(Path(self.data_dir)), role="staff")
+        report = reconcile({s: self.url(s) for s in SERVICES}, {"Authorization": f"Bearer {token}"})
+        summary = (
+            f"reconciled: checked {report.checked}; {len(report.findings)} finding(s), "
+            f"{report.repaired} repaired"
+        )
+        for finding in report.findings:
+            summary += f"\n  {finding.service} {finding.subject}: {finding.problem}"
+            summary += f" → {finding.repair or 'reported'}"
+        return summary
+
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             process.stop()
@@ -198,10 +217,17 @@ class Stack:
 
         signal.signal(signal.SIGTERM, terminate)
         signal.signal(signal.SIGINT, terminate)
+        next_reconcile = time.monotonic() + self.reconcile_seconds
         try:
             while True:
                 time.sleep(1.0)
                 self.supervise_once()
+                if self.reconcile_seconds and time.monotonic() >= next_reconcile:
+                    next_reconcile = time.monotonic() + self.reconcile_seconds
+                    try:
+                        print(self.reconcile_once(), flush=True)
+                    except Exception as error:  # a service down: next time
+                        print(f"reconcile skipped: {error!r}", flush=True)
         except KeyboardInterrupt:
             pass
         finally:

@@ -3,8 +3,13 @@
 Each message is handled in one database transaction together with its inbox row; the
 offset is committed after that transaction. A handler that keeps failing is retried with
 exponential backoff, then parked: written to the service's `parked_event` table (staff
-can list and replay it) and published to `<service>.dlq` with the error. A database or
-broker outage is not the event's fault: those errors are retried until they pass.
+can list and replay it) and published to `<service>.dlq` with the error. Parked events are
+retried automatically on a growing schedule (`retry_parked`) before they need staff.
+
+A transient error is not the event's fault and never parks it: a database or broker
+outage, and the errors PostgreSQL answers when a transaction merely lost a race or the
+server is busy (serialization failure, deadlock, lock timeout, admin shutdown, too many
+connections; see `TRANSIENT_SQLSTATES`). Those are retried with backoff until they pass.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -28,6 +34,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    select,
+    update,
 )
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -36,6 +44,8 @@ from credstack.clock import now
 from credstack.contracts.envelope import Event, MalformedEvent, Received, parse
 from credstack.inbox import Inbox
 from credstack.observability import EVENTS_CONSUMED, span_from
+from credstack.outages import OUTAGES, kind_of
+from credstack.refusals import Reason, Refusal
 
 log = structlog.get_logger()
 
@@ -55,8 +65,9 @@ def make_producer(bootstrap_servers: str, *, idempotence: bool) -> AIOKafkaProdu
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> None:
-    """Create the topics that do not exist yet (the broker may not auto-create them)."""
+async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> list[str]:
+    """Create the topics that do not exist yet (the broker may not auto-create them, or
+    would with its own partition count); returns the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -69,6 +80,8 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> None:
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+            log.info("broker.topics_created", topics=[t.name for t in missing])
+        return [t.name for t in missing]
     finally:
         await admin.close()
 
@@ -89,13 +102,76 @@ class ParkedEvents:
             Column("error", Text, nullable=False),
             Column("parked_at", DateTime(timezone=True), nullable=False),
             Column("replayed_at", DateTime(timezone=True)),
+            Column("retries", Integer, nullable=False, server_default="0"),
+            Column("next_retry_at", DateTime(timezone=True)),
         )
 
 
-def _is_outage(error: BaseException) -> bool:
+TRANSIENT_SQLSTATES = frozenset(
+    {
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected
+        "55P03",  # lock_not_available (lock_timeout, NOWAIT)
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now (starting up, in recovery)
+        "53300",  # too_many_connections
+        "53400",  # configuration_limit_exceeded
+    }
+)
+"""SQLSTATEs that say "try again", not "this event is wrong"; class 08 (connection
+exceptions) counts too."""
+
+
+RACES = frozenset({"40001", "40P01", "55P03"})
+"""Lost races between transactions, retried at once: not outages."""
+
+
+def sqlstate_of(error: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind `error`: asyncpg's own exception, or SQLAlchemy's
+    DBAPIError wrapping asyncpg's (`.orig`, whose cause is the asyncpg exception)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state
+        pending.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """An outage or a lost race: retrying later will succeed, so the event is never parked."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, OSError | InterfaceError | KafkaConnectionError | ConnectionError)
+    if isinstance(error, OSError | InterfaceError | KafkaConnectionError | ConnectionError):
+        return True
+    state = sqlstate_of(error)
+    return state is not None and (state in TRANSIENT_SQLSTATES or state.startswith("08"))
+
+
+class ReplayFailed(Refusal):
+    """A parked event replayed by staff failed again; `error` says why."""
+
+    code = "replay-failed"
+    reason = Reason.CONFLICT
+
+
+class ReplayUnavailable(Refusal):
+    """A parked event could not be replayed because the database or broker is out."""
+
+    code = "replay-unavailable"
+    reason = Reason.UNAVAILABLE
+    headers = {"Retry-After": "5"}
+
+
+def parked_retry_delay(retries: int, base_seconds: float) -> float:
+    """The wait before automatic retry number `retries + 1`: base, 4x, 16x, ..."""
+    return float(base_seconds * 4**retries)
 
 
 class EventConsumer:
@@ -114,6 +190,8 @@ class EventConsumer:
         dead_letter_producer: AIOKafkaProducer,
         max_attempts: int = 5,
         backoff_seconds: float = 0.2,
+        parked_retry_seconds: float = 30.0,
+        parked_max_retries: int = 5,
     ) -> None:
         self.service = service
         self.bootstrap_servers = bootstrap_servers
@@ -125,6 +203,8 @@ class EventConsumer:
         self.dead_letters = dead_letter_producer
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
+        self.parked_retry_seconds = parked_retry_seconds
+        self.parked_max_retries = parked_max_retries
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -179,9 +259,18 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if _is_outage(error):
-                    log.warning("consumer.outage", event_id=str(received.id), error=str(error))
-                    await asyncio.sleep(min(5.0, self.backoff_seconds * 2 ** min(attempt, 5)))
+                if is_transient(error):
+                    state = sqlstate_of(error)
+                    if state in RACES:
+                        log.info(
+                            "consumer.retry_transient",
+                            event_id=str(received.id),
+                            attempt=attempt,
+                            sqlstate=state,
+                        )
+                    else:
+                        OUTAGES.report(kind_of(error), error, consumer=self.service)
+                    await asyncio.sleep(min(5.0, self.backoff_seconds * 2 ** min(attempt, 8)))
                     continue
                 if attempt >= self.max_attempts:
                     log.exception("consumer.parked", event_id=str(received.id), type=received.type)
@@ -214,6 +303,7 @@ class EventConsumer:
                     payload=payload,
                     error=error,
                     parked_at=now(),
+                    next_retry_at=now() + timedelta(seconds=self.parked_retry_seconds),
                 )
             )
         await self.dead_letters.send_and_wait(
@@ -228,9 +318,88 @@ class EventConsumer:
         )
 
     async def replay(self, payload: str) -> str:
-        """Apply a parked event again (after a fix); the inbox still prevents a double effect."""
-        received = parse(payload)
+        """Apply a parked event again (after a fix); the inbox still prevents a double effect.
+
+        Raises `ReplayFailed` (why, as a problem detail) when it fails again, and
+        `ReplayUnavailable` when a transient error (an outage) stopped it.
+        """
+        try:
+            received = parse(payload)
+        except MalformedEvent as error:
+            raise ReplayFailed(
+                f"The parked event is malformed and cannot be applied: {error}",
+                error=f"malformed event: {error}",
+            ) from error
         handler = self.handlers.get(type(received.event)) if received else None
         if received is None or handler is None:
             return "ignored"
-        return await self.apply(received, handler)
+        try:
+            return await self.apply(received, handler)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            why = f"{type(error).__name__}: {error}"
+            if is_transient(error):
+                raise ReplayUnavailable(
+                    "The database or broker is unavailable; the event was not applied. "
+                    "Try again shortly.",
+                    error=why,
+                    sqlstate=sqlstate_of(error),
+                ) from error
+            raise ReplayFailed(
+                f"The event failed again and was not applied: {why}", error=why
+            ) from error
+
+    async def retry_parked_once(self) -> int:
+        """Replay the parked events whose automatic retry is due; returns how many were tried.
+
+        A success marks the row replayed. A failure schedules the next retry 4 times later;
+        after `parked_max_retries` automatic retries the row waits for staff (no
+        `next_retry_at`), its error updated to the latest.
+        """
+        t = self.parked.table
+        async with self.engine.connect() as conn:
+            due = (
+                await conn.execute(
+                    select(t.c.id, t.c.payload, t.c.retries)
+                    .where(
+                        t.c.replayed_at.is_(None),
+                        t.c.next_retry_at.is_not(None),
+                        t.c.next_retry_at <= now(),
+                    )
+                    .order_by(t.c.id)
+                    .limit(100)
+                )
+            ).all()
+        for row in due:
+            values: dict[str, Any]
+            try:
+                outcome = await self.replay(row.payload)
+                values = {"replayed_at": now(), "next_retry_at": None}
+                log.info("parked.retried", parked_id=row.id, outcome=outcome)
+            except ReplayUnavailable:
+                raise  # an outage: the retrying loop waits and comes back
+            except ReplayFailed as failed:
+                retries = row.retries + 1
+                later = None
+                if retries < self.parked_max_retries:
+                    delay = parked_retry_delay(retries, self.parked_retry_seconds)
+                    later = now() + timedelta(seconds=delay)
+                values = {
+                    "retries": retries,
+                    "next_retry_at": later,
+                    "error": failed.facts["error"],
+                }
+                log.warning(
+                    "parked.retry_failed", parked_id=row.id, retries=retries, next_retry_at=later
+                )
+            async with self.engine.begin() as conn:
+                await conn.execute(update(t).where(t.c.id == row.id).values(**values))
+        return len(due)
+
+    async def retry_parked(self, poll_seconds: float | None = None) -> None:
+        """Retry due parked events forever."""
+        poll = poll_seconds or max(0.5, min(30.0, self.parked_retry_seconds / 2))
+        while True:
+            await self.retry_parked_once()
+            await asyncio.sleep(poll)

@@ -8,6 +8,8 @@ a learner's enrolment from the HTTP request to the credential.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,6 +24,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _propagator = TraceContextTextMapPropagator()
 
@@ -51,8 +54,31 @@ def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_emails(value: Any) -> Any:
+    """`ada.lovelace@example.org` → `a***@example.org`, in strings, lists and dicts."""
+    if isinstance(value, str):
+        return EMAIL.sub(r"\1***@\2", value) if "@" in value else value
+    if isinstance(value, dict):
+        return {k: mask_emails(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_emails(v) for v in value)
+    return value
+
+
+def _mask_emails(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """No learner's address in a log line (issue 13): the domain stays, for diagnosis."""
+    return {key: mask_emails(value) for key, value in event_dict.items()}
+
+
 def configure(service: str, *, level: str = "INFO") -> None:
-    """JSON logs on stdout for this process, and a tracer provider (idempotent)."""
+    """JSON logs on stdout for this process, and a tracer provider (idempotent).
+
+    Also sets the process's umask to 077: every file the platform writes (mail, keys,
+    logs, exports) is readable by its owner only."""
+    os.umask(0o077)
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(TracerProvider())
     shared: list[Any] = [
@@ -60,6 +86,7 @@ def configure(service: str, *, level: str = "INFO") -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace_ids,
+        _mask_emails,
     ]
     structlog.configure(
         processors=[
@@ -128,3 +155,47 @@ def http_middleware(
             return response
 
     return middleware
+
+
+class HttpTelemetry:
+    """What :func:`http_middleware` does, as plain ASGI middleware:
+    ``app.add_middleware(HttpTelemetry, service=name)``.
+
+    Starlette's ``BaseHTTPMiddleware`` (behind ``app.middleware("http")``) runs every
+    request's app in a task group of its own and streams the response through a memory
+    channel: a profile of ``/healthz`` showed it to be about 40% of the service's time per
+    request. This one only watches the response start go by.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method: str = scope["method"]
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"traceparent":
+                incoming = value.decode("latin-1")
+                break
+        status = 500
+        with span_from(incoming, f"{method} {scope['path']}"):
+            outgoing = current_traceparent()
+
+            async def send_with_trace(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    if outgoing:
+                        headers = [*message.get("headers", []), (b"traceparent", outgoing.encode())]
+                        message = {**message, "headers": headers}
+                await send(message)
+
+            await self.app(scope, receive, send_with_trace)
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)

@@ -5,6 +5,13 @@ only on commit). The relay publishes pending rows in id order and marks them sen
 a transaction-scoped advisory lock, so that with several replicas one relay publishes at
 a time and per-key order holds. A crash between publish and mark re-publishes: delivery
 is at least once, and every consumer deduplicates by event id in its inbox.
+
+A broker can lose acknowledged events (the embedded Tansu keeps its log in memory). So
+published rows are kept for a retention window, and when the relay sees that the broker
+lost its log — an acknowledged offset lower than one acknowledged before on the same
+partition, a partition's end offset below what was acknowledged, or a topic gone — it
+marks the window's rows pending again and re-publishes them in order (consumers dedupe
+by event id and by decision sequence, so this is safe).
 """
 
 from __future__ import annotations
@@ -13,21 +20,24 @@ import asyncio
 import contextlib
 import json
 import zlib
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Identity,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    bindparam,
     func,
     select,
     text,
@@ -41,6 +51,7 @@ from credstack.clock import now
 from credstack.contracts.envelope import CONTENT_TYPE, Event, to_cloudevent
 from credstack.db import libpq_url
 from credstack.observability import EVENTS_PUBLISHED, current_traceparent
+from credstack.outages import OUTAGES, kind_of
 
 log = structlog.get_logger()
 
@@ -52,6 +63,10 @@ class Outbox:
         self.source = source
         self.channel = f"{metadata.schema}_outbox"
         self._lock_id = zlib.crc32(self.channel.encode())
+        self.acked: dict[TopicPartition, int] = {}
+        """The highest offset the broker acknowledged per partition, in this process."""
+        self.retention = timedelta(hours=24)
+        self.losses = 0
         self.table = Table(
             "outbox",
             metadata,
@@ -62,6 +77,10 @@ class Outbox:
             Column("payload", JSONB, nullable=False),
             Column("created_at", DateTime(timezone=True), nullable=False),
             Column("published_at", DateTime(timezone=True)),
+            # Where the broker acknowledged it: a partition ending below the highest offset
+            # acknowledged within the retention window means the broker lost its log.
+            Column("partition", Integer),
+            Column("offset", BigInteger),
             Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
         )
 
@@ -121,13 +140,123 @@ class Outbox:
                         headers=headers,
                     )
                 )
-            await asyncio.gather(*deliveries)
+            acks = await asyncio.gather(*deliveries)
+            published = now()
             await conn.execute(
-                update(t).where(t.c.id.in_([row.id for row in rows])).values(published_at=now())
+                update(t)
+                .where(t.c.id == bindparam("row_id"))
+                .values(
+                    published_at=published,
+                    partition=bindparam("acked_partition"),
+                    offset=bindparam("acked_offset"),
+                ),
+                [
+                    {"row_id": row.id, "acked_partition": ack.partition, "acked_offset": ack.offset}
+                    for row, ack in zip(rows, acks, strict=True)
+                ],
             )
+            lost = self._note_acks(acks)
+            if lost:
+                await self._mark_window_pending(conn, lost)
         for row in rows:
             EVENTS_PUBLISHED.labels(self.service, row.topic).inc()
         return len(rows)
+
+    def _note_acks(self, acks: list[Any]) -> str | None:
+        """Record acknowledged offsets; a reason when one went backwards (the log was lost)."""
+        lost = None
+        for ack in acks:
+            partition = TopicPartition(ack.topic, ack.partition)
+            before = self.acked.get(partition)
+            if before is not None and ack.offset <= before:
+                lost = f"{partition.topic}[{partition.partition}] acked {ack.offset} after {before}"
+            self.acked[partition] = max(ack.offset, before or -1)
+        if lost:
+            self.acked.clear()
+        return lost
+
+    async def _mark_window_pending(self, conn: AsyncConnection, why: str) -> int:
+        """Mark every row published within the retention window pending again."""
+        t = self.table
+        result = await conn.execute(
+            update(t)
+            .where(t.c.published_at.is_not(None), t.c.published_at >= now() - self.retention)
+            .values(published_at=None)
+        )
+        self.losses += 1
+        log.warning(
+            "outbox.broker_lost_log",
+            topic=self.topic,
+            why=why,
+            republishing=result.rowcount,
+            window_hours=self.retention.total_seconds() / 3600,
+        )
+        return int(result.rowcount)
+
+    async def republish_window(self, engine: AsyncEngine, why: str) -> int:
+        async with engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock(self._lock_id)))
+            return await self._mark_window_pending(conn, why)
+
+    async def check_broker(
+        self, engine: AsyncEngine, bootstrap_servers: str, topics: list[str]
+    ) -> str | None:
+        """Ensure the topics exist (with the configured partitions) and compare the end
+        offsets with what was acknowledged; re-publish the window when the log was lost."""
+        from credstack.kafka import ensure_topics
+
+        await ensure_topics(bootstrap_servers, topics)
+        t = self.table
+        newest = (
+            select(t.c.topic, t.c.partition, func.max(t.c.offset).label("offset"))
+            .where(t.c.offset.is_not(None), t.c.published_at >= now() - self.retention)
+            .group_by(t.c.topic, t.c.partition)
+            .subquery()
+        )
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.c.topic, t.c.partition, t.c.offset, t.c.event_id).join(
+                    newest,
+                    (newest.c.topic == t.c.topic)
+                    & (newest.c.partition == t.c.partition)
+                    & (newest.c.offset == t.c.offset),
+                )
+            )
+            expected = {
+                TopicPartition(r.topic, r.partition): (r.offset, str(r.event_id)) for r in rows
+            }
+        if not expected:
+            return None
+        why = await _first_missing(bootstrap_servers, expected)
+        if why is not None:
+            self.acked.clear()
+            await self.republish_window(engine, why)
+        return why
+
+    async def prune(self, engine: AsyncEngine) -> int:
+        """Delete rows published before the retention window."""
+        t = self.table
+        async with engine.begin() as conn:
+            result = await conn.execute(t.delete().where(t.c.published_at < now() - self.retention))
+        return int(result.rowcount)
+
+    async def watch(
+        self,
+        engine: AsyncEngine,
+        bootstrap_servers: str,
+        topics: list[str],
+        *,
+        interval: float,
+    ) -> None:
+        """Check the broker every `interval` seconds; prune the outbox hourly."""
+        pruned_at = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.check_broker(engine, bootstrap_servers, topics)
+            if loop.time() - pruned_at > 3600:
+                await self.prune(engine)
+                pruned_at = loop.time()
+            await asyncio.sleep(interval)
 
     async def relay(
         self,
@@ -147,8 +276,13 @@ class Outbox:
                         pass
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("outbox.relay_failed", topic=self.topic)
+                except Exception as error:
+                    from credstack.kafka import is_transient
+
+                    if is_transient(error):
+                        OUTAGES.report(kind_of(error), error, relay=self.topic)
+                    else:
+                        log.exception("outbox.relay_failed", topic=self.topic)
                     await asyncio.sleep(poll_seconds)
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -156,6 +290,56 @@ class Outbox:
         finally:
             if listener is not None:
                 await listener.close()
+
+
+async def _first_missing(
+    bootstrap_servers: str, expected: dict[TopicPartition, tuple[int, str]]
+) -> str | None:
+    """Read back the newest acknowledged event of each partition; why one is not there.
+
+    Reading the record itself, not the partition's end offset: Tansu's ListOffsets does
+    not report the end of a partition written in several batches (it answered 1 for
+    partitions holding 13 records), and a refilled log would pass an offset check anyway.
+    """
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="none",
+        max_partition_fetch_bytes=1 << 20,
+    )
+    await reader.start()
+    try:
+        known: set[TopicPartition] = set()
+        for topic in {tp.topic for tp in expected}:
+            await reader._client.force_metadata_update()
+            for p in reader._client.cluster.partitions_for_topic(topic) or ():
+                known.add(TopicPartition(topic, p))
+        for tp, (offset, event_id) in expected.items():
+            if tp not in known:
+                return f"{tp.topic}[{tp.partition}] is gone"
+            reader.assign([tp])
+            reader.seek(tp, offset)
+            try:
+                batch = await reader.getmany(tp, timeout_ms=3000, max_records=1)
+            except Exception as error:  # OffsetOutOfRange: the log is shorter than that
+                from credstack.kafka import is_transient
+
+                if is_transient(error):
+                    raise
+                return f"{tp.topic}[{tp.partition}] has no offset {offset}: {error!r}"
+            records = batch.get(tp, [])
+            found = next((r for r in records if r.offset == offset), None)
+            if found is None:
+                return f"{tp.topic}[{tp.partition}] has no record at offset {offset}"
+            try:
+                held = json.loads(found.value or b"{}").get("id")
+            except ValueError:
+                held = None
+            if held != event_id:
+                return f"{tp.topic}[{tp.partition}] offset {offset} holds another event"
+        return None
+    finally:
+        await reader.stop()
 
 
 async def _listen(

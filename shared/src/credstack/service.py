@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import structlog
@@ -20,16 +20,25 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import observability, problems
+from credstack import cors, observability, problems
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import TOPICS, topics_of
 from credstack.db import create_engine
+from credstack.guard import InputGuard, Limits
 from credstack.inbox import Inbox
-from credstack.kafka import EventConsumer, Handlers, ParkedEvents, ensure_topics, make_producer
+from credstack.kafka import (
+    EventConsumer,
+    Handlers,
+    ParkedEvents,
+    ensure_topics,
+    is_transient,
+    make_producer,
+)
+from credstack.outages import OUTAGES, kind_of
 from credstack.outbox import Outbox
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
@@ -57,6 +66,9 @@ class ServiceDefinition:
     serving: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
     """Named loops every process runs, worker or not, because its API needs them (the
     dashboard's log follower); each is restarted after a crash."""
+    body_limits: Mapping[str, int] = field(default_factory=dict)
+    """Routes that take uploads larger than the default body limit (1 MiB): a regular
+    expression matched against the whole path → the largest body in bytes."""
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -74,8 +86,11 @@ async def _retrying(name: str, run: Callable[[], Awaitable[None]], delay: float 
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception(f"{name}.crashed", restart_in_seconds=delay)
+        except Exception as error:
+            if is_transient(error):
+                OUTAGES.report(kind_of(error), error, loop=name)
+            else:
+                log.exception(f"{name}.crashed", restart_in_seconds=delay)
             await asyncio.sleep(delay)
 
 
@@ -135,6 +150,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             dead_letter_producer=producer,
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
+            parked_retry_seconds=settings.parked_retry_seconds,
+            parked_max_retries=settings.parked_max_retries,
         )
 
         async def start_producer() -> None:
@@ -155,15 +172,31 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
         async def consume() -> None:
             await app.state.producer_ready.wait()
+            await ensure_topics(settings.kafka_bootstrap_servers, consumes)
             await app.state.consumer.run()
+
+        definition.outbox.retention = timedelta(hours=settings.outbox_retention_hours)
+
+        async def broker_watch() -> None:
+            await app.state.producer_ready.wait()
+            await definition.outbox.watch(
+                engine,
+                settings.kafka_bootstrap_servers,
+                [*TOPICS.values(), f"{service}.dlq"],
+                interval=settings.broker_check_seconds,
+            )
 
         tasks = [asyncio.create_task(_retrying("producer", start_producer))]
         for name, loop in definition.serving(app).items():
             tasks.append(asyncio.create_task(_retrying(name, loop)))
         if settings.run_worker:
             tasks.append(asyncio.create_task(_retrying("outbox_relay", relay)))
+            tasks.append(asyncio.create_task(_retrying("broker_watch", broker_watch)))
             if consumes:
                 tasks.append(asyncio.create_task(_retrying("consumer", consume)))
+                tasks.append(
+                    asyncio.create_task(_retrying("parked_retry", app.state.consumer.retry_parked))
+                )
             for name, loop in definition.background(app).items():
                 tasks.append(asyncio.create_task(_retrying(name, loop)))
         log.info("service.started", public_url=settings.public_url)
@@ -181,10 +214,12 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.definition = definition
     app.state.settings = settings
     problems.install(app)
-    app.middleware("http")(observability.http_middleware(service))
-    app.include_router(operations_router(definition))
+    app.add_middleware(observability.HttpTelemetry, service=service)
+    app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
+    cors.install(app, settings)
+    app.include_router(operations_router(definition), responses=problems.RESPONSES)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=problems.RESPONSES)
     return app
 
 
@@ -215,6 +250,20 @@ class ParkedEvent(BaseModel):
     error: str
     parked_at: datetime
     replayed_at: datetime | None
+    retries: int = Field(description="Automatic retries so far")
+    next_retry_at: datetime | None = Field(
+        description="When it is retried automatically next; none once replayed, or when "
+        "the automatic retries are spent and it waits for staff"
+    )
+
+
+class OutboxState(BaseModel):
+    pending: int = Field(description="Rows not yet acknowledged by the broker")
+    oldest_pending_at: datetime | None
+    retained: int = Field(
+        description="Published rows kept for re-publishing if the broker loses them"
+    )
+    broker_losses_seen: int = Field(description="Times this process saw the broker lose its log")
 
 
 class Replayed(BaseModel):
@@ -268,6 +317,30 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get(
+        "/admin/outbox", response_model=OutboxState, summary="What the outbox has not sent yet"
+    )
+    async def outbox_state(
+        engine: Engine, _: Principal = require("platform:operate")
+    ) -> OutboxState:
+        t = definition.outbox.table
+        async with engine.connect() as conn:
+            pending, oldest, retained = (
+                await conn.execute(
+                    select(
+                        func.count().filter(t.c.published_at.is_(None)),
+                        func.min(t.c.created_at).filter(t.c.published_at.is_(None)),
+                        func.count().filter(t.c.published_at.is_not(None)),
+                    )
+                )
+            ).one()
+        return OutboxState(
+            pending=pending,
+            oldest_pending_at=oldest,
+            retained=retained,
+            broker_losses_seen=definition.outbox.losses,
+        )
+
+    @router.get(
         "/admin/parked-events", response_model=Page[ParkedEvent], summary="Events that failed"
     )
     async def list_parked(
@@ -289,6 +362,10 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         "/admin/parked-events/{parked_id}/replay",
         response_model=Replayed,
         summary="Apply a parked event again",
+        responses={
+            409: {"description": "It failed again: the problem detail's `error` says why"},
+            503: {"description": "The database or broker is out; retry after `Retry-After`"},
+        },
     )
     async def replay(
         parked_id: Annotated[int, Path(ge=1, lt=2**63)],
@@ -303,7 +380,9 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         outcome = await request.app.state.consumer.replay(row.payload)
         async with engine.begin() as conn:
             await conn.execute(
-                parked.update().where(parked.c.id == parked_id).values(replayed_at=now())
+                parked.update()
+                .where(parked.c.id == parked_id)
+                .values(replayed_at=now(), next_retry_at=None)
             )
         return Replayed(id=parked_id, outcome=outcome)
 

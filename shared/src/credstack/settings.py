@@ -58,8 +58,35 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
+    parked_retry_seconds: float = Field(
+        default=30.0,
+        description="First automatic retry of a parked event after this; then 4 times longer each",
+    )
+    parked_max_retries: int = Field(
+        default=5, description="Automatic retries of a parked event before it waits for staff"
+    )
     outbox_poll_seconds: float = 1.0
+    outbox_retention_hours: float = Field(
+        default=24.0,
+        description="Published outbox rows are kept this long, and re-published in order "
+        "if the broker loses its log within it",
+    )
+    broker_check_seconds: float = Field(
+        default=5.0,
+        description="How often the worker ensures the topics and checks that the broker "
+        "still holds what it acknowledged",
+    )
     data_dir: Path = Path(".data")
+    cors_origins: list[str] = Field(
+        default=[],
+        description="Origins whose browser pages may call this service (JSON list, e.g. "
+        '["https://www.university.example"]); none: no cross-origin access',
+    )
+    cors_allow_localhost: bool = Field(
+        default=False,
+        description="In the dev stack only: also allow http://localhost on any port (a "
+        "website developed locally)",
+    )
     dev_stack: bool = Field(
         default=False,
         description=(

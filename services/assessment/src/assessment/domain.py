@@ -10,7 +10,7 @@ same standing twice gives the same result and no new events.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -210,6 +210,8 @@ class Result:
     outcomes: tuple[OutcomeResult, ...] | None = None
     grade_id: int | None = None
     moderation_id: int | None = None
+    sequence: int = 0
+    """The sequence of the last decision announced: each announcement takes the next one."""
 
     @property
     def closed(self) -> bool:
@@ -311,6 +313,8 @@ def decide(
     - A pass is not released while an integrity case is open; misconduct withdraws.
     - A released credential that the new result no longer supports is withdrawn
       (`ResultWithdrawn`, which makes the issuer revoke) before the new result is told.
+    - A released pass regraded to another passing score (or other outcomes) is released
+      again (`AssessmentPassed`): the issuer supersedes the credential it issued.
     """
     previous = standing.result
     if previous.closed:
@@ -332,9 +336,28 @@ def decide(
         grade_id=judgement.grade_id,
         moderation_id=judgement.moderation_id,
     )
-    if held or judgement.outcome is previous.released:
-        return Decision(result, [])
-    return Decision(result, _announcements(standing, judgement, at=at))
+    unchanged = replace(result, sequence=previous.sequence)
+    if held:
+        return Decision(unchanged, [])
+    if judgement.outcome is previous.released and not _regraded_pass(standing, result):
+        return Decision(unchanged, [])
+    events = _announcements(standing, judgement, at=at)
+    return Decision(replace(result, sequence=previous.sequence + len(events)), events)
+
+
+def _regraded_pass(standing: Standing, result: Result) -> bool:
+    """A released pass with another score or other outcomes is released again, so that the
+    issuer re-issues; under a staff override the pass stands as moderated and later LMS
+    scores change nothing."""
+    previous = standing.result
+    overridden = (
+        standing.moderation is not None and standing.moderation.action is ModerationAction.OVERRIDE
+    )
+    return (
+        result.outcome is Outcome.PASSED
+        and not overridden
+        and (result.score != previous.score or result.outcomes != previous.outcomes)
+    )
 
 
 def _announcements(standing: Standing, judgement: _Judgement, *, at: datetime) -> list[Event]:
@@ -351,29 +374,86 @@ def _announcements(standing: Standing, judgement: _Judgement, *, at: datetime) -
         "micro_credential_version": enrolment.micro_credential_version,
         "decided_at": at,
     }
+    sequence = standing.result.sequence
     events: list[Event] = []
     if (
         before is not None
         and before in CREDENTIAL_BEARING
         and not _supersedes(now_released, before)
     ):
+        sequence += 1
         events.append(
-            ResultWithdrawn(**common, reason=judgement.cause, released_outcome=before.value)
+            ResultWithdrawn(
+                **common,
+                reason=judgement.cause,
+                released_outcome=before.value,
+                sequence=sequence,
+            )
         )
+    sequence += 1
     graded = {"score": judgement.score or Decimal(0), "outcomes": list(judgement.outcomes or ())}
     if now_released is Outcome.PASSED:
-        events.append(AssessmentPassed(**common, **graded, evidence=list(judgement.evidence)))
+        events.append(
+            AssessmentPassed(
+                **common, **graded, evidence=list(judgement.evidence), sequence=sequence
+            )
+        )
     elif now_released is Outcome.FAILED:
-        events.append(AssessmentFailed(**common, **graded))
+        events.append(AssessmentFailed(**common, **graded, sequence=sequence))
     elif now_released is Outcome.ATTENDANCE_ONLY:
         events.append(
             AttendanceOnlyCompleted(
                 **common,
                 sessions_attended=standing.attendance.attended,
                 sessions_total=standing.attendance.sessions,
+                sequence=sequence,
             )
         )
     return events
+
+
+def reannouncement(standing: Standing, *, at: datetime) -> list[Event]:
+    """The events that tell the released result again, for the reconciler to repair a
+    consumer that missed it: at the result's own sequence (consumers apply an equal
+    sequence again, idempotently), with new event ids.
+
+    A pass is told as a pass; a certificate of attendance as attendance plus a withdrawn
+    pass (a pass may have been withdrawn into it); a fail or a withdrawn result as the
+    withdrawal of both credential-bearing results. Nothing released: nothing to tell.
+    """
+    released, result = standing.result.released, standing.result
+    if released is None or result.sequence == 0:
+        return []
+    enrolment = standing.enrolment
+    common = {
+        "enrolment_id": enrolment.id,
+        "learner_id": enrolment.learner_id,
+        "micro_credential_id": enrolment.micro_credential_id,
+        "micro_credential_version": enrolment.micro_credential_version,
+        "decided_at": at,
+        "sequence": result.sequence,
+    }
+    graded = {"score": result.score or Decimal(0), "outcomes": list(result.outcomes or ())}
+    evidence = list(standing.grade.evidence) if standing.grade else []
+    reason = "re-announced by the reconciler"
+    if released is Outcome.PASSED:
+        return [AssessmentPassed(**common, **graded, evidence=evidence)]
+    withdrawals: list[Event] = [
+        ResultWithdrawn(**common, reason=reason, released_outcome=Outcome.PASSED.value)
+    ]
+    if released is Outcome.ATTENDANCE_ONLY:
+        return [
+            *withdrawals,
+            AttendanceOnlyCompleted(
+                **common,
+                sessions_attended=standing.attendance.attended,
+                sessions_total=standing.attendance.sessions,
+            ),
+        ]
+    return [
+        *withdrawals,
+        ResultWithdrawn(**common, reason=reason, released_outcome=Outcome.ATTENDANCE_ONLY.value),
+    ]
 
 
 def open_case(integrity: Integrity, result: Result) -> None:
@@ -389,3 +469,27 @@ def moderate(result: Result) -> None:
         raise ResultClosed(
             "The result was withdrawn for academic misconduct; it cannot be moderated."
         )
+
+
+OVERALL_RESULTS = {"native": None, "lti-ags": "lineitem", "moodle": "course"}
+"""Formats whose own overall result is the summative assessment unless staff declare
+another activity: the native grade, the offering's AGS line item, Moodle's course total."""
+
+
+def role(source: str, activity: str | None, declared_summative: frozenset[str]) -> str | None:
+    """Why a grade is formative (it then never decides), or None if it is summative.
+
+    When staff declared the summative activity for the client and offering, only grades
+    of that activity are summative. Otherwise the format's overall result is (see
+    `OVERALL_RESULTS`); xAPI and Caliper send scores for every activity, so without a
+    declaration none of theirs decides.
+    """
+    if declared_summative:
+        if activity in declared_summative:
+            return None
+        return f"formative: {activity} is not the declared summative assessment"
+    if source in OVERALL_RESULTS:
+        if activity == OVERALL_RESULTS[source]:
+            return None
+        return f"formative: {activity} is not the course's overall result"
+    return "formative: no summative activity is declared for this client and offering"

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assessment import repository
-from assessment.formats.moodle import GRADE_ITEMS_FUNCTION, GradedUser, MoodleError, course_total
+from assessment.formats.moodle import GRADE_ITEMS_FUNCTION, GradedUser, MoodleError, grades
 from assessment.usecases import moodle
 from assessment.usecases.intake import Receipt
 from credstack.clock import now
@@ -100,14 +100,14 @@ async def fetch(
             course_id=graded.course_id,
             user_id=graded.user_id,
         )
-        submission = course_total(response, graded)
+        submissions = grades(response, graded)
     except (MoodleUnavailable, MoodleError) as error:
         log.warning("moodle.fetch_failed", notification_id=notification_id, error=str(error))
         async with engine.begin() as conn:
             await moodle.fetch_failed(conn, notification_id, str(error), now=now())
         return None
     async with engine.begin() as conn:
-        return await moodle.fetched(conn, client, notification_id, submission, now=now())
+        return await moodle.fetched(conn, client, notification_id, submissions, now=now())
 
 
 async def retry_pending(app: FastAPI) -> None:

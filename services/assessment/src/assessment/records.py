@@ -40,6 +40,8 @@ class StoredGrade:
     graded_at: datetime
     received_at: datetime
     payload: Any
+    activity: str | None
+    summative: bool
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def _grade(row: Row[Any]) -> StoredGrade:
         graded_at=row.graded_at,
         received_at=row.received_at,
         payload=row.payload,
+        activity=row.activity,
+        summative=row.summative,
     )
 
 

@@ -29,6 +29,7 @@ from assessment.domain import (
 )
 from assessment.registry import ClientKind, LmsClient, hash_secret
 from assessment.tables import (
+    assessed_activity,
     attendance,
     enrolment,
     grade,
@@ -121,11 +122,16 @@ async def enrolment_offering(conn: AsyncConnection, enrolment_id: UUID) -> UUID 
 
 
 async def decisive_grade(conn: AsyncConnection, enrolment_id: UUID) -> Grade | None:
-    """The enrolment's latest kept grade by the LMS's time (arrival breaks ties)."""
+    """The enrolment's latest kept summative grade by the LMS's time (arrival breaks
+    ties); formative grades never decide."""
     row = (
         await conn.execute(
             select(grade)
-            .where(grade.c.enrolment_id == enrolment_id, grade.c.status == GradeStatus.KEPT)
+            .where(
+                grade.c.enrolment_id == enrolment_id,
+                grade.c.status == GradeStatus.KEPT,
+                grade.c.summative.is_(True),
+            )
             .order_by(grade.c.graded_at.desc(), grade.c.id.desc())
             .limit(1)
         )
@@ -139,6 +145,22 @@ async def decisive_grade(conn: AsyncConnection, enrolment_id: UUID) -> Grade | N
         evidence=tuple(row.evidence),
         id=row.id,
     )
+
+
+async def declared_summative(
+    conn: AsyncConnection, client_id: str, offering_id: UUID | None
+) -> frozenset[str]:
+    """The activity staff declared summative for the client and offering (if any)."""
+    if offering_id is None:
+        return frozenset()
+    rows = await conn.scalars(
+        select(assessed_activity.c.activity).where(
+            assessed_activity.c.client_id == client_id,
+            assessed_activity.c.offering_id == offering_id,
+            assessed_activity.c.summative.is_(True),
+        )
+    )
+    return frozenset(rows)
 
 
 async def latest_moderation(conn: AsyncConnection, enrolment_id: UUID) -> Moderation | None:
@@ -174,6 +196,7 @@ async def save_result(
         "outcomes": stored_outcomes(decided.outcomes),
         "grade_id": decided.grade_id,
         "moderation_id": decided.moderation_id,
+        "decision_sequence": decided.sequence,
         "decided_at": now,
     }
     if released:
@@ -255,6 +278,7 @@ def _record_query(enrolment_id: UUID) -> Any:
             result.c.outcomes.label("result_outcomes"),
             result.c.grade_id.label("result_grade_id"),
             result.c.moderation_id.label("result_moderation_id"),
+            result.c.decision_sequence.label("result_sequence"),
         )
         .select_from(
             enrolment.outerjoin(
@@ -300,6 +324,7 @@ async def enrolment_record(conn: AsyncConnection, enrolment_id: UUID) -> Enrolme
             outcomes=outcome_results(row.result_outcomes),
             grade_id=row.result_grade_id,
             moderation_id=row.result_moderation_id,
+            sequence=row.result_sequence,
         )
         if decided
         else Result(),
@@ -320,3 +345,55 @@ async def standing(conn: AsyncConnection, record: EnrolmentRecord) -> Standing |
         integrity=record.integrity,
         result=record.result,
     )
+
+
+@dataclass(frozen=True)
+class ReleasedDecision:
+    """What assessment last released for an enrolment, for the reconciler."""
+
+    enrolment_id: UUID
+    released_outcome: Outcome
+    sequence: int
+    released_at: datetime | None
+
+
+async def released_decisions(
+    conn: AsyncConnection, *, after: UUID | None, limit: int
+) -> list[ReleasedDecision]:
+    """Every enrolment with a released result, by enrolment id."""
+    query = (
+        select(
+            result.c.enrolment_id,
+            result.c.released_outcome,
+            result.c.decision_sequence,
+            result.c.released_at,
+        )
+        .where(result.c.released_outcome.is_not(None))
+        .order_by(result.c.enrolment_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(result.c.enrolment_id > after)
+    return [
+        ReleasedDecision(
+            enrolment_id=row.enrolment_id,
+            released_outcome=Outcome(row.released_outcome),
+            sequence=row.decision_sequence,
+            released_at=row.released_at,
+        )
+        for row in await conn.execute(query)
+    ]
+
+
+async def offering_outcomes(conn: AsyncConnection, offering_id: UUID) -> frozenset[str] | None:
+    """The learning outcome ids of the offering's micro-credential, if known yet."""
+    ids = await conn.scalar(
+        select(pass_rule.c.learning_outcome_ids)
+        .join(
+            offering,
+            (offering.c.micro_credential_id == pass_rule.c.micro_credential_id)
+            & (offering.c.micro_credential_version == pass_rule.c.version),
+        )
+        .where(offering.c.id == offering_id)
+    )
+    return frozenset(ids) if ids is not None else None

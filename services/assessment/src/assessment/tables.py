@@ -98,6 +98,28 @@ roster_link = Table(
     UniqueConstraint("client_id", "subject", "offering_id", name="uq_roster_link_subject"),
 )
 
+# Staff's declaration, per LMS client and offering, of the LMS activity that is the
+# summative assessment (at most one) and of activities evidencing learning outcomes.
+assessed_activity = Table(
+    "assessed_activity",
+    metadata,
+    Column("client_id", String(128), primary_key=True),
+    Column("offering_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("activity", String, primary_key=True),
+    Column("summative", Boolean, nullable=False),
+    Column("label", String),
+    Column("outcome_ids", ARRAY(String), nullable=False, server_default="{}"),
+    Column("declared_by", String, nullable=False),
+    Column("declared_at", DateTime(timezone=True), nullable=False),
+    Index(
+        "uq_assessed_activity_summative",
+        "client_id",
+        "offering_id",
+        unique=True,
+        postgresql_where=text("summative"),
+    ),
+)
+
 # Every grade received, as sent (payload) and normalised. `status`: kept (counts for its
 # enrolment, once confirmed), quarantined (maps to nobody, or from a client that does
 # not serve the enrolment's offering; staff resolve it) or dismissed.
@@ -126,6 +148,10 @@ grade = Table(
     Column("resolved_by", String),
     Column("resolved_at", DateTime(timezone=True)),
     Column("payload", JSONB, nullable=False),
+    # The LMS's activity (line item, assignable, xAPI object, Moodle grade item) and
+    # whether it is the declared summative assessment: only summative grades decide.
+    Column("activity", String),
+    Column("summative", Boolean, nullable=False, server_default=text("true")),
     UniqueConstraint("client_id", "source", "delivery_id", name="uq_grade_delivery"),
     Index("ix_grade_enrolment", "enrolment_id", "graded_at", "id"),
     Index("ix_grade_stream", "client_id", "stream", "graded_at"),
@@ -146,6 +172,8 @@ result = Table(
     Column("moderation_id", BigInteger),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("released_at", DateTime(timezone=True)),
+    # The sequence of the last decision announced for the enrolment (its events carry it).
+    Column("decision_sequence", Integer, nullable=False, server_default=text("0")),
 )
 
 # Staff moderation, the audit trail: every regrade or override, by whom, why, and what

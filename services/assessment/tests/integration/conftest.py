@@ -241,6 +241,16 @@ class Cohort:
             headers=self.staff(),
         )
 
+    async def declare(
+        self, client_id: str, *activities: dict[str, Any], offering_id: UUID | None = None
+    ) -> httpx.Response:
+        """Staff declare the client's activities for the offering (the summative one...)."""
+        return await self.http.put(
+            f"/lms-clients/{client_id}/offerings/{offering_id or self.offering_id}/activities",
+            json={"activities": list(activities)},
+            headers=self.staff(),
+        )
+
     async def native(
         self, client_id: str, enrolment_id: UUID, score: float, **extra: Any
     ) -> httpx.Response:

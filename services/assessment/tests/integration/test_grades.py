@@ -55,6 +55,29 @@ async def test_an_undemonstrated_learning_outcome_fails_despite_the_score(cohort
     assert await cohort.outcome_events() == ["AssessmentFailed"]
 
 
+async def test_a_grade_naming_an_outcome_the_item_does_not_have_is_refused(
+    cohort: Cohort,
+) -> None:
+    await cohort.register(LMS, "native")
+    enrolment = await cohort.confirm()
+
+    response = await cohort.native(
+        LMS,
+        enrolment.enrolment_id,
+        90,
+        outcomes=[
+            {"outcome_id": "LO1", "demonstrated": True},
+            {"outcome_id": "LO9", "demonstrated": True},
+        ],
+    )
+
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/unknown-outcome")
+    assert "LO9" in response.json()["detail"]
+    assert await cohort.events() == []
+    assert (await cohort.result(enrolment.enrolment_id))["grades"] == []
+
+
 async def test_the_pass_carries_outcomes_and_evidence(cohort: Cohort) -> None:
     await cohort.register(LMS, "native")
     enrolment = await cohort.confirm()
@@ -249,4 +272,21 @@ async def test_a_regrade_back_to_an_earlier_score_counts(cohort: Cohort) -> None
         "ResultWithdrawn",
         "AssessmentFailed",
         "AssessmentPassed",
+    ]
+
+
+async def test_a_released_pass_regraded_to_another_pass_is_released_again(
+    cohort: Cohort,
+) -> None:
+    """The issuer then supersedes the credential it issued with the first score."""
+    await cohort.register(LMS, "native")
+    enrolment = await cohort.confirm()
+
+    for score in (80, 80, 91):
+        await cohort.native(LMS, enrolment.enrolment_id, score, graded_at=None)
+
+    decided = [e for e in await cohort.events() if e["type"].split(".")[2] != "GradeRecorded"]
+    assert [(e["type"].split(".")[2], float(e["data"]["score"])) for e in decided] == [
+        ("AssessmentPassed", 80),
+        ("AssessmentPassed", 91),
     ]

@@ -8,7 +8,7 @@ import copy
 import json
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy import func, select, update
 
@@ -193,6 +193,7 @@ async def test_a_caliper_envelope_records_each_of_its_grade_events(cohort: Cohor
     first, second = await cohort.confirm(), await cohort.confirm()
     await cohort.link("sensor", "https://canvas.example.edu/users/1", first.enrolment_id)
     await cohort.link("sensor", "https://canvas.example.edu/users/2", second.enrolment_id)
+    await cohort.declare("sensor", {"activity": CALIPER_ASSIGNMENT, "summative": True})
     envelope = sample("caliper/valid_01_envelope_gradeevent_v1p2.json")
     template = envelope["data"][0]
     events = []
@@ -249,6 +250,8 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 
 XAPI = {"X-Experience-API-Version": "1.0.3"}
+CALIPER_ASSIGNMENT = "https://canvas.example.edu/courses/1742/assignments/5521"
+XAPI_QUIZ = "https://moodle.example.ac.uk/mod/quiz/view.php?id=345"
 
 
 async def test_xapi_stores_a_statement_by_put_and_refuses_its_id_reused_for_another(
@@ -257,8 +260,9 @@ async def test_xapi_stores_a_statement_by_put_and_refuses_its_id_reused_for_anot
     secret = "lrs-client-secret-0001"
     await cohort.register("lrs", "xapi", secret=secret)
     enrolment = await cohort.confirm()
+    await cohort.link("lrs", "https://moodle.example.ac.uk|1047", enrolment.enrolment_id)
+    await cohort.declare("lrs", {"activity": XAPI_QUIZ, "summative": True})
     statement = sample("xapi/valid_01_statement_passed.json")
-    statement["context"]["registration"] = str(enrolment.enrolment_id)
     statement_id = statement.pop("id")
     headers = {**_basic("lrs", secret), **XAPI}
 
@@ -294,10 +298,14 @@ async def test_xapi_needs_basic_credentials_of_a_registered_lrs_client(cohort: C
     assert about.json() == {"version": ["1.0.3"]}
 
 
-async def test_an_xapi_statement_without_registration_is_quarantined(cohort: Cohort) -> None:
+async def test_an_xapi_statement_with_a_foreign_registration_is_quarantined_and_listed(
+    cohort: Cohort,
+) -> None:
+    """`context.registration` is the LRS's attempt id: even when an enrolment with that id
+    exists, an actor without a roster link is quarantined, with the reason, for staff."""
     await cohort.register("lrs", "xapi", secret="lrs-client-secret-0003")
     statement = sample("xapi/valid_01_statement_passed.json")
-    del statement["context"]["registration"]
+    await cohort.confirm(UUID(statement["context"]["registration"]))
 
     response = await cohort.http.post(
         "/xapi/statements",
@@ -309,6 +317,8 @@ async def test_an_xapi_statement_without_registration_is_quarantined(cohort: Coh
     assert response.json() == [statement["id"]]
     (item,) = (await cohort.http.get("/quarantined-grades", headers=cohort.staff())).json()["items"]
     assert item["subjects"] == ["https://moodle.example.ac.uk|1047"]
+    assert item["note"] == "no roster link for https://moodle.example.ac.uk|1047"
+    assert await cohort.outcome_events() == []
 
 
 async def _moodle(cohort: Cohort, moodle: FakeMoodle) -> Any:

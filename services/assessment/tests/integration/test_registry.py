@@ -194,6 +194,10 @@ async def test_roster_links_are_checked_and_an_lms_links_only_for_itself(cohort:
 async def test_staff_assign_or_dismiss_quarantined_grades(cohort: Cohort) -> None:
     key = "caliper-sensor-key-assign-1"
     await cohort.register("sensor", "caliper", secret=key)
+    await cohort.declare(
+        "sensor",
+        {"activity": "https://canvas.example.edu/courses/1742/assignments/5521", "summative": True},
+    )
     enrolment = await cohort.confirm()
     for _ in range(2):
         envelope = _envelope()

@@ -131,6 +131,8 @@ async def test_a_regrade_after_release_that_fails_a_pass_withdraws_it_with_an_au
     assert [e["type"].split(".")[2] for e in events][-2:] == ["ResultWithdrawn", "AssessmentFailed"]
     assert "Second marker" in events[-2]["data"]["reason"]
     assert events[-2]["data"]["released_outcome"] == "passed"
+    decided = [e for e in events if e["type"].split(".")[2] != "GradeRecorded"]
+    assert [e["data"]["sequence"] for e in decided] == [1, 2, 3]  # saved between decisions
     (audit,) = (await cohort.result(enrolment.enrolment_id))["moderations"]
     assert audit | {"id": 0, "moderated_at": ""} == {
         "id": 0,

@@ -32,7 +32,9 @@ CALIPER_CLIENT = "canvas-caliper"
 CALIPER_KEY = "caliper-sensor-api-key-0001"
 CALIPER_ASSIGNEE = "https://canvas.example.edu/users/20417"
 XAPI_CLIENT, XAPI_SECRET = "moodle-lrs", "example-only-password"  # the samples' Basic credentials
-XAPI_REGISTRATION = UUID("3f6d1c2a-9e84-4b7a-a1c5-7d2e9b0f4a13")
+XAPI_ACTOR = "https://moodle.example.ac.uk|1047"  # the samples' actor account
+XAPI_ACTIVITY = "https://moodle.example.ac.uk/mod/quiz/view.php?id=345"
+CALIPER_ASSIGNABLE = "https://canvas.example.edu/courses/1742/assignments/5521"
 MOODLE_USER = "1047"
 
 
@@ -128,9 +130,16 @@ async def _prepare(kind: str, cohort: Cohort, moodle: FakeMoodle) -> UUID:
         await cohort.register(CALIPER_CLIENT, "caliper", secret=CALIPER_KEY)
         enrolment = await cohort.confirm()
         await cohort.link(CALIPER_CLIENT, CALIPER_ASSIGNEE, enrolment.enrolment_id)
+        declared = await cohort.declare(
+            CALIPER_CLIENT, {"activity": CALIPER_ASSIGNABLE, "summative": True}
+        )
+        assert declared.status_code == 200, declared.text
     elif kind == "xapi":
         await cohort.register(XAPI_CLIENT, "xapi", secret=XAPI_SECRET)
-        enrolment = await cohort.confirm(XAPI_REGISTRATION)
+        enrolment = await cohort.confirm()
+        await cohort.link(XAPI_CLIENT, XAPI_ACTOR, enrolment.enrolment_id)
+        declared = await cohort.declare(XAPI_CLIENT, {"activity": XAPI_ACTIVITY, "summative": True})
+        assert declared.status_code == 200, declared.text
     else:
         await cohort.register(
             MOODLE_CLIENT,

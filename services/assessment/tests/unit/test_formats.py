@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -160,12 +160,21 @@ def test_caliper_event_ids_must_be_uuid_urns() -> None:
     refused(400, caliper.envelope_submissions, envelope)
 
 
-def test_an_xapi_statement_is_the_enrolment_named_by_its_registration() -> None:
+def test_an_xapi_statement_is_its_actor_never_the_enrolment_named_by_its_registration() -> None:
     grades, ids = xapi.statements(sample("xapi/valid_01_statement_passed.json"), received_at=NOW)
     (grade,) = grades
-    assert grade.learner.enrolment_id == UUID("3f6d1c2a-9e84-4b7a-a1c5-7d2e9b0f4a13")
+    assert grade.learner.enrolment_id is None
     assert grade.learner.subjects == ("https://moodle.example.ac.uk|1047",)
+    assert grade.activity == "https://moodle.example.ac.uk/mod/quiz/view.php?id=345"
+    assert "https://moodle.example.ac.uk/course/view.php?id=12" in grade.learner.course_refs
     assert (grade.score, grade.final, grade.delivery_id) == (Decimal("84.000"), True, str(ids[0]))
+
+
+def test_an_xapi_actor_by_mbox_is_its_mailto_iri() -> None:
+    statement = sample("xapi/valid_01_statement_passed.json")
+    statement["actor"] = {"objectType": "Agent", "mbox": "mailto:priya@example.org"}
+    (grade,), _ = xapi.statements(statement, received_at=NOW)
+    assert grade.learner.subjects == ("mailto:priya@example.org",)
 
 
 def test_xapi_raw_scores_are_scaled_between_min_and_max_when_scaled_is_absent() -> None:

@@ -256,3 +256,33 @@ def test_only_one_integrity_case_is_open_at_a_time() -> None:
         open_case(Integrity(open=True), Result())
     with pytest.raises(ResultClosed):
         open_case(Integrity(misconduct="x"), Result(outcome=Outcome.WITHDRAWN))
+
+
+def sequences(events: list[object]) -> list[int]:
+    return [e.sequence for e in events]  # type: ignore[attr-defined]
+
+
+def test_every_decision_announced_takes_the_enrolments_next_sequence() -> None:
+    first = standing(graded("84"))
+    assert sequences(decide(first, at=AT).events) == [1]
+    released = then(first)
+    assert released.result.sequence == 1
+    assert decide(released, at=AT).result.sequence == 1  # nothing new, nothing counted
+
+    regraded = replace(released, grade=graded("50"))
+    decision = decide(regraded, at=AT)
+    assert names(decision.events) == ["ResultWithdrawn", "AssessmentFailed"]
+    assert sequences(decision.events) == [2, 3]
+    failed = replace(regraded, result=decision.result)
+    assert failed.result.sequence == 3
+
+    repassed = decide(replace(failed, grade=graded("90")), at=AT)
+    assert names(repassed.events) == ["AssessmentPassed"]
+    assert sequences(repassed.events) == [4] and repassed.result.sequence == 4
+
+
+def test_misconduct_after_a_pass_withdraws_with_the_next_sequence() -> None:
+    released = then(standing(graded("84")))
+    decision = decide(replace(released, integrity=Integrity(misconduct="copied")), at=AT)
+    assert names(decision.events) == ["ResultWithdrawn"]
+    assert sequences(decision.events) == [2] and decision.result.sequence == 2

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -160,9 +160,12 @@ async def edit(code: str, changes: DraftChanges, engine: Engine, _: Staff) -> Mi
     response_model=MicroCredentialView,
     summary="Submit the draft for approval (policy rules are checked)",
 )
-async def submit(code: str, engine: Engine, _: Staff) -> MicroCredentialView:
+async def submit(code: str, request: Request, engine: Engine, _: Staff) -> MicroCredentialView:
+    """Refused (422, `policy-breach`) with every rule the item breaks, each named: the
+    centre's policy is configured by the `CATALOGUE_POLICY_*` settings."""
+    policy = request.app.state.settings.policy()
     async with engine.begin() as conn:
-        return await view(conn, await usecases.submit(conn, code, now=now()))
+        return await view(conn, await usecases.submit(conn, code, now=now(), policy=policy))
 
 
 @router.post(
@@ -180,9 +183,14 @@ async def return_to_draft(code: str, engine: Engine, _: Staff) -> MicroCredentia
     response_model=MicroCredentialView,
     summary="Approve (by someone other than the proposer)",
 )
-async def approve(code: str, engine: Engine, approver: Approver) -> MicroCredentialView:
+async def approve(
+    code: str, request: Request, engine: Engine, approver: Approver
+) -> MicroCredentialView:
+    policy = request.app.state.settings.policy()
     async with engine.begin() as conn:
-        item = await usecases.approve(conn, code, approver=approver.subject, now=now())
+        item = await usecases.approve(
+            conn, code, approver=approver.subject, now=now(), policy=policy
+        )
         return await view(conn, item)
 
 

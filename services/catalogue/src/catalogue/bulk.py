@@ -78,8 +78,39 @@ def _from_csv_row(cells: dict[str, str]) -> dict[str, Any]:
     return values
 
 
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
+"""The largest import file (a whole faculty's catalogue is well under 1 MiB)."""
+MAX_ROWS = 2000
+MAX_CELL_CHARS = 32 * 1024
+
+
+def _csv_rows(text: str) -> list[Row]:
+    if "\x00" in text:
+        raise UnreadableFile("the file holds a NUL character")
+    rows: list[Row] = []
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "code" not in reader.fieldnames:
+        raise UnreadableFile("the CSV needs a header row with at least a 'code' column")
+    if unknown := sorted(set(reader.fieldnames) - set(COLUMNS)):
+        raise UnreadableFile(f"unknown CSV column(s): {', '.join(unknown)}")
+    for number, cells in enumerate(reader, start=2):
+        if len(rows) >= MAX_ROWS:
+            raise UnreadableFile(f"the file has more than {MAX_ROWS} rows; split it")
+        if any(isinstance(cell, str) and len(cell) > MAX_CELL_CHARS for cell in cells.values()):
+            raise UnreadableFile(f"row {number} has a cell over {MAX_CELL_CHARS} characters")
+        row = Row(number, dict(cells))
+        try:
+            row.raw = _from_csv_row(cells)
+        except (ValueError, json.JSONDecodeError) as error:
+            row.errors.append(str(error))
+        rows.append(row)
+    return rows
+
+
 def read(content: bytes, media_type: str) -> list[Row]:
-    """The rows of a CSV or JSON (array of objects) catalogue file."""
+    """The rows of a CSV or JSON (array of objects) catalogue file: at most `MAX_ROWS`
+    rows of cells of at most `MAX_CELL_CHARS` characters. CPU-bound: call it off the
+    event loop (`bulkapi` does, a bounded number at a time)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -92,20 +123,14 @@ def read(content: bytes, media_type: str) -> list[Row]:
             raise UnreadableFile(f"the JSON is malformed: {error}") from error
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise UnreadableFile("the JSON must be an array of micro-credential objects")
+        if len(records) > MAX_ROWS:
+            raise UnreadableFile(f"the file has more than {MAX_ROWS} rows; split it")
         rows = [Row(number, record) for number, record in enumerate(records, start=1)]
     else:
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "code" not in reader.fieldnames:
-            raise UnreadableFile("the CSV needs a header row with at least a 'code' column")
-        if unknown := sorted(set(reader.fieldnames) - set(COLUMNS)):
-            raise UnreadableFile(f"unknown CSV column(s): {', '.join(unknown)}")
-        for number, cells in enumerate(reader, start=2):
-            row = Row(number, dict(cells))
-            try:
-                row.raw = _from_csv_row(cells)
-            except (ValueError, json.JSONDecodeError) as error:
-                row.errors.append(str(error))
-            rows.append(row)
+        try:
+            rows = _csv_rows(text)
+        except csv.Error as error:
+            raise UnreadableFile(f"the CSV is malformed: {error}") from error
     for row in rows:
         if row.errors:
             continue

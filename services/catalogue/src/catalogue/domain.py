@@ -19,6 +19,8 @@ from enum import StrEnum
 from typing import Literal, get_args
 from uuid import UUID
 
+import langcodes
+
 from credstack.contracts.catalogue import (
     Alignment,
     CreditPathway,
@@ -32,6 +34,7 @@ from credstack.contracts.catalogue import (
     StackPublished,
 )
 from credstack.refusals import Reason, Refusal
+from credstack.validation import is_language_tag
 
 DEFAULT_PASS_MARK = Decimal(70)
 HOURS_PER_CREDIT_POINT = (Decimal(20), Decimal(23))
@@ -42,7 +45,32 @@ CATEGORIES: tuple[str, ...] = get_args(Category)
 DELIVERY_MODES: tuple[str, ...] = get_args(DeliveryMode)
 ONLINE = "synchronous-online"
 UNDERGRADUATE_COURSE = re.compile(r"^[A-Z]{4}\s?([1-3])\d{3}[A-Z]?$")
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def language_name(tag: str) -> str:
+    """The language's English name (`zh-Hant-TW`: Chinese (Traditional, Taiwan)); the tag
+    itself for one langcodes cannot read (never stored by this service: it is refused)."""
+    try:
+        return str(langcodes.Language.get(tag).display_name("en"))
+    except (ValueError, LookupError):
+        return tag
+
+
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The centre's policy where it is a setting (`CATALOGUE_POLICY_*`); the defaults are
+    the seed FAQ's (70% to pass, 20-23 notional hours per credit point, CEFR levels)."""
+
+    min_pass_mark: Decimal = DEFAULT_PASS_MARK
+    hours_per_credit_point: tuple[Decimal, Decimal] = HOURS_PER_CREDIT_POINT
+    hours_per_credit_point_enforced: bool = False
+    language_levels: tuple[str, ...] = CEFR_LEVELS
+
+
+DEFAULT_POLICY = Policy()
 
 
 class Status(StrEnum):
@@ -102,16 +130,16 @@ class Lifecycle:
     proposed_by: str
     approved_by: str | None
 
-    def policy_breaches(self) -> list[str]:
+    def policy_breaches(self, policy: Policy = DEFAULT_POLICY) -> list[str]:
         raise NotImplementedError
 
-    def submit(self) -> None:
+    def submit(self, policy: Policy = DEFAULT_POLICY) -> None:
         """Submit for approval; submitting again (a client's retry) changes nothing."""
         if self.status is Status.SUBMITTED:
             return
         if self.status is not Status.DRAFT:
             raise WrongStatus("submit", self.status)
-        if breaches := self.policy_breaches():
+        if breaches := self.policy_breaches(policy):
             raise PolicyBreach(breaches)
         self.status = Status.SUBMITTED
 
@@ -121,7 +149,7 @@ class Lifecycle:
         self.status = Status.DRAFT
         self.approved_by = None
 
-    def approve(self, approver: str) -> None:
+    def approve(self, approver: str, policy: Policy = DEFAULT_POLICY) -> None:
         """Approve; the same approver approving again (a retry) changes nothing."""
         if self.status is Status.APPROVED and self.approved_by == approver:
             return
@@ -129,7 +157,7 @@ class Lifecycle:
             raise WrongStatus("approve", self.status)
         if approver == self.proposed_by:
             raise SelfApproval()
-        if breaches := self.policy_breaches():
+        if breaches := self.policy_breaches(policy):
             raise PolicyBreach(breaches)
         self.status = Status.APPROVED
         self.approved_by = approver
@@ -195,9 +223,9 @@ class MicroCredential(Lifecycle):
     def in_english(self) -> bool:
         return self.language.lower().split("-")[0] == "en"
 
-    def warnings(self) -> list[str]:
-        """Guidelines (not rules): shown to staff, never a reason to refuse."""
-        low, high = HOURS_PER_CREDIT_POINT
+    def warnings(self, policy: Policy = DEFAULT_POLICY) -> list[str]:
+        """Guidelines (not rules, unless the policy enforces them): shown to staff."""
+        low, high = policy.hours_per_credit_point
         if self.credit_points > 0:
             per_point = self.notional_hours / self.credit_points
             if not low <= per_point <= high:
@@ -207,10 +235,14 @@ class MicroCredential(Lifecycle):
                 ]
         return []
 
-    def policy_breaches(self) -> list[str]:
+    def policy_breaches(self, policy: Policy = DEFAULT_POLICY) -> list[str]:
         breaches = []
         if not self.learning_outcomes:
             breaches.append("learning-outcomes: at least one learning outcome is required")
+        if empty := [o.id for o in self.learning_outcomes if not o.description.strip()]:
+            breaches.append(
+                f"learning-outcomes: each learning outcome needs a description ({', '.join(empty)})"
+            )
         if len({o.id for o in self.learning_outcomes}) != len(self.learning_outcomes):
             breaches.append("learning-outcomes: each learning outcome needs its own id")
         if not self.assessment_description.strip():
@@ -219,6 +251,13 @@ class MicroCredential(Lifecycle):
             )
         if not Decimal(0) < self.pass_mark <= Decimal(100):
             breaches.append("pass-mark: must be above 0 and at most 100 percent")
+        elif self.pass_mark < policy.min_pass_mark:
+            breaches.append(
+                f"pass-mark: {self.pass_mark}% is below the centre's minimum pass mark "
+                f"of {policy.min_pass_mark}%"
+            )
+        if policy.hours_per_credit_point_enforced:
+            breaches += self.warnings(policy)
         if self.credit_points <= 0:
             breaches.append("credit-points: a micro-credential carries credit points")
         if self.level != "graduate":
@@ -241,13 +280,19 @@ class MicroCredential(Lifecycle):
             breaches.append(
                 "online-delivery: synchronous online delivery needs a recorded special approval"
             )
-        if not LANGUAGE_TAG.match(self.language):
+        if not is_language_tag(self.language):
             breaches.append(
-                "language: the language of instruction must be a language tag (e.g. en, fr)"
+                "language: the language of instruction must be a BCP 47 language tag "
+                "(e.g. en, fr, zh-Hant-TW)"
             )
         if self.is_language_micro_credential and not (self.language_level or "").strip():
             breaches.append(
                 "language-level: a language micro-credential states the level it teaches"
+            )
+        elif self.language_level and self.language_level.strip() not in policy.language_levels:
+            breaches.append(
+                f"language-level: {self.language_level} is not one of the allowed levels "
+                f"({', '.join(policy.language_levels)})"
             )
         if undergraduate := [c for c in self.co_taught_courses if co_taught_undergraduate(c)]:
             breaches.append(
@@ -322,9 +367,11 @@ class MicroCredential(Lifecycle):
             review_due_on=None,
         )
 
-    def record_review(self, on: date) -> None:
+    def record_review(self, on: date, *, today: date) -> None:
         if self.status is not Status.PUBLISHED:
             raise WrongStatus("review", self.status)
+        if on > today:
+            raise PolicyBreach([f"review-date: a review cannot be dated in the future ({on})"])
         self.review_due_on = on + REVIEW_INTERVAL
 
 
@@ -339,6 +386,7 @@ class StackMember:
     code: str
     credit_points: Decimal
     status: Status
+    title: str = ""
 
 
 @dataclass
@@ -372,7 +420,7 @@ class Stack(Lifecycle):
     def credit_points(self) -> Decimal:
         return sum((m.credit_points for m in self.members), Decimal(0))
 
-    def policy_breaches(self) -> list[str]:
+    def policy_breaches(self, policy: Policy = DEFAULT_POLICY) -> list[str]:
         breaches = []
         if self.kind not in ("series", "suite"):
             breaches.append("stack-kind: a stack is a series or a suite")
@@ -440,6 +488,11 @@ class OfferingPlan:
             problems.append("enrolment must open before it closes")
         if self.enrolment_opens_at.date() > self.starts_on:
             problems.append("enrolment must open before the offering starts")
+        if self.enrolment_closes_at.date() > self.starts_on:
+            problems.append(
+                "enrolment-window: enrolment must close before the offering starts "
+                f"(closes {self.enrolment_closes_at.date()}, starts {self.starts_on})"
+            )
         return problems
 
 

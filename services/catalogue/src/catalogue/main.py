@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, bulkapi, public, sample_catalogue, tables, usecases
+from catalogue import api, bulk, bulkapi, public, sample_catalogue, tables, usecases
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=[public.router, api.router, bulkapi.router],
+            body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             background=lambda app: {
                 "enrolment_announcer": lambda: service.every(
                     app.state.settings.enrolment_announce_seconds,

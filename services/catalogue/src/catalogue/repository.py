@@ -219,7 +219,9 @@ async def stack_members(conn: AsyncConnection, member_ids: list[UUID]) -> list[S
     for item_id in member_ids:
         item = await published(conn, item_id) or await get(conn, item_id)
         if item is not None:
-            found[item_id] = StackMember(item.id, item.code, plain(item.credit_points), item.status)
+            found[item_id] = StackMember(
+                item.id, item.code, plain(item.credit_points), item.status, item.title
+            )
     return [found[i] for i in member_ids if i in found]
 
 

@@ -127,12 +127,22 @@ def _open(at: datetime) -> ColumnElement[bool]:
     )
 
 
+def _query(q: str) -> ColumnElement[Any]:
+    """The words sought, folded as the document is (case and accents ignored)."""
+    return func.websearch_to_tsquery("english", func.catalogue.fold(q))
+
+
+def _title_order() -> ColumnElement[Any]:
+    """Titles in dictionary order: case and accents ignored ("Adaptation" before "AI
+    Ethics", "Économie" among the e's). The embedded PostgreSQL has no ICU collations,
+    so folding stands in for the language's collation."""
+    return func.catalogue.fold(mc.c.title)
+
+
 def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [mc.c.status == Status.PUBLISHED.value]
     if filters.q:
-        conditions.append(
-            mc.c.search_vector.op("@@")(func.websearch_to_tsquery("english", filters.q))
-        )
+        conditions.append(mc.c.search_vector.op("@@")(_query(filters.q)))
     if filters.category:
         conditions.append(mc.c.category == filters.category)
     if filters.field_of_study:
@@ -176,14 +186,18 @@ def _conditions(filters: Filters, *, at: datetime) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _offering_summary(at: datetime) -> Select[Any]:
-    """Per micro-credential: its next start date and whether an offering is open now."""
+def _offering_summary(
+    at: datetime, starts_from: date | None = None, starts_to: date | None = None
+) -> Select[Any]:
+    """Per micro-credential: its next start date (within the `starts_from`/`starts_to`
+    window when the search asks for one) and whether an offering is open now."""
+    window = [offering.c.starts_on >= max(at.date(), starts_from or at.date())]
+    if starts_to is not None:
+        window.append(offering.c.starts_on <= starts_to)
     return (
         select(
             offering.c.micro_credential_id,
-            func.min(offering.c.starts_on)
-            .filter(offering.c.starts_on >= at.date())
-            .label("next_start"),
+            func.min(offering.c.starts_on).filter(*window).label("next_start"),
             func.bool_or(
                 and_(offering.c.enrolment_opens_at <= at, offering.c.enrolment_closes_at > at)
             ).label("open_for_enrolment"),
@@ -208,23 +222,19 @@ async def search(
     computed for its items only; sorting by next start needs it for every match.
     """
     conditions = _conditions(filters, at=at)
-    rank = (
-        func.ts_rank_cd(mc.c.search_vector, func.websearch_to_tsquery("english", filters.q))
-        if filters.q
-        else literal(0.0)
-    )
+    rank = func.ts_rank_cd(mc.c.search_vector, _query(filters.q)) if filters.q else literal(0.0)
     query = select(*(mc.c[name] for name in LISTED), rank.label("rank"))
     if sort is Sort.NEXT_START:
-        summary = _offering_summary(at).subquery()
+        summary = _offering_summary(at, filters.starts_from, filters.starts_to).subquery()
         query = query.select_from(
             mc.outerjoin(summary, summary.c.micro_credential_id == mc.c.id)
-        ).order_by(summary.c.next_start.asc().nulls_last(), mc.c.title)
+        ).order_by(summary.c.next_start.asc().nulls_last(), _title_order())
     else:
         orders: dict[Sort, list[Any]] = {
-            Sort.RELEVANCE: [rank.desc(), mc.c.title],
-            Sort.TITLE: [mc.c.title],
-            Sort.CREDIT_POINTS: [mc.c.credit_points, mc.c.title],
-            Sort.FEE: [mc.c.fee_cents, mc.c.title],
+            Sort.RELEVANCE: [rank.desc(), _title_order()],
+            Sort.TITLE: [_title_order(), mc.c.title],
+            Sort.CREDIT_POINTS: [mc.c.credit_points, _title_order()],
+            Sort.FEE: [mc.c.fee_cents, _title_order()],
         }
         query = query.order_by(*orders[sort])
     rows = (
@@ -236,11 +246,15 @@ async def search(
         )
     ).all()
     total = await conn.scalar(select(func.count()).select_from(mc).where(*conditions))
-    return await _listings(conn, rows, at=at), int(total or 0)
+    return await _listings(conn, rows, at=at, filters=filters), int(total or 0)
 
 
 async def _listings(
-    conn: AsyncConnection, rows: Sequence[Row[*tuple[Any, ...]]], *, at: datetime
+    conn: AsyncConnection,
+    rows: Sequence[Row[*tuple[Any, ...]]],
+    *,
+    at: datetime,
+    filters: Filters | None = None,
 ) -> list[Listing]:
     """The rows of a search page with each item's next start, openness and stacks."""
     ids = [row.id for row in rows]
@@ -248,7 +262,11 @@ async def _listings(
         {
             row.micro_credential_id: row
             for row in await conn.execute(
-                _offering_summary(at).where(offering.c.micro_credential_id.in_(ids))
+                _offering_summary(
+                    at,
+                    filters.starts_from if filters else None,
+                    filters.starts_to if filters else None,
+                ).where(offering.c.micro_credential_id.in_(ids))
             )
         }
         if ids

@@ -26,14 +26,16 @@ from credstack.outbox import Outbox
 metadata = metadata_for("catalogue")
 
 # Weighted full-text document: code and title rank first, then summary, then the rest.
+# `catalogue.fold` (migration catalogue_0005) lowers and strips accents: PostgreSQL's
+# unaccent where the server has the extension, else a translate() of Latin letters.
 SEARCH_DOCUMENT = (
     "setweight(to_tsvector('english'::regconfig,"
-    " coalesce(code, '') || ' ' || coalesce(title, '')), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(summary, '')), 'B')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(description, '') || ' '"
-    " || coalesce(field_of_study, '')), 'C')"
-    " || setweight(to_tsvector('english'::regconfig, learning_outcomes::text || ' '"
-    " || alignments::text), 'D')"
+    " catalogue.fold(coalesce(code, '') || ' ' || coalesce(title, ''))), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, catalogue.fold(coalesce(summary, ''))), 'B')"
+    " || setweight(to_tsvector('english'::regconfig, catalogue.fold(coalesce(description, '')"
+    " || ' ' || coalesce(field_of_study, ''))), 'C')"
+    " || setweight(to_tsvector('english'::regconfig, catalogue.fold(learning_outcomes::text"
+    " || ' ' || alignments::text)), 'D')"
 )
 
 micro_credential = Table(
@@ -58,7 +60,7 @@ micro_credential = Table(
     Column("cpd_hours", Numeric(6, 2), nullable=False),
     Column("delivery_modes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("online_delivery_approval", Text),
-    Column("language", String(16), nullable=False),
+    Column("language", Text, nullable=False),  # a BCP 47 tag, of any length
     Column("is_language_micro_credential", Boolean, nullable=False, server_default="false"),
     Column("language_level", String(32)),
     Column("assessment_description", Text, nullable=False),
@@ -88,6 +90,11 @@ micro_credential = Table(
         postgresql_where=text("status = 'published'"),
     ),
     Index(
+        "ix_micro_credential_published_folded_title",
+        text("catalogue.fold(title)"),
+        postgresql_where=text("status = 'published'"),
+    ),
+    Index(
         "uq_micro_credential_one_published",
         "id",
         unique=True,
@@ -109,7 +116,7 @@ stack = Table(
     Column("within_months", Integer),
     Column("learning_outcomes", JSONB, nullable=False),
     Column("field_of_study", Text, nullable=False),
-    Column("language", String(16), nullable=False),
+    Column("language", Text, nullable=False),  # a BCP 47 tag, of any length
     Column("credit_pathways", JSONB, nullable=False),
     Column("proposed_by", String, nullable=False),
     Column("approved_by", String),

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue import bulk, repository
 from catalogue.domain import (
+    DEFAULT_POLICY,
     CatalogueError,
     MicroCredential,
     Offering,
     OfferingPlan,
+    Policy,
     Stack,
     Status,
     WrongStatus,
@@ -86,9 +88,11 @@ async def edit_draft(
     return edited
 
 
-async def submit(conn: AsyncConnection, code: str, *, now: datetime) -> MicroCredential:
+async def submit(
+    conn: AsyncConnection, code: str, *, now: datetime, policy: Policy = DEFAULT_POLICY
+) -> MicroCredential:
     item = await _newest(conn, code)
-    item.submit()
+    item.submit(policy)
     await repository.save(conn, item, now=now)
     return item
 
@@ -101,10 +105,15 @@ async def return_to_draft(conn: AsyncConnection, code: str, *, now: datetime) ->
 
 
 async def approve(
-    conn: AsyncConnection, code: str, *, approver: str, now: datetime
+    conn: AsyncConnection,
+    code: str,
+    *,
+    approver: str,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> MicroCredential:
     item = await _newest(conn, code)
-    item.approve(approver)
+    item.approve(approver, policy)
     await repository.save(conn, item, now=now)
     return item
 
@@ -166,7 +175,7 @@ async def record_review(
     item = await repository.published(conn, await item_id(conn, code), for_update=True)
     if item is None:
         raise NotFound(f"{code} has no published version to review.")
-    item.record_review(on)
+    item.record_review(on, today=now.date())
     await repository.save(conn, item, now=now)
     return item
 
@@ -318,7 +327,13 @@ IMPORT_PROPOSER = "catalogue-import"
 
 
 async def import_catalogue(
-    conn: AsyncConnection, rows: list[bulk.Row], *, publish: bool, importer: str, now: datetime
+    conn: AsyncConnection,
+    rows: list[bulk.Row],
+    *,
+    publish: bool,
+    importer: str,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> bool:
     """Validate every row, then create them all, or nothing if any row is wrong.
 
@@ -362,14 +377,14 @@ async def import_catalogue(
         )
         seen[code] = item.id
         if publish:
-            row.errors.extend(item.policy_breaches())
+            row.errors.extend(item.policy_breaches(policy))
         items.append((row, item))
     if any(row.errors for row in rows):
         return False
     for _, item in items:
         if publish:
-            item.submit()
-            item.approve(importer)
+            item.submit(policy)
+            item.approve(importer, policy)
             event = item.publish(now, stacks=[])
             await outbox.add(conn, event, now=now)
         await repository.save(conn, item, now=now)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, model_validator
 
 from catalogue.domain import (
     DEFAULT_PASS_MARK,
@@ -19,10 +19,12 @@ from catalogue.domain import (
     Stack,
     StackMember,
     Status,
+    language_name,
 )
 from catalogue.search import Listing
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
-from credstack.numbers import Quantity
+from credstack.numbers import Quantity, json_number
+from credstack.validation import LanguageTag
 
 Code = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
@@ -64,7 +66,7 @@ class MicroCredentialFields(BaseModel):
         default=None,
         description="Reference of the recorded approval for synchronous online delivery",
     )
-    language: str = Field(default="en", description="Language of instruction (BCP 47 tag)")
+    language: LanguageTag = Field(default="en", description="Language of instruction (BCP 47)")
     is_language_micro_credential: bool = False
     language_level: str | None = None
     assessment_description: str = ""
@@ -78,7 +80,7 @@ class MicroCredentialFields(BaseModel):
     expiry_months: int | None = Field(
         default=None, ge=1, description="None: the credential does not expire"
     )
-    credit_pathways: list[CreditPathway] = []
+    credit_pathways: list[PathwayOut] = []
     strategic_plan_alignment: str = ""
     convenor: str = ""
     teaching_staff: list[str] = []
@@ -110,7 +112,7 @@ class DraftChanges(BaseModel):
     cpd_hours: Quantity | None = Field(default=None, ge=0)
     delivery_modes: list[DeliveryMode] | None = None
     online_delivery_approval: str | None = None
-    language: str | None = None
+    language: LanguageTag | None = None
     is_language_micro_credential: bool | None = None
     language_level: str | None = None
     assessment_description: str | None = None
@@ -140,8 +142,24 @@ class DraftChanges(BaseModel):
         return self
 
 
+def _pathway_json(pathway: CreditPathway) -> dict[str, Any]:
+    return {
+        **pathway.model_dump(mode="json"),
+        "credit_points": None
+        if pathway.credit_points is None
+        else json_number(pathway.credit_points),
+    }
+
+
+PathwayOut = Annotated[
+    CreditPathway, PlainSerializer(_pathway_json, return_type=dict[str, Any], when_used="json")
+]
+"""A credit pathway whose credit points are a JSON number (6.25), not a string."""
+
+
 class LanguageNotice(BaseModel):
     language: str
+    language_name: str = Field(description="The language's English name")
     notice: str
 
 
@@ -149,8 +167,11 @@ def language_notice(language: str) -> LanguageNotice | None:
     """Shown prominently wherever a micro-credential not taught in English is described."""
     if language.lower().split("-")[0] == "en":
         return None
+    name = language_name(language)
     return LanguageNotice(
-        language=language, notice=f"Taught in a language other than English ({language})"
+        language=language,
+        language_name=name,
+        notice=f"Taught in a language other than English: {name} ({language})",
     )
 
 
@@ -163,6 +184,7 @@ class MicroCredentialView(MicroCredentialFields):
     status: Status
     cpd_hours: Quantity | None
     prerequisites: list[UUID]
+    language_name: str = Field(description="The language of instruction's English name")
     language_of_instruction: LanguageNotice | None
     fee_policy: dict[str, Any] = FEE_POLICY
     review_due_on: date | None
@@ -188,6 +210,7 @@ class MicroCredentialView(MicroCredentialFields):
             status=item.status,
             cpd_hours=item.cpd_points,
             prerequisites=item.prerequisites,
+            language_name=language_name(item.language),
             language_of_instruction=language_notice(item.language),
             review_due_on=item.review_due_on,
             published_at=item.published_at,
@@ -303,13 +326,18 @@ class OfferingState(BaseModel):
 class StackMemberView(BaseModel):
     id: UUID
     code: str
-    credit_points: Quantity
+    title: str
+    credit_points: Quantity = Field(description="A JSON number, e.g. 6.25")
     status: Status
 
     @classmethod
     def of(cls, member: StackMember) -> StackMemberView:
         return cls(
-            id=member.id, code=member.code, credit_points=member.credit_points, status=member.status
+            id=member.id,
+            code=member.code,
+            title=member.title,
+            credit_points=member.credit_points,
+            status=member.status,
         )
 
 
@@ -328,7 +356,7 @@ class StackView(BaseModel):
     learning_outcomes: list[LearningOutcome]
     field_of_study: str
     language: str
-    credit_pathways: list[CreditPathway]
+    credit_pathways: list[PathwayOut]
     published_at: datetime | None
 
     @classmethod
@@ -367,6 +395,7 @@ class SearchHit(BaseModel):
     notional_hours: Quantity
     cpd_hours: Quantity
     language: str
+    language_name: str = Field(description="The language of instruction's English name")
     language_of_instruction: LanguageNotice | None
     delivery_modes: list[DeliveryMode]
     fee_cents: int
@@ -379,6 +408,7 @@ class SearchHit(BaseModel):
         return cls.model_validate(
             {
                 **dataclasses.asdict(listing),
+                "language_name": language_name(listing.language),
                 "language_of_instruction": language_notice(listing.language),
             }
         )

@@ -225,6 +225,8 @@ async def test_stacks_list_their_members_and_total_points(
 
     assert stack["credit_points"] == 12.5
     assert [m["code"] for m in stack["members"]] == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
+    assert all(m["title"] and isinstance(m["credit_points"], int | float) for m in stack["members"])
+    assert stack["credit_pathways"][0]["credit_points"] == 12.5
     assert [s["code"] for s in listed] == ["SERIES-DATA"]
     assert codes(members) == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
     assert detail["stacks"] == ["SERIES-DATA"]
@@ -261,6 +263,7 @@ async def test_upcoming_offerings_are_listed_soonest_first(
         "MC-LEAD-201",
         starts_on=(date.today() + timedelta(days=10)).isoformat(),
         ends_on=(date.today() + timedelta(days=20)).isoformat(),
+        enrolment_closes_at=f"{date.today() + timedelta(days=5)}T00:00:00Z",
     )
     await schedule(catalogue, tokens, "MC-DATA-101")
 
@@ -321,3 +324,69 @@ async def test_the_sample_catalogue_loads_once_and_follows_every_rule(
     assert open_now["total"] == 20
     japanese = (await catalogue.http.get("/micro-credentials/MC-JPN-A1")).json()
     assert japanese["is_language_micro_credential"] and japanese["language_level"] == "A1"
+
+
+async def test_search_ignores_accents_and_case_and_titles_sort_as_in_a_dictionary(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens, "MC-NEG-101", title="Négociation interculturelle")
+    await publish(catalogue, tokens, "MC-AIE-101", title="AI Ethics")
+    await publish(catalogue, tokens, "MC-ADA-101", title="Adaptation Leadership")
+    await publish(catalogue, tokens, "MC-ECO-101", title="Économie circulaire")
+
+    found = (await catalogue.http.get("/micro-credentials?q=NEGOCIATION")).json()["items"]
+    accented = (await catalogue.http.get("/micro-credentials?q=économie")).json()["items"]
+    plain = (await catalogue.http.get("/micro-credentials?q=economie")).json()["items"]
+    ordered = (await catalogue.http.get("/micro-credentials?sort=title")).json()["items"]
+
+    assert [i["code"] for i in found] == ["MC-NEG-101"]
+    assert [i["code"] for i in accented] == [i["code"] for i in plain] == ["MC-ECO-101"]
+    assert [i["title"] for i in ordered] == [
+        "Adaptation Leadership",
+        "AI Ethics",
+        "Économie circulaire",
+        "Négociation interculturelle",
+    ]
+
+
+async def test_a_long_bcp47_language_tag_is_kept_and_named(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    tag = "zh-Hans-CN-u-nu-hanidec"  # 23 characters, valid BCP 47
+    await publish(catalogue, tokens, "MC-ZH-101", language=tag)
+    refused = await propose(catalogue, tokens, "MC-FR-101", language="Français")
+    underscore = await propose(catalogue, tokens, "MC-AU-101", language="en_AU")
+
+    (hit,) = (await catalogue.http.get("/micro-credentials?language=zh")).json()["items"]
+    item = (await catalogue.http.get("/micro-credentials/MC-ZH-101")).json()
+
+    assert (hit["language"], hit["language_name"]) == (tag, "Chinese (Simplified, China)")
+    assert item["language_of_instruction"]["language_name"] == "Chinese (Simplified, China)"
+    assert "Chinese (Simplified, China)" in item["language_of_instruction"]["notice"]
+    for draft in (refused, underscore):
+        code = draft.json()["code"]
+        submitted = await act(catalogue, tokens, code, "submit")
+        assert "language" in {b.split(":")[0] for b in submitted.json()["breaches"]}
+
+
+async def test_the_next_start_shown_is_within_the_starts_from_window(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens)
+    for days in (10, 90):
+        response = await schedule(
+            catalogue,
+            tokens,
+            "MC-DATA-101",
+            starts_on=(date.today() + timedelta(days=days)).isoformat(),
+            ends_on=(date.today() + timedelta(days=days + 20)).isoformat(),
+            enrolment_closes_at=f"{date.today() + timedelta(days=days - 2)}T00:00:00Z",
+        )
+        assert response.status_code == 201, response.text
+    later = (date.today() + timedelta(days=60)).isoformat()
+
+    (hit,) = (await catalogue.http.get(f"/micro-credentials?starts_from={later}")).json()["items"]
+    (soon,) = (await catalogue.http.get("/micro-credentials")).json()["items"]
+
+    assert hit["next_start"] == (date.today() + timedelta(days=90)).isoformat()
+    assert soon["next_start"] == (date.today() + timedelta(days=10)).isoformat()

@@ -142,6 +142,7 @@ class LocalProvider:
             if row.payment_status == SessionPayment.FAILED
             else row.payment_status,
             amount_total=row.amount_cents,
+            currency=row.currency,
             payment_intent_id=row.payment_intent_id
             if row.status == SessionStatus.COMPLETE
             else None,

@@ -52,6 +52,7 @@ class CheckoutState:
     status: Literal["open", "complete", "expired"]
     payment_status: Literal["paid", "unpaid", "no_payment_required"]
     amount_total: int
+    currency: str = ""
     payment_intent_id: str | None = None
     amount_refunded_cents: int = 0
     payment_failed: bool = False
@@ -97,6 +98,7 @@ class PaymentNotice:
     session_id: str | None = None
     payment_intent_id: str | None = None
     amount_cents: int = 0
+    currency: str | None = None
     amount_refunded_cents: int = 0
     reason: str = ""
 
@@ -117,21 +119,61 @@ def _reference(obj: dict[str, Any]) -> str | None:
 def _intent_id(obj: dict[str, Any]) -> str | None:
     intent = obj.get("payment_intent")
     if isinstance(intent, dict):
-        return str(intent["id"])
+        return str(intent["id"]) if intent.get("id") else None
     return str(intent) if intent else None
 
 
+class MalformedEvent(Refusal):
+    """A validly signed event whose data is not what its type promises."""
+
+    code = "malformed-webhook"
+    reason = Reason.MALFORMED
+
+
+_MAX_AMOUNT = 2**31 - 1  # the amount columns are 32-bit; Stripe's own limit is far below
+
+
+def _amount(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_AMOUNT:
+        raise MalformedEvent(f"An amount in the event is not a whole number of cents: {value!r}.")
+    return value
+
+
+def _text(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or "\x00" in value:
+        raise MalformedEvent(f"The event's {name} is not a short string.")
+    return value
+
+
+def _currency(obj: dict[str, Any]) -> str | None:
+    return _text(obj.get("currency"), "currency")
+
+
 def notice_from_event(event: dict[str, Any]) -> PaymentNotice | None:
-    """The meaning of a Stripe-format event, or None for an event that changes nothing here."""
+    """The meaning of a Stripe-format event, or None for an event that changes nothing here.
+
+    A signed event whose data has the wrong shape is refused (`MalformedEvent`)."""
     kind = event.get("type", "")
-    obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata") or {}, dict):
+        raise MalformedEvent("The event's data.object is not an object.")
+    for name in ("id", "client_reference_id"):
+        _text(obj.get(name), name)
+    intent = obj.get("payment_intent")
+    _text(intent.get("id") if isinstance(intent, dict) else intent, "payment_intent")
     if kind.startswith("checkout.session."):
         session = PaymentNotice(
             Signal.PAID,
             enrolment_reference=_reference(obj),
             session_id=obj.get("id"),
             payment_intent_id=_intent_id(obj),
-            amount_cents=int(obj.get("amount_total") or 0),
+            amount_cents=_amount(obj.get("amount_total")),
+            currency=_currency(obj),
         )
         if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
             if obj.get("payment_status") in ("paid", "no_payment_required"):
@@ -147,10 +189,13 @@ def notice_from_event(event: dict[str, Any]) -> PaymentNotice | None:
             Signal.PAID,
             enrolment_reference=_reference(obj),
             payment_intent_id=obj.get("id"),
-            amount_cents=int(obj.get("amount_received") or obj.get("amount") or 0),
+            amount_cents=_amount(obj.get("amount_received") or obj.get("amount")),
+            currency=_currency(obj),
         )
     if kind == "payment_intent.payment_failed":
         error = obj.get("last_payment_error") or {}
+        if not isinstance(error, dict):
+            raise MalformedEvent("The event's last_payment_error is not an object.")
         return PaymentNotice(
             Signal.ATTEMPT_FAILED,
             enrolment_reference=_reference(obj),
@@ -162,8 +207,9 @@ def notice_from_event(event: dict[str, Any]) -> PaymentNotice | None:
             Signal.REFUNDED,
             enrolment_reference=_reference(obj),
             payment_intent_id=_intent_id(obj),
-            amount_cents=int(obj.get("amount") or 0),
-            amount_refunded_cents=int(obj.get("amount_refunded") or 0),
+            amount_cents=_amount(obj.get("amount")),
+            currency=_currency(obj),
+            amount_refunded_cents=_amount(obj.get("amount_refunded")),
         )
     return None
 
@@ -176,6 +222,7 @@ def notices_from_state(state: CheckoutState, enrolment_id: UUID) -> list[Payment
         session_id=state.session_id,
         payment_intent_id=state.payment_intent_id,
         amount_cents=state.amount_total,
+        currency=state.currency or None,
     )
     if state.status == "expired":
         return [replace(paid, signal=Signal.EXPIRED)]

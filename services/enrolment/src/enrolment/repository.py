@@ -58,6 +58,7 @@ _MUTABLE = (
     "amount_paid_cents",
     "amount_refunded_cents",
     "payment_error",
+    "payment_flag",
     "refund_requested_at",
     "confirmed_at",
     "ended_at",

@@ -3,7 +3,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from credstack.settings import ServiceSettings
+from credstack.settings import MissingSetting, ServiceSettings
+
+DEV_WEBHOOK_SECRET = "whsec_credstack_dev"
+"""The dev stack's webhook secret: published in the docs, so never accepted with Stripe."""
+_SHORTEST_STRIPE_SECRET = 24  # Stripe's are `whsec_` and 32 characters; placeholders are shorter
 
 
 class Settings(ServiceSettings):
@@ -23,10 +27,16 @@ class Settings(ServiceSettings):
         default=None, description="Another base URL for Stripe's API (a proxy or a test double)"
     )
     stripe_webhook_secrets: list[SecretStr] = Field(
-        default=[SecretStr("whsec_credstack_dev")],
-        description="Webhook signing secrets; several during a rotation (JSON list)",
+        default=[SecretStr(DEV_WEBHOOK_SECRET)],
+        description="Webhook signing secrets; several during a rotation (JSON list). "
+        "Required with payment_provider=stripe; the dev stack's default is refused there",
     )
-    stripe_webhook_tolerance_seconds: int = 300
+    stripe_webhook_tolerance_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far a webhook's signed timestamp may be from now, either way",
+    )
     seat_hold_minutes: int = Field(
         default=30,
         ge=1,
@@ -57,9 +67,28 @@ class Settings(ServiceSettings):
     )
 
     @model_validator(mode="after")
-    def _stripe_needs_a_key(self) -> "Settings":
-        if self.payment_provider == "stripe" and self.stripe_api_key is None:
-            raise ValueError("ENROLMENT_STRIPE_API_KEY is required with payment_provider=stripe")
+    def _payments_cannot_be_forged(self) -> "Settings":
+        """Stripe only with its key and real webhook secrets; the local provider (which
+        confirms payments nobody made) only in the dev stack."""
+        if self.payment_provider == "stripe":
+            if self.stripe_api_key is None:
+                raise ValueError(
+                    "ENROLMENT_STRIPE_API_KEY is required with payment_provider=stripe"
+                )
+            secrets = [s.get_secret_value() for s in self.stripe_webhook_secrets]
+            if not secrets or any(
+                s == DEV_WEBHOOK_SECRET or len(s) < _SHORTEST_STRIPE_SECRET for s in secrets
+            ):
+                raise ValueError(
+                    "ENROLMENT_STRIPE_WEBHOOK_SECRETS must hold the signing secrets Stripe "
+                    "gave this endpoint: the dev stack's published secret, a placeholder or "
+                    "none would let anyone forge a payment"
+                )
+        elif not self.dev_stack:
+            raise MissingSetting(
+                "ENROLMENT_PAYMENT_PROVIDER=stripe",
+                "the local payment provider confirms payments nobody made",
+            )
         return self
 
     def success_url(self, enrolment_id: object) -> str:

@@ -67,6 +67,7 @@ def state_of(session: dict[str, Any]) -> CheckoutState:
         status=session["status"],
         payment_status=session["payment_status"],
         amount_total=int(session.get("amount_total") or 0),
+        currency=str(session.get("currency") or ""),
         payment_intent_id=intent_id,
         amount_refunded_cents=refunded,
         payment_failed=failed and session["payment_status"] == "unpaid",

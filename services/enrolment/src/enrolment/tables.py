@@ -138,6 +138,7 @@ enrolment = Table(
     Column("amount_paid_cents", Integer, nullable=False),
     Column("amount_refunded_cents", Integer, nullable=False),
     Column("payment_error", Text),
+    Column("payment_flag", Text),
     Column("refund_requested_at", DateTime(timezone=True)),
     Column("language_experience", Boolean),
     Column("experience_statement", Text),

@@ -210,6 +210,13 @@ async def checkout(
     return str(response.json()["payment"]["checkout_url"])
 
 
+async def session_of(
+    enrolment: ServiceUnderTest, tokens: Tokens, enrolment_id: str, name: str = "ada"
+) -> str:
+    """Start the checkout; the id of the session the service created for it."""
+    return (await checkout(enrolment, tokens, enrolment_id, name)).rsplit("/", 1)[1]
+
+
 async def pay(enrolment: ServiceUnderTest, page: str, action: str = "pay") -> httpx.Response:
     return await enrolment.http.post(f"{page}/{action}", headers={"Accept": "application/json"})
 

@@ -17,6 +17,7 @@ from .steps import (
     offering,
     register,
     session_event,
+    session_of,
     status,
     types,
     view,
@@ -34,7 +35,10 @@ async def test_a_paid_enrolment_holds_a_seat_and_is_confirmed_by_the_providers_w
     assert created["hold_expires_at"] is not None
     assert "checkout" in created["next_step"]
 
-    paid = await webhook(enrolment, session_event("checkout.session.completed", created["id"]))
+    session_id = await session_of(enrolment, tokens, created["id"])
+    paid = await webhook(
+        enrolment, session_event("checkout.session.completed", created["id"], session_id=session_id)
+    )
 
     assert paid.status_code == 200
     assert paid.json()["outcome"] == "confirmed, payment paid"

@@ -27,6 +27,7 @@ from .steps import (
     offering,
     pay,
     session_event,
+    session_of,
     status,
     stripe_event,
     types,
@@ -93,6 +94,9 @@ async def test_a_bad_signature_is_refused_and_changes_nothing(
 
     forged = await webhook(enrolment, event, secret="whsec_attacker")
     stale = await webhook(enrolment, event, timestamp=int(datetime.now(UTC).timestamp()) - 3600)
+    future = await webhook(
+        enrolment, event, timestamp=int((datetime.now(UTC) + timedelta(days=30)).timestamp())
+    )
     unsigned = await enrolment.http.post("/payments/stripe/webhook", content=json.dumps(event))
     body = b"not json"
     not_json = await enrolment.http.post(
@@ -108,6 +112,8 @@ async def test_a_bad_signature_is_refused_and_changes_nothing(
     assert forged.status_code == 400
     assert forged.json()["type"].endswith("/bad-signature")
     assert stale.status_code == 400, "outside the timestamp tolerance"
+    assert future.status_code == 400, "30 days in the future"
+    assert future.json()["type"].endswith("/bad-signature")
     assert unsigned.status_code == 400
     assert unsigned.json()["type"].endswith("/missing-signature")
     assert not_json.status_code == 400
@@ -122,9 +128,10 @@ async def test_webhooks_signed_with_a_previous_secret_verify_during_rotation(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     created = await enrolled(enrolment, tokens, await offering(enrolment))
+    session_id = await session_of(enrolment, tokens, created["id"])
     paid = await webhook(
         enrolment,
-        session_event("checkout.session.completed", created["id"]),
+        session_event("checkout.session.completed", created["id"], session_id=session_id),
         secret="whsec_old_secret",
     )
     assert paid.status_code == 200
@@ -135,7 +142,8 @@ async def test_a_redelivered_webhook_has_one_effect(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     created = await enrolled(enrolment, tokens, await offering(enrolment))
-    event = session_event("checkout.session.completed", created["id"])
+    session_id = await session_of(enrolment, tokens, created["id"])
+    event = session_event("checkout.session.completed", created["id"], session_id=session_id)
 
     first = await webhook(enrolment, event)
     second = await webhook(enrolment, event)
@@ -148,7 +156,7 @@ async def test_a_late_failure_or_expiry_never_undoes_a_payment(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     created = await enrolled(enrolment, tokens, await offering(enrolment))
-    session_id = "cs_test_late"
+    session_id = await session_of(enrolment, tokens, created["id"])
     await webhook(
         enrolment, session_event("checkout.session.completed", created["id"], session_id=session_id)
     )
@@ -206,9 +214,12 @@ async def test_delayed_payment_events_out_of_order_still_confirm(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     created = await enrolled(enrolment, tokens, await offering(enrolment))
-    succeeded = session_event("checkout.session.async_payment_succeeded", created["id"])
+    session_id = await session_of(enrolment, tokens, created["id"])
+    succeeded = session_event(
+        "checkout.session.async_payment_succeeded", created["id"], session_id=session_id
+    )
     completed_unpaid = session_event(
-        "checkout.session.completed", created["id"], payment_status="unpaid"
+        "checkout.session.completed", created["id"], payment_status="unpaid", session_id=session_id
     )
 
     await webhook(enrolment, succeeded)
@@ -431,13 +442,17 @@ async def test_the_providers_own_samples_apply_to_our_enrolments(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
     """The real wire format: the sample events with our enrolment's id as the reference."""
-    created = await enrolled(enrolment, tokens, await offering(enrolment, fee_cents=49500))
+    created = await enrolled(
+        enrolment, tokens, await offering(enrolment, fee_cents=49500, currency="GBP")
+    )
+    session_id = await session_of(enrolment, tokens, created["id"])
 
     def ours(name: str) -> dict[str, Any]:
         event: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text())
         obj = event["data"]["object"]
         if "client_reference_id" in obj:
             obj["client_reference_id"] = created["id"]
+            obj["id"] = session_id
         obj["metadata"]["enrolment_id"] = created["id"]
         return event
 
@@ -511,7 +526,11 @@ async def test_the_reconcile_command_reports_what_it_repaired(
     await pay(enrolment, await checkout(enrolment, tokens, created["id"]))
     async with enrolment.engine.begin() as conn:
         await conn.execute(update(tables.local_webhook).values(delivered_at=datetime.now(UTC)))
-    env = {"ENROLMENT_DATABASE_URL": database_url, "ENROLMENT_PAYMENT_PROVIDER": "local"}
+    env = {
+        "ENROLMENT_DATABASE_URL": database_url,
+        "ENROLMENT_PAYMENT_PROVIDER": "local",
+        "CREDSTACK_DEV_STACK": "true",
+    }
 
     dry = await asyncio.to_thread(
         CliRunner().invoke, reconcile_command.app, ["--dry-run", "--since-days", "1"], env=env
@@ -523,3 +542,91 @@ async def test_the_reconcile_command_reports_what_it_repaired(
     assert real.exit_code == 0, real.output
     assert "checked 1 enrolment(s); repaired 1" in real.output
     assert await status(enrolment, tokens, created["id"]) == "confirmed"
+
+
+async def test_a_forged_payment_for_less_or_another_session_is_flagged_never_confirmed(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    """The attack of issue 13: a completed session for 1 cent where the fee was 1,000,
+    for a session the service never issued, and other mismatches; each signed validly."""
+    created = await enrolled(enrolment, tokens, await offering(enrolment, fee_cents=1000))
+    session_id = await session_of(enrolment, tokens, created["id"])
+    forgeries = {
+        "a session never issued": session_event(
+            "checkout.session.completed", created["id"], amount=1000
+        ),
+        "an amount of 1": session_event(
+            "checkout.session.completed", created["id"], session_id=session_id, amount=1
+        ),
+        "another currency": session_event(
+            "checkout.session.completed", created["id"], session_id=session_id, amount=1000
+        )
+        | {
+            "data": {
+                "object": {
+                    "id": session_id,
+                    "amount_total": 1000,
+                    "currency": "usd",
+                    "client_reference_id": created["id"],
+                    "payment_status": "paid",
+                    "status": "complete",
+                    "metadata": {},
+                }
+            }
+        },
+        "an intent for 1": stripe_event(
+            "payment_intent.succeeded",
+            {
+                "id": "pi_forged",
+                "object": "payment_intent",
+                "amount_received": 1,
+                "currency": "aud",
+                "metadata": {"enrolment_id": created["id"]},
+            },
+        ),
+    }
+    for name, event in forgeries.items():
+        response = await webhook(enrolment, event)
+        assert response.status_code == 200, name
+        assert response.json()["outcome"].startswith("flagged for staff"), name
+        seen = await view(enrolment, tokens, created["id"])
+        assert (seen["status"], seen["payment"]["status"]) == ("pending_payment", "unpaid"), name
+        assert seen["payment"]["flagged"], name
+
+    roster = await enrolment.http.get(
+        f"/offerings/{created['offering_id']}/roster", headers=tokens("staff")
+    )
+    assert roster.status_code == 200, roster.text
+    assert [e["payment_flag"] for e in roster.json()["items"]] == [seen["payment"]["flagged"]]
+    assert await outbox_types(enrolment) == ["EnrolmentRequested"]
+
+    genuine = await webhook(
+        enrolment,
+        session_event(
+            "checkout.session.completed", created["id"], session_id=session_id, amount=1000
+        ),
+    )
+    assert genuine.json()["outcome"] == "confirmed, payment paid"
+
+
+async def test_a_validly_signed_event_with_malformed_data_is_refused(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    created = await enrolled(enrolment, tokens, await offering(enrolment))
+    session_id = await session_of(enrolment, tokens, created["id"])
+    good = session_event("checkout.session.completed", created["id"], session_id=session_id)
+    malformed = [
+        {**good, "data": []},
+        {**good, "data": {"object": "cs_1"}},
+        {**good, "data": {"object": {**good["data"]["object"], "amount_total": "a lot"}}},
+        {**good, "data": {"object": {**good["data"]["object"], "amount_total": 10**30}}},
+        {**good, "data": {"object": {**good["data"]["object"], "metadata": ["x"]}}},
+        {**good, "id": {"nested": True}},
+        [good],
+    ]
+    for event in malformed:
+        response = await webhook(enrolment, event)  # type: ignore[arg-type]
+        # 422 where the shared guard refuses first (an integer beyond int64)
+        assert response.status_code in (400, 422), (event, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert await status(enrolment, tokens, created["id"]) == "pending_payment"

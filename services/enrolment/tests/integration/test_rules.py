@@ -19,6 +19,7 @@ from .steps import (
     offering,
     register,
     session_event,
+    session_of,
     status,
     types,
     view,
@@ -49,7 +50,10 @@ async def test_without_the_declaration_a_paid_enrolment_waits_then_confirms_when
     await register(enrolment, tokens, declare=False)
     created = (await enrol(enrolment, tokens, offering_id)).json()
 
-    await webhook(enrolment, session_event("checkout.session.completed", created["id"]))
+    session_id = await session_of(enrolment, tokens, created["id"])
+    await webhook(
+        enrolment, session_event("checkout.session.completed", created["id"], session_id=session_id)
+    )
     waiting = await view(enrolment, tokens, created["id"])
     accepted = await accept_declaration(enrolment, tokens)
 

@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -13,6 +14,7 @@ from credstack.contracts.enrolment import (
     PaymentRefunded,
     WaitlistSeatOffered,
 )
+from credstack.contracts.envelope import Event
 from enrolment.domain import (
     Enrolment,
     NothingToRefund,
@@ -72,13 +74,36 @@ def request(
     return enrolment, list(events)
 
 
+SESSION = "cs_test_1"
+
+
+def pay(
+    enrolment: Enrolment,
+    *,
+    declaration_ok: bool = True,
+    amount_cents: int = 49500,
+    currency: str = "aud",
+    session_id: str | None = SESSION,
+) -> list[Event]:
+    """The provider's word that the fee was paid at the checkout this service started."""
+    if enrolment.checkout_session_id is None:
+        enrolment.checkout_session_id = SESSION
+    return enrolment.payment_succeeded(
+        amount_cents=amount_cents,
+        currency=currency,
+        session_id=session_id,
+        declaration_ok=declaration_ok,
+        at=T0,
+    )
+
+
 def pending() -> Enrolment:
     return request()[0]
 
 
 def paid() -> Enrolment:
     enrolment = pending()
-    enrolment.payment_succeeded(amount_cents=49500, declaration_ok=True, at=T0)
+    pay(enrolment, declaration_ok=True)
     return enrolment
 
 
@@ -94,7 +119,7 @@ def test_a_paid_offering_holds_a_seat_until_the_fee_is_paid_then_confirms_the_ex
     assert (enrolment.status, enrolment.hold_expires_at) == (Status.PENDING_PAYMENT, HOLD)
     assert enrolment.holds_seat
 
-    confirmed = enrolment.payment_succeeded(amount_cents=49500, declaration_ok=True, at=T0)
+    confirmed = pay(enrolment, declaration_ok=True)
 
     assert types(confirmed) == [EnrolmentConfirmed]
     assert isinstance(confirmed[0], EnrolmentConfirmed)
@@ -112,7 +137,7 @@ def test_a_free_offering_confirms_without_payment() -> None:
 
 def test_without_the_integrity_declaration_a_paid_enrolment_waits_visibly_then_confirms() -> None:
     enrolment = pending()
-    assert enrolment.payment_succeeded(amount_cents=49500, declaration_ok=False, at=T0) == []
+    assert pay(enrolment, declaration_ok=False) == []
     assert enrolment.status is Status.AWAITING_DECLARATION
     assert enrolment.holds_seat
 
@@ -169,7 +194,7 @@ def test_a_late_failure_never_undoes_a_payment() -> None:
 
 def test_a_repeated_payment_signal_confirms_once() -> None:
     enrolment = paid()
-    assert enrolment.payment_succeeded(amount_cents=49500, declaration_ok=True, at=T0) == []
+    assert pay(enrolment, declaration_ok=True) == []
 
 
 def test_a_declined_card_may_be_retried_while_the_hold_lasts() -> None:
@@ -180,9 +205,7 @@ def test_a_declined_card_may_be_retried_while_the_hold_lasts() -> None:
         Status.PENDING_PAYMENT,
         "insufficient funds",
     )
-    assert types(enrolment.payment_succeeded(amount_cents=49500, declaration_ok=True, at=T0)) == [
-        EnrolmentConfirmed
-    ]
+    assert types(pay(enrolment, declaration_ok=True)) == [EnrolmentConfirmed]
 
 
 def test_a_delayed_method_keeps_the_seat_until_the_bank_settles() -> None:
@@ -193,9 +216,7 @@ def test_a_delayed_method_keeps_the_seat_until_the_bank_settles() -> None:
         assert enrolment.holds_seat
         assert enrolment.checkout_expired(T0) == [], "a completed checkout no longer expires"
 
-    assert types(settles.payment_succeeded(amount_cents=49500, declaration_ok=True, at=T0)) == [
-        EnrolmentConfirmed
-    ]
+    assert types(pay(settles, declaration_ok=True)) == [EnrolmentConfirmed]
     events = fails.payment_failed_finally(reason="the delayed payment failed", provider="p", at=T0)
     assert types(events) == [PaymentFailed, EnrolmentCancelled]
     assert isinstance(events[0], PaymentFailed) and events[0].final is True
@@ -213,7 +234,7 @@ def test_an_expired_hold_cancels_and_releases_the_seat() -> None:
 def test_money_for_an_enrolment_no_longer_active_is_due_back() -> None:
     enrolment = pending()
     enrolment.checkout_expired(T0)
-    assert enrolment.payment_succeeded(amount_cents=49500, declaration_ok=True, at=T0) == []
+    assert pay(enrolment, declaration_ok=True) == []
     assert (enrolment.status, enrolment.payment_status) == (
         Status.CANCELLED,
         PaymentStatus.REFUND_DUE,
@@ -337,3 +358,34 @@ def test_freed_seats_go_to_the_waitlist_only_until_the_offering_starts() -> None
     assert target.offers_freed_seats(T0)
     assert not target.offers_freed_seats(T0 + timedelta(days=1))
     assert not offering(status=OfferingStatus.CANCELLED).offers_freed_seats(T0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"amount_cents": 1}, "1 cents paid where the fee is 49500"),
+        ({"currency": "usd"}, "paid in usd where the fee is in AUD"),
+        ({"currency": None}, "paid in an unnamed currency where the fee is in AUD"),
+        ({"session_id": "cs_forged"}, "not the one this service created"),
+    ],
+)
+def test_a_payment_unlike_the_checkout_asked_for_is_flagged_for_staff_and_confirms_nothing(
+    changes: dict[str, Any], why: str
+) -> None:
+    enrolment = pending()
+    assert pay(enrolment, **changes) == []
+    assert (enrolment.status, enrolment.payment_status) == (
+        Status.PENDING_PAYMENT,
+        PaymentStatus.UNPAID,
+    )
+    assert enrolment.payment_flag is not None and why in enrolment.payment_flag
+
+
+def test_a_payment_for_a_checkout_never_started_is_flagged() -> None:
+    enrolment = pending()
+    events = enrolment.payment_succeeded(
+        amount_cents=49500, currency="AUD", session_id=None, declaration_ok=True, at=T0
+    )
+    assert events == []
+    assert enrolment.payment_flag == "a payment for a checkout this service never started"
+    assert enrolment.status is Status.PENDING_PAYMENT

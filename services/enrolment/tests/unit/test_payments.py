@@ -14,6 +14,7 @@ from enrolment.local_provider import stripe_signature
 from enrolment.payments import (
     CheckoutRequest,
     CheckoutState,
+    MalformedEvent,
     ProviderError,
     Signal,
     notice_from_event,
@@ -80,7 +81,26 @@ def test_a_session_names_its_payment_intent_so_later_charge_events_find_the_enro
 
 def test_events_that_change_nothing_here_have_no_meaning() -> None:
     assert notice_from_event({"type": "customer.created", "data": {"object": {}}}) is None
-    assert notice_from_event({"type": "checkout.session.async_payment_x"}) is None
+    assert (
+        notice_from_event({"type": "checkout.session.async_payment_x", "data": {"object": {}}})
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "checkout.session.completed"},
+        {"type": "checkout.session.completed", "data": {"object": []}},
+        {"type": "checkout.session.completed", "data": {"object": {"amount_total": 1e400}}},
+        {"type": "charge.refunded", "data": {"object": {"amount_refunded": -5}}},
+        {"type": "checkout.session.completed", "data": {"object": {"currency": "a\x00"}}},
+        {"type": "payment_intent.payment_failed", "data": {"object": {"last_payment_error": 1}}},
+    ],
+)
+def test_a_malformed_event_is_refused_not_guessed_at(event: dict[str, Any]) -> None:
+    with pytest.raises(MalformedEvent):
+        notice_from_event(event)
 
 
 def test_a_reference_that_is_our_enrolment_id_is_read_from_the_metadata_too() -> None:
@@ -186,12 +206,35 @@ def test_during_a_rotation_each_secret_signs_and_the_stripe_library_accepts_eith
         stripe.Webhook.construct_event(body, header, "whsec_other", tolerance=300)
 
 
+REAL_LOOKING_SECRET = "whsec_" + "k" * 32
+
+
 def test_stripe_is_chosen_only_with_its_secret_key() -> None:
     with pytest.raises(ValidationError, match="ENROLMENT_STRIPE_API_KEY"):
-        Settings(payment_provider="stripe")
-    assert Settings(payment_provider="stripe", stripe_api_key="sk_test_1").payment_provider == (
-        "stripe"
+        Settings(payment_provider="stripe", stripe_webhook_secrets=[REAL_LOOKING_SECRET])
+    chosen = Settings(
+        payment_provider="stripe",
+        stripe_api_key="sk_test_1",
+        stripe_webhook_secrets=[REAL_LOOKING_SECRET],
     )
+    assert chosen.payment_provider == "stripe"
+
+
+@pytest.mark.parametrize(
+    "secrets",
+    [None, [], ["whsec_credstack_dev"], ["whsec_change_me"], [REAL_LOOKING_SECRET, ""]],
+    ids=["the dev default", "none", "the dev secret", "a placeholder", "an empty one"],
+)
+def test_stripe_refuses_to_start_without_real_webhook_secrets(secrets: list[str] | None) -> None:
+    given = {} if secrets is None else {"stripe_webhook_secrets": secrets}
+    with pytest.raises(ValidationError, match="ENROLMENT_STRIPE_WEBHOOK_SECRETS"):
+        Settings(payment_provider="stripe", stripe_api_key="sk_test_1", **given)
+
+
+def test_the_local_provider_runs_only_in_the_dev_stack() -> None:
+    with pytest.raises(ValidationError, match="ENROLMENT_PAYMENT_PROVIDER"):
+        Settings(payment_provider="local", dev_stack=False)
+    assert Settings(payment_provider="local", dev_stack=True).payment_provider == "local"
 
 
 def test_a_provider_that_fails_us_is_refused_as_a_bad_gateway() -> None:

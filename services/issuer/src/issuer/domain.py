@@ -73,6 +73,19 @@ class NoActiveCredential(NotFound):
         super().__init__("This learner holds no active credential yet.")
 
 
+def stale_decision(latest_applied: int | None, sequence: int) -> bool:
+    """Whether a decision about an enrolment is older than the latest one applied.
+
+    Assessment numbers its decisions per enrolment (pass, fail, attendance only,
+    withdrawal); whatever order they arrive in, replayed or redelivered, only the newest
+    counts, so a withdrawal that arrives before its pass is remembered and the pass then
+    issues nothing. The same sequence again is a re-announcement and applies (the issuer's
+    writes are idempotent). Sequence 0 is an unversioned decision from an older producer
+    and is never stale.
+    """
+    return sequence > 0 and latest_applied is not None and sequence < latest_applied
+
+
 def next_status(current: Status | str, action: Action | str) -> Status:
     """The status after ``action`` (revoke | suspend | reinstate).
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
 from credstack.contracts.enrolment import EnrolmentConfirmed
-from issuer.domain import Award, AwardState, Kind
+from issuer.domain import Award, AwardState, Kind, stale_decision
 from issuer.standards.openbadges3 import Recipient
-from issuer.tables import achievement, award, recipient, stack
+from issuer.tables import achievement, award, decision, recipient, stack
 
 
 def _award(row: Any) -> Award:
@@ -50,6 +50,28 @@ def _values(earned: Award) -> dict[str, Any]:
     }
 
 
+async def apply_decision(
+    conn: AsyncConnection, enrolment_id: UUID, sequence: int, event_type: str
+) -> bool:
+    """Record `sequence` as the newest decision applied to the enrolment; False (and
+    nothing recorded) when it is older than one already applied. Call under the
+    enrolment's `issuer.issue` lock."""
+    if sequence == 0:
+        return True
+    latest = await conn.scalar(
+        select(decision.c.sequence).where(decision.c.enrolment_id == enrolment_id)
+    )
+    if stale_decision(latest, sequence):
+        return False
+    values = {"sequence": sequence, "event_type": event_type}
+    await conn.execute(
+        insert(decision)
+        .values(enrolment_id=enrolment_id, **values)
+        .on_conflict_do_update(index_elements=[decision.c.enrolment_id], set_=values)
+    )
+    return True
+
+
 async def record_award(conn: AsyncConnection, earned: Award, *, replaces_withdrawn: bool) -> None:
     """Record a pending award once; with ``replaces_withdrawn`` a pass after a withdrawn
     result (a regrade) is a new award, any other repeat is not."""
@@ -65,6 +87,18 @@ async def record_award(conn: AsyncConnection, earned: Award, *, replaces_withdra
         )
     else:
         await conn.execute(statement.on_conflict_do_nothing())
+
+
+async def award_of(conn: AsyncConnection, enrolment_id: UUID, kind: Kind) -> Award | None:
+    """The enrolment's award of that kind, whatever its state (locked for update)."""
+    row = (
+        await conn.execute(
+            select(award)
+            .where(award.c.enrolment_id == enrolment_id, award.c.kind == kind)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else _award(row)
 
 
 async def pending_award(conn: AsyncConnection, enrolment_id: UUID, kind: Kind) -> Award | None:

@@ -7,7 +7,11 @@ credential signed before a rotation still verifies; the newest key signs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from credstack.settings import MissingSetting
 from issuer.settings import Settings
 from issuer.standards import data_integrity, did_key
-from issuer.standards.jsonld import DocumentLoader
+from issuer.standards.jsonld import DocumentLoader, OfflineDocumentLoader
 from issuer.standards.multikey import (
     private_key_from_multibase,
     public_key_multibase,
@@ -155,10 +159,16 @@ def _dev_jwt_keys(data_dir: Path) -> list[rsa.RSAPrivateKey]:
 @dataclass(frozen=True)
 class Signing:
     """What signing a document takes: the key set (the newest key signs) and the loader
-    of the JSON-LD contexts the signature's canonical form needs."""
+    of the JSON-LD contexts the signature's canonical form needs.
+
+    ``pool`` (see :func:`signing_pool`) signs in worker processes: :meth:`sign_async` and
+    :meth:`sign_many` use it, so several credentials are canonicalized at once, one per core,
+    while the service's own process keeps serving requests.
+    """
 
     keys: IssuerKeys
     loader: DocumentLoader
+    pool: Executor | None = None
 
     def sign(self, document: dict[str, Any], *, at: datetime) -> dict[str, Any]:
         """``document`` with an eddsa-rdfc-2022 Data Integrity proof created ``at``."""
@@ -169,6 +179,54 @@ class Signing:
             created=at,
             loader=self.loader,
         )
+
+    async def sign_async(self, document: dict[str, Any], *, at: datetime) -> dict[str, Any]:
+        """:meth:`sign` in the pool if there is one (the event loop is not blocked)."""
+        if self.pool is None:
+            return self.sign(document, at=at)
+        loop = asyncio.get_running_loop()
+        signed: dict[str, Any] = await loop.run_in_executor(
+            self.pool, _sign_in_worker, document, at
+        )
+        return signed
+
+    def sign_many(
+        self, documents: Sequence[dict[str, Any]], *, at: datetime
+    ) -> list[dict[str, Any]]:
+        """Each document signed, in order; spread over the pool's processes if there is one."""
+        if self.pool is None:
+            return [self.sign(document, at=at) for document in documents]
+        return list(self.pool.map(_sign_in_worker, documents, [at] * len(documents), chunksize=8))
+
+
+def signing_pool(keys: IssuerKeys, workers: int) -> ProcessPoolExecutor:
+    """``workers`` processes, each holding the keys and its own context cache.
+
+    Spawned, not forked: the service runs threads (the event loop's executor, the broker
+    client) that a fork would copy mid-operation. Keys travel once, at start.
+    """
+    secrets = [secret_key_multibase(key) for key in keys.private_keys]
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(keys.did, secrets),
+    )
+
+
+_worker: Signing | None = None
+
+
+def _start_worker(did: str, secrets: list[str]) -> None:
+    global _worker
+    keys = IssuerKeys(did, tuple(private_key_from_multibase(secret) for secret in secrets))
+    _worker = Signing(keys, OfflineDocumentLoader())
+
+
+def _sign_in_worker(document: dict[str, Any], at: datetime) -> dict[str, Any]:
+    if _worker is None:
+        raise RuntimeError("signing worker not started")
+    return _worker.sign(document, at=at)
 
 
 def _dev_keys(data_dir: Path) -> list[Ed25519PrivateKey]:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from credstack import service
 from credstack.settings import MissingSetting
 from issuer import api, consumers, keys, mail, tables
+from issuer.api.verification import MAX_VERIFY_BYTES
 from issuer.identity import Issuer
 from issuer.settings import Settings
 from issuer.standards.jsonld import OfflineDocumentLoader
@@ -54,6 +55,15 @@ def mail_workers(
     return workers
 
 
+def _signing(settings: Settings, issuer_keys: keys.IssuerKeys) -> keys.Signing:
+    pool = (
+        keys.signing_pool(issuer_keys, settings.signing_workers)
+        if settings.signing_workers
+        else None
+    )
+    return keys.Signing(issuer_keys, OfflineDocumentLoader(), pool)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The issuer app; outside the dev stack it refuses to start (MissingSetting) without
     its signing keys or an SMTP host."""
@@ -73,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             email=settings.contact_email,
         ),
         base_url=settings.public_url,
-        signing=keys.Signing(signing_keys, OfflineDocumentLoader()),
+        signing=_signing(settings, signing_keys),
     )
     app = service.create_app(
         service.ServiceDefinition(
@@ -88,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=api.routers,
+            body_limits={"/verify": MAX_VERIFY_BYTES},
             handlers=lambda app: consumers.handlers(issuer),
             background=mail_workers(settings),
         )

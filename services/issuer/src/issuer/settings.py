@@ -55,6 +55,15 @@ class Settings(ServiceSettings):
             "stack may leave it empty (a key is generated and kept in the data folder)."
         ),
     )
+    signing_workers: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Processes that canonicalize and sign credentials, so issuing uses more than one "
+            "core (JSON-LD canonicalization is pure Python and holds the GIL). 0 signs in the "
+            "service's own process."
+        ),
+    )
     smtp_host: str | None = Field(
         default=None,
         description=(

@@ -68,6 +68,16 @@ award = Table(
     Column("status", String(16), nullable=False),
 )
 
+# The newest decision about each enrolment that the issuer applied (assessment's per-enrolment
+# sequence): older decisions arriving later are ignored.
+decision = Table(
+    "decision",
+    metadata,
+    Column("enrolment_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("sequence", Integer, nullable=False),
+    Column("event_type", Text, nullable=False),
+)
+
 # Every credential issued, of every kind. One live credential per enrolment and kind, and
 # per learner and stack (a revoked one does not count, so a regraded pass is issued anew).
 credential = Table(

@@ -19,6 +19,7 @@ A check that cannot be made offline (another issuer's did:web or status list) is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+import anyio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from dateutil.parser import isoparse
 from jsonschema import Draft201909Validator
@@ -34,8 +36,8 @@ from jsonschema import Draft201909Validator
 from credstack.refusals import Reason, Refusal
 from issuer.keys import IssuerKeys
 from issuer.standards import badge_baking, bitstring_status_list, data_integrity, vc_jwt
-from issuer.standards.jsonld import DocumentLoader
-from issuer.standards.multikey import public_key_from_multibase
+from issuer.standards.jsonld import BoundedCache, DocumentLoader
+from issuer.standards.multikey import public_key_from_multibase, public_key_multibase
 
 #: Given a status list credential's URL, its signed document if this issuer serves it.
 StatusLists = Callable[[str], Awaitable[Mapping[str, Any] | None]]
@@ -93,6 +95,36 @@ def ob3_schema_errors(credential: Mapping[str, Any]) -> list[str]:
     ]
 
 
+_UNBAKING = anyio.Semaphore(2)
+
+
+#: Outcomes of signature checks, keyed by the key set and the document's exact JSON: a
+#: proof's validity is a pure function of both, so a credential (or status list) checked
+#: once is not canonicalized again while it is unchanged. Bounded: least recent out.
+_SIGNATURES = BoundedCache(4096)
+
+
+#: Outcomes of the OB 3.0 schema check, keyed by the document's digest (a pure function).
+_SCHEMAS = BoundedCache(4096)
+
+
+def _digest(document: Mapping[str, Any]) -> str | None:
+    """SHA-256 of the document's sorted JSON, or None if it is not plain JSON."""
+    try:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _signature_key(keys: IssuerKeys, document: Mapping[str, Any]) -> str | None:
+    digest = _digest(document)
+    if digest is None:
+        return None  # check it, but do not remember it
+    public = ",".join(public_key_multibase(key.public_key()) for key in keys.private_keys)
+    return f"{keys.did} {public} {digest}"
+
+
 class Verifier:
     def __init__(
         self,
@@ -130,7 +162,8 @@ class Verifier:
             (b"\x89PNG", b"<")
         ):
             try:
-                unbaked = badge_baking.unbake(data)
+                async with _UNBAKING:  # CPU-bound: off the event loop, two images at a time
+                    unbaked = await anyio.to_thread.run_sync(badge_baking.unbake, data)
             except badge_baking.NotBaked as error:
                 raise Unreadable(str(error)) from error
             verdict = await self._verify_text(unbaked.payload, now=now)
@@ -184,6 +217,15 @@ class Verifier:
         return verdict
 
     def _signature(self, document: Mapping[str, Any]) -> Check:
+        key = _signature_key(self.keys, document)
+        if key is not None and (known := _SIGNATURES.get(key)) is not None:
+            return Check(**known)
+        check = self._check_signature(document)
+        if key is not None:
+            _SIGNATURES[key] = asdict(check)
+        return check
+
+    def _check_signature(self, document: Mapping[str, Any]) -> Check:
         try:
             proofs = data_integrity.verify_or_raise(
                 document, public_key_for=self.public_key_for, loader=self.loader
@@ -304,6 +346,16 @@ def _is_vc2(document: Mapping[str, Any]) -> bool:
 
 
 def _schema(document: Mapping[str, Any]) -> Check:
+    digest = _digest(document)
+    if digest is not None and (known := _SCHEMAS.get(digest)) is not None:
+        return Check(**known)
+    check = _check_schema(document)
+    if digest is not None:
+        _SCHEMAS[digest] = asdict(check)
+    return check
+
+
+def _check_schema(document: Mapping[str, Any]) -> Check:
     types = document.get("type", [])
     if not {"OpenBadgeCredential", "AchievementCredential"} & set(
         types if isinstance(types, list) else [types]

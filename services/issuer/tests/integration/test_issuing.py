@@ -51,10 +51,38 @@ async def test_a_redelivered_pass_never_issues_twice(issuer: ServiceUnderTest) -
     decision = passed(enrolment)
     await deliver_all(issuer, item, enrolment, decision)
     await deliver(issuer.app, decision)  # the same decision, redelivered under a new event id
-    await deliver(issuer.app, passed(enrolment, score="90"))  # a second pass of the enrolment
+    await deliver(issuer.app, passed(enrolment))  # the same result released again
     async with issuer.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(tables.credential)) == 1
         assert await conn.scalar(select(func.count()).select_from(tables.email)) == 1
+
+
+async def test_a_regraded_pass_supersedes_the_credential_in_one_decision(
+    issuer: ServiceUnderTest,
+) -> None:
+    """Still a pass, another score: the old credential is revoked as superseded and a new
+    one issued with the released result, both from the one event."""
+    item, ada = micro_credential(), Learner()
+    enrolment = ada.confirmed(item)
+    await deliver_all(issuer, item, enrolment, passed(enrolment))
+    before = len(await staged_events(issuer.engine, tables.outbox))
+
+    await deliver(issuer.app, passed(enrolment, score="92"))
+
+    first, second = await issued(issuer)
+    assert (first.status, second.status) == ("revoked", "active")
+    assert first.document["credentialSubject"]["result"][0]["value"] == "86.5"
+    assert second.document["credentialSubject"]["result"][0]["value"] == "92"
+    new = [e["type"] for e in (await staged_events(issuer.engine, tables.outbox))[before:]]
+    assert new == [
+        "credstack.issuer.CredentialRevoked.v1",
+        "credstack.issuer.CredentialIssued.v1",
+    ]
+    async with issuer.engine.connect() as conn:
+        reason = await conn.scalar(
+            select(tables.credential.c.status_reason).where(tables.credential.c.id == first.id)
+        )
+    assert reason.startswith("Superseded: the result was regraded")
 
 
 async def test_a_pass_after_a_withdrawn_result_is_issued_anew(issuer: ServiceUnderTest) -> None:

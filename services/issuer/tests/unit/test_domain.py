@@ -25,6 +25,7 @@ from issuer.domain import (
     Status,
     StatusChangeRefused,
     next_status,
+    stale_decision,
 )
 from issuer.stacks import StackRule
 from issuer.standards import bitstring_status_list
@@ -301,3 +302,11 @@ def test_an_award_becomes_the_event_of_its_kind() -> None:
     assert isinstance(passed.issue(uuid4(), "u", at=T0), CredentialIssued)
     assert isinstance(attended.issue(uuid4(), "u", at=T0), CertificateOfAttendanceIssued)
     assert passed.state is AwardState.ISSUED
+
+
+def test_only_a_decision_older_than_the_latest_applied_is_stale() -> None:
+    assert not stale_decision(None, 1)  # the first decision about the enrolment
+    assert not stale_decision(1, 2)  # a newer one
+    assert not stale_decision(2, 2)  # a re-announcement of the latest applies again
+    assert stale_decision(2, 1)  # a pass older than its withdrawal
+    assert not stale_decision(5, 0)  # unversioned, from an older producer

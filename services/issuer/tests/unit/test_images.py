@@ -1,8 +1,10 @@
 """Badge faces, baking and unbaking; the LinkedIn link."""
 
+import io
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from PIL import Image
 
 from issuer import faces
 from issuer.standards import badge_baking
@@ -61,3 +63,35 @@ def test_the_linkedin_link_is_filled_with_the_certification() -> None:
         "expirationYear": ["2029"],
         "expirationMonth": ["11"],
     }
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A real PNG whose header claims `width`x`height` pixels (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17]))
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def test_a_decompression_bomb_png_is_refused_from_its_header() -> None:
+    with pytest.raises(badge_baking.NotBaked, match="pixels"):
+        badge_baking.unbake(_png_claiming(20_000, 20_000))
+    with pytest.raises(badge_baking.NotBaked):
+        badge_baking.unbake(_png_claiming(5000, 5000))
+
+
+def test_an_svg_with_a_dtd_entity_is_refused_unexpanded() -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg"><text>&lol2;</text></svg>'
+    )
+    with pytest.raises(badge_baking.NotBaked, match="unreadable SVG"):
+        badge_baking.unbake(laughs)

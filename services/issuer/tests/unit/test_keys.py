@@ -108,3 +108,28 @@ def test_vc_jwt_keys_are_rsa_published_under_their_kid_and_required_outside_the_
     dev = keys.load(settings(tmp_path, dev_stack=True, jwt_keys=()))
     assert len(dev.jwt_keys) == 1 and dev.jwt_keys[0].key_size >= 2048
     assert (tmp_path / keys.DEV_JWT_KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_signing_pool_signs_in_other_processes_with_the_newest_key(
+    tmp_path: Path,
+) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    issuer_keys = keys.load(settings(tmp_path, old, new))
+    loader = OfflineDocumentLoader()
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    documents = [
+        {**DOCUMENT, "id": f"urn:uuid:00000000-0000-4000-8000-00000000000{n}"} for n in range(5)
+    ]
+    with keys.signing_pool(issuer_keys, 2) as pool:
+        signing = keys.Signing(issuer_keys, loader, pool)
+        many = signing.sign_many(documents, at=at)
+        one = await signing.sign_async(documents[0], at=at)
+
+    inline = keys.Signing(issuer_keys, loader)
+    assert [d["id"] for d in many] == [d["id"] for d in documents]
+    # Ed25519 is deterministic: the pool's proofs are exactly the in-process ones.
+    assert many == inline.sign_many(documents, at=at)
+    assert one == many[0]
+    for signed in many:
+        assert signed["proof"][0]["verificationMethod"].endswith("#key-2")
+        assert data_integrity.verify(signed, public_key_for=issuer_keys.public_key, loader=loader)

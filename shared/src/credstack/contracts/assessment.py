@@ -44,6 +44,16 @@ class _Outcome(_AssessmentEvent):
     micro_credential_id: UUID
     micro_credential_version: int
     decided_at: datetime
+    sequence: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "The decision's place among this enrolment's decisions (pass, fail, attendance "
+            "only, withdrawal), counting from 1; a consumer ignores a decision older than the "
+            "latest it applied. A re-announcement repeats the sequence. 0: unversioned (older "
+            "producers)."
+        ),
+    )
 
 
 class AssessmentPassed(_Outcome):

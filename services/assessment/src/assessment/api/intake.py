@@ -291,8 +291,9 @@ class MoodleReceipts(Receipts):
     },
 )
 async def moodle_webhook(request: Request, engine: Engine) -> Response:
-    """A Moodle webhook with its shared `token`. On `\\core\\event\\user_graded` the
-    learner's course total is fetched from Moodle's web service
+    """A Moodle webhook with its shared `token`. On `\\core\\event\\user_graded` or
+    `\\mod_assign\\event\\submission_graded` the learner's course total (and the
+    notified grade item's grade) is fetched from Moodle's web service
     (`gradereport_user_get_grade_items`); if Moodle cannot be reached the notification is
     kept (202) and the fetch retried until it succeeds. Other events get 204."""
     data = await _moodle_body(request)
@@ -303,7 +304,7 @@ async def moodle_webhook(request: Request, engine: Engine) -> Response:
         raise Problem(401, "unauthorized", "The token is not a registered Moodle webhook's.")
     if not client.active:
         raise Problem(403, "unregistered-client", f"Moodle client {client.id} is deactivated.")
-    if notice.eventname != moodle.USER_GRADED:
+    if notice.eventname not in moodle.GRADING_EVENTS:
         return Response(status_code=204)
     graded = moodle.graded_user(data)
     async with engine.begin() as conn:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assessment import records, repository
 from assessment.api.common import client_id_of
 from assessment.domain import GradeStatus
+from assessment.formats import WrongMediaType, load_json, roster
 from assessment.registry import ClientKind, LmsClient
-from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
+from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable, activities
 from assessment.usecases import registry as clients
 from credstack.auth import Principal, require
 from credstack.clock import now
@@ -89,13 +90,15 @@ class ClientView(BaseModel):
 async def put_client(
     client_id: ClientId,
     body: ClientRegistration,
+    request: Request,
     engine: Engine,
     staff: Principal = require("platform:operate"),
 ) -> JSONResponse:
     """Creates the client (201) or updates it (200); the same request twice has one effect.
 
     A Caliper, xAPI or Moodle client without a `secret` at creation gets a generated one,
-    shown in this answer only; only its hash is stored. Its kind cannot change.
+    shown in this answer only; only its hash is stored. Its kind cannot change. A Moodle
+    client without a web service token in the configuration is refused (422).
     """
     wanted = LmsClient(
         id=client_id,
@@ -111,7 +114,14 @@ async def put_client(
     async with engine.begin() as conn:
         existing = await repository.client(conn, client_id)
         if existing is None:
-            shown = await clients.register(conn, wanted, secret=secret, by=staff.subject, now=now())
+            shown = await clients.register(
+                conn,
+                wanted,
+                secret=secret,
+                moodle_tokens=frozenset(request.app.state.settings.moodle_ws_tokens),
+                by=staff.subject,
+                now=now(),
+            )
             return JSONResponse(
                 ClientView.of(wanted, shown if secret is None else None).model_dump(mode="json"),
                 status_code=201,
@@ -454,3 +464,199 @@ async def dismiss(
     async with engine.begin() as conn:
         await clients.dismiss(conn, grade_id, note=body.note, by=staff.subject, now=now())
         return await _grade_view(conn, grade_id)
+
+
+class DeclaredActivity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activity: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The LMS's id of the activity: `lineitem` (the offering's LTI line "
+        "item), a Caliper assignable IRI, an xAPI activity (object) id, a Moodle grade item "
+        "id or `course` (the Moodle course total)",
+    )
+    summative: bool = Field(
+        default=False, description="Whether its grade decides the result (at most one)"
+    )
+    label: str | None = Field(default=None, max_length=200)
+    outcome_ids: list[str] = Field(
+        default=[], description="Learning outcomes of the micro-credential it evidences"
+    )
+
+
+class ActivityDeclaration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activities: list[DeclaredActivity] = Field(max_length=500)
+
+
+class ActivitiesView(BaseModel):
+    client_id: str
+    offering_id: UUID
+    activities: list[DeclaredActivity]
+
+
+def _activities_view(
+    client_id: str, offering_id: UUID, found: list[activities.Activity]
+) -> ActivitiesView:
+    return ActivitiesView(
+        client_id=client_id,
+        offering_id=offering_id,
+        activities=[
+            DeclaredActivity(
+                activity=a.activity,
+                summative=a.summative,
+                label=a.label,
+                outcome_ids=list(a.outcome_ids),
+            )
+            for a in found
+        ],
+    )
+
+
+@router.put(
+    "/lms-clients/{client_id}/offerings/{offering_id}/activities",
+    response_model=ActivitiesView,
+    summary="Declare which LMS activity is the summative assessment",
+)
+async def declare_activities(
+    client_id: ClientId,
+    offering_id: UUID,
+    body: ActivityDeclaration,
+    engine: Engine,
+    staff: Principal = require("assessment:moderate"),
+) -> ActivitiesView:
+    """Replaces the declaration for this client and offering. Only grades of the
+    summative activity decide the result; the others are kept as formative and shown to
+    staff. Grades already received are classified again and the results decided again."""
+    async with engine.begin() as conn:
+        client = await clients.client(conn, client_id)
+        found = await activities.declare(
+            conn,
+            client,
+            offering_id,
+            [
+                activities.Activity(a.activity, a.summative, a.label, tuple(a.outcome_ids))
+                for a in body.activities
+            ],
+            known_outcomes=await repository.offering_outcomes(conn, offering_id),
+            by=staff.subject,
+            now=now(),
+        )
+    return _activities_view(client_id, offering_id, found)
+
+
+@router.get(
+    "/lms-clients/{client_id}/offerings/{offering_id}/activities",
+    response_model=ActivitiesView,
+    summary="The declared activities of an LMS client for an offering",
+)
+async def declared_activities(
+    client_id: ClientId,
+    offering_id: UUID,
+    engine: Engine,
+    _: Principal = require("assessment:moderate"),
+) -> ActivitiesView:
+    async with engine.connect() as conn:
+        await clients.client(conn, client_id)
+        found = await activities.declared(conn, client_id, offering_id)
+    return _activities_view(client_id, offering_id, found)
+
+
+class RosterLinked(BaseModel):
+    subject: str
+    enrolment_id: UUID
+
+
+class RosterRefused(BaseModel):
+    line: int = Field(description="The CSV line, or the member's position in the NRPS list")
+    subject: str
+    reason: str
+
+
+class RosterImportView(BaseModel):
+    linked: list[RosterLinked]
+    unchanged: list[RosterLinked]
+    not_linked: list[RosterRefused]
+
+
+@router.post(
+    "/lms-clients/{client_id}/offerings/{offering_id}/roster",
+    response_model=RosterImportView,
+    summary="Link a roster at once: a CSV export or an LTI NRPS membership container",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                roster.NRPS_MEDIA_TYPE: {"schema": {"type": "object"}},
+            }
+        }
+    },
+)
+async def import_roster(
+    client_id: ClientId,
+    offering_id: UUID,
+    request: Request,
+    engine: Engine,
+    staff: Principal = require("assessment:moderate"),
+) -> RosterImportView:
+    """`text/csv` with a header naming `subject` (the LMS's id of the learner, as its
+    grades carry it) and `learner_id` or `enrolment_id`; or the JSON an LTI platform's
+    Names and Role Provisioning Services answer (active `Learner` members, our learner id
+    as `lis_person_sourcedid`). Each row is linked as by POST /roster-links; rows that
+    cannot be are listed with the reason."""
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        rows = roster.csv_rows(body)
+    elif media_type in (roster.NRPS_MEDIA_TYPE, "application/json"):
+        rows = roster.nrps_rows(load_json(body))
+    else:
+        raise WrongMediaType(
+            "unsupported-media-type", f"Send text/csv or {roster.NRPS_MEDIA_TYPE}."
+        )
+    async with engine.begin() as conn:
+        client = await clients.client(conn, client_id)
+        report = await clients.import_roster(
+            conn, client, offering_id, rows, by=staff.subject, now=now()
+        )
+    return RosterImportView(
+        linked=[RosterLinked(subject=s, enrolment_id=e) for s, e in report.linked],
+        unchanged=[RosterLinked(subject=s, enrolment_id=e) for s, e in report.unchanged],
+        not_linked=[
+            RosterRefused(line=line, subject=s, reason=r) for line, s, r in report.not_linked
+        ],
+    )
+
+
+class UnlinkedLearner(BaseModel):
+    enrolment_id: UUID
+    learner_id: UUID
+
+
+class UnlinkedView(BaseModel):
+    offering_id: UUID
+    client_id: str | None
+    items: list[UnlinkedLearner]
+
+
+@router.get(
+    "/offerings/{offering_id}/unlinked-learners",
+    response_model=UnlinkedView,
+    summary="Confirmed learners of an offering whom no roster link names yet",
+)
+async def unlinked_learners(
+    offering_id: UUID,
+    engine: Engine,
+    client_id: str | None = None,
+    _: Principal = require("assessment:moderate"),
+) -> UnlinkedView:
+    """Their LMS grades would be quarantined: link them (one by one, or a roster)."""
+    async with engine.connect() as conn:
+        found = await clients.unlinked(conn, offering_id, client_id)
+    return UnlinkedView(
+        offering_id=offering_id,
+        client_id=client_id,
+        items=[UnlinkedLearner(enrolment_id=e, learner_id=lr) for e, lr in found],
+    )

@@ -24,7 +24,7 @@ from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.contracts.assessment import OutcomeResult
 from credstack.numbers import Quantity
-from credstack.pagination import Cursor, Limit, Page, page_of
+from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.problems import Problem
 from credstack.service import Engine
 
@@ -69,6 +69,14 @@ class GradeRecordView(BaseModel):
     graded_at: datetime
     received_at: datetime
     note: str | None
+    activity: str | None = Field(
+        description="The LMS's id of what was graded (line item, assignable, xAPI object, "
+        "Moodle grade item)"
+    )
+    summative: bool = Field(
+        description="Whether it is the declared summative assessment; formative grades "
+        "are shown here and never decide the result"
+    )
 
 
 class ModerationView(BaseModel):
@@ -405,3 +413,57 @@ async def offering_attendance(
     return Page(
         items=[AttendanceView.model_validate(a) for a in page.items], next_cursor=page.next_cursor
     )
+
+
+class ReleasedDecisionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enrolment_id: UUID
+    released_outcome: Outcome
+    sequence: int = Field(description="The decision sequence its events carried")
+    released_at: datetime | None
+
+
+class Reannounced(BaseModel):
+    enrolment_id: UUID
+    events: list[str] = Field(description="The event types staged again (new event ids)")
+
+
+@router.get(
+    "/admin/decisions",
+    response_model=Page[ReleasedDecisionView],
+    tags=["operations"],
+    summary="Every released result with its decision sequence (for the reconciler)",
+)
+async def released_decisions(
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    _: Principal = require("platform:operate"),
+) -> Page[ReleasedDecisionView]:
+    (after,) = decode_cursor(cursor, str) if cursor else (None,)
+    async with engine.connect() as conn:
+        found = await repository.released_decisions(
+            conn, after=UUID(after) if after else None, limit=limit + 1
+        )
+    page = page_of(found, limit, lambda d: (str(d.enrolment_id),))
+    return Page(
+        items=[ReleasedDecisionView.model_validate(d) for d in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post(
+    "/admin/decisions/{enrolment_id}/re-announce",
+    response_model=Reannounced,
+    tags=["operations"],
+    summary="Publish the released result again, at its own sequence, with new event ids",
+)
+async def reannounce(
+    enrolment_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+) -> Reannounced:
+    """The reconciler's repair for a consumer that missed a decision; consumers apply an
+    equal sequence again idempotently and ignore it when they hold a newer one."""
+    async with engine.begin() as conn:
+        events = await results.reannounce(conn, enrolment_id, now=now())
+    return Reannounced(enrolment_id=enrolment_id, events=events)

@@ -55,9 +55,9 @@ class WrongMediaType(Rejected):
 class Learner:
     """Whom a grade is about, in the integration's own terms (never by email).
 
-    Either the integration names our enrolment (native form, xAPI `context.registration`)
-    or it gives its own identifiers of the learner (`subjects`: LTI subject, Caliper
-    assignee, Moodle user id), which staff or the LMS link to enrolments. `offering_id`
+    Either the integration names our enrolment (native form only) or it gives its own
+    identifiers of the learner (`subjects`: LTI `userId`, Caliper actor or assignee IRI,
+    xAPI actor account or mbox, Moodle user id), which roster links map to enrolments. `offering_id`
     and `course_refs` (the LMS course, matched against an offering's `lms_course_ref`)
     narrow the search when a learner has enrolments in several offerings.
     """
@@ -77,6 +77,8 @@ class Submission:
     same grade. `stream` names what is graded for whom in the integration's terms: grades
     in one stream supersede each other, and with `refuse_stale` (AGS) a grade not newer
     than the stream's latest is refused. `score` is None for a progress-only update.
+    `activity` is the LMS's id of what was graded (LTI line item, Caliper assignable,
+    xAPI object id, Moodle grade item): only the activity declared summative decides.
     """
 
     source: str
@@ -90,6 +92,7 @@ class Submission:
     outcomes: tuple[OutcomeResult, ...] | None = None
     evidence: tuple[str, ...] = ()
     refuse_stale: bool = False
+    activity: str | None = None
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -2,17 +2,19 @@
 
 https://www.imsglobal.org/spec/caliper/v1p2. An envelope carries one or more events
 or described entities; an event may name an entity by its IRI instead of embedding it,
-and the entity is then looked up among those described in the same envelope. Events
+and the entity is then looked up among those described in the same envelope, or is
+known by its IRI alone. `sendTime` must be UTC as YYYY-MM-DDTHH:mm:ss.SSSZ. Events
 other than GradeEvent are acknowledged and ignored. The learner is the Attempt's
 assignee (its id or one of its other system identifiers, never an email address).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from assessment.domain import AssessmentError, percent
 from assessment.formats import (
@@ -30,12 +32,26 @@ SUPPORTED_VERSIONS = {
     "http://purl.imsglobal.org/ctx/caliper/v1p2",
 }
 NOT_AN_IDENTIFIER = {"EmailAddress"}
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+
+
+def _iri(value: str) -> str:
+    if not _IRI.match(value):
+        raise ValueError("an entity referenced by its id must be an IRI")
+    return value
+
+
+IRI = Annotated[str, AfterValidator(_iri)]
 URN_UUID = r"(?i)^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+SEND_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+"""Caliper's timestamp format, YYYY-MM-DDTHH:mm:ss.SSSZ, in UTC with no offset."""
 
 
 class Envelope(BaseModel):
     sensor: str = Field(min_length=1)
-    sendTime: datetime
+    sendTime: Annotated[str, Field(pattern=SEND_TIME)]
     dataVersion: str = Field(min_length=1)
     data: list[dict[str, Any]] = Field(min_length=1)
 
@@ -63,8 +79,23 @@ class Assignable(_Entity):
 
 
 class Attempt(_Entity):
-    assignee: Person | None = None
-    assignable: Assignable | None = None
+    """An assignee or assignable may be an IRI only, described nowhere in the envelope
+    (Caliper 1.1 and 1.2 allow either): the IRI is then all we know of it."""
+
+    assignee: Person | IRI | None = None
+    assignable: Assignable | IRI | None = None
+
+    @property
+    def assignee_entity(self) -> Person | None:
+        if isinstance(self.assignee, str):
+            return Person(id=self.assignee, type="Person")
+        return self.assignee
+
+    @property
+    def assignable_entity(self) -> Assignable | None:
+        if isinstance(self.assignable, str):
+            return Assignable(id=self.assignable, type="AssignableDigitalResource")
+        return self.assignable
 
 
 class Score(_Entity):
@@ -84,11 +115,17 @@ class GradeEvent(BaseModel):
     id: str = Field(pattern=URN_UUID)
     type: Literal["GradeEvent"]
     action: Literal["Graded"]
-    actor: _Entity | str
-    object: Attempt
-    generated: Score | None = None
+    actor: _Entity | IRI
+    object: Attempt | IRI
+    generated: Score | IRI | None = None
     eventTime: datetime
-    group: Group | None = None
+    group: Group | IRI | None = None
+
+    @property
+    def attempt(self) -> Attempt:
+        if isinstance(self.object, str):
+            return Attempt(id=self.object, type="Attempt")
+        return self.object
 
 
 def _resolve(value: Any, entities: dict[str, dict[str, Any]]) -> Any:
@@ -118,7 +155,7 @@ def _is_event(item: dict[str, Any]) -> bool:
 
 
 def _learner(event: GradeEvent) -> Learner:
-    assignee = event.object.assignee
+    assignee = event.attempt.assignee_entity
     subjects: tuple[str, ...] = ()
     if assignee is not None:
         subjects = (
@@ -130,18 +167,21 @@ def _learner(event: GradeEvent) -> Learner:
             ),
         )
     course_refs: tuple[str, ...] = ()
-    if event.group is not None:
+    if isinstance(event.group, str):
+        course_refs = (event.group,)
+    elif event.group is not None:
         course_refs = tuple(r for r in (event.group.id, event.group.courseNumber) if r)
     return Learner(subjects=subjects, course_refs=course_refs)
 
 
 def _submission(raw: dict[str, Any], event: GradeEvent) -> Submission | None:
     score = event.generated
-    if score is None or score.scoreGiven is None:
+    if score is None or isinstance(score, str) or score.scoreGiven is None:
         return None
     maximum = score.maxScore
-    if maximum is None and event.object.assignable is not None:
-        maximum = event.object.assignable.maxScore
+    assignable_entity = event.attempt.assignable_entity
+    if maximum is None and assignable_entity is not None:
+        maximum = assignable_entity.maxScore
     if maximum is None:
         raise Unacceptable(
             "no-maximum-score",
@@ -157,8 +197,8 @@ def _submission(raw: dict[str, Any], event: GradeEvent) -> Submission | None:
     except AssessmentError as error:
         raise Unacceptable("score-out-of-range", str(error)) from error
     learner = _learner(event)
-    assignable = event.object.assignable.id if event.object.assignable else event.object.id
-    attempt = event.object.id
+    assignable = assignable_entity.id if assignable_entity else event.attempt.id
+    attempt = event.attempt.id
     return Submission(
         source="caliper",
         learner=learner,
@@ -169,6 +209,7 @@ def _submission(raw: dict[str, Any], event: GradeEvent) -> Submission | None:
         payload=raw,
         delivery_id=event.id.lower(),
         evidence=(attempt,) if attempt.startswith(("https://", "http://")) else (),
+        activity=assignable,
     )
 
 

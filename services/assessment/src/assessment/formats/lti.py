@@ -21,6 +21,8 @@ from assessment.formats import Learner, Number, Submission, Unacceptable, as_utc
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+LINE_ITEM_ACTIVITY = "lineitem"
+"""The activity of a score posted to the offering's line item (its overall result)."""
 
 
 class Score(BaseModel):
@@ -77,6 +79,7 @@ def score_submission(body: Any, *, offering_id: UUID) -> Submission:
         delivery_id=f"{offering_id}|{score.userId}|{timestamp.isoformat()}",
         evidence=_evidence(score),
         refuse_stale=True,
+        activity=LINE_ITEM_ACTIVITY,
     )
 
 

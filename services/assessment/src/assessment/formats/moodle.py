@@ -1,4 +1,5 @@
-"""Moodle: the `\\core\\event\\user_graded` webhook notification and the grade it points to.
+"""Moodle: the `\\core\\event\\user_graded` and `\\mod_assign\\event\\submission_graded`
+webhook notifications and the grades they point to.
 
 The notification (as Moodle's webhook plugins post it: JSON, or form-encoded with PHP's
 bracket notation for `other[...]`) says that a learner was graded in a course; the grade
@@ -23,6 +24,12 @@ from assessment.domain import AssessmentError, percent
 from assessment.formats import Learner, Malformed, Number, Submission, Unacceptable, validated
 
 USER_GRADED = "\\core\\event\\user_graded"
+ASSIGNMENT_GRADED = "\\mod_assign\\event\\submission_graded"
+GRADING_EVENTS = frozenset({USER_GRADED, ASSIGNMENT_GRADED})
+"""Notifications that a learner was graded: the gradebook's own, and the assignment
+module's (a teacher graded a submission), each answered by fetching the grades."""
+COURSE_TOTAL = "course"
+"""The activity of the course total, a Moodle course's overall result."""
 GRADE_ITEMS_FUNCTION = "gradereport_user_get_grade_items"
 
 
@@ -85,7 +92,7 @@ def graded_user(data: dict[str, Any]) -> GradedUser:
     """The learner and course a `user_graded` notification is about (422 if it lacks them)."""
     if data.get("relateduserid") in (None, ""):
         raise Unacceptable(
-            "no-learner", "The user_graded notification names no learner (relateduserid)."
+            "no-learner", "The grading notification names no learner (relateduserid)."
         )
     other = data.get("other")
     if isinstance(other, dict) and other.get("finalgrade") not in (None, ""):
@@ -122,6 +129,7 @@ class MoodleError(Exception):
 class _GradeItem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
+    id: int | None = None
     itemtype: str
     graderaw: Decimal | None = None
     grademin: Decimal
@@ -148,6 +156,13 @@ class _GradeReport(BaseModel):
 
 def course_total(response: Any, graded: GradedUser) -> Submission:
     """The learner's course total in a `gradereport_user_get_grade_items` response."""
+    return grades(response, graded)[0]
+
+
+def grades(response: Any, graded: GradedUser) -> list[Submission]:
+    """The learner's course total (activity `course`) in a
+    `gradereport_user_get_grade_items` response, then the grade of the item the
+    notification named (activity: its grade item id) if it has one."""
     if isinstance(response, dict) and "exception" in response:
         raise MoodleError(
             f"Moodle refused {GRADE_ITEMS_FUNCTION}: {response.get('errorcode')}: "
@@ -175,31 +190,52 @@ def course_total(response: Any, graded: GradedUser) -> Submission:
         )
     if total.grademax <= total.grademin:
         raise MoodleError(f"The course total's range {total.grademin}-{total.grademax} is empty.")
-    score = None
-    if total.graderaw is not None:
-        try:
-            score = percent(total.graderaw, total.grademax, total.grademin)
-        except AssessmentError as error:
-            raise MoodleError(str(error)) from error
-    graded_at = (
-        datetime.fromtimestamp(total.gradedategraded, UTC)
-        if total.gradedategraded
-        else graded.notified_at
-    )
     course_refs = (
         str(learner.courseid),
         *([learner.courseidnumber] if learner.courseidnumber else []),
     )
+    found = [_item_grade(total, graded, course_refs, COURSE_TOTAL)]
+    item = next(
+        (
+            i
+            for i in learner.gradeitems
+            if graded.item_id is not None and i.id == graded.item_id and i.itemtype != "course"
+        ),
+        None,
+    )
+    if item is not None and item.grademax > item.grademin:
+        found.append(_item_grade(item, graded, course_refs, str(item.id)))
+    return found
+
+
+def _item_grade(
+    item: _GradeItem, graded: GradedUser, course_refs: tuple[str, ...], activity: str
+) -> Submission:
+    score = None
+    if item.graderaw is not None:
+        try:
+            score = percent(item.graderaw, item.grademax, item.grademin)
+        except AssessmentError as error:
+            raise MoodleError(str(error)) from error
+    graded_at = (
+        datetime.fromtimestamp(item.gradedategraded, UTC)
+        if item.gradedategraded
+        else graded.notified_at
+    )
+    stream = f"{graded.course_id}|{graded.user_id}"
     return Submission(
         source="moodle",
         learner=Learner(subjects=(str(graded.user_id),), course_refs=course_refs),
-        stream=f"{graded.course_id}|{graded.user_id}",
+        stream=stream if activity == COURSE_TOTAL else f"{stream}|{activity}",
         score=score,
-        final=score is not None and not (total.gradeishidden or total.gradeneedsupdate),
+        final=score is not None and not (item.gradeishidden or item.gradeneedsupdate),
         graded_at=graded_at,
         payload={
             "courseid": graded.course_id,
             "userid": graded.user_id,
-            "course_total": total.model_dump(mode="json"),
+            "course_total" if activity == COURSE_TOTAL else "grade_item": item.model_dump(
+                mode="json"
+            ),
         },
+        activity=activity,
     )

@@ -2,8 +2,10 @@
 
 https://github.com/adlnet/xAPI-Spec/blob/master/xAPI-Data.md. A statement with the verb
 passed, failed, scored or completed and a score is a final grade; any other valid
-statement is acknowledged and changes nothing. The learner is the enrolment named by
-`context.registration`; without one, the actor's account may be linked by staff.
+statement is acknowledged and changes nothing. The learner is the actor, by its account
+(home page and name), mbox, mbox_sha1sum or openid, linked to an enrolment by a roster
+link; `context.registration` is the LMS's or LRS's own attempt id, never our enrolment.
+The graded activity is the statement's object id.
 """
 
 from __future__ import annotations
@@ -87,10 +89,11 @@ class Actor(BaseModel):
 
     @property
     def subject(self) -> str | None:
-        """The actor's identifier for roster links; an email address is never used."""
+        """The actor's identifier for roster links: `homePage|name` for an account, else
+        the mbox IRI (`mailto:...`), its SHA-1 or the openid, as the statement gives it."""
         if self.account is not None:
             return f"{self.account.homePage}|{self.account.name}"
-        return self.openid
+        return self.mbox or self.mbox_sha1sum or self.openid
 
 
 class Verb(BaseModel):
@@ -146,10 +149,25 @@ class Result(BaseModel):
     extensions: dict[str, Any] | None = None
 
 
+class ContextActivities(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    parent: list[StatementObject] | StatementObject | None = None
+    grouping: list[StatementObject] | StatementObject | None = None
+
+    def ids(self) -> tuple[str, ...]:
+        found: list[str] = []
+        for group in (self.parent, self.grouping):
+            items = group if isinstance(group, list) else [group] if group else []
+            found += [i.id for i in items if i.id]
+        return tuple(found)
+
+
 class Context(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    registration: UUID | None = None
+    registration: UUID | None = None  # the LMS's or LRS's attempt id, not our enrolment id
+    contextActivities: ContextActivities | None = None
 
 
 class Statement(BaseModel):
@@ -194,12 +212,15 @@ def _submission(raw: dict[str, Any], statement: Statement, received_at: datetime
         value = _scaled(score) if score and statement.verb.id in GRADE_VERBS else None
     except AssessmentError as error:
         raise Unacceptable("score-out-of-range", str(error)) from error
-    registration = statement.context.registration if statement.context else None
     subject = statement.actor.subject
+    context = statement.context.contextActivities if statement.context else None
     return Submission(
         source="xapi",
-        learner=Learner(enrolment_id=registration, subjects=(subject,) if subject else ()),
-        stream=f"{registration or subject}|{statement.object.id}",
+        learner=Learner(
+            subjects=(subject,) if subject else (), course_refs=context.ids() if context else ()
+        ),
+        stream=f"{subject or '-'}|{statement.object.id}",
+        activity=statement.object.id,
         score=value,
         final=value is not None,
         graded_at=as_utc(statement.timestamp or received_at),

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment import repository
-from assessment.domain import GradeStatus, Result
+from assessment.domain import GradeStatus, Result, role
 from assessment.formats import Learner, Submission, jsonable
 from assessment.registry import LmsClient
 from assessment.tables import grade, offering, roster_link
@@ -31,6 +31,12 @@ class StaleScore(Conflict):
     """An AGS score not newer than the one already stored for the same user and item."""
 
     code = "stale-score"
+
+
+class UnknownOutcome(Unprocessable):
+    """A grade naming a learning outcome the micro-credential does not have."""
+
+    code = "unknown-outcome"
 
 
 class ReceiptStatus(StrEnum):
@@ -163,6 +169,19 @@ async def _record(
                 f"the stored one ({newest.isoformat()})."
             )
     mapping = await resolve(conn, client, submission.learner)
+    if submission.outcomes and mapping.offering_id is not None:
+        known = await repository.offering_outcomes(conn, mapping.offering_id)
+        unknown = sorted({o.outcome_id for o in submission.outcomes} - (known or set()))
+        if known is not None and unknown:
+            raise UnknownOutcome(
+                f"The micro-credential has no learning outcome {', '.join(unknown)} "
+                f"(it has {', '.join(sorted(known))})."
+            )
+    formative = role(
+        submission.source,
+        submission.activity,
+        await repository.declared_summative(conn, client.id, mapping.offering_id),
+    )
     grade_id = await conn.scalar(
         insert(grade)
         .values(
@@ -182,8 +201,10 @@ async def _record(
             graded_at=submission.graded_at or now,
             received_at=now,
             status=GradeStatus.KEPT if mapping.enrolment_id else GradeStatus.QUARANTINED,
-            note=mapping.note,
+            note=mapping.note or formative,
             payload=jsonable(submission.payload),
+            activity=submission.activity,
+            summative=formative is None,
         )
         .on_conflict_do_nothing()
         .returning(grade.c.id)

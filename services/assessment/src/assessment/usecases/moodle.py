@@ -81,11 +81,12 @@ async def fetched(
     conn: AsyncConnection,
     client: LmsClient,
     notification_id: int,
-    submission: Submission,
+    submissions: list[Submission],
     *,
     now: datetime,
 ) -> list[Receipt] | None:
-    """Record the fetched grade, unless another fetch of the same notification did."""
+    """Record the fetched grades (the course total first), unless another fetch of the
+    same notification did."""
     locked = (
         await conn.execute(
             select(moodle_notification.c.id)
@@ -98,7 +99,7 @@ async def fetched(
     ).first()
     if locked is None:
         return None
-    receipts = await receive(conn, client, [submission], now=now)
+    receipts = await receive(conn, client, submissions, now=now)
     await conn.execute(
         update(moodle_notification)
         .where(moodle_notification.c.id == notification_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,9 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assessment import repository
 from assessment.domain import GradeStatus
 from assessment.formats import Learner
-from assessment.registry import LmsClient, chosen_secret, hash_secret
-from assessment.tables import grade, lms_client, roster_link
+from assessment.formats.roster import RosterRow
+from assessment.registry import (
+    ClientKind,
+    LmsClient,
+    RegistrationError,
+    chosen_secret,
+    hash_secret,
+)
+from assessment.tables import enrolment, grade, lms_client, roster_link
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable
+from assessment.usecases.activities import classify
 from assessment.usecases.intake import resolve
 from assessment.usecases.results import settle_all
 
@@ -27,10 +35,24 @@ async def _secret_unused(conn: AsyncConnection, secret: str) -> None:
 
 
 async def register(
-    conn: AsyncConnection, client: LmsClient, *, secret: str | None, by: str, now: datetime
+    conn: AsyncConnection,
+    client: LmsClient,
+    *,
+    secret: str | None,
+    moodle_tokens: frozenset[str] = frozenset(),
+    by: str,
+    now: datetime,
 ) -> str | None:
-    """Register an LMS integration; returns its secret (to show once) if it has one."""
+    """Register an LMS integration; returns its secret (to show once) if it has one.
+
+    A Moodle client needs a web service token in the configuration (`moodle_tokens`: the
+    client ids that have one), or none of its grades could ever be fetched."""
     client.check()
+    if client.kind is ClientKind.MOODLE and client.id not in moodle_tokens:
+        raise RegistrationError(
+            f"Moodle client {client.id} has no web service token to fetch grades with: "
+            "configure ASSESSMENT_MOODLE_WS_TOKENS first."
+        )
     chosen = chosen_secret(client.kind, secret)
     if await repository.client(conn, client.id) is not None:
         raise Conflict(f"An LMS client {client.id} is already registered.")
@@ -197,6 +219,7 @@ async def _map_quarantined(
                 )
             )
             mapped.append(mapping.enrolment_id)
+            await classify(conn, [row.id])
     await settle_all(conn, mapped, now=now)
 
 
@@ -223,20 +246,24 @@ async def _quarantined(conn: AsyncConnection, grade_id: int) -> Any:
 async def assign(
     conn: AsyncConnection, grade_id: int, *, enrolment_id: UUID, note: str, by: str, now: datetime
 ) -> None:
-    """Staff attach a quarantined grade to an enrolment; it then counts as any other."""
-    await _quarantined(conn, grade_id)
+    """Staff attach a quarantined grade to an enrolment; it then counts as any other
+    (summative or formative by the client's declaration for the enrolment's offering)."""
+    row = await _quarantined(conn, grade_id)
+    offering_id = await repository.enrolment_offering(conn, enrolment_id)
     await conn.execute(
         update(grade)
         .where(grade.c.id == grade_id)
         .values(
             status=GradeStatus.KEPT,
             enrolment_id=enrolment_id,
+            offering_id=offering_id or row.offering_id,
             announced=False,
             note=note,
             resolved_by=by,
             resolved_at=now,
         )
     )
+    await classify(conn, [grade_id])
     await settle_all(conn, [enrolment_id], now=now)
 
 
@@ -250,3 +277,78 @@ async def dismiss(
         .where(grade.c.id == grade_id)
         .values(status=GradeStatus.DISMISSED, note=note, resolved_by=by, resolved_at=now)
     )
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    linked: list[tuple[str, UUID]]
+    unchanged: list[tuple[str, UUID]]
+    not_linked: list[tuple[int, str, str]]
+
+
+async def import_roster(
+    conn: AsyncConnection,
+    client: LmsClient,
+    offering_id: UUID,
+    rows: list[RosterRow],
+    *,
+    by: str,
+    now: datetime,
+) -> RosterReport:
+    """Link each row's subject to the learner's (or the named) enrolment in the offering.
+
+    Rows that cannot be linked are reported with the reason; the others are linked (and
+    the learner's quarantined grades mapped and decided) as by `link`."""
+    if not client.serves(offering_id):
+        raise NotServed(f"Client {client.id} is not registered for offering {offering_id}.")
+    linked: list[tuple[str, UUID]] = []
+    unchanged: list[tuple[str, UUID]] = []
+    not_linked: list[tuple[int, str, str]] = []
+    for row in rows:
+        if row.problem or row.ours is None:
+            not_linked.append((row.line, row.subject, row.problem or "no id"))
+            continue
+        enrolment_id = await conn.scalar(
+            select(enrolment.c.id).where(
+                enrolment.c.offering_id == offering_id,
+                (enrolment.c.learner_id == row.ours) | (enrolment.c.id == row.ours),
+            )
+        )
+        if enrolment_id is None:
+            not_linked.append((row.line, row.subject, f"{row.ours} has no enrolment here"))
+            continue
+        try:
+            async with conn.begin_nested():
+                _, created = await link(
+                    conn,
+                    client,
+                    subject=row.subject,
+                    offering_id=offering_id,
+                    enrolment_id=enrolment_id,
+                    by=by,
+                    now=now,
+                )
+        except Conflict as error:
+            not_linked.append((row.line, row.subject, str(error)))
+            continue
+        (linked if created else unchanged).append((row.subject, enrolment_id))
+    return RosterReport(linked, unchanged, not_linked)
+
+
+async def unlinked(
+    conn: AsyncConnection, offering_id: UUID, client_id: str | None
+) -> list[tuple[UUID, UUID]]:
+    """Active enrolments of the offering with no roster link (for that client)."""
+    links = select(roster_link.c.enrolment_id).where(roster_link.c.offering_id == offering_id)
+    if client_id is not None:
+        links = links.where(roster_link.c.client_id == client_id)
+    rows = await conn.execute(
+        select(enrolment.c.id, enrolment.c.learner_id)
+        .where(
+            enrolment.c.offering_id == offering_id,
+            enrolment.c.status == "confirmed",
+            enrolment.c.id.not_in(links),
+        )
+        .order_by(enrolment.c.id)
+    )
+    return [(row.id, row.learner_id) for row in rows]

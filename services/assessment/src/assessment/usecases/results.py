@@ -46,7 +46,8 @@ from credstack.locks import lock
 async def _announce_grades(
     conn: AsyncConnection, enrolment_id: UUID, offering_id: UUID, *, now: datetime
 ) -> None:
-    """Tell (GradeRecorded) each grade not yet told for this, now confirmed, enrolment.
+    """Tell (GradeRecorded) each summative grade not yet told for this, now confirmed,
+    enrolment (formative grades are kept for staff and never decide).
 
     A grade that arrived before the confirmation could not be checked against the
     offering then: one from a client that does not serve the offering is quarantined
@@ -62,6 +63,7 @@ async def _announce_grades(
                 grade.c.graded_at,
                 grade.c.client_id,
                 grade.c.resolved_by,
+                grade.c.summative,
                 lms_client.c.offering_ids.contains([offering_id]).label("served"),
             )
             .join(lms_client, lms_client.c.id == grade.c.client_id)
@@ -84,7 +86,7 @@ async def _announce_grades(
                 )
             )
             continue
-        if row.score is not None:
+        if row.score is not None and row.summative:
             await outbox.add(
                 conn,
                 GradeRecorded(
@@ -138,6 +140,19 @@ async def settle(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) ->
     for event in decision.events:
         await outbox.add(conn, event, now=now)
     return Settled(True, decision.result)
+
+
+async def reannounce(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> list[str]:
+    """Stage the released result's events again (the reconciler's repair); their types."""
+    await lock(conn, "assessment.decide", enrolment_id)
+    record = await repository.enrolment_record(conn, enrolment_id)
+    if record is None:
+        raise NotFound(f"No assessed enrolment {enrolment_id}.")
+    standing = await repository.standing(conn, record)
+    events = [] if standing is None else domain.reannouncement(standing, at=now)
+    for event in events:
+        await outbox.add(conn, event, now=now)
+    return [event.type_name() for event in events]
 
 
 async def settle_all(

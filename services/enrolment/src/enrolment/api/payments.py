@@ -46,6 +46,7 @@ def verified_event(payload: bytes, signature: str | None, settings: Settings) ->
     """
     if not signature:
         raise MissingSignature("The Stripe-Signature header is required.")
+    _refuse_future_timestamps(signature, settings.stripe_webhook_tolerance_seconds)
     for secret in settings.stripe_webhook_secrets:
         try:
             stripe.Webhook.construct_event(
@@ -56,13 +57,26 @@ def verified_event(payload: bytes, signature: str | None, settings: Settings) ->
             )
         except stripe.SignatureVerificationError:
             continue
-        except ValueError as error:
+        except (ValueError, TypeError, AttributeError) as error:
             raise MalformedWebhook(f"The body is not a Stripe event: {error}") from error
-        event: dict[str, Any] = json.loads(payload)
-        if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        event: Any = json.loads(payload)
+        if not isinstance(event, dict) or not all(
+            isinstance(event.get(name), str) and 0 < len(event[name]) <= 255
+            for name in ("id", "type")
+        ):
             raise MalformedWebhook("The event has no id or type.")
         return event
     raise BadSignature("No current webhook secret signed this payload within the tolerance.")
+
+
+def _refuse_future_timestamps(signature: str, tolerance: int) -> None:
+    """The `stripe` library refuses stale timestamps only; one from the future is as
+    suspect (a replay prepared in advance), so it is refused the same way."""
+    stamps = [part.removeprefix("t=") for part in signature.split(",") if part.startswith("t=")]
+    latest = int(now().timestamp()) + tolerance
+    for stamp in stamps:
+        if not stamp.isdigit() or len(stamp) > 12 or int(stamp) > latest:
+            raise BadSignature("The signature's timestamp is not within the tolerance of now.")
 
 
 class WebhookReceipt(BaseModel):

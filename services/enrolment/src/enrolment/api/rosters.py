@@ -33,6 +33,7 @@ class RosterEntry(BaseModel):
     university_id: str | None
     status: Status
     payment_status: PaymentStatus
+    payment_flag: str | None
     fee_cents: int
     amount_paid_cents: int
     amount_refunded_cents: int
@@ -55,6 +56,7 @@ class RosterEntry(BaseModel):
             university_id=line.university_id,
             status=item.status,
             payment_status=item.payment_status,
+            payment_flag=item.payment_flag,
             fee_cents=item.fee_cents,
             amount_paid_cents=item.amount_paid_cents,
             amount_refunded_cents=item.amount_refunded_cents,

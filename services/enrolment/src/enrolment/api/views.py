@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from enrolment.domain import Enrolment, PaymentStatus, Status
 
@@ -39,6 +39,10 @@ class PaymentView(BaseModel):
     amount_refunded_cents: int
     checkout_url: str | None
     last_error: str | None
+    flagged: str | None = Field(
+        description="Why a payment signal was left for staff instead of confirming "
+        "(an amount, currency or checkout session other than the one asked for)"
+    )
     refund_requested_at: datetime | None
 
 
@@ -90,6 +94,7 @@ class EnrolmentView(BaseModel):
                 amount_refunded_cents=item.amount_refunded_cents,
                 checkout_url=item.checkout_url if item.status is Status.PENDING_PAYMENT else None,
                 last_error=item.payment_error,
+                flagged=item.payment_flag,
                 refund_requested_at=item.refund_requested_at,
             ),
             requested_at=item.requested_at,

@@ -76,6 +76,9 @@ class Enrolment:
     amount_paid_cents: int = 0
     amount_refunded_cents: int = 0
     payment_error: str | None = None
+    payment_flag: str | None = None
+    """Why a payment signal was not applied but left for staff (a mismatched amount or
+    currency, a session this service never created): never confirmed by such a signal."""
     refund_requested_at: datetime | None = None
     language_experience: bool | None = None
     experience_statement: str | None = None
@@ -302,12 +305,27 @@ class Enrolment:
         self,
         *,
         amount_cents: int,
+        currency: str | None,
         declaration_ok: bool,
         at: datetime,
+        session_id: str | None = None,
         payment_intent_id: str | None = None,
     ) -> list[Event]:
-        """The fee is paid. Money for an enrolment that is no longer active is due back."""
+        """The fee is paid. Money for an enrolment that is no longer active is due back.
+
+        The payment must be for a checkout this service started (its session, or its
+        payment intent once known) and for exactly the fee in the fee's currency; anything
+        else is flagged for staff and confirms nothing."""
         if self.payment_status in SETTLED or self.payment_status is PaymentStatus.NOT_REQUIRED:
+            return []
+        mismatch = self.payment_mismatch(
+            amount_cents=amount_cents,
+            currency=currency,
+            session_id=session_id,
+            payment_intent_id=payment_intent_id,
+        )
+        if mismatch is not None:
+            self.payment_flag = mismatch
             return []
         self.payment_status = PaymentStatus.PAID
         self.amount_paid_cents = amount_cents
@@ -317,6 +335,29 @@ class Enrolment:
             return self._settle(declaration_ok, at)
         self.payment_status = PaymentStatus.REFUND_DUE
         return []
+
+    def payment_mismatch(
+        self,
+        *,
+        amount_cents: int,
+        currency: str | None,
+        session_id: str | None,
+        payment_intent_id: str | None,
+    ) -> str | None:
+        """Why a payment signal does not match the checkout this service asked for, if so."""
+        if self.checkout_session_id is None:
+            return "a payment for a checkout this service never started"
+        if session_id is not None and session_id != self.checkout_session_id:
+            return f"a payment for checkout session {session_id}, not the one this service created"
+        if payment_intent_id and self.payment_intent_id not in (None, payment_intent_id):
+            return f"a payment through {payment_intent_id}, not this enrolment's payment"
+        if amount_cents != self.fee_cents:
+            return f"{amount_cents} cents paid where the fee is {self.fee_cents}"
+        if currency is None or currency.upper() != self.currency.upper():
+            return (
+                f"paid in {currency or 'an unnamed currency'} where the fee is in {self.currency}"
+            )
+        return None
 
     def payment_processing(self, *, at: datetime, payment_intent_id: str | None = None) -> None:
         """Checkout completed with a delayed method: the hold no longer expires."""

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+import structlog
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +20,8 @@ from enrolment.payments import PaymentNotice, Signal
 from enrolment.tables import payment_event
 from enrolment.usecases.transitions import Policy, declaration_ok, transition
 
+log = structlog.get_logger()
+
 
 class Outcome(StrEnum):
     """What a provider's event did, where it did not change an enrolment's state (which
@@ -27,6 +30,7 @@ class Outcome(StrEnum):
     NO_CHANGE = "no change"
     IGNORED = "ignored"
     NOT_OURS = "not an enrolment of ours"
+    FLAGGED = "flagged for staff"
 
 
 async def checkout_started(
@@ -89,8 +93,10 @@ async def _apply(
     match notice.signal:
         case Signal.PAID:
             return item.payment_succeeded(
-                amount_cents=notice.amount_cents or item.fee_cents,
+                amount_cents=notice.amount_cents,
+                currency=notice.currency,
                 declaration_ok=await declaration_ok(conn, item.learner_id),
+                session_id=notice.session_id,
                 payment_intent_id=notice.payment_intent_id,
                 at=now,
             )
@@ -126,11 +132,14 @@ async def apply_payment_notice(
 
     async def decide(item: Enrolment) -> list[Event]:
         nonlocal before
-        before = (item.status, item.payment_status, item.amount_refunded_cents)
+        before = (item.status, item.payment_status, item.amount_refunded_cents, item.payment_flag)
         return await _apply(conn, item, notice, provider, now)
 
     item = await transition(conn, enrolment_id, decide, now=now, policy=policy)
-    after = (item.status, item.payment_status, item.amount_refunded_cents)
+    after = (item.status, item.payment_status, item.amount_refunded_cents, item.payment_flag)
+    if after[:3] == before[:3] and after[3] != before[3]:
+        log.warning("payments.flagged_for_staff", enrolment_id=str(item.id), why=item.payment_flag)
+        return f"{Outcome.FLAGGED}: {item.payment_flag}"
     if after == before:
         return Outcome.NO_CHANGE
     return f"{item.status.value}, payment {item.payment_status.value}"

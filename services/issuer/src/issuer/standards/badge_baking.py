@@ -22,7 +22,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import segno
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
@@ -175,12 +175,22 @@ def unbake(data: bytes) -> Unbaked:
     raise NotBaked("not a PNG or SVG image")
 
 
+MAX_UNBAKE_PIXELS = 4096 * 4096
+"""The largest image read for its badge (a badge is a few hundred pixels square): a
+decompression bomb is refused from its header, before any pixel is decoded."""
+
+
 def _unbake_png(data: bytes) -> Unbaked:
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_UNBAKE_PIXELS:
+                raise NotBaked(
+                    f"the PNG is {width}x{height} pixels; a badge has at most {MAX_UNBAKE_PIXELS}"
+                )
             image.load()
             texts = dict(getattr(image, "text", {}))
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise NotBaked(f"unreadable PNG: {error}") from error
     for keyword, version in ((OB3_PNG_KEYWORD, "3.0"), (OB2_PNG_KEYWORD, "2.0")):
         if keyword in texts:
@@ -190,8 +200,9 @@ def _unbake_png(data: bytes) -> Unbaked:
 
 def _unbake_svg(data: bytes) -> Unbaked:
     try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as error:
+        # defusedxml: no entity expansion, no external entities, no DTD retrieval
+        root = ElementTree.fromstring(data, forbid_dtd=True)
+    except (ElementTree.ParseError, DefusedXmlException) as error:
         raise NotBaked(f"unreadable SVG: {error}") from error
     for tag, version in (
         (f"{{{OB3_SVG_NAMESPACE}}}credential", "3.0"),

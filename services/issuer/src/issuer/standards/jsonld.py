@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from pyld import jsonld as pyld
+from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdError
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "DocumentLoader",
     "OfflineDocumentLoader",
     "dropped_terms",
+    "expand_checked",
     "packaged_context_urls",
+    "processing_options",
 ]
 
 #: pyld's loader signature: ``(url, options) -> RemoteDocument``.
@@ -65,13 +69,21 @@ class OfflineDocumentLoader:
     ``loading document failed``. Every call returns a fresh deep copy, so pyld (which
     rewrites relative context URLs in place) cannot corrupt the cache.
 
-    Usage: ``pyld.jsonld.expand(doc, {"documentLoader": OfflineDocumentLoader()})``.
+    Usage: ``pyld.jsonld.expand(doc, processing_options(OfflineDocumentLoader()))``.
+
+    Contexts are processed once per loader, not once per document: the packaged contexts
+    are tagged ``static``, so pyld keeps their resolution (and, through it, each processed
+    active context) in this loader's own cache (:attr:`resolved_contexts`, bounded), which
+    :func:`processing_options` hands to pyld. A loader of its own, not pyld's global cache:
+    ``extra`` may serve another document under a packaged URL.
     """
 
     def __init__(self, extra: Mapping[str, dict[str, Any]] | None = None) -> None:
         self._extra: dict[str, dict[str, Any]] = {
             url: copy.deepcopy(document) for url, document in (extra or {}).items()
         }
+        #: pyld's resolved-context cache for this loader (URL or JCS key -> resolution).
+        self.resolved_contexts = BoundedCache(_RESOLVED_CONTEXTS)
 
     def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         document = self._extra.get(url)
@@ -87,7 +99,65 @@ class OfflineDocumentLoader:
                     code="loading document failed",
                 )
             document = _packaged_context(relative_path)
+            return {
+                "contextUrl": None,
+                "documentUrl": url,
+                "document": copy.deepcopy(document),
+                "tag": "static",
+            }
         return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document)}
+
+
+class BoundedCache(OrderedDict[str, Any]):
+    """A least-recently-used mapping of at most ``size`` entries: what pyld's context
+    resolver needs (``get`` and item assignment). Hand-written (a dozen lines) rather than
+    declaring cachetools, which pyld only brings in transitively."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            self.move_to_end(key)
+            return self[key]
+        except KeyError:  # absent (or evicted meanwhile)
+            return default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+#: Resolved contexts kept per loader: the packaged contexts, their scoped contexts and the
+#: inline contexts of documents (keyed by their JCS form), least recently used first out.
+_RESOLVED_CONTEXTS = 128
+
+
+def processing_options(loader: DocumentLoader, **options: Any) -> dict[str, Any]:
+    """pyld options that load through ``loader`` and reuse the contexts it has processed."""
+    cache = getattr(loader, "resolved_contexts", None)
+    if cache is not None:
+        options["contextResolver"] = ContextResolver(cache, loader)
+    return {"documentLoader": loader, **options}
+
+
+def expand_checked(
+    document: Mapping[str, Any], loader: DocumentLoader
+) -> tuple[list[Any], list[str]]:
+    """(expansion, undefined terms) from one JSON-LD expansion of ``document``.
+
+    When no term is undefined (the list is empty), the expansion is exactly the plain
+    expansion of ``document`` (the probe's ``@vocab`` changed nothing), so it can be
+    canonicalized without expanding again. Otherwise the list is as :func:`dropped_terms`
+    returns it and the expansion must not be used.
+    """
+    expanded, undefined_keys, undefined_values = _probe_expansion(document, loader)
+    if not undefined_keys and not undefined_values:
+        return expanded, []
+    return expanded, _locate(document, undefined_keys, undefined_values)
 
 
 def dropped_terms(document: Mapping[str, Any], loader: DocumentLoader) -> list[str]:
@@ -106,9 +176,15 @@ def dropped_terms(document: Mapping[str, Any], loader: DocumentLoader) -> list[s
     Raises ``JsonLdError`` if the document cannot be expanded at all (e.g. an unknown
     context URL, or a context that redefines a protected term).
     """
-    undefined_keys, undefined_values = _undefined_names(document, loader)
+    _, undefined_keys, undefined_values = _probe_expansion(document, loader)
     if not undefined_keys and not undefined_values:
         return []
+    return _locate(document, undefined_keys, undefined_values)
+
+
+def _locate(
+    document: Mapping[str, Any], undefined_keys: set[str], undefined_values: set[str]
+) -> list[str]:
     found: list[str] = []
     located: set[str] = set()
     for path, key, value in _walk_compact(document, ""):
@@ -122,10 +198,10 @@ def dropped_terms(document: Mapping[str, Any], loader: DocumentLoader) -> list[s
     return list(dict.fromkeys(found))
 
 
-def _undefined_names(
+def _probe_expansion(
     document: Mapping[str, Any], loader: DocumentLoader
-) -> tuple[set[str], set[str]]:
-    """(undefined keys, undefined vocabulary values) according to pyld's expansion.
+) -> tuple[list[Any], set[str], set[str]]:
+    """(expansion, undefined keys, undefined vocabulary values), from pyld's expansion.
 
     The probe context (``@vocab`` = :data:`UNDEFINED_TERM_VOCAB`) is put *before* the
     document's contexts, so a document whose own contexts set ``@vocab`` (e.g. the VC
@@ -148,11 +224,13 @@ def _undefined_names(
         if expanded_property:
             keys.add(expanded_property.removeprefix(UNDEFINED_TERM_VOCAB))
 
-    expanded = pyld.expand(probe, {"documentLoader": loader}, on_property_dropped=on_dropped)
+    expanded: list[Any] = pyld.expand(
+        probe, processing_options(loader), on_property_dropped=on_dropped
+    )
     for kind, iri in _expanded_iris(expanded):
         if iri.startswith(UNDEFINED_TERM_VOCAB):
             (keys if kind == "key" else values).add(iri[len(UNDEFINED_TERM_VOCAB) :])
-    return keys, values
+    return expanded, keys, values
 
 
 def _expanded_iris(node: Any) -> Iterator[tuple[str, str]]:

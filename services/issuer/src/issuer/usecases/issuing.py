@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.assessment import AssessmentPassed, AttendanceOnlyCompleted
@@ -27,7 +28,7 @@ from credstack.contracts.issuer import StackCredentialIssued
 from credstack.kafka import Handler
 from credstack.locks import lock
 from issuer import inputs, mail, repository
-from issuer.domain import Award, AwardState, Credential, Kind, Status
+from issuer.domain import Action, Award, AwardState, Credential, Kind, Status
 from issuer.identity import Issuer
 from issuer.stacks import StackRule
 from issuer.standards.openbadges3 import (
@@ -42,9 +43,11 @@ from issuer.standards.openbadges3 import (
     stack_url,
 )
 from issuer.tables import outbox
-from issuer.usecases import status_lists
+from issuer.usecases import status, status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
+
+log = structlog.get_logger()
 
 
 async def _issue(
@@ -69,7 +72,7 @@ async def _issue(
         salt=new_salt(),
         status=await status_lists.allocate(conn, issuer, unsigned.id, at=at),
     )
-    issued = replace(unsigned, document=issuer.signing.sign(build(issuance), at=at))
+    issued = replace(unsigned, document=await issuer.signing.sign_async(build(issuance), at=at))
     await repository.add_credential(conn, issued)
     message = mail.credential_issued(
         credential_id=issued.id,
@@ -228,6 +231,10 @@ async def _issue_stack(
 async def assessment_passed(
     issuer: Issuer, conn: AsyncConnection, event: AssessmentPassed, received: Received
 ) -> None:
+    await lock(conn, "issuer.issue", event.enrolment_id)
+    if not await inputs.apply_decision(conn, event.enrolment_id, event.sequence, received.type):
+        log.info("decision.stale", enrolment_id=str(event.enrolment_id), sequence=event.sequence)
+        return
     earned = Award(
         enrolment_id=event.enrolment_id,
         kind=Kind.MICRO_CREDENTIAL,
@@ -238,6 +245,26 @@ async def assessment_passed(
         score=event.score,
         evidence=list(event.evidence),
     )
+    await lock(conn, "issuer.issue", event.enrolment_id)
+    before = await inputs.award_of(conn, event.enrolment_id, earned.kind)
+    if (
+        before is not None
+        and before.state is AwardState.ISSUED
+        and (before.score, before.evidence) != (earned.score, earned.evidence)
+    ):
+        # A regraded pass: the credential showing the old result is revoked as
+        # superseded and the released result issued, in this one transaction.
+        live = await repository.live_credential(conn, event.enrolment_id, earned.kind)
+        if live is not None:
+            await status.change_status(
+                conn,
+                issuer,
+                live.id,
+                Action.REVOKE,
+                reason=f"Superseded: the result was regraded ({before.score} to {earned.score})",
+                at=received.time,
+            )
+        await inputs.save_award_state(conn, event.enrolment_id, earned.kind, AwardState.WITHDRAWN)
     await inputs.record_award(conn, earned, replaces_withdrawn=True)
     await issue_if_ready(conn, issuer, event.enrolment_id, earned.kind, at=received.time)
 
@@ -245,6 +272,10 @@ async def assessment_passed(
 async def attendance_only_completed(
     issuer: Issuer, conn: AsyncConnection, event: AttendanceOnlyCompleted, received: Received
 ) -> None:
+    await lock(conn, "issuer.issue", event.enrolment_id)
+    if not await inputs.apply_decision(conn, event.enrolment_id, event.sequence, received.type):
+        log.info("decision.stale", enrolment_id=str(event.enrolment_id), sequence=event.sequence)
+        return
     earned = Award(
         enrolment_id=event.enrolment_id,
         kind=Kind.ATTENDANCE,

@@ -75,6 +75,8 @@ async def result_withdrawn(
     """
     kind = Kind.ATTENDANCE if event.released_outcome == "attendance_only" else Kind.MICRO_CREDENTIAL
     await lock(conn, "issuer.issue", event.enrolment_id)
+    if not await inputs.apply_decision(conn, event.enrolment_id, event.sequence, received.type):
+        return  # a newer decision (a later pass after a regrade) already stands
     await inputs.save_award_state(conn, event.enrolment_id, kind, AwardState.WITHDRAWN)
     issued = await repository.live_credential(conn, event.enrolment_id, kind)
     if issued is not None:

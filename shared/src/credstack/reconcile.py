@@ -1,0 +1,148 @@
+"""The reconciler: the backstop for whatever the event bus loses.
+
+It compares each producer's records with its consumers' through the services' own HTTP
+APIs (never another service's tables) and repairs by asking the producer to announce the
+current state again (new event ids, the same decision sequence, so consumers stay
+idempotent). With nothing out of step it changes nothing. `credstack reconcile`; the dev
+stack runs it on a timer.
+
+Checked:
+- every released pass has exactly one live micro-credential (none: re-announce);
+- every released certificate of attendance has a live attendance certificate;
+- every failed or withdrawn result has no live credential of either kind (one: re-announce
+  the withdrawal, which revokes);
+- every service's outbox has nothing left unsent (reported; the relay sends it).
+Payment reconciliation (`python -m enrolment.reconcile`) runs beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+LIVE = {"active", "suspended"}
+KIND_OF_OUTCOME = {"passed": "micro-credential", "attendance_only": "attendance"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    service: str
+    subject: str
+    problem: str
+    repair: str | None = None
+
+
+@dataclass
+class Report:
+    checked: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    repaired: int = 0
+
+    @property
+    def consistent(self) -> bool:
+        return not self.findings
+
+
+def _pages(http: httpx.Client, url: str, headers: dict[str, str], **params: Any) -> Iterator[Any]:
+    cursor = None
+    while True:
+        query = {**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
+        response = http.get(url, params=query, headers=headers)
+        response.raise_for_status()
+        page = response.json()
+        yield from page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return
+
+
+def reconcile(
+    urls: dict[str, str],
+    headers: dict[str, str],
+    *,
+    dry_run: bool = False,
+    http: httpx.Client | None = None,
+) -> Report:
+    """Compare and (unless `dry_run`) repair; returns what was found and done."""
+    client = http or httpx.Client(timeout=30)
+    report = Report()
+    try:
+        _decisions(client, urls, headers, report, dry_run=dry_run)
+        for service, url in urls.items():
+            response = client.get(f"{url}/admin/outbox", headers=headers)
+            if response.status_code != 200:
+                report.findings.append(
+                    Finding(service, "outbox", f"unreadable: HTTP {response.status_code}")
+                )
+                continue
+            state = response.json()
+            report.checked[f"{service} outbox"] = 1
+            if state["pending"]:
+                report.findings.append(
+                    Finding(
+                        service,
+                        "outbox",
+                        f"{state['pending']} event(s) unsent since {state['oldest_pending_at']}",
+                    )
+                )
+    finally:
+        if http is None:
+            client.close()
+    return report
+
+
+def _decisions(
+    http: httpx.Client,
+    urls: dict[str, str],
+    headers: dict[str, str],
+    report: Report,
+    *,
+    dry_run: bool,
+) -> None:
+    assessment, issuer = urls["assessment"], urls["issuer"]
+    checked = 0
+    for decision in _pages(http, f"{assessment}/admin/decisions", headers):
+        checked += 1
+        enrolment = decision["enrolment_id"]
+        credentials = list(_pages(http, f"{issuer}/credentials", headers, enrolment_id=enrolment))
+        live = [c for c in credentials if c["status"] in LIVE]
+        outcome = decision["released_outcome"]
+        wanted = KIND_OF_OUTCOME.get(outcome)
+        problems = []
+        if wanted is not None:
+            count = sum(1 for c in live if c["kind"] == wanted)
+            if count == 0:
+                problems.append(
+                    f"{outcome} (sequence {decision['sequence']}) without a live {wanted}"
+                )
+            elif count > 1:
+                report.findings.append(
+                    Finding("issuer", enrolment, f"{count} live {wanted} credentials", None)
+                )
+        unwanted = [
+            c for c in live if c["kind"] in KIND_OF_OUTCOME.values() and c["kind"] != wanted
+        ]
+        if outcome == "attendance_only":
+            unwanted = [c for c in unwanted if c["kind"] != "attendance"]
+        if outcome == "passed":
+            unwanted = [c for c in unwanted if c["kind"] != "attendance"]  # a pass keeps it
+        if unwanted:
+            problems.append(
+                f"{outcome} (sequence {decision['sequence']}) but live "
+                + ", ".join(sorted({c["kind"] for c in unwanted}))
+            )
+        if not problems:
+            continue
+        repair = None
+        if not dry_run:
+            response = http.post(
+                f"{assessment}/admin/decisions/{enrolment}/re-announce", headers=headers
+            )
+            response.raise_for_status()
+            repair = "re-announced " + ", ".join(response.json()["events"])
+            report.repaired += 1
+        report.findings.append(Finding("assessment→issuer", enrolment, "; ".join(problems), repair))
+    report.checked["released results"] = checked
