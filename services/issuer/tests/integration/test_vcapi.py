@@ -108,6 +108,14 @@ async def test_staff_issue_any_vc2_credential_and_it_verifies_independently(
         ({"validFrom": "yesterday"}, "validFrom"),
         ({"proof": {"type": "DataIntegrityProof"}}, "the issuer adds the proof"),
         ({"type": ["ExampleAlumniCredential"]}, "VerifiableCredential"),
+        (
+            {
+                "@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": None}],
+                "type": ["VerifiableCredential", "Unmapped"],
+                "credentialSubject": {"id": "did:example:subject"},
+            },
+            "'Unmapped' is not defined",
+        ),
         ({"credentialStatus": {"id": "urn:x:1"}}, "credentialStatus.type"),
     ],
 )

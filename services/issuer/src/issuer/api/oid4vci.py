@@ -24,6 +24,17 @@ from issuer.wallet_claims import AlreadyClaimed, ClaimExpired, WrongPin
 
 router = APIRouter(tags=["openid4vci"])
 
+_OAUTH_ERROR: dict[str, Any] = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+    "required": ["error"],
+}
+#: OAuth error objects (RFC 6749 § 5.2; OpenID4VCI § 8.3.1), which clients parse.
+OAUTH_ERRORS_DOC: dict[int | str, dict[str, Any]] = {
+    status: {"description": why, "content": {"application/json": {"schema": _OAUTH_ERROR}}}
+    for status, why in ((400, "OAuth error"), (401, "invalid_token"))
+}
+
 OAUTH_ERRORS = {
     claims.InvalidGrant: "invalid_grant",
     WrongPin: "invalid_grant",
@@ -62,6 +73,7 @@ async def authorization_server_metadata(issuer: IssuerDep) -> dict[str, Any]:
     "/oid4vci/token",
     summary="Token endpoint: a pre-authorized code (and PIN) for an access token",
     response_model=dict[str, Any],
+    responses=OAUTH_ERRORS_DOC,
 )
 async def token(request: Request, issuer: IssuerDep, engine: Engine) -> JSONResponse:
     # the form is read with the standard library (three fields; no multipart parser needed)
@@ -106,6 +118,7 @@ async def nonce(issuer: IssuerDep) -> JSONResponse:
     "/oid4vci/credential",
     summary="Credential endpoint: the credential bound to the DID that proved possession",
     response_model=dict[str, Any],
+    responses=OAUTH_ERRORS_DOC,
 )
 async def credential(
     request: Request,

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from pyld.jsonld import DEFAULT_BASE_IRI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.refusals import NotFound, Reason, Refusal
@@ -24,6 +25,7 @@ from issuer import repository
 from issuer.identity import Issuer
 from issuer.standards import data_integrity
 from issuer.standards.bitstring_status_list import Purpose
+from issuer.standards.jsonld import expand_checked
 from issuer.standards.openbadges3 import VC_CONTEXT, timestamp
 from issuer.usecases import status_lists
 from issuer.verification import Check, Verifier
@@ -175,6 +177,14 @@ async def issue(
     if "credentialStatus" not in document and document["@context"][0] == VC_CONTEXT:
         entry = await status_lists.allocate(conn, issuer, key, at=at)
         document["credentialStatus"] = entry.as_json()
+    if relative := _relative_types(document, issuer):
+        raise InvalidCredential(
+            "The credential cannot be issued.",
+            errors=[
+                f"type {t!r} is not defined by the @context (not a term, not a URL)"
+                for t in relative
+            ],
+        )
     try:
         signed = issuer.signing.sign(document, at=at)
     except (data_integrity.UndefinedTermsError, ValueError) as error:
@@ -185,6 +195,30 @@ async def issue(
         ) from None
     await repository.save_vcapi_credential(conn, key, signed, by=by, at=at)
     return signed
+
+
+def _relative_types(document: Mapping[str, Any], issuer: Issuer) -> list[str]:
+    """Type values the contexts leave as relative IRIs (e.g. under ``"@vocab": null``):
+    VC 2.0 wants every type a term or an absolute URL."""
+    try:
+        expanded, _ = expand_checked(document, issuer.signing.loader)
+    except Exception:  # malformed JSON-LD: signing reports it with its reason
+        return []
+    found: list[str] = []
+    stack: list[Any] = [expanded]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for kind in _list(node.get("@type", [])):
+                # pyld resolves a relative type against its default base IRI
+                if isinstance(kind, str) and (
+                    kind.startswith(DEFAULT_BASE_IRI) or not _URL.match(kind)
+                ):
+                    found.append(kind.removeprefix(DEFAULT_BASE_IRI))
+            stack.extend(v for k, v in node.items() if k != "@type")
+    return found
 
 
 async def credential(conn: AsyncConnection, credential_id: UUID) -> dict[str, Any]:
