@@ -330,17 +330,17 @@ def test_each_learner_gets_one_email_per_credential_in_the_dev_mailbox(
     stack: devstack.Stack, issued: dict[str, Any]
 ) -> None:
     def delivered() -> list[dict[str, Any]] | None:
-        mailbox, messages, cursor = f"{stack.url('issuer')}/admin/mailbox", [], None
+        mailbox, messages, cursor = f"{stack.url('notifier')}/admin/mailbox", [], None
         while True:
             params = {"cursor": cursor} if cursor else {}
             page = httpx.get(mailbox, params=params, headers=staff(stack)).json()
             messages += page["items"]
             if (cursor := page["next_cursor"]) is None:
                 break
-        mine = [m for m in messages if m["to"] == EMAIL]
+        mine = [m for m in messages if m["to"] == EMAIL and "/verify/" in m["text"]]
         return mine if len(mine) >= 4 else None
 
-    messages = until("the four emails", delivered)
+    messages = until("the four credential emails", delivered)
     assert len(messages) == 4
     assert len({m["message_id"] for m in messages}) == 4
     pages = {s["page"] for s in issued["view"]["credentials"]}

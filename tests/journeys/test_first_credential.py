@@ -7,6 +7,7 @@ import time
 import httpx
 
 from credstack import devstack, engines
+from credstack.demo import JOURNEY_MESSAGES
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from .conftest import journey_through
@@ -27,6 +28,19 @@ def test_a_passing_grade_becomes_a_verifiable_open_badge(stack: devstack.Stack) 
     documents = {did_document["id"]: did_document, status_url: httpx.get(status_url).json()}
     verdict = verify_with_digitalbazaar(credential, documents)
     assert verdict["verified"] is True, verdict
+
+
+def test_the_learner_hears_of_each_step_in_order_in_the_mail_sink(stack: devstack.Stack) -> None:
+    result = journey_through(stack).run()
+
+    subjects = [m["subject"] for m in result.messages]
+    assert len(subjects) == len(JOURNEY_MESSAGES)
+    for subject, expected in zip(subjects, JOURNEY_MESSAGES, strict=True):
+        assert subject.startswith(expected), subjects
+        assert subject.endswith("Data Storytelling for Leaders")
+    assert len({m["message_id"] for m in result.messages}) == len(subjects)
+    assert "AUD 1,295.00" in result.messages[1]["text"]
+    assert f"/verify/{result.credential_id}" in result.messages[-1]["text"]
 
 
 def test_a_trace_id_follows_a_request_through_kafka_to_the_consumers(stack: devstack.Stack) -> None:

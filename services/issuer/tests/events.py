@@ -20,7 +20,7 @@ from credstack.contracts.catalogue import (
     MicroCredentialPublished,
     StackPublished,
 )
-from credstack.contracts.enrolment import EnrolmentConfirmed
+from credstack.contracts.enrolment import EnrolmentConfirmed, LearnerContactChanged
 
 NOW = datetime.now(UTC)
 
@@ -87,6 +87,15 @@ class Learner:
             micro_credential_version=item.version,
             confirmed_at=NOW,
         )
+
+
+def contact(
+    learner: Learner, *, name: str | None = None, at: datetime = NOW
+) -> LearnerContactChanged:
+    """The learner's contact details as enrolment.contacts carries them."""
+    return LearnerContactChanged(
+        learner_id=learner.id, email=learner.email, name=name or learner.name, changed_at=at
+    )
 
 
 def passed(

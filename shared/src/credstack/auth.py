@@ -27,6 +27,9 @@ from joserfc.jws import extract_compact
 from credstack.problems import Problem
 
 ALGORITHMS = ["ES256", "RS256", "Ed25519"]
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
+"""The longest a bearer token may live (`exp - iat`); settings: AUTH_MAX_TOKEN_LIFETIME_SECONDS."""
+CLOCK_SKEW_SECONDS = 60
 
 # The scopes each role's tokens carry. The identity provider maps its groups to these.
 ROLE_SCOPES: dict[str, list[str]] = {
@@ -36,6 +39,7 @@ ROLE_SCOPES: dict[str, list[str]] = {
         "assessment:moderate",
         "issuer:manage",
         "platform:operate",
+        "notifier:manage",
     ],
     "approver": ["catalogue:write", "catalogue:approve"],
     "learner": ["learner"],
@@ -96,10 +100,18 @@ class KeySource:
 
 
 class Authenticator:
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        max_lifetime_seconds: int = MAX_TOKEN_LIFETIME_SECONDS,
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self.max_lifetime_seconds = max_lifetime_seconds
 
     async def principal(self, token: str) -> Principal:
         try:
@@ -114,12 +126,29 @@ class Authenticator:
             ).validate(decoded.claims)
         except (JoseError, ValueError, IndexError) as error:
             raise _unauthorized(f"The bearer token is not valid: {error}") from error
+        self._check_lifetime(decoded.claims)
         scope = decoded.claims.get("scope", "")
         return Principal(
             subject=str(decoded.claims["sub"]),
             scopes=frozenset(scope.split()),
             claims=decoded.claims,
         )
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """A token may live at most `max_lifetime_seconds`, counted from its `iat` (or from
+        now when it has none): a stolen long-lived token is worth little."""
+        try:
+            expires = float(claims["exp"])
+            issued = float(claims.get("iat", time.time()))
+        except (TypeError, ValueError) as error:
+            raise _unauthorized("The bearer token's exp or iat is not a number.") from error
+        if issued > time.time() + CLOCK_SKEW_SECONDS:
+            raise _unauthorized("The bearer token is issued in the future.")
+        if expires - issued > self.max_lifetime_seconds:
+            raise _unauthorized(
+                f"The bearer token lives longer than {self.max_lifetime_seconds} s; "
+                "ask for a shorter-lived one."
+            )
 
 
 def _unauthorized(detail: str) -> Problem:

@@ -78,13 +78,18 @@ def token(
 
 @app.command()
 def migrate() -> None:
-    """Apply every service's migrations to DATABASE_URL (a deploy step)."""
+    """Apply every service's migrations (a deploy step), each as
+    <SERVICE>_MIGRATION_DATABASE_URL, else DATABASE_URL (the owner role, credstack_owner)."""
     from credstack import migrations
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        raise typer.BadParameter("set DATABASE_URL")
     for service in devstack.SERVICES:
+        url = os.environ.get(f"{service.upper()}_MIGRATION_DATABASE_URL") or os.environ.get(
+            "DATABASE_URL"
+        )
+        if not url:
+            raise typer.BadParameter(
+                f"set DATABASE_URL or {service.upper()}_MIGRATION_DATABASE_URL"
+            )
         migrations.upgrade(url, service)
         console.print(f"{service}: migrated")
 
@@ -149,6 +154,7 @@ def demo(data_dir: DataDir = Path(".data")) -> None:
     result = journey.run()
     console.print(f"\n[bold green]Credential issued[/bold green] {result.credential_url}")
     console.print(f"grade → credential: {result.grade_to_credential_seconds:.2f} s")
+    console.print(f"{len(result.messages)} messages to {result.email} in the notifier's mailbox")
 
 
 @app.command()

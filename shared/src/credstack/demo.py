@@ -3,8 +3,9 @@
 Staff propose a micro-credential, an approver approves and publishes it, staff schedule
 an offering; a learner accepts the academic-integrity declaration, enrols and pays at the
 dev stack's local checkout, whose Stripe-format webhook says the fee is paid; the
-LMS posts a passing grade; the issuer signs the Open Badge. Used by `credstack demo` and
-by the cross-service tests.
+LMS posts a passing grade; the issuer signs the Open Badge; the notifier's messages to the
+learner arrive in the dev stack's mail sink, in order. Used by `credstack demo` and by the
+cross-service tests.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ class JourneyResult:
     credential: dict[str, Any]
     grade_to_credential_seconds: float
     trace_id: str
+    email: str
+    messages: list[dict[str, Any]]
+    """The learner's messages in the notifier's mail sink, oldest first."""
+
+
+#: The messages the journey causes, in the order the learner receives them.
+JOURNEY_MESSAGES = (
+    "We received your enrolment",
+    "Receipt",
+    "You are enrolled",
+    "You passed",
+    "Your micro-credential",
+)
 
 
 class Journey:
@@ -107,12 +121,9 @@ class Journey:
         assessment, issuer = self.urls["assessment"], self.urls["issuer"]
         staff = self._token("staff", "staff-demo")
         approver = self._token("approver", "approver-demo")
-        learner = self._token(
-            "learner",
-            f"learner-{uuid4().hex[:8]}",
-            email="ada@example.org",
-            email_verified=True,
-        )
+        suffix = uuid4().hex[:8]
+        email = f"ada+{suffix}@example.org"
+        learner = self._token("learner", f"learner-{suffix}", email=email, email_verified=True)
         code = f"MC-DEMO-{uuid4().hex[:6].upper()}"
 
         item = self._call(
@@ -241,6 +252,10 @@ class Journey:
         elapsed = time.monotonic() - graded_at
         credential = self._call("GET", summary["url"])
         self.say(f"7. the issuer signed an Open Badge → CredentialIssued: {summary['url']}")
+        messages = self._until("the learner's messages", lambda: self._mail_to(email, staff))
+        self.say("8. the notifier wrote to the learner (the dev mail sink, oldest first):")
+        for message in messages:
+            self.say(f"   {message['date']}  {message['subject']}")
         return JourneyResult(
             enrolment_id=enrolled["id"],
             credential_id=summary["id"],
@@ -248,4 +263,23 @@ class Journey:
             credential=credential,
             grade_to_credential_seconds=elapsed,
             trace_id=self.trace_id,
+            email=email,
+            messages=messages,
         )
+
+    def _mail_to(self, email: str, staff: dict[str, str]) -> list[dict[str, Any]] | None:
+        """The messages to ``email`` in the notifier's mail sink, oldest first, once every
+        message the journey causes is there."""
+        found, cursor = [], None
+        while True:
+            page = self._call(
+                "GET",
+                f"{self.urls['notifier']}/admin/mailbox",
+                params={"cursor": cursor} if cursor else {},
+                headers=staff,
+            )
+            found += [m for m in page["items"] if m["to"] == email]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        found.reverse()
+        return found if len(found) >= len(JOURNEY_MESSAGES) else None

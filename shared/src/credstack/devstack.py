@@ -7,6 +7,7 @@ ports and a throwaway data folder.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,15 +16,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from credstack import engines, migrations
+from credstack import engines, migrations, roles
 
-SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard")
+SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard", "notifier")
 DEFAULT_PORTS = {
     "catalogue": 8001,
     "enrolment": 8002,
     "assessment": 8003,
     "issuer": 8004,
     "dashboard": 8005,
+    "notifier": 8006,
 }
 TOKEN_ISSUER_PORT = 8009
 BROKER_PORT = 19092
@@ -111,9 +113,12 @@ class Stack:
             say(f"starting the Kafka-protocol broker (embedded Tansu) on {self.broker_port}")
             self.broker = engines.start_broker(self.broker_port, logs / "broker.log")
             self.kafka_bootstrap_servers = f"127.0.0.1:{self.broker_port}"
+        say("creating the database roles (credstack_owner, credstack_<service>)")
+        asyncio.run(roles.ensure_roles(self.database_url, SERVICES))
+        owner_url = roles.url_for(self.database_url, roles.OWNER)
         for service in SERVICES:
-            say(f"migrating {service}")
-            migrations.upgrade(self.database_url, service)
+            say(f"migrating {service} as {roles.OWNER}")
+            migrations.upgrade(owner_url, service)
         base_env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
@@ -147,10 +152,19 @@ class Stack:
                 **base_env,
                 f"{prefix}_PUBLIC_URL": self.url(service),
                 f"{prefix}_DATA_DIR": str(self.data_dir.resolve()),
+                # Least privilege: the service connects as its own role.
+                f"{prefix}_DATABASE_URL": roles.url_for(self.database_url, roles.role_of(service)),
             }
             if service == "dashboard":  # it acts through the other services' APIs
                 env.update(
                     {f"DASHBOARD_{s.upper()}_URL": self.url(s) for s in SERVICES if s != service}
+                )
+            if service == "notifier":  # its messages link to the catalogue and credentials
+                env.update(
+                    {
+                        "NOTIFIER_WEBSITE_URL": self.url("catalogue"),
+                        "NOTIFIER_ISSUER_URL": self.url("issuer"),
+                    }
                 )
             self.processes[service] = Process(
                 service,

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
 from credstack.contracts.envelope import CONTENT_TYPE, Event, to_cloudevent
+from credstack.contracts.topics import topic_of
 from credstack.db import libpq_url
 from credstack.observability import EVENTS_PUBLISHED, current_traceparent
 from credstack.outages import OUTAGES, kind_of
@@ -99,7 +100,8 @@ class Outbox:
         await conn.execute(
             self.table.insert().values(
                 event_id=event_id,
-                topic=topic or self.topic,
+                # An event with a learner's contact details goes to its contact topic.
+                topic=topic or (topic_of(type(event)) if event.contact_data else self.topic),
                 key=event.key(),
                 payload=payload,
                 created_at=now,

@@ -23,10 +23,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import cors, observability, problems
+from credstack import cors, observability, problems, ratelimit
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
-from credstack.contracts.topics import TOPICS, topics_of
+from credstack.contracts.topics import ALL_TOPICS, topics_of
 from credstack.db import create_engine
 from credstack.guard import InputGuard, Limits
 from credstack.inbox import Inbox
@@ -41,6 +41,7 @@ from credstack.kafka import (
 from credstack.outages import OUTAGES, kind_of
 from credstack.outbox import Outbox
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from credstack.ratelimit import RateLimiter
 from credstack.refusals import NotFound
 from credstack.settings import ServiceSettings
 
@@ -69,6 +70,10 @@ class ServiceDefinition:
     body_limits: Mapping[str, int] = field(default_factory=dict)
     """Routes that take uploads larger than the default body limit (1 MiB): a regular
     expression matched against the whole path → the largest body in bytes."""
+    rate_limits: Mapping[str, str] = field(default_factory=dict)
+    """Rate-limited routes: 'METHOD /path-regex' → a limit ('30/minute'), or
+    'failures:10/minute' to count only requests answered 401/403 (`credstack.ratelimit`);
+    the settings override them."""
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -134,6 +139,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             KeySource(settings.auth_jwks_url),
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         )
         if definition.on_startup:
             await definition.on_startup(app)
@@ -155,9 +161,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         )
 
         async def start_producer() -> None:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers, [*TOPICS.values(), f"{service}.dlq"]
-            )
+            await ensure_topics(settings.kafka_bootstrap_servers, [*ALL_TOPICS, f"{service}.dlq"])
             await producer.start()
             app.state.producer_ready.set()
 
@@ -182,7 +186,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await definition.outbox.watch(
                 engine,
                 settings.kafka_bootstrap_servers,
-                [*TOPICS.values(), f"{service}.dlq"],
+                [*ALL_TOPICS, f"{service}.dlq"],
                 interval=settings.broker_check_seconds,
             )
 
@@ -214,6 +218,13 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.state.definition = definition
     app.state.settings = settings
     problems.install(app)
+    # Added first, so it runs inside the guard: its 429s get the security headers.
+    app.add_middleware(
+        RateLimiter,
+        rules=ratelimit.rules_of(definition.rate_limits, settings.rate_limits),
+        clients=settings.rate_limit_clients,
+        trusted_proxies=ratelimit.trusted_networks(settings.trusted_proxies),
+    )
     app.add_middleware(observability.HttpTelemetry, service=service)
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
     cors.install(app, settings)

@@ -16,10 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLATFORM_WIDE = {
     "database_url": "DATABASE_URL",
+    "migration_database_url": "DATABASE_URL",
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
     "kafka_idempotence": "KAFKA_IDEMPOTENCE",
     "auth_jwks_url": "AUTH_JWKS_URL",
     "dev_stack": "CREDSTACK_DEV_STACK",
+    "trusted_proxies": "TRUSTED_PROXIES",
+    "auth_max_token_lifetime_seconds": "AUTH_MAX_TOKEN_LIFETIME_SECONDS",
 }
 
 
@@ -39,7 +42,17 @@ class ServiceSettings(BaseSettings):
     schema_name: str = ""
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
-        description="PostgreSQL URL (postgresql:// or postgresql+asyncpg://)",
+        description=(
+            "PostgreSQL URL the service connects with (postgresql:// or postgresql+asyncpg://): "
+            "<SERVICE>_DATABASE_URL, as the role credstack_<service>; else DATABASE_URL"
+        ),
+    )
+    migration_database_url: str = Field(
+        default="",
+        description=(
+            "PostgreSQL URL its migrations run with, as the owner role credstack_owner: "
+            "<SERVICE>_MIGRATION_DATABASE_URL, else DATABASE_URL, else database_url"
+        ),
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotence: bool = Field(
@@ -53,6 +66,11 @@ class ServiceSettings(BaseSettings):
     )
     auth_issuer: str = "credstack-dev"
     auth_audience: str = "credstack"
+    auth_max_token_lifetime_seconds: int = Field(
+        default=24 * 3600,
+        gt=0,
+        description="Bearer tokens living longer than this (exp - iat) are refused with 401",
+    )
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and the event consumer in this process"
     )
@@ -77,6 +95,28 @@ class ServiceSettings(BaseSettings):
         "still holds what it acknowledged",
     )
     data_dir: Path = Path(".data")
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Overrides of the service's declared rate limits (JSON): 'METHOD /path-regex' -> "
+            "a limit ('30/minute'), 'failures:10/minute' to count only 401/403 answers, or "
+            "'off' (docs/security.md)"
+        ),
+    )
+    rate_limit_clients: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Per-client limits (JSON): 'sub:<subject>', 'ip:<address>' or the bare subject "
+            "or address -> a limit replacing every route's for that client, or 'off'"
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks of the reverse proxies whose "
+            "X-Forwarded-For is believed (TRUSTED_PROXIES); empty: none"
+        ),
+    )
     cors_origins: list[str] = Field(
         default=[],
         description="Origins whose browser pages may call this service (JSON list, e.g. "
@@ -95,6 +135,10 @@ class ServiceSettings(BaseSettings):
             "setting stops the service at start with the setting's name."
         ),
     )
+
+    @property
+    def owner_database_url(self) -> str:
+        return self.migration_database_url or self.database_url
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,7 @@ Registered as a plugin by the repository's root `conftest.py`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,10 +25,11 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from joserfc.jwk import ECKey
 from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from credstack import devauth, engines, migrations
+from credstack import devauth, devstack, engines, migrations, roles
 from credstack.contracts.envelope import Event, Received
+from credstack.db import async_url, create_engine
 from credstack.outbox import Outbox
 
 REPO = Path(__file__).resolve().parents[3]
@@ -44,6 +46,7 @@ def database_server() -> str:
 def database_url(database_server: str) -> Iterator[str]:
     name = f"credstack_test_{uuid4().hex[:12]}"
     url = engines.ensure_database(database_server, name)
+    asyncio.run(roles.ensure_roles(url, devstack.SERVICES))
     yield url
 
     engines.drop_database(database_server, name)
@@ -92,16 +95,35 @@ _migrated: set[tuple[str, str]] = set()
 
 
 def migrate_once(database_url: str, package: str) -> None:
-    if (database_url, package) not in _migrated:
-        migrations.upgrade(database_url, package)
-        _migrated.add((database_url, package))
+    """Migrate `package`'s schema as the owner role (whichever role `database_url` names)."""
+    owner_url = roles.url_for(database_url, roles.OWNER)
+    if (owner_url, package) not in _migrated:
+        migrations.upgrade(owner_url, package)
+        _migrated.add((owner_url, package))
 
 
-async def truncate(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Empty every table of a service's schema: each test starts from nothing."""
+async def truncate(database_url: str, metadata: MetaData) -> None:
+    """Empty every table of a service's schema as the owner (a service's own role may not
+    truncate): each test starts from nothing."""
     names = ", ".join(f'"{metadata.schema}"."{t.name}"' for t in metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    owner = create_async_engine(async_url(roles.url_for(database_url, roles.OWNER)))
+    try:
+        async with owner.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await owner.dispose()
+
+
+@contextlib.asynccontextmanager
+async def owner_connection(database_url: str, schema: str) -> AsyncIterator[AsyncConnection]:
+    """A connection as the owner role (`credstack_owner`), e.g. to compare the migrated
+    schemas with the code: a service's own role may not look into the others'."""
+    engine = create_engine(roles.url_for(database_url, roles.OWNER), schema)
+    try:
+        async with engine.connect() as conn:
+            yield conn
+    finally:
+        await engine.dispose()
 
 
 @dataclass
@@ -120,8 +142,15 @@ def service_settings(
     data_dir: Path,
     **overrides: Any,
 ) -> Any:
+    """Settings of a service under test: it connects as its own role (`credstack_<service>`,
+    derived from the admin `database_url`), its migrations run as the owner."""
+    service = settings_class.model_fields["service_name"].default
+    overrides = {
+        "database_url": roles.url_for(database_url, roles.role_of(service)),
+        "migration_database_url": roles.url_for(database_url, roles.OWNER),
+        **overrides,
+    }
     return settings_class(
-        database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
         kafka_idempotence=False,
         auth_jwks_url=tokens.jwks_url,
@@ -136,11 +165,11 @@ async def running_service(
     create_app: Callable[[Any], FastAPI], settings: Any, metadata: MetaData, package: str
 ) -> AsyncIterator[ServiceUnderTest]:
     """The service's app on a migrated, emptied schema, served in-process over ASGI."""
-    await asyncio.to_thread(migrate_once, settings.database_url, package)
+    await asyncio.to_thread(migrate_once, settings.owner_database_url, package)
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=30):
         engine: AsyncEngine = app.state.engine
-        await truncate(engine, metadata)
+        await truncate(settings.database_url, metadata)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as http:
             yield ServiceUnderTest(app=app, http=http, engine=engine)

@@ -32,5 +32,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handlers=lambda app: consumers.HANDLERS,
             on_startup=_connect_gradebook,
             background=lambda app: {"moodle_retry": lambda: gradebook.retry_pending(app)},
+            # Wrong credentials on the LMS intake routes (xAPI Basic, Caliper key, LTI and
+            # Moodle tokens): after 10 in a minute from one address, every request is refused.
+            rate_limits={
+                f"POST {path}": "failures:10/minute;100/hour"
+                for path in (
+                    "/xapi/statements",
+                    "/caliper/events",
+                    "/lti/offerings/[^/]+/lineitem/scores",
+                    "/moodle/webhook",
+                    "/grades",
+                )
+            }
+            | {"PUT /xapi/statements": "failures:10/minute;100/hour"},
         )
     )

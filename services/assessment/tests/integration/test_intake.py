@@ -403,3 +403,27 @@ async def test_a_form_encoded_moodle_notification_is_read_like_json(
 
     assert response.status_code == 200
     assert await cohort.outcome_events() == ["AssessmentFailed"]
+
+
+async def test_wrong_passwords_on_the_intake_routes_are_rate_limited(cohort: Cohort) -> None:
+    secret = "lrs-client-secret-0009"
+    await cohort.register("lrs", "xapi", secret=secret)
+    statement = sample("xapi/valid_01_statement_passed.json")
+    wrong = {**_basic("lrs", "guess"), **XAPI}
+
+    guesses = [
+        (await cohort.http.post("/xapi/statements", json=statement, headers=wrong)).status_code
+        for _ in range(11)
+    ]
+    right = await cohort.http.post(
+        "/xapi/statements", json=statement, headers={**_basic("lrs", secret), **XAPI}
+    )
+    caliper = await cohort.http.post(
+        "/caliper/events", json={}, headers={"Authorization": "Bearer unknown-key"}
+    )
+
+    assert guesses == [401] * 10 + [429]
+    assert right.status_code == 429, "the address waits, whatever it sends"
+    assert int(right.headers["retry-after"]) >= 1
+    assert right.json()["type"].endswith("rate-limited")
+    assert caliper.status_code == 401, "each intake route counts its own failures"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from assessment import tables
-from credstack.testing import Tokens
+from credstack.testing import Tokens, owner_connection
 
 from .conftest import Cohort
 
@@ -251,5 +251,6 @@ async def test_the_migrations_build_exactly_the_tables_the_code_describes(cohort
         )
         return list(compare_metadata(context, tables.metadata))
 
-    async with cohort.service.engine.connect() as conn:
+    settings = cohort.service.app.state.settings
+    async with owner_connection(settings.database_url, "assessment") as conn:
         assert await conn.run_sync(differences) == []

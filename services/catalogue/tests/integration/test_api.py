@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from catalogue import tables
 from credstack.testing import ServiceUnderTest, Tokens, staged_events
 
-from .helpers import APPROVER, PROPOSER, act, draft, offering, propose, publish, schedule
+from .steps import APPROVER, PROPOSER, act, draft, offering, propose, publish, schedule
 
 
 def types(events: list[dict]) -> list[str]:

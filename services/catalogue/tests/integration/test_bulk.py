@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from catalogue import tables
 from credstack.testing import ServiceUnderTest, Tokens, staged_events
 
-from .helpers import draft, publish
+from .steps import draft, publish
 
 CSV_HEADER = (
     "code,title,description,learning_outcomes,credit_points,notional_hours,delivery_modes,"

@@ -14,7 +14,7 @@ from catalogue.main import create_app
 from catalogue.settings import Settings
 from credstack.testing import ServiceUnderTest, Tokens, running_service, service_settings
 
-from .helpers import act, propose, publish, schedule
+from .steps import act, propose, publish, schedule
 
 
 def rules_of(response: object) -> dict[str, str]:

@@ -69,5 +69,6 @@ async def record(conn: AsyncConnection, event: Event, received: Received) -> Non
 
 
 def handlers() -> Handlers:
-    """The same handler for every registered event type: the dashboard consumes them all."""
-    return dict.fromkeys(event_types().values(), record)
+    """The same handler for every registered event type except learners' contact details
+    (the contact topics are read only by the services that need addresses and names)."""
+    return dict.fromkeys((t for t in event_types().values() if not t.contact_data), record)

@@ -43,7 +43,7 @@ def describe(event: Event, *, offering: str | None = None) -> str:
         case enrolment.EnrolmentRequested():
             return f"A learner asked to enrol{where}; the fee is not paid yet"
         case enrolment.EnrolmentConfirmed():
-            return f"{event.learner_name} is enrolled{where} (fee paid)"
+            return f"{event.learner_name or 'A learner'} is enrolled{where} (fee paid)"
         case enrolment.EnrolmentCancelled():
             return f"An enrolment{where} was cancelled: {event.reason}"
         case enrolment.EnrolmentWithdrawn():

@@ -137,4 +137,11 @@ def test_every_registered_event_type_has_its_own_sentence() -> None:
     from credstack.contracts import event_types
     from dashboard import consumers
 
-    assert set(consumers.handlers()) == set(event_types().values())
+    assert set(consumers.handlers()) == {t for t in event_types().values() if not t.contact_data}
+
+
+def test_the_dashboard_never_subscribes_to_learners_contact_details() -> None:
+    from credstack.contracts.topics import CONTACT_TOPICS, topics_of
+    from dashboard.consumers import handlers
+
+    assert not set(topics_of(handlers())) & set(CONTACT_TOPICS.values())

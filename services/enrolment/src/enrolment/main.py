@@ -78,5 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handlers=lambda app: consumers.handlers(policy),
             on_startup=on_startup,
             background=background,
+            rate_limits={
+                "POST /enrolments": "20/minute;200/day",
+                "POST /enrolments/[^/]+/checkout": "20/minute",
+            },
         )
     )

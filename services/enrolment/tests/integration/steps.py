@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+from sqlalchemy import select
 
 from credstack.auth import learner_id_for
 from credstack.contracts.catalogue import OfferingScheduled
-from credstack.testing import ServiceUnderTest, Tokens, deliver, staged_events
+from credstack.testing import ServiceUnderTest, Tokens, deliver
 from enrolment import tables
 from enrolment.local_provider import LocalProvider, stripe_signature
 
@@ -221,17 +222,29 @@ async def pay(enrolment: ServiceUnderTest, page: str, action: str = "pay") -> ht
     return await enrolment.http.post(f"{page}/{action}", headers={"Accept": "application/json"})
 
 
-async def events_of(enrolment: ServiceUnderTest) -> list[dict[str, Any]]:
-    """The enrolments' events (a learner's IntegrityDeclarationAccepted: `learner_events_of`)."""
-    return [
-        e for e in await learner_events_of(enrolment, every=True) if "Integrity" not in e["type"]
-    ]
+async def staged_on(enrolment: ServiceUnderTest, topic: str) -> list[dict[str, Any]]:
+    """The CloudEvents staged for ``topic`` (contact details go to ``enrolment.contacts``)."""
+    table = tables.outbox.table
+    async with enrolment.engine.connect() as conn:
+        rows = await conn.execute(
+            select(table.c.payload).where(table.c.topic == topic).order_by(table.c.id)
+        )
+        return [row.payload for row in rows]
+
+
+async def events_of(
+    enrolment: ServiceUnderTest, topic: str = "enrolment.events"
+) -> list[dict[str, Any]]:
+    """The enrolments' events (a learner's IntegrityDeclarationAccepted: `learner_events_of`;
+    contact details: ``topic="enrolment.contacts"``)."""
+    staged = await staged_on(enrolment, topic)
+    return [e for e in staged if "Integrity" not in e["type"]]
 
 
 async def learner_events_of(
     enrolment: ServiceUnderTest, every: bool = False
 ) -> list[dict[str, Any]]:
-    staged = await staged_events(enrolment.engine, tables.outbox)
+    staged = await staged_on(enrolment, "enrolment.events")
     return staged if every else [e for e in staged if "IntegrityDeclaration" in e["type"]]
 
 

@@ -50,7 +50,9 @@ async def test_a_paid_enrolment_holds_a_seat_and_is_confirmed_by_the_providers_w
     events = await events_of(enrolment)
     assert types(events) == ["EnrolmentRequested", "EnrolmentConfirmed"]
     data = events[1]["data"]
-    assert (data["learner_name"], data["email"]) == ("Ada", "ada@example.org")
+    # Contact details travel only on enrolment.contacts; other events carry the learner id.
+    assert (data["learner_name"], data["email"]) == (None, None)
+    assert (data["amount_paid_cents"], data["currency"]) == (129500, "AUD")
     assert data["offering_id"] == str(offering_id)
     assert data["micro_credential_version"] == 1
 
@@ -239,7 +241,8 @@ async def test_a_waitlisted_learner_is_offered_the_seat_a_cancellation_frees(
         e for e in await events_of(enrolment) if e["type"].endswith("WaitlistSeatOffered.v1")
     ]
     assert [e["data"]["enrolment_id"] for e in offered] == [second["id"]]
-    assert offered[0]["data"]["email"] == "bob@example.org"
+    assert offered[0]["data"].get("email") is None  # the address is on enrolment.contacts
+    assert offered[0]["data"]["offer_expires_at"]
 
     accepted = await enrolment.http.post(
         f"/enrolments/{second['id']}/accept-seat", headers=learner(tokens, "bob")
@@ -287,4 +290,9 @@ async def test_an_enrolment_carries_the_email_the_identity_provider_verifies_now
     assert created.json()["email"] == "ada@new.example.org"
     assert profile.json()["email"] == "ada@new.example.org"
     confirmed = (await events_of(enrolment))[-1]
-    assert confirmed["data"]["email"] == "ada@new.example.org"
+    assert confirmed["type"].endswith("EnrolmentConfirmed.v1")
+    assert "email" not in confirmed["data"] or confirmed["data"]["email"] is None
+    contacts = await events_of(enrolment, "enrolment.contacts")
+    assert [c["type"].split(".")[2] for c in contacts] == ["LearnerContactChanged"] * 2
+    assert [c["data"]["email"] for c in contacts] == ["ada@example.org", "ada@new.example.org"]
+    assert {c["subject"] for c in contacts} == {confirmed["data"]["learner_id"]}

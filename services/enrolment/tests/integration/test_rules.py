@@ -61,7 +61,11 @@ async def test_without_the_declaration_a_paid_enrolment_waits_then_confirms_when
     assert "academic-integrity" in waiting["next_step"]
     assert accepted.json()["confirmed_enrolments"] == [created["id"]]
     assert await status(enrolment, tokens, created["id"]) == "confirmed"
-    assert types(await events_of(enrolment)) == ["EnrolmentRequested", "EnrolmentConfirmed"]
+    assert types(await events_of(enrolment)) == [
+        "EnrolmentRequested",
+        "DeclarationRequired",
+        "EnrolmentConfirmed",
+    ]
     (declared,) = await learner_events_of(enrolment)
     assert declared["type"] == "credstack.enrolment.IntegrityDeclarationAccepted.v1"
     assert declared["data"]["version"] == 1

@@ -5,6 +5,7 @@ from uuid import uuid4
 import pytest
 
 from credstack.contracts.enrolment import (
+    DeclarationRequired,
     EnrolmentCancelled,
     EnrolmentConfirmed,
     EnrolmentRequested,
@@ -124,7 +125,9 @@ def test_a_paid_offering_holds_a_seat_until_the_fee_is_paid_then_confirms_the_ex
     assert types(confirmed) == [EnrolmentConfirmed]
     assert isinstance(confirmed[0], EnrolmentConfirmed)
     assert confirmed[0].micro_credential_version == 3
-    assert confirmed[0].learner_name == "Ada Lovelace"
+    # Contact details travel only on enrolment.contacts; the receipt gets what was paid.
+    assert (confirmed[0].learner_name, confirmed[0].email) == (None, None)
+    assert (confirmed[0].amount_paid_cents, confirmed[0].currency) == (49500, "AUD")
     assert (enrolment.status, enrolment.payment_status) == (Status.CONFIRMED, PaymentStatus.PAID)
     assert enrolment.hold_expires_at is None
 
@@ -137,7 +140,8 @@ def test_a_free_offering_confirms_without_payment() -> None:
 
 def test_without_the_integrity_declaration_a_paid_enrolment_waits_visibly_then_confirms() -> None:
     enrolment = pending()
-    assert pay(enrolment, declaration_ok=False) == []
+    waiting = pay(enrolment, declaration_ok=False)
+    assert types(waiting) == [DeclarationRequired]
     assert enrolment.status is Status.AWAITING_DECLARATION
     assert enrolment.holds_seat
 

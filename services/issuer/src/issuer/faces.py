@@ -63,6 +63,30 @@ def details(achievement: Mapping[str, Any], subject: Mapping[str, Any] | None) -
     return tuple(lines)
 
 
+def outcomes_of(achievement: Mapping[str, Any]) -> tuple[str, ...]:
+    """The learning outcomes listed first in the criteria (``- ...`` lines)."""
+    narrative = str((achievement.get("criteria") or {}).get("narrative", ""))
+    first = (
+        narrative.split("\n\n")[0]
+        if "Learning outcomes:" not in narrative
+        else (narrative.split("Learning outcomes:", 1)[1].split("\n\n")[0])
+    )
+    return tuple(line[2:].strip() for line in first.splitlines() if line.startswith("- "))
+
+
+def result_of(achievement: Mapping[str, Any], subject: Mapping[str, Any]) -> str | None:
+    results = subject.get("result") or []
+    if not results:
+        return None
+    value = results[0].get("value")
+    described = {d.get("id"): d for d in achievement.get("resultDescription", [])}
+    description = described.get(results[0].get("resultDescription"), {})
+    if description.get("resultType") == "Percent":
+        required = description.get("requiredValue")
+        return f"{value}%" + (f" (pass mark {required}%)" if required else "")
+    return str(value)
+
+
 def credential_face(
     document: Mapping[str, Any], *, learner_name: str, verify_url: str
 ) -> BadgeFace:
@@ -76,6 +100,8 @@ def credential_face(
         language_note=language_label(achievement),
         issued_on=long_date(document["validFrom"]),
         verify_url=verify_url,
+        outcomes=outcomes_of(achievement),
+        result=result_of(achievement, subject),
     )
 
 

@@ -9,15 +9,15 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
-from credstack.contracts.enrolment import EnrolmentConfirmed
+from credstack.contracts.enrolment import EnrolmentConfirmed, LearnerContactChanged
 from issuer.domain import Award, AwardState, Kind, stale_decision
 from issuer.standards.openbadges3 import Recipient
-from issuer.tables import achievement, award, decision, recipient, stack
+from issuer.tables import achievement, award, contact, decision, recipient, stack
 
 
 def _award(row: Any) -> Award:
@@ -155,10 +155,51 @@ async def record_recipient(conn: AsyncConnection, event: EnrolmentConfirmed) -> 
 
 
 async def recipient_of(conn: AsyncConnection, enrolment_id: UUID) -> Recipient | None:
+    """Who this enrolment's credential names: confirmed, with contact details known (the
+    newest from the contact topic, else those a v1 EnrolmentConfirmed carried)."""
     row = (
-        await conn.execute(select(recipient).where(recipient.c.enrolment_id == enrolment_id))
+        await conn.execute(
+            select(
+                func.coalesce(contact.c.name, recipient.c.name).label("name"),
+                func.coalesce(contact.c.email, recipient.c.email).label("email"),
+                recipient.c.did,
+            )
+            .select_from(
+                recipient.outerjoin(contact, contact.c.learner_id == recipient.c.learner_id)
+            )
+            .where(recipient.c.enrolment_id == enrolment_id)
+        )
     ).first()
-    return None if row is None else Recipient(name=row.name, email=row.email, did=row.did)
+    if row is None or row.name is None or row.email is None:
+        return None
+    return Recipient(name=row.name, email=row.email, did=row.did)
+
+
+async def record_contact(conn: AsyncConnection, event: LearnerContactChanged) -> bool:
+    """Keep the learner's newest contact details; False when ``event`` is older than those."""
+    values = {"name": event.name, "email": event.email, "changed_at": event.changed_at}
+    changed = await conn.execute(
+        insert(contact)
+        .values(learner_id=event.learner_id, **values)
+        .on_conflict_do_update(
+            index_elements=["learner_id"],
+            set_=values,
+            where=contact.c.changed_at <= event.changed_at,
+        )
+    )
+    return bool(changed.rowcount)
+
+
+async def awards_waiting_for_learner(
+    conn: AsyncConnection, learner_id: UUID
+) -> list[tuple[UUID, Kind]]:
+    """(enrolment, kind) of the learner's pending awards."""
+    rows = await conn.execute(
+        select(award.c.enrolment_id, award.c.kind).where(
+            award.c.learner_id == learner_id, award.c.status == AwardState.PENDING
+        )
+    )
+    return [(enrolment_id, Kind(kind)) for enrolment_id, kind in rows]
 
 
 async def record_achievement(conn: AsyncConnection, event: MicroCredentialPublished) -> None:

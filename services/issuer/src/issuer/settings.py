@@ -1,4 +1,3 @@
-from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import quote, urlparse
 
@@ -34,8 +33,8 @@ class Settings(ServiceSettings):
     issuer_email: str | None = Field(
         default=None,
         description=(
-            "The issuer profile's contact email (OB 2.0 requires one); defaults to the "
-            "address of ISSUER_MAIL_FROM"
+            "The issuer profile's contact email (OB 2.0 requires one); defaults to "
+            "credentials@<the host of ISSUER_ISSUER_URL>"
         ),
     )
     signing_keys: list[SecretStr] = Field(
@@ -64,20 +63,6 @@ class Settings(ServiceSettings):
             "service's own process."
         ),
     )
-    smtp_host: str | None = Field(
-        default=None,
-        description=(
-            "SMTP server for learner email. Only the dev stack may leave it unset (the issuer "
-            "then runs a local sink that keeps every message in <data dir>/mailbox, read at "
-            "GET /admin/mailbox); elsewhere the issuer refuses to start without it."
-        ),
-    )
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_start_tls: bool = True
-    mail_from: str = "Credstack Credentials <credentials@credstack.dev>"
-    email_poll_seconds: float = Field(default=2.0, description="The email sender's interval")
 
     @property
     def did(self) -> str:
@@ -89,9 +74,5 @@ class Settings(ServiceSettings):
 
     @property
     def contact_email(self) -> str:
-        return self.issuer_email or parseaddr(self.mail_from)[1]
-
-    @property
-    def mail_domain(self) -> str:
-        """The right-hand side of Message-IDs: the issuer's public host."""
-        return urlparse(self.public_url).hostname or "localhost"
+        """The profile's email: ISSUER_ISSUER_EMAIL, else credentials@<issuer_url host>."""
+        return self.issuer_email or f"credentials@{urlparse(self.issuer_url).hostname}"

@@ -30,15 +30,26 @@ achievement = Table(
     Column("snapshot", JSONB, nullable=False),
 )
 
-# Read model from EnrolmentConfirmed: who the credential is for.
+# Read model from EnrolmentConfirmed: who the credential is for. `name`/`email` only from
+# v1 events that still carried them; the current ones come from `contact`.
 recipient = Table(
     "recipient",
     metadata,
     Column("enrolment_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("learner_id", PgUUID(as_uuid=True), nullable=False),
+    Column("learner_id", PgUUID(as_uuid=True), nullable=False, index=True),
+    Column("name", Text),
+    Column("email", Text),
+    Column("did", Text),
+)
+
+# Read model from LearnerContactChanged (enrolment.contacts): the learner's name and email.
+contact = Table(
+    "contact",
+    metadata,
+    Column("learner_id", PgUUID(as_uuid=True), primary_key=True),
     Column("name", Text, nullable=False),
     Column("email", Text, nullable=False),
-    Column("did", Text),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
 # Read model from StackPublished: each version of each stack.
@@ -177,23 +188,6 @@ status_list_credential = Table(
     Column("signed_at", DateTime(timezone=True), nullable=False),
 )
 
-# The email outbox: written with the credential, sent (at least once, with a stable
-# Message-ID) by the sender loop, which marks each row sent.
-email = Table(
-    "email",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("credential_id", PgUUID(as_uuid=True), nullable=False),
-    Column("to_address", Text, nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("body_text", Text, nullable=False),
-    Column("body_html", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True)),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("last_error", Text),
-    Index("ix_email_pending", "created_at", postgresql_where=text("sent_at IS NULL")),
-)
 
 outbox = Outbox(metadata, service="issuer", topic="issuer.events", source="/credstack/issuer")
 inbox = Inbox(metadata)

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from credstack.testing import ServiceUnderTest
+from credstack.testing import ServiceUnderTest, owner_connection
 from issuer import tables
 
 
@@ -21,7 +21,7 @@ async def test_migrations_and_tables_agree(issuer: ServiceUnderTest) -> None:
         )
         return list(compare_metadata(context, tables.metadata))
 
-    async with issuer.engine.connect() as conn:
+    async with owner_connection(issuer.app.state.settings.database_url, "issuer") as conn:
         found = await conn.run_sync(differences)
     # under the schema search path, reflection names a foreign key's target without its
     # schema: the same key is then reported removed and added; anything else is a drift

@@ -152,6 +152,29 @@ async def test_staff_suspend_reinstate_and_revoke_with_a_reason(
     assert again.status_code == 409 and again.json()["type"].endswith("/status-change-refused")
 
 
+async def test_the_public_assertion_gives_a_neutral_reason_never_the_staff_note(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    row, _ = await one_credential(issuer)
+    staff = tokens("staff")
+    base = f"/credentials/{row.id}"
+
+    await issuer.http.post(
+        f"{base}/suspend", json={"reason": "plagiarism suspected on re-marking"}, headers=staff
+    )
+    suspended = await issuer.http.get(f"/ob2/assertions/{row.id}")
+    await issuer.http.post(
+        f"{base}/revoke", json={"reason": "academic misconduct found"}, headers=staff
+    )
+    revoked = await issuer.http.get(f"/ob2/assertions/{row.id}")
+    page = await issuer.http.get(f"/verify/{row.id}")
+
+    assert suspended.json()["revocationReason"] == "Suspended by the issuer pending review."
+    assert revoked.json()["revocationReason"] == "Withdrawn by the issuer."
+    for public in (suspended, revoked, page):
+        assert "misconduct" not in public.text and "plagiarism" not in public.text
+
+
 async def test_status_changes_are_refused_clearly_and_change_nothing(
     issuer: ServiceUnderTest, tokens: Tokens
 ) -> None:

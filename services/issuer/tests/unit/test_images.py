@@ -65,6 +65,23 @@ def test_the_linkedin_link_is_filled_with_the_certification() -> None:
     }
 
 
+def test_the_face_reads_outcomes_and_result_from_the_credential() -> None:
+    achievement = {
+        "id": "https://i/achievements/1/versions/1",
+        "name": "Data",
+        "criteria": {
+            "narrative": "Demonstrated, in assessment, each learning outcome:\n- Clean data\n"
+            "- Explain it\n\nPass mark: 70% overall."
+        },
+        "resultDescription": [
+            {"id": "r#overall", "resultType": "Percent", "requiredValue": "70"},
+        ],
+    }
+    subject = {"result": [{"resultDescription": "r#overall", "value": "86"}]}
+    assert faces.outcomes_of(achievement) == ("Clean data", "Explain it")
+    assert faces.result_of(achievement, subject) == "86% (pass mark 70%)"
+
+
 def _png_claiming(width: int, height: int) -> bytes:
     """A real PNG whose header claims `width`x`height` pixels (a decompression bomb's header)."""
     import struct

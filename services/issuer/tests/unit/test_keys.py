@@ -10,7 +10,6 @@ from pydantic import SecretStr
 
 from credstack.settings import MissingSetting
 from issuer import keys
-from issuer.main import create_app
 from issuer.settings import Settings
 from issuer.standards import data_integrity
 from issuer.standards.jsonld import OfflineDocumentLoader
@@ -81,14 +80,6 @@ def test_outside_the_dev_stack_a_missing_key_stops_the_issuer_and_writes_nothing
     with pytest.raises(MissingSetting, match="ISSUER_SIGNING_KEYS"):
         keys.load(settings(tmp_path))
     assert not (tmp_path / keys.DEV_KEY_FILE).exists()
-
-
-def test_outside_the_dev_stack_the_issuer_refuses_to_start_without_an_smtp_host(
-    tmp_path: Path,
-) -> None:
-    configured = settings(tmp_path, Ed25519PrivateKey.generate())
-    with pytest.raises(MissingSetting, match="ISSUER_SMTP_HOST"):
-        create_app(configured)
 
 
 def test_vc_jwt_keys_are_rsa_published_under_their_kid_and_required_outside_the_dev_stack(

@@ -1,10 +1,19 @@
-"""Events the enrolment service publishes on `enrolment.events`, keyed by enrolment."""
+"""Events the enrolment service publishes on `enrolment.events`, keyed by enrolment, and,
+on `enrolment.contacts`, learners' contact details keyed by learner.
+
+Contact details (email, name, language) travel only on `enrolment.contacts`; the other
+events carry learner ids. `EnrolmentConfirmed.learner_name`/`email` and
+`WaitlistSeatOffered.email` are kept as optional fields for consumers of v1 and are no
+longer filled.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
+
+from pydantic import Field
 
 from credstack.contracts.envelope import Event
 
@@ -30,13 +39,21 @@ class EnrolmentConfirmed(_EnrolmentEvent):
     """The fee is paid (or nothing was due) and the learner is eligible: others may act."""
 
     learner_id: UUID
-    learner_name: str
-    email: str
+    learner_name: str | None = Field(
+        default=None, description="Deprecated: no longer filled; see LearnerContactChanged"
+    )
+    email: str | None = Field(
+        default=None, description="Deprecated: no longer filled; see LearnerContactChanged"
+    )
     learner_did: str | None = None
     offering_id: UUID
     micro_credential_id: UUID
     micro_credential_version: int
     confirmed_at: datetime
+    amount_paid_cents: int | None = Field(
+        default=None, description="What the learner paid for this enrolment (None: free)"
+    )
+    currency: str | None = None
 
 
 class EnrolmentCancelled(_EnrolmentEvent):
@@ -46,6 +63,13 @@ class EnrolmentCancelled(_EnrolmentEvent):
     offering_id: UUID | None = None
     reason: str
     cancelled_at: datetime
+    cause: str | None = Field(
+        default=None,
+        description=(
+            "Why, as a stable code: offer_lapsed, payment_expired, payment_failed, "
+            "offering_cancelled, by_learner, not_eligible, by_staff (None: not given)"
+        ),
+    )
 
 
 class EnrolmentWithdrawn(_EnrolmentEvent):
@@ -84,9 +108,46 @@ class PaymentRefunded(_EnrolmentEvent):
 class WaitlistSeatOffered(_EnrolmentEvent):
     learner_id: UUID
     offering_id: UUID
-    email: str
+    email: str | None = Field(
+        default=None, description="Deprecated: no longer filled; see LearnerContactChanged"
+    )
     offer_expires_at: datetime
     offered_at: datetime
+
+
+class DeclarationRequired(_EnrolmentEvent):
+    """Paid (or free) and eligible: the enrolment waits for the integrity declaration."""
+
+    learner_id: UUID
+    offering_id: UUID
+    required_at: datetime
+
+
+class _ContactEvent(Event):
+    """On `enrolment.contacts` only, keyed by learner."""
+
+    producer: ClassVar[str] = "enrolment"
+    contact_data: ClassVar[bool] = True
+
+    learner_id: UUID
+
+    def key(self) -> str:
+        return str(self.learner_id)
+
+
+class LearnerContactChanged(_ContactEvent):
+    """A learner's contact details as they now stand (the whole set, not a change)."""
+
+    email: str
+    name: str = Field(description="The name on their credentials")
+    language: str | None = Field(default=None, description="BCP 47 preferred language")
+    changed_at: datetime
+
+
+class LearnerErased(_ContactEvent):
+    """The learner's personal data is erased: consumers delete their contact details."""
+
+    erased_at: datetime
 
 
 class IntegrityDeclarationAccepted(Event):

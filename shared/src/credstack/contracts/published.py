@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from credstack.contracts.envelope import CONTENT_TYPE, event_types
-from credstack.contracts.topics import TOPICS
+from credstack.contracts.topics import topic_of
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
@@ -54,7 +54,7 @@ def asyncapi() -> dict[str, Any]:
                 },
             },
         }
-        topic = TOPICS[model.producer]
+        topic = topic_of(model)
         channel = channels.setdefault(topic.replace(".", "_"), {"address": topic, "messages": {}})
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     for channel_id in channels:

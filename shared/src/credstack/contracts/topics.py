@@ -14,9 +14,19 @@ TOPICS: dict[str, str] = {
 }
 """Producer → topic. A new producing service adds its line here."""
 
+CONTACT_TOPICS: dict[str, str] = {"enrolment": "enrolment.contacts"}
+"""Producer → its personal-data topic: learners' contact details (email, name, language)
+travel only here, read only by the services that need them (the issuer for the name on a
+credential, the notifier for addresses); every other event carries learner ids."""
+
+ALL_TOPICS: tuple[str, ...] = (*TOPICS.values(), *CONTACT_TOPICS.values())
+
 
 def topic_of(event_type: type[Event]) -> str:
-    """The topic an event type is published on (its producer's)."""
+    """The topic an event type is published on: its producer's, or its producer's contact
+    topic for an event marked ``contact_data``."""
+    if event_type.contact_data:
+        return CONTACT_TOPICS[event_type.producer]
     return TOPICS[event_type.producer]
 
 

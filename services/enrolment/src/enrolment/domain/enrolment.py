@@ -15,6 +15,7 @@ from datetime import datetime
 from uuid import UUID
 
 from credstack.contracts.enrolment import (
+    DeclarationRequired,
     EnrolmentCancelled,
     EnrolmentConfirmed,
     EnrolmentRequested,
@@ -179,7 +180,14 @@ class Enrolment:
         self.hold_expires_at = None
         if not declaration_ok:
             self.status = Status.AWAITING_DECLARATION
-            return []
+            return [
+                DeclarationRequired(
+                    enrolment_id=self.id,
+                    learner_id=self.learner_id,
+                    offering_id=self.offering.id,
+                    required_at=at,
+                )
+            ]
         return [self._confirm(at)]
 
     def _confirm(self, at: datetime) -> EnrolmentConfirmed:
@@ -188,15 +196,15 @@ class Enrolment:
         return EnrolmentConfirmed(
             enrolment_id=self.id,
             learner_id=self.learner_id,
-            learner_name=self.learner_name,
-            email=self.email,
             offering_id=self.offering.id,
             micro_credential_id=self.offering.micro_credential_id,
             micro_credential_version=self.offering.micro_credential_version,
             confirmed_at=at,
+            amount_paid_cents=self.fee_cents if self.payment_status is PaymentStatus.PAID else None,
+            currency=self.currency if self.payment_status is PaymentStatus.PAID else None,
         )
 
-    def _end(self, reason: str, at: datetime) -> list[Event]:
+    def _end(self, reason: str, at: datetime, cause: str | None = None) -> list[Event]:
         """Cancelled, or withdrawn once confirmed; money received becomes due back only
         where the caller says so (a withdrawal is not automatically refunded)."""
         was_confirmed = self.status is Status.CONFIRMED
@@ -222,6 +230,7 @@ class Enrolment:
                 offering_id=self.offering.id,
                 reason=reason,
                 cancelled_at=at,
+                cause=cause,
             )
         ]
 
@@ -240,7 +249,7 @@ class Enrolment:
         self._require(Status.AWAITING_APPROVAL)
         if approved:
             return self._admit(seats_free, declaration_ok, hold_until, at)
-        return self._end(f"not eligible: {note}" if note else "not eligible", at)
+        return self._end(f"not eligible: {note}" if note else "not eligible", at, "not_eligible")
 
     # Waitlist
 
@@ -252,7 +261,6 @@ class Enrolment:
             enrolment_id=self.id,
             learner_id=self.learner_id,
             offering_id=self.offering.id,
-            email=self.email,
             offer_expires_at=offer_expires_at,
             offered_at=at,
         )
@@ -271,7 +279,7 @@ class Enrolment:
             self.offer_expires_at is not None and at < self.offer_expires_at
         ):
             return []
-        return self._end("waitlist seat offer not taken up in time", at)
+        return self._end("waitlist seat offer not taken up in time", at, "offer_lapsed")
 
     # The learner's own choices
 
@@ -287,7 +295,7 @@ class Enrolment:
         )
         if self.payment_status not in PAYABLE | {PaymentStatus.NOT_REQUIRED}:
             raise WrongStatus("A payment is under way; ask staff to withdraw and refund.")
-        return self._end("cancelled by the learner", at)
+        return self._end("cancelled by the learner", at, "by_learner")
 
     # Payment signals (from the provider's webhooks, the sweeper or reconciliation)
 
@@ -392,13 +400,15 @@ class Enrolment:
         failed = PaymentFailed(
             enrolment_id=self.id, provider=provider, reason=reason, final=True, failed_at=at
         )
-        return [failed, *self._end(f"payment failed: {reason}", at)]
+        return [failed, *self._end(f"payment failed: {reason}", at, "payment_failed")]
 
     def checkout_expired(self, at: datetime) -> list[Event]:
         """The hold (or its checkout session) expired unpaid: the seat is released."""
         if self.status is not Status.PENDING_PAYMENT or self.payment_status not in PAYABLE:
             return []
-        return self._end("payment not completed before the seat hold expired", at)
+        return self._end(
+            "payment not completed before the seat hold expired", at, "payment_expired"
+        )
 
     def refund_recorded(
         self, *, amount_refunded_cents: int, provider: str, at: datetime
@@ -448,7 +458,7 @@ class Enrolment:
             return []
         if self.payment_status is PaymentStatus.PAID:
             self.payment_status = PaymentStatus.REFUND_DUE
-        return self._end(f"offering cancelled: {reason}", at)
+        return self._end(f"offering cancelled: {reason}", at, "offering_cancelled")
 
     def transfer(self, *, to: Offering, seats_free: int, at: datetime) -> EnrolmentTransferred:
         """Move a paid (or free) enrolment to another cohort of the same micro-credential."""

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack import locks
-from credstack.contracts.enrolment import IntegrityDeclarationAccepted
+from credstack.contracts.enrolment import IntegrityDeclarationAccepted, LearnerContactChanged
 from enrolment import records, repository
 from enrolment.domain import EnrolmentError, Status
 from enrolment.tables import integrity_declaration, learner, outbox
@@ -44,13 +44,31 @@ async def save_profile(
         .values(id=learner_id, subject=subject, created_at=now, **values)
         .on_conflict_do_update(index_elements=["id"], set_=values)
     )
+    await _announce_contact(conn, learner_id, email, name_on_credential, now)
+
+
+async def _announce_contact(
+    conn: AsyncConnection, learner_id: UUID, email: str, name: str, now: datetime
+) -> None:
+    """The learner's contact details, on the contact topic only (the issuer names the
+    credential with them, the notifier writes to the address)."""
+    await outbox.add(
+        conn,
+        LearnerContactChanged(learner_id=learner_id, email=email, name=name, changed_at=now),
+        now=now,
+    )
 
 
 async def update_email(conn: AsyncConnection, learner_id: UUID, email: str, now: datetime) -> None:
     """The identity provider verified another email since the profile was saved."""
-    await conn.execute(
-        update(learner).where(learner.c.id == learner_id).values(email=email, updated_at=now)
+    name = await conn.scalar(
+        update(learner)
+        .where(learner.c.id == learner_id)
+        .values(email=email, updated_at=now)
+        .returning(learner.c.name_on_credential)
     )
+    if name is not None:
+        await _announce_contact(conn, learner_id, email, name, now)
 
 
 async def publish_declaration(

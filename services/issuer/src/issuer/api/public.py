@@ -31,6 +31,10 @@ def _json(document: dict[str, Any], status: int = 200) -> LdJson:
     return LdJson(document, status_code=status)
 
 
+PUBLIC_REVOCATION_REASON = "Withdrawn by the issuer."
+PUBLIC_SUSPENSION_REASON = "Suspended by the issuer pending review."
+
+
 @router.get(
     "/ob2/issuer",
     tags=["open badges 2.0"],
@@ -51,11 +55,13 @@ async def ob2_issuer(issuer: IssuerDep) -> LdJson:
 )
 async def ob2_assertion(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> LdJson:
     found = await stored(engine, credential_id)
+    # Neutral public reasons: the staff's note (a misconduct finding, a moderation outcome)
+    # stays internal (staff routes, the audit); the public learns only what happened.
     reason = None
     if found.status is Status.REVOKED:
-        reason = found.status_reason or "revoked"
+        reason = PUBLIC_REVOCATION_REASON
     elif found.status is Status.SUSPENDED:
-        reason = f"Suspended: {found.status_reason or 'under review'}"
+        reason = PUBLIC_SUSPENSION_REASON
     document = openbadges2.assertion(
         found.document, credential_id=found.id, base_url=issuer.base_url, revocation_reason=reason
     )

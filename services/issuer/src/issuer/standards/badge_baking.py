@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -25,6 +26,8 @@ import segno
 from defusedxml import DefusedXmlException, ElementTree
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
+
+from issuer.typefaces import PRIMARY, Typeface, runs, subset_data_uri
 
 OB3_PNG_KEYWORD = "openbadgecredential"
 OB2_PNG_KEYWORD = "openbadges"
@@ -48,6 +51,10 @@ class BadgeFace:
     language_note: str | None
     issued_on: str | None
     verify_url: str
+    outcomes: tuple[str, ...] = ()
+    """The learning outcomes demonstrated (the PDF lists them; badges have no room)."""
+    result: str | None = None
+    """The result, e.g. "86% (pass mark 70%)" (the PDF shows it)."""
 
     def lines(self) -> list[tuple[str, int, str]]:
         """(text, font size, colour) from top to bottom."""
@@ -75,15 +82,32 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, current] if current else lines
 
 
+@cache
+def _font(face: Typeface, size: int) -> ImageFont.FreeTypeFont:
+    # libraqm (in Pillow's wheels) shapes Arabic and Devanagari and orders right-to-left runs.
+    return ImageFont.truetype(str(face.file), size, layout_engine=ImageFont.Layout.RAQM)
+
+
+def placed_runs(text: str, size: int) -> list[tuple[str, ImageFont.FreeTypeFont, float]]:
+    """``text``'s runs with the font each is drawn in and its advance width."""
+    placed = []
+    for run, face in runs(text):
+        font = _font(face, size)
+        placed.append((run, font, font.getlength(run)))
+    return placed
+
+
 def render_png(face: BadgeFace) -> Image.Image:
     image = Image.new("RGB", (SIZE, SIZE), _BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((16, 16, SIZE - 16, SIZE - 16), outline=_ACCENT, width=6)
     y = 56
     for text, size, colour in face.lines():
-        font = ImageFont.load_default(size=size)
-        width = draw.textlength(text, font=font)
-        draw.text(((SIZE - width) / 2, y), text, font=font, fill=colour)
+        placed = placed_runs(text, size)
+        x = (SIZE - sum(width for _, _, width in placed)) / 2
+        for run, font, width in placed:
+            draw.text((x, y), run, font=font, fill=colour)
+            x += width
         y += int(size * 1.35)
     qr = segno.make(face.verify_url, error="m")
     buffer = io.BytesIO()
@@ -133,11 +157,31 @@ def svg(
         f'<rect x="16" y="16" width="{SIZE - 32}" height="{SIZE - 32}" fill="none" '
         f'stroke="{_ACCENT}" stroke-width="6"/>',
     ]
+    lines = face.lines()
+    used: dict[Typeface, str] = {}
+    for text, _, _ in lines:
+        for run, typeface in runs(text):
+            used[typeface] = used.get(typeface, "") + run
+    # The fonts travel inside the SVG (subsets of what it says), so any viewer draws every
+    # script without fonts of its own.
+    parts.append(
+        "<style>"
+        + "".join(
+            f'@font-face{{font-family:"{typeface.family}";'
+            f'src:url("{subset_data_uri(typeface, text)}") format("truetype")}}'
+            for typeface, text in used.items()
+        )
+        + "</style>"
+    )
     y = 56
-    for text, size, colour in face.lines():
+    for text, size, colour in lines:
+        spans = "".join(
+            f'<tspan font-family="{typeface.family}">{escape(run)}</tspan>'
+            for run, typeface in runs(text)
+        )
         parts.append(
-            f'<text x="{SIZE // 2}" y="{y + size}" font-family="Helvetica, Arial, sans-serif" '
-            f'font-size="{size}" fill="{colour}" text-anchor="middle">{escape(text)}</text>'
+            f'<text x="{SIZE // 2}" y="{y + size}" font-family="{PRIMARY.family}, sans-serif" '
+            f'font-size="{size}" fill="{colour}" text-anchor="middle">{spans}</text>'
         )
         y += int(size * 1.35)
     qr = segno.make(face.verify_url, error="m")

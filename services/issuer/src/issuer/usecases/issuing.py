@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.assessment import AssessmentPassed, AttendanceOnlyCompleted
 from credstack.contracts.catalogue import MicroCredentialPublished, StackPublished
-from credstack.contracts.enrolment import EnrolmentConfirmed
+from credstack.contracts.enrolment import EnrolmentConfirmed, LearnerContactChanged
 from credstack.contracts.envelope import Event, Received
 from credstack.contracts.issuer import StackCredentialIssued
 from credstack.kafka import Handler
 from credstack.locks import lock
-from issuer import inputs, mail, repository
+from issuer import inputs, repository
 from issuer.domain import Action, Award, AwardState, Credential, Kind, Status
 from issuer.identity import Issuer
 from issuer.stacks import StackRule
@@ -58,7 +58,8 @@ async def _issue(
     build: Document,
     event: Callable[[Credential], Event],
 ) -> Credential:
-    """Sign the document ``build`` makes, record the credential, stage its email and event.
+    """Sign the document ``build`` makes, record the credential, stage its event (the
+    notifier tells the learner).
 
     ``unsigned`` carries everything but the document (which this fills in).
     """
@@ -74,15 +75,6 @@ async def _issue(
     )
     issued = replace(unsigned, document=await issuer.signing.sign_async(build(issuance), at=at))
     await repository.add_credential(conn, issued)
-    message = mail.credential_issued(
-        credential_id=issued.id,
-        kind=issued.kind,
-        title=issued.document["name"],
-        learner_name=issued.recipient_name,
-        page_url=issuer.page_url(issued.id),
-        issuer_name=issuer.profile.name,
-    )
-    await mail.stage(conn, message, credential_id=issued.id, to=issued.recipient_email, at=at)
     await outbox.add(conn, event(issued), now=at)
     return issued
 
@@ -298,6 +290,17 @@ async def enrolment_confirmed(
         await issue_if_ready(conn, issuer, event.enrolment_id, kind, at=received.time)
 
 
+async def learner_contact_changed(
+    issuer: Issuer, conn: AsyncConnection, event: LearnerContactChanged, received: Received
+) -> None:
+    """The name and email on the learner's next credentials (those issued keep theirs);
+    awards that waited for them are issued now."""
+    if not await inputs.record_contact(conn, event):
+        return
+    for enrolment_id, kind in await inputs.awards_waiting_for_learner(conn, event.learner_id):
+        await issue_if_ready(conn, issuer, enrolment_id, kind, at=received.time)
+
+
 async def micro_credential_published(
     issuer: Issuer, conn: AsyncConnection, event: MicroCredentialPublished, received: Received
 ) -> None:
@@ -323,6 +326,7 @@ def handlers(issuer: Issuer) -> dict[type[Event], Handler]:
         MicroCredentialPublished: partial(micro_credential_published, issuer),
         StackPublished: partial(stack_published, issuer),
         EnrolmentConfirmed: partial(enrolment_confirmed, issuer),
+        LearnerContactChanged: partial(learner_contact_changed, issuer),
         AssessmentPassed: partial(assessment_passed, issuer),
         AttendanceOnlyCompleted: partial(attendance_only_completed, issuer),
     }

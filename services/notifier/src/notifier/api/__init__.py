@@ -1,0 +1,7 @@
+"""The notifier's HTTP API, one module per concern (paired with `notifier.usecases`)."""
+
+from fastapi import APIRouter
+
+from notifier.api import interest, learners, staff
+
+routers: list[APIRouter] = [interest.router, learners.router, staff.router]

@@ -1,0 +1,75 @@
+"""A learner's own choices (language, reminders), erasure, and what their page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from notifier import repository
+from notifier.compose import shipped_languages
+from notifier.domain import UnsupportedLanguage
+from notifier.repository import Preferences
+
+
+async def choose(
+    conn: AsyncConnection, learner_id: UUID, chosen: Preferences, at: datetime
+) -> Preferences:
+    if chosen.language is not None and chosen.language not in shipped_languages():
+        raise UnsupportedLanguage(
+            f"Messages are written in {', '.join(sorted(shipped_languages()))}.",
+            language=chosen.language,
+        )
+    await repository.save_preferences(conn, learner_id, chosen, at)
+    return chosen
+
+
+async def erase(conn: AsyncConnection, learner_id: UUID) -> None:
+    await repository.erase_learner(conn, learner_id)
+
+
+@dataclass(frozen=True)
+class StackProgress:
+    stack_id: UUID
+    title: str
+    held: int
+    required: int
+
+
+@dataclass(frozen=True)
+class LearnerPage:
+    contact: repository.Contact | None
+    preferences: Preferences
+    enrolments: list[Any]
+    credentials: list[Any]
+    stacks: list[StackProgress]
+
+
+async def page(conn: AsyncConnection, learner_id: UUID) -> LearnerPage:
+    credentials = await repository.credentials_of(conn, learner_id)
+    held = {
+        c.micro_credential_id
+        for c in credentials
+        if c.kind == "micro_credential" and c.status != "revoked" and c.micro_credential_id
+    }
+    completed = {c.stack_id for c in credentials if c.stack_id is not None}
+    stacks = [
+        StackProgress(
+            s.id,
+            s.title,
+            len(held & {UUID(m) for m in s.members}),
+            s.required_count,
+        )
+        for s in await repository.stacks_with_any(conn, sorted(held))
+        if s.id not in completed
+    ]
+    return LearnerPage(
+        contact=await repository.contact_of(conn, learner_id),
+        preferences=await repository.preferences_of(conn, learner_id),
+        enrolments=await repository.enrolments_of(conn, learner_id),
+        credentials=credentials,
+        stacks=stacks,
+    )
