@@ -1,7 +1,7 @@
 """VC-API credentials, wallet claims
 
-Revision ID: issuer_0005
-Revises: issuer_0004
+Revision ID: issuer_0006
+Revises: issuer_0005
 Create Date: 2026-11-30 08:45:00.000000
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision: str = 'issuer_0005'
-down_revision: Union[str, Sequence[str], None] = 'issuer_0004'
+revision: str = 'issuer_0006'
+down_revision: Union[str, Sequence[str], None] = 'issuer_0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
