@@ -42,7 +42,7 @@ async def test_the_verification_page_shows_the_claim_qr_until_it_is_used(
     await asyncio.to_thread(migrate_once, settings.database_url, "issuer")
     app = create_app(settings)
     async with served(app, port) as base, httpx.AsyncClient(base_url=base) as http:
-        await truncate(app.state.engine, tables.metadata)
+        await truncate(settings.database_url, tables.metadata)
         ada = Learner(name="Ada Lovelace")
         item = micro_credential()
         confirmed = ada.confirmed(item)

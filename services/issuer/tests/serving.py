@@ -70,7 +70,7 @@ async def https_issuer(
             break
         await asyncio.sleep(0.1)
     assert server.started, "uvicorn did not start"
-    await truncate(app.state.engine, tables.metadata)
+    await truncate(settings.database_url, tables.metadata)
     try:
         yield Served(base, app, tls.ca_cert)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from credstack import service
-from credstack.settings import MissingSetting
 from issuer import api, consumers, keys, tables
 from issuer.api.verification import MAX_VERIFY_BYTES
 from issuer.identity import Issuer
@@ -28,9 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     its signing keys."""
     settings = settings or Settings()
     if settings.vcapi_open_issuing and not settings.dev_stack:
-        raise MissingSetting(
-            "CREDSTACK_DEV_STACK", "ISSUER_VCAPI_OPEN_ISSUING is for the dev stack only"
-        )
+        raise ValueError("ISSUER_VCAPI_OPEN_ISSUING is for the dev stack only")
     signing_keys = keys.load(settings)
     issuer = Issuer(
         profile=IssuerProfile(
