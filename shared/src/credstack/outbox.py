@@ -68,6 +68,9 @@ class Outbox:
         """The highest offset the broker acknowledged per partition, in this process."""
         self.retention = timedelta(hours=24)
         self.losses = 0
+        self.broker_down: str | None = None
+        """Why the broker watch's last check failed to reach the broker (None: it did);
+        readiness is false while it is set."""
         self.table = Table(
             "outbox",
             metadata,
@@ -254,7 +257,13 @@ class Outbox:
         pruned_at = 0.0
         loop = asyncio.get_running_loop()
         while True:
-            await self.check_broker(engine, bootstrap_servers, topics)
+            try:
+                await self.check_broker(engine, bootstrap_servers, topics)
+            except Exception as error:
+                if kind_of(error) == "broker":
+                    self.broker_down = f"unreachable: {type(error).__name__}"
+                raise
+            self.broker_down = None
             if loop.time() - pruned_at > 3600:
                 await self.prune(engine)
                 pruned_at = loop.time()

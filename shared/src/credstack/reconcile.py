@@ -7,10 +7,14 @@ idempotent). With nothing out of step it changes nothing. `credstack reconcile`;
 stack runs it on a timer.
 
 Checked:
-- every released pass has exactly one live micro-credential (none: re-announce);
+- every released pass has exactly one live micro-credential (none: re-announce), unless
+  staff revoked it on purpose (its reason is not the issuer's "Result withdrawn: …"): that
+  is counted under "revoked by staff", not reported;
 - every released certificate of attendance has a live attendance certificate;
 - every failed or withdrawn result has no live credential of either kind (one: re-announce
   the withdrawal, which revokes);
+- every confirmed enrolment is known to assessment and the issuer (unknown: the enrolment
+  service re-announces its EnrolmentConfirmed);
 - every service's outbox has nothing left unsent (reported; the relay sends it).
 Payment reconciliation (`python -m enrolment.reconcile`) runs beside it.
 """
@@ -59,6 +63,22 @@ def _pages(http: httpx.Client, url: str, headers: dict[str, str], **params: Any)
             return
 
 
+WITHDRAWN_REASON = "Result withdrawn:"
+"""How the issuer words the revocation that follows a ResultWithdrawn."""
+
+
+def _revoked_by_staff(credentials: list[dict[str, Any]], kind: str) -> bool:
+    """A credential of `kind` revoked (or suspended) on purpose by staff, not because the
+    result was withdrawn: the decision stands but staff chose otherwise, which is settled,
+    not something to repair or report on every run."""
+    return any(
+        c["kind"] == kind
+        and c["status"] == "revoked"
+        and not (c.get("status_reason") or "").startswith(WITHDRAWN_REASON)
+        for c in credentials
+    )
+
+
 def reconcile(
     urls: dict[str, str],
     headers: dict[str, str],
@@ -71,6 +91,8 @@ def reconcile(
     report = Report()
     try:
         _decisions(client, urls, headers, report, dry_run=dry_run)
+        if "enrolment" in urls:
+            _enrolments(client, urls, headers, report, dry_run=dry_run)
         for service, url in urls.items():
             response = client.get(f"{url}/admin/outbox", headers=headers)
             if response.status_code != 200:
@@ -114,7 +136,9 @@ def _decisions(
         problems = []
         if wanted is not None:
             count = sum(1 for c in live if c["kind"] == wanted)
-            if count == 0:
+            if count == 0 and _revoked_by_staff(credentials, wanted):
+                report.checked["revoked by staff"] = report.checked.get("revoked by staff", 0) + 1
+            elif count == 0:
                 problems.append(
                     f"{outcome} (sequence {decision['sequence']}) without a live {wanted}"
                 )
@@ -146,3 +170,43 @@ def _decisions(
             report.repaired += 1
         report.findings.append(Finding("assessment→issuer", enrolment, "; ".join(problems), repair))
     report.checked["released results"] = checked
+
+
+def _enrolments(
+    http: httpx.Client,
+    urls: dict[str, str],
+    headers: dict[str, str],
+    report: Report,
+    *,
+    dry_run: bool,
+) -> None:
+    enrolment, assessment, issuer = urls["enrolment"], urls["assessment"], urls["issuer"]
+    checked = 0
+    for item in _pages(http, f"{enrolment}/admin/confirmed-enrolments", headers):
+        checked += 1
+        enrolment_id = item["enrolment_id"]
+        unknown_to = []
+        for name, url in (("assessment", assessment), ("issuer", issuer)):
+            known = http.get(f"{url}/admin/enrolments/{enrolment_id}", headers=headers)
+            known.raise_for_status()
+            if not known.json()["known"]:
+                unknown_to.append(name)
+        if not unknown_to:
+            continue
+        repair = None
+        if not dry_run:
+            response = http.post(
+                f"{enrolment}/admin/enrolments/{enrolment_id}/re-announce", headers=headers
+            )
+            response.raise_for_status()
+            repair = "re-announced " + ", ".join(response.json()["events"])
+            report.repaired += 1
+        report.findings.append(
+            Finding(
+                "enrolment→" + "+".join(unknown_to),
+                enrolment_id,
+                "confirmed enrolment unknown to " + " and ".join(unknown_to),
+                repair,
+            )
+        )
+    report.checked["confirmed enrolments"] = checked

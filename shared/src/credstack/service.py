@@ -309,7 +309,9 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
             if not request.app.state.producer_ready.is_set():
                 raise ConnectionError("producer not started")
             await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=3)
-            checks["broker"] = "ok"
+            # The broker watch's last check failed: a broker that answers metadata but not
+            # reads and topic creation is no more ready than one that answers nothing.
+            checks["broker"] = definition.outbox.broker_down or "ok"
         except Exception as error:
             checks["broker"] = f"unreachable: {type(error).__name__}"
         ready = all(v == "ok" for v in checks.values())

@@ -3,7 +3,9 @@
 Events from different topics arrive in any order (a credential may be logged before the
 pass that caused it), so the enrolment read model keeps one timestamp per milestone and
 derives stages from them: `first` fields keep the earliest value seen, `latest` fields
-the newest. Applying the same changes twice, or in another order, gives the same row.
+the newest. Decisions about a result (pass, fail, attendance only, withdrawal) carry
+assessment's sequence: only the newest decision's outcome stands. Applying the same changes
+twice, or in another order, gives the same row.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ class EnrolmentChange:
     """Set only while still empty (ids, the first time a milestone was reached)."""
     latest: dict[str, Any] = field(default_factory=dict)
     """Overwritten by every event that carries them."""
+    decision: dict[str, Any] = field(default_factory=dict)
+    """A decision's outcome columns: written only when its `sequence` is not older than the
+    newest decision the row holds, so an older pass, fail or withdrawal arriving late (or
+    replayed) never overwrites a newer one."""
+    sequence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,21 +134,20 @@ def enrolment_change(event: Event) -> EnrolmentChange | None:
                 latest={"score": event.score},
             )
         case assessment.AssessmentPassed():
-            return EnrolmentChange(
-                event.enrolment_id,
-                first={**_outcome_ids(event), "passed_at": event.decided_at},
-                latest={"score": event.score},
-            )
+            return _decision(event, passed_at=event.decided_at, score=event.score)
         case assessment.AssessmentFailed():
-            return EnrolmentChange(
-                event.enrolment_id,
-                first={**_outcome_ids(event), "failed_at": event.decided_at},
-                latest={"score": event.score},
-            )
+            return _decision(event, failed_at=event.decided_at, score=event.score)
         case assessment.AttendanceOnlyCompleted():
+            return _decision(event, attendance_at=event.decided_at)
+        case assessment.ResultWithdrawn():
+            withdrawn = (
+                "attendance_at" if event.released_outcome == "attendance_only" else "passed_at"
+            )
             return EnrolmentChange(
                 event.enrolment_id,
-                first={**_outcome_ids(event), "attendance_at": event.decided_at},
+                first=_outcome_ids(event),
+                decision={withdrawn: None},
+                sequence=event.sequence,
             )
         case issuer.CredentialIssued():
             return EnrolmentChange(
@@ -220,10 +226,29 @@ def _ids(event: Event, *names: str) -> dict[str, Any]:
     return {name: value for name in names if (value := getattr(event, name, None)) is not None}
 
 
-def _outcome_ids(
+OUTCOME_COLUMNS = ("passed_at", "failed_at", "attendance_at")
+
+
+def _decision(
     event: assessment.AssessmentPassed
     | assessment.AssessmentFailed
     | assessment.AttendanceOnlyCompleted,
+    **values: Any,
+) -> EnrolmentChange:
+    """The decision's outcome replaces the others (a regrade from pass to fail)."""
+    return EnrolmentChange(
+        event.enrolment_id,
+        first=_outcome_ids(event),
+        decision={**dict.fromkeys(OUTCOME_COLUMNS), **values},
+        sequence=event.sequence,
+    )
+
+
+def _outcome_ids(
+    event: assessment.AssessmentPassed
+    | assessment.AssessmentFailed
+    | assessment.AttendanceOnlyCompleted
+    | assessment.ResultWithdrawn,
 ) -> dict[str, Any]:
     return {"learner_id": event.learner_id, "micro_credential_id": event.micro_credential_id}
 

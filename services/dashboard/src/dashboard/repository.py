@@ -216,13 +216,25 @@ async def enrolment_subjects(
 
 
 async def apply_enrolment_change(conn: AsyncConnection, change: EnrolmentChange) -> None:
-    values = {**change.first, **change.latest}
-    statement = insert(enrolment_view).values(enrolment_id=change.enrolment_id, **values)
+    e = enrolment_view
+    values = {**change.first, **change.latest, **change.decision}
+    if change.sequence is not None:
+        values["decision_sequence"] = change.sequence
+    statement = insert(e).values(enrolment_id=change.enrolment_id, **values)
     updates: dict[str, Any] = {
-        name: func.coalesce(enrolment_view.c[name], statement.excluded[name])
-        for name in change.first
+        name: func.coalesce(e.c[name], statement.excluded[name]) for name in change.first
     }
     updates.update({name: statement.excluded[name] for name in change.latest})
+    if change.sequence is not None:
+        held = func.coalesce(e.c.decision_sequence, -1)
+        not_older = statement.excluded.decision_sequence >= held
+        updates.update(
+            {
+                name: case((not_older, statement.excluded[name]), else_=e.c[name])
+                for name in change.decision
+            }
+        )
+        updates["decision_sequence"] = func.greatest(held, statement.excluded.decision_sequence)
     if updates:
         await conn.execute(
             statement.on_conflict_do_update(

@@ -88,6 +88,8 @@ enrolment_view = Table(
     Column("passed_at", DateTime(timezone=True)),
     Column("failed_at", DateTime(timezone=True)),
     Column("attendance_at", DateTime(timezone=True)),
+    # The newest decision sequence applied (assessment's; see projections.EnrolmentChange).
+    Column("decision_sequence", Integer),
     Column("credential_id", PgUUID(as_uuid=True)),
     Column("credential_issued_at", DateTime(timezone=True)),
     Column("certificate_issued_at", DateTime(timezone=True)),

@@ -239,3 +239,47 @@ async def test_actions_refused_or_unreachable_come_back_as_problem_details(
                 headers=tokens("learner"),
             )
             assert learner.status_code == 403
+
+
+async def test_an_older_decision_arriving_late_does_not_overwrite_a_newer_one(
+    dashboard: ServiceUnderTest, tokens: Tokens
+) -> None:
+    """A withdrawal (sequence 2) read before its pass (sequence 1): the funnel counts no
+    pass; a regrade to pass (sequence 3) then counts it, and a stale fail (sequence 1,
+    replayed) does not undo that."""
+    events, ids = journey_events()
+    before_outcome = [e for e in events if not isinstance(e, assessment.AssessmentPassed)]
+    for event in before_outcome[:-1]:  # everything up to the grade; no credential
+        assert await deliver(dashboard.app, event) == "applied"  # type: ignore[arg-type]
+    at = datetime.now(UTC)
+    common = {
+        "enrolment_id": ids["enrolment"],
+        "learner_id": ids["learner"],
+        "micro_credential_id": ids["mc"],
+        "micro_credential_version": 1,
+        "decided_at": at,
+    }
+
+    async def passed_count() -> int:
+        response = await dashboard.http.get("/console/overview", headers=tokens("staff"))
+        assert response.status_code == 200, response.text
+        (funnel,) = [
+            f for f in response.json()["funnels"] if f["offering_id"] == str(ids["offering"])
+        ]
+        return int(funnel["counts"]["passed"])
+
+    withdrawal = assessment.ResultWithdrawn(
+        **common, sequence=2, reason="misconduct", released_outcome="passed"
+    )
+    stale_pass = assessment.AssessmentPassed(**common, sequence=1, score=Decimal(90))
+    assert await deliver(dashboard.app, withdrawal) == "applied"
+    assert await deliver(dashboard.app, stale_pass) == "applied"
+    assert await passed_count() == 0
+
+    regraded = assessment.AssessmentPassed(
+        **{**common, "decided_at": at + timedelta(minutes=5)}, sequence=3, score=Decimal(95)
+    )
+    stale_fail = assessment.AssessmentFailed(**common, sequence=1, score=Decimal(40))
+    assert await deliver(dashboard.app, regraded) == "applied"
+    assert await deliver(dashboard.app, stale_fail) == "applied"
+    assert await passed_count() == 1

@@ -406,3 +406,12 @@ async def started_checkouts(conn: AsyncConnection, *, since: datetime) -> list[S
         )
         for row in rows
     ]
+
+
+async def confirmed_ids(conn: AsyncConnection, *, after: UUID | None, limit: int) -> list[UUID]:
+    """Confirmed enrolments in id order, after `after` (for the reconciler)."""
+    query = select(enrolment.c.id).where(enrolment.c.status == Status.CONFIRMED.value)
+    if after is not None:
+        query = query.where(enrolment.c.id > after)
+    rows = await conn.execute(query.order_by(enrolment.c.id).limit(limit))
+    return [row.id for row in rows]

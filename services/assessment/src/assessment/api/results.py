@@ -453,6 +453,25 @@ async def released_decisions(
     )
 
 
+class KnownEnrolment(BaseModel):
+    enrolment_id: UUID
+    known: bool = Field(description="Whether assessment has learnt of its confirmation")
+
+
+@router.get(
+    "/admin/enrolments/{enrolment_id}",
+    response_model=KnownEnrolment,
+    tags=["operations"],
+    summary="Whether assessment knows a confirmed enrolment (for the reconciler)",
+)
+async def known_enrolment(
+    enrolment_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+) -> KnownEnrolment:
+    async with engine.connect() as conn:
+        record = await repository.enrolment_record(conn, enrolment_id)
+    return KnownEnrolment(enrolment_id=enrolment_id, known=record is not None)
+
+
 @router.post(
     "/admin/decisions/{enrolment_id}/re-announce",
     response_model=Reannounced,

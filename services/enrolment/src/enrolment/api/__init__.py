@@ -3,7 +3,15 @@ staff's decisions and rosters, the payment provider's webhooks and (dev stack) c
 
 from fastapi import APIRouter
 
-from enrolment.api import enrolments, learners, local_checkout, payments, rosters, staff
+from enrolment.api import (
+    enrolments,
+    learners,
+    local_checkout,
+    operations,
+    payments,
+    rosters,
+    staff,
+)
 
 routers: list[APIRouter] = [
     learners.router,
@@ -12,4 +20,5 @@ routers: list[APIRouter] = [
     rosters.router,
     payments.router,
     local_checkout.router,
+    operations.router,
 ]

@@ -190,9 +190,22 @@ class Enrolment:
             ]
         return [self._confirm(at)]
 
+    def reannouncement(self) -> EnrolmentConfirmed:
+        """The confirmation again, as it stands (the reconciler's repair for a consumer
+        that missed it); changes nothing."""
+        if self.status is not Status.CONFIRMED or self.confirmed_at is None:
+            raise WrongStatus(
+                f"This enrolment is {self.status.value}; only a confirmed one is re-announced.",
+                enrolment_status=self.status.value,
+            )
+        return self._confirmation(self.confirmed_at)
+
     def _confirm(self, at: datetime) -> EnrolmentConfirmed:
         self.status = Status.CONFIRMED
         self.confirmed_at = at
+        return self._confirmation(at)
+
+    def _confirmation(self, at: datetime) -> EnrolmentConfirmed:
         return EnrolmentConfirmed(
             enrolment_id=self.id,
             learner_id=self.learner_id,

@@ -19,6 +19,7 @@ from enrolment.domain.eligibility import (
 )
 from enrolment.domain.states import Status
 from enrolment.records import LearnerProfile
+from enrolment.tables import outbox
 from enrolment.usecases import NotFound, ProfileRequired
 from enrolment.usecases.learners import update_email
 from enrolment.usecases.transitions import (
@@ -243,3 +244,14 @@ async def reconsider_awaiting_approval(
                 policy=policy,
                 now=now,
             )
+
+
+async def reannounce(conn: AsyncConnection, enrolment_id: UUID, *, now: datetime) -> list[str]:
+    """Stage the enrolment's confirmation again with a new event id (the reconciler's
+    repair); consumers apply it idempotently. Its types."""
+    found = await repository.get(conn, enrolment_id)
+    if found is None:
+        raise NotFound(f"No enrolment {enrolment_id}.")
+    event = found.reannouncement()
+    await outbox.add(conn, event, now=now)
+    return [event.type_name()]

@@ -1,6 +1,6 @@
 """The issuer's HTTP API, one module per concern (paired with `issuer.usecases.<same>` where
 it has use cases): issuing, status, learner_records, and the public documents (public,
-images, verification). Learner email is the notifier's."""
+images, verification); operations for the reconciler. Learner email is the notifier's."""
 
 from fastapi import APIRouter
 
@@ -11,6 +11,7 @@ from issuer.api import (
     jwks,
     learner_records,
     oid4vci,
+    operations,
     public,
     status,
     vcapi,
@@ -22,6 +23,7 @@ routers: list[APIRouter] = [
     status.router,
     verification.router,
     learner_records.router,
+    operations.router,
     public.router,
     images.router,
     jwks.router,

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.refusals import NotFound
-from issuer import repository
+from issuer import inputs, repository
 from issuer.domain import Credential, CredentialNotFound
 from issuer.standards.bitstring_status_list import Purpose
 
@@ -55,3 +55,8 @@ async def achievement(conn: AsyncConnection, achievement_id: str) -> dict[str, A
     if found is None:
         raise NoAchievement()
     return found
+
+
+async def knows_enrolment(conn: AsyncConnection, enrolment_id: UUID) -> bool:
+    """Whether the issuer has learnt of this confirmed enrolment (its recipient)."""
+    return await inputs.recipient_of(conn, enrolment_id) is not None
