@@ -16,7 +16,6 @@ from catalogue import tables as catalogue_tables
 from catalogue.main import create_app as create_catalogue
 from catalogue.settings import Settings as CatalogueSettings
 from credstack import engines
-from credstack.db import create_engine
 from credstack.testing import Tokens, migrate_once, service_settings, truncate
 
 from .conftest import served
@@ -59,9 +58,7 @@ async def test_a_page_on_another_origin_searches_the_catalogue(
         cors_origins=["https://www.university.example"],
     )
     await asyncio.to_thread(migrate_once, database_url, "catalogue")
-    engine = create_engine(database_url, "catalogue")
-    await truncate(engine, catalogue_tables.metadata)
-    await engine.dispose()
+    await truncate(database_url, catalogue_tables.metadata)
     site_port = engines.free_port()
     async with served(create_catalogue(settings)) as api, served(website(), site_port):
         page = await browser.new_page()

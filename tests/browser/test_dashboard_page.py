@@ -44,9 +44,7 @@ def grade() -> assessment.GradeRecorded:
 
 async def empty_dashboard(settings: Settings) -> None:
     await asyncio.to_thread(migrate_once, settings.database_url, "dashboard")
-    engine = create_engine(settings.database_url, "dashboard")
-    await truncate(engine, tables.metadata)
-    await engine.dispose()
+    await truncate(settings.database_url, tables.metadata)
 
 
 def dashboard_settings(
@@ -168,10 +166,10 @@ async def test_an_approval_and_a_parked_event_replay_from_the_page_take_effect(
     )
     for service in ("catalogue", "assessment"):
         await asyncio.to_thread(migrate_once, database_url, service)
+    await truncate(database_url, catalogue_tables.metadata)
+    await truncate(database_url, assessment_tables.metadata)
     catalogue_engine = create_engine(database_url, "catalogue")
-    await truncate(catalogue_engine, catalogue_tables.metadata)
     assessment_engine = create_engine(database_url, "assessment")
-    await truncate(assessment_engine, assessment_tables.metadata)
     settings = dashboard_settings(
         database_url,
         kafka_bootstrap,

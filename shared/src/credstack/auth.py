@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
+from credstack.access import mark, scopes_rule
 from credstack.problems import Problem
 
 ALGORITHMS = ["ES256", "RS256", "Ed25519"]
@@ -188,4 +189,4 @@ def require(*scopes: str) -> Any:
             )
         return principal
 
-    return Depends(dependency)
+    return Depends(mark(dependency, scopes_rule(scopes)))

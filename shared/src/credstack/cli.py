@@ -169,3 +169,31 @@ def contracts(out: Path = Path("docs/events")) -> None:
         (out / f"{type_name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
     (out / "asyncapi.json").write_text(json.dumps(published.asyncapi(), indent=2) + "\n")
     console.print(f"wrote {out}")
+
+
+def service_apps(data_dir: Path) -> dict[str, Any]:
+    """Every service's app, built cheaply (dev stack settings; nothing is started)."""
+    import importlib
+
+    from credstack import devstack
+
+    apps = {}
+    for service in devstack.SERVICES:
+        settings = importlib.import_module(f"{service}.settings").Settings(
+            dev_stack=True, data_dir=data_dir
+        )
+        apps[service] = importlib.import_module(f"{service}.main").create_app(settings)
+    return apps
+
+
+@app.command("access-matrix")
+def access_matrix(document: Path = Path("docs/security.md")) -> None:
+    """Regenerate the access matrix (every route's declared rule) in docs/security.md."""
+    import tempfile
+
+    from credstack import access
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        table = access.matrix(service_apps(Path(data_dir)))
+    document.write_text(access.replace_section(document.read_text(), table))
+    console.print(f"wrote the access matrix in {document}")

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import cors, observability, problems, ratelimit
+from credstack import access, cors, observability, problems, ratelimit
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import ALL_TOPICS, topics_of
@@ -287,6 +287,7 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
     parked = definition.parked.table
 
     @router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
+    @access.public
     async def healthz() -> Health:
         return Health(status="ok")
 
@@ -296,6 +297,7 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         response_model=Readiness,
         responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
     )
+    @access.public
     async def readyz(request: Request, engine: Engine) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -326,6 +328,7 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
+    @access.public
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from sqlalchemy import func, select, update
 
 from assessment import gradebook, tables
@@ -427,3 +428,99 @@ async def test_wrong_passwords_on_the_intake_routes_are_rate_limited(cohort: Coh
     assert int(right.headers["retry-after"]) >= 1
     assert right.json()["type"].endswith("rate-limited")
     assert caliper.status_code == 401, "each intake route counts its own failures"
+
+
+async def _grade_rows(cohort: Cohort) -> int:
+    async with cohort.service.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(tables.grade)) or 0)
+
+
+KIND_EXTRAS: dict[str, dict[str, Any]] = {
+    "native": {},
+    "caliper": {"secret": "caliper-sensor-key-000009"},
+    "xapi": {"secret": "xapi-client-secret-000009"},
+    "moodle": {"secret": "moodle-webhook-token-0009"},
+}
+
+
+def _extras(kind: str, moodle: FakeMoodle) -> dict[str, Any]:
+    return {**KIND_EXTRAS[kind], **({"moodle_url": moodle.url} if kind == "moodle" else {})}
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_EXTRAS))
+async def test_only_an_lti_client_may_use_the_lti_endpoints(
+    cohort: Cohort, fake_moodle: FakeMoodle, kind: str
+) -> None:
+    """A client registered as another kind, with a token naming it, is refused at the LTI
+    AGS routes (403 unregistered-client) and nothing is recorded."""
+    other = MOODLE_CLIENT if kind == "moodle" else "other"  # Moodle needs its ws token set
+    enrolment = await cohort.confirm()
+    await cohort.register(other, kind, **_extras(kind, fake_moodle))
+    await cohort.link(other, USER, enrolment.enrolment_id)
+
+    score = await _score(cohort, sample("lti_ags/valid_01_score_fully_graded.json"), other)
+    line_item = await cohort.http.get(
+        f"/lti/offerings/{cohort.offering_id}/lineitem", headers=cohort.lms(other)
+    )
+
+    assert (score.status_code, line_item.status_code) == (403, 403)
+    assert score.json()["type"].endswith("/unregistered-client")
+    assert f"registered as {kind}" in score.json()["detail"]
+    assert await _grade_rows(cohort) == 0
+    assert await cohort.outcome_events() == []
+
+
+async def test_an_lti_client_may_still_post_the_native_form(cohort: Cohort) -> None:
+    """docs/assessment.md: an LTI platform posts at its line item and at `/grades`."""
+    enrolment = await _lti(cohort)
+
+    response = await cohort.native("canvas", enrolment.enrolment_id, 80)
+
+    assert response.status_code == 200, response.text
+
+
+async def test_only_a_bearer_kind_client_may_post_the_native_form(
+    cohort: Cohort, fake_moodle: FakeMoodle
+) -> None:
+    """Caliper, xAPI and Moodle clients post in their own forms, even with a token
+    naming them."""
+    enrolment = await cohort.confirm()
+    clients = {"caliper": "sensor", "xapi": "lrs", "moodle": MOODLE_CLIENT}
+    for kind, client in clients.items():
+        await cohort.register(client, kind, **_extras(kind, fake_moodle))
+
+    refused = [await cohort.native(c, enrolment.enrolment_id, 80) for c in clients.values()]
+
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert all(r.json()["type"].endswith("/unregistered-client") for r in refused)
+    assert await _grade_rows(cohort) == 0
+
+
+async def test_secret_kinds_accept_only_their_own_kind(cohort: Cohort) -> None:
+    """A Caliper sensor's key opens neither xAPI nor the Moodle webhook, and an xAPI
+    client's secret is not a Caliper key."""
+    await cohort.confirm()
+    await cohort.register("sensor", "caliper", **KIND_EXTRAS["caliper"])
+    await cohort.register("lrs", "xapi", **KIND_EXTRAS["xapi"])
+    await cohort.register("sensor-as-lrs", "caliper", secret="caliper-sensor-key-000010")
+    statement = sample("xapi/valid_01_statement_passed.json")
+
+    caliper_at_xapi = await cohort.http.post(
+        "/xapi/statements",
+        json=statement,
+        headers={**_basic("sensor-as-lrs", "caliper-sensor-key-000010"), **XAPI},
+    )
+    xapi_at_caliper = await cohort.http.post(
+        "/caliper/events",
+        json=sample("caliper/valid_01_envelope_gradeevent_v1p2.json"),
+        headers={"Authorization": "Bearer xapi-client-secret-000009"},
+    )
+    caliper_at_moodle = await cohort.http.post(
+        "/moodle/webhook",
+        json={"eventname": "\\core\\event\\user_graded", "token": "caliper-sensor-key-000009"},
+    )
+
+    assert caliper_at_xapi.status_code == 403
+    assert caliper_at_xapi.json()["type"].endswith("/unregistered-client")
+    assert (xapi_at_caliper.status_code, caliper_at_moodle.status_code) == (401, 401)
+    assert await _grade_rows(cohort) == 0

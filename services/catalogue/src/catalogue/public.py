@@ -27,6 +27,7 @@ from catalogue.views import (
     StackView,
     UpcomingOffering,
 )
+from credstack import access
 from credstack.caching import cached_json
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, MalformedCursor, Page, decode_cursor, page_of
@@ -53,6 +54,7 @@ class InvalidRange(Refusal):
         "enrolments now; `starts_from`/`starts_to`: an offering starts in that window."
     ),
 )
+@access.public
 async def search_micro_credentials(
     request: Request,
     engine: Engine,
@@ -134,6 +136,7 @@ def _upcoming(offering: search.Upcoming) -> UpcomingOffering:
     response_model=PublicMicroCredential,
     summary="A micro-credential's details",
 )
+@access.public
 async def detail(code: str, request: Request, engine: Engine) -> Response:
     async with engine.connect() as conn:
         found = await _public_view(conn, code)
@@ -148,6 +151,7 @@ async def detail(code: str, request: Request, engine: Engine) -> Response:
     response_model=Page[StackView],
     summary="Published stacks with their members and total credit points, by code",
 )
+@access.public
 async def stacks(
     request: Request, engine: Engine, limit: Limit = 100, cursor: Cursor = None
 ) -> Response:
@@ -166,6 +170,7 @@ async def stacks(
 @router.get(
     "/stacks/{code}", response_model=StackView, summary="A stack, its members and total points"
 )
+@access.public
 async def stack_detail(code: str, request: Request, engine: Engine) -> Response:
     async with engine.connect() as conn:
         stack_id = await repository.stack_id_of_code(conn, code)
@@ -188,6 +193,7 @@ def _offering_cursor(cursor: str | None) -> tuple[date, str, UUID] | None:
 @router.get(
     "/offerings", response_model=Page[UpcomingOffering], summary="Upcoming offerings, soonest first"
 )
+@access.public
 async def offerings(
     request: Request, engine: Engine, limit: Limit = 100, cursor: Cursor = None
 ) -> Response:
@@ -212,6 +218,7 @@ class Registered(BaseModel):
     response_model=Registered,
     summary="Register interest: be told when an offering opens for enrolment",
 )
+@access.public
 async def register_interest(code: str, body: Interest, engine: Engine) -> Registered:
     async with engine.begin() as conn:
         await usecases.register_interest(

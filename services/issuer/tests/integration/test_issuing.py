@@ -243,7 +243,13 @@ async def test_an_unknown_credential_is_a_404_problem(issuer: ServiceUnderTest) 
         response = await issuer.http.get(f"/credentials/{uuid4()}{path}")
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json"
-    assert (await issuer.http.get(f"/verify/{uuid4()}")).status_code == 404
+    api = await issuer.http.get(f"/verify/{uuid4()}")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    browser = await issuer.http.get(
+        f"/verify/{uuid4()}", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert browser.status_code == 404 and browser.headers["content-type"].startswith("text/html")
+    assert "<h1>Credential not found</h1>" in browser.text
     assert (await issuer.http.get(f"/ob2/assertions/{uuid4()}")).status_code == 404
 
 

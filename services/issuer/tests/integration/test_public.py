@@ -4,6 +4,7 @@ import json
 from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from uuid import uuid4
 
 from PIL import Image
 
@@ -190,3 +191,23 @@ async def test_an_oversized_body_is_refused_before_it_is_read_as_a_credential(
 ) -> None:
     response = await issuer.http.post("/verify", content=b"{" + b" " * (5 * 1024 * 1024))
     assert response.status_code == 413
+
+
+async def test_the_verification_page_speaks_english_or_french_with_language_names(
+    issuer: ServiceUnderTest,
+) -> None:
+    french = await one_credential(issuer, language="fr")
+    chosen = await issuer.http.get(f"/verify/{french.id}?lang=fr")
+    browser = await issuer.http.get(
+        f"/verify/{french.id}", headers={"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"}
+    )
+    default = await issuer.http.get(f"/verify/{french.id}", headers={"Accept-Language": "de"})
+
+    assert chosen.headers["content-language"] == "fr" and '<html lang="fr">' in chosen.text
+    assert "Enseigné en français" in chosen.text and "Vérifiée : cette certification" in chosen.text
+    assert "Ajouter au profil LinkedIn" in chosen.text
+    assert browser.headers["content-language"] == "fr" and "Délivrée le" in browser.text
+    assert default.headers["content-language"] == "en" and "Taught in French" in default.text
+    assert "Verified: this credential is authentic and valid" in default.text
+    missing = await issuer.http.get(f"/verify/{uuid4()}?lang=fr", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "Certification introuvable" in missing.text

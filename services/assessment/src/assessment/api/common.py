@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from assessment import repository
 from assessment.domain import Outcome
 from assessment.registry import ClientKind, LmsClient, secret_matches
 from assessment.usecases.intake import Receipt, ReceiptStatus
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.pagination import MalformedCursor, decode_cursor
 from credstack.problems import Problem
@@ -43,20 +45,30 @@ def _active(client: LmsClient | None, *, kinds: set[ClientKind], client_id: str)
     return client
 
 
-async def _bearer_client(
-    engine: Engine, principal: Principal = require("grades:write")
-) -> LmsClient:
-    client_id = client_id_of(principal)
-    if client_id is None:
-        raise _unregistered("The token names no LMS client (claim client_id).")
-    async with engine.connect() as conn:
-        client = await repository.client(conn, str(client_id))
-    return _active(
-        client, kinds={k for k in ClientKind if k.uses_bearer_tokens}, client_id=str(client_id)
-    )
+def _bearer_client(*kinds: ClientKind) -> Callable[..., Awaitable[LmsClient]]:
+    """The registered, active LMS client a bearer token (`grades:write`) names, when it is
+    of one of `kinds`: each intake route takes only the kinds registered to post there."""
+    assert all(k.uses_bearer_tokens for k in kinds)
+    named = " or ".join(f"`{k}`" for k in kinds)
+
+    @access.scheme(f"LMS client of kind {named}: bearer `grades:write` naming it")
+    async def dependency(
+        engine: Engine, principal: Principal = require("grades:write")
+    ) -> LmsClient:
+        client_id = client_id_of(principal)
+        if client_id is None:
+            raise _unregistered("The token names no LMS client (claim client_id).")
+        async with engine.connect() as conn:
+            client = await repository.client(conn, str(client_id))
+        return _active(client, kinds=set(kinds), client_id=str(client_id))
+
+    return dependency
 
 
-BearerClient = Annotated[LmsClient, Depends(_bearer_client)]
+#: `POST /grades`: the native form, which LTI platforms may also send.
+NativeClient = Annotated[LmsClient, Depends(_bearer_client(ClientKind.NATIVE, ClientKind.LTI))]
+#: The LTI AGS routes: only a client registered as an LTI platform.
+LtiClient = Annotated[LmsClient, Depends(_bearer_client(ClientKind.LTI))]
 
 
 def _challenge(scheme: str, realm: str, detail: str) -> Problem:
@@ -65,6 +77,7 @@ def _challenge(scheme: str, realm: str, detail: str) -> Problem:
     )
 
 
+@access.scheme("LMS client of kind `caliper`: its API key as bearer")
 async def _caliper_sensor(request: Request, engine: Engine) -> LmsClient:
     """A Caliper sensor presents its API key as a bearer token."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
@@ -84,6 +97,7 @@ async def _caliper_sensor(request: Request, engine: Engine) -> LmsClient:
 CaliperSensor = Annotated[LmsClient, Depends(_caliper_sensor)]
 
 
+@access.scheme("LMS client of kind `xapi`: HTTP Basic id and secret")
 async def _xapi_client(request: Request, engine: Engine) -> LmsClient:
     """An xAPI client authenticates with HTTP Basic: its client id and secret."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")

@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 
 from assessment import repository
 from assessment.api.common import (
-    BearerClient,
     CaliperSensor,
     GradeReceipt,
+    LtiClient,
+    NativeClient,
     Receipts,
     XapiClient,
     intake_status,
@@ -37,6 +38,7 @@ from assessment.registry import ClientKind, LmsClient
 from assessment.usecases import NotFound, NotServed, intake
 from assessment.usecases import moodle as moodle_notifications
 from assessment.usecases.moodle import NotificationStatus
+from credstack import access
 from credstack.clock import now
 from credstack.problems import Problem
 from credstack.service import Engine
@@ -79,7 +81,7 @@ async def _receive(
 async def post_grade(
     body: NativeGrade,
     engine: Engine,
-    client: BearerClient,
+    client: NativeClient,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """An overall score in percent and, optionally, each learning outcome's result.
@@ -115,7 +117,7 @@ async def _served_offering(
     },
 )
 async def line_item(
-    offering_id: UUID, request: Request, engine: Engine, client: BearerClient
+    offering_id: UUID, request: Request, engine: Engine, client: LtiClient
 ) -> Response:
     known = await _served_offering(engine, client, offering_id)
     if known is None:
@@ -144,7 +146,7 @@ async def line_item(
     },
 )
 async def post_score(
-    offering_id: UUID, request: Request, engine: Engine, client: BearerClient
+    offering_id: UUID, request: Request, engine: Engine, client: LtiClient
 ) -> JSONResponse:
     """`application/vnd.ims.lis.v1.score+json`, with a bearer token from the platform's
     identity provider naming a client registered for the offering. The user is mapped by
@@ -193,6 +195,7 @@ class About(BaseModel):
     tags=["xAPI"],
     response_model=About,
 )
+@access.public
 async def xapi_about() -> JSONResponse:
     return JSONResponse({"version": [xapi.VERSION]}, headers=_xapi_headers())
 
@@ -290,6 +293,7 @@ class MoodleReceipts(Receipts):
         204: {"description": "An event we do not act on, acknowledged"},
     },
 )
+@access.scheme("LMS client of kind `moodle`: the webhook's shared token")
 async def moodle_webhook(request: Request, engine: Engine) -> Response:
     """A Moodle webhook with its shared `token`. On `\\core\\event\\user_graded` or
     `\\mod_assign\\event\\submission_graded` the learner's course total (and the

@@ -14,6 +14,7 @@ from assessment import records
 from assessment.api.common import cursor_key
 from assessment.tables import idempotency
 from assessment.usecases import NotFound, placements
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.idempotency import StoredResponse
@@ -98,6 +99,7 @@ async def assess(
     response_model=Page[PlacementView],
     summary="A learner's placement results, newest first",
 )
+@access.scheme("(in the handler) the learner themself, or `assessment:moderate`")
 async def learner_placements(
     learner_id: UUID,
     engine: Engine,

@@ -18,6 +18,7 @@ from assessment.formats import WrongMediaType, load_json, roster
 from assessment.registry import ClientKind, LmsClient
 from assessment.usecases import Conflict, NotFound, NotServed, Unprocessable, activities
 from assessment.usecases import registry as clients
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.numbers import Quantity
@@ -255,6 +256,9 @@ async def _linking_client(engine: Engine, caller: Principal, named: str | None) 
     response_model=RosterLinkView,
     responses={201: {"model": RosterLinkView, "description": "A new link"}},
     summary="Link an integration's learner identifier to an enrolment",
+)
+@access.scheme(
+    "(in the handler) `assessment:moderate`, or `grades:write` linking for its own LMS client"
 )
 async def link(
     body: RosterLinkRequest, engine: Engine, caller: Principal = require()

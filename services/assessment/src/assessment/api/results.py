@@ -20,6 +20,7 @@ from assessment.domain import (
     Result,
 )
 from assessment.usecases import NotFound, results
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.contracts.assessment import OutcomeResult
@@ -132,6 +133,9 @@ class ReleasedResult(BaseModel):
     "/enrolments/{enrolment_id}/result",
     response_model=EnrolmentResult | ReleasedResult,
     summary="An enrolment's result and its record",
+)
+@access.scheme(
+    "(in the handler) the enrolment's learner (released result only), or `assessment:moderate`"
 )
 async def get_result(
     enrolment_id: UUID, engine: Engine, caller: Principal = require()
@@ -354,6 +358,10 @@ class RegisterRecorded(BaseModel):
     "/offerings/{offering_id}/sessions/{session}/attendance",
     response_model=RegisterRecorded,
     summary="Record a contact session's register",
+)
+@access.scheme(
+    "(in the handler) `assessment:moderate`, or `grades:write` naming an active LMS client"
+    " serving the offering"
 )
 async def record_attendance(
     offering_id: UUID,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from credstack import access
 from credstack.auth import Authenticator, Principal
 from credstack.clock import now
 from credstack.refusals import Reason, Refusal
@@ -45,6 +46,7 @@ _bearer = HTTPBearer(auto_error=False)
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+@access.scheme(access.scopes_rule([STREAM_SCOPE]))
 async def staff(request: Request, credentials: BearerDep) -> Principal:
     """The signed-in staff member (a bearer token with `platform:operate`)."""
     if credentials is None:
@@ -68,6 +70,7 @@ async def bearer_token(credentials: BearerDep, _: Staff) -> str:
 Token = Annotated[str, Depends(bearer_token)]
 
 
+@access.scheme(f"stream ticket, or {access.scopes_rule([STREAM_SCOPE])}")
 async def subscriber(
     request: Request,
     settings: SettingsDep,

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
-from credstack import devauth
+from credstack import access, devauth
 from credstack.auth import ROLE_SCOPES
 from credstack.refusals import NotFound
 from dashboard.api.deps import SettingsDep
@@ -21,6 +21,7 @@ MEDIA_TYPES = {"app.js": "text/javascript", "app.css": "text/css"}
 
 
 @router.get("/", response_class=HTMLResponse)
+@access.public
 async def index() -> FileResponse:
     return FileResponse(
         STATIC / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"}
@@ -28,6 +29,7 @@ async def index() -> FileResponse:
 
 
 @router.get("/static/{name}")
+@access.public
 async def asset(name: Literal["app.js", "app.css"]) -> FileResponse:
     return FileResponse(
         STATIC / name, media_type=MEDIA_TYPES[name], headers={"Cache-Control": "no-cache"}
@@ -39,6 +41,7 @@ class DevSignIn(BaseModel):
 
 
 @router.post("/dev/sign-in", response_model=DevSignIn)
+@access.scheme("public, dev stack only (404 otherwise)")
 async def dev_sign_in(settings: SettingsDep) -> DevSignIn:
     """Dev stack only: a token from the local issuer with the staff and approver scopes."""
     if not settings.dev_stack:

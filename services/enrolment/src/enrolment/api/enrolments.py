@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from credstack import access
 from credstack.auth import Principal, learner_id_for, require
 from credstack.clock import now
 from credstack.idempotency import StoredResponse
@@ -121,6 +122,7 @@ async def my_enrolments(
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentView)
+@access.scheme("(in the handler) the enrolment's learner, or `enrolment:manage`")
 async def get_enrolment(
     enrolment_id: UUID, engine: Engine, caller: Principal = require()
 ) -> EnrolmentView:
@@ -180,6 +182,7 @@ class Availability(BaseModel):
 
 
 @router.get("/offerings/{offering_id}/availability", response_model=Availability)
+@access.public
 async def availability(offering_id: UUID, engine: Engine) -> Availability:
     """Whether an offering takes enrolments now and how many seats are free (public)."""
     async with engine.connect() as conn:

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credstack import access
 from credstack.auth import learner_id_for
 from credstack.clock import now
 from credstack.refusals import NotFound
@@ -111,6 +112,7 @@ class DeclarationView(BaseModel):
 
 
 @router.get("/academic-integrity/declaration", response_model=DeclarationView)
+@access.public
 async def current_declaration(engine: Engine) -> DeclarationView:
     """The current academic-integrity declaration every learner accepts before their first
     micro-credential starts (public)."""

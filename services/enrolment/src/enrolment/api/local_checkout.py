@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from credstack import access
 from credstack.clock import now
 from credstack.refusals import NotFound
 from enrolment.local_provider import LocalProvider, SessionPayment, SessionStatus
@@ -54,6 +55,7 @@ def _button(session_id: str, action: Action, label: str) -> str:
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
 )
+@access.scheme("public, dev stack only (404 otherwise)")
 async def checkout_page(session_id: str, request: Request) -> HTMLResponse:
     provider = _provider(request)
     session = await provider.session(session_id)
@@ -101,6 +103,7 @@ class ActionTaken(BaseModel):
     response_model=ActionTaken,
     responses={303: {"description": "Go on to the success URL, or back to the page"}},
 )
+@access.scheme("public, dev stack only (404 otherwise)")
 async def checkout_action(session_id: str, action: Action, request: Request) -> Response:
     """Do what the payer chose, then go on to the success URL (after paying) or back to
     the page. A script that asks for JSON gets the session's state and that URL instead."""

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from credstack import access
 from credstack.clock import now
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
@@ -88,6 +89,7 @@ class WebhookReceipt(BaseModel):
 @router.post(
     "/payments/stripe/webhook", response_model=WebhookReceipt, summary="Stripe webhook endpoint"
 )
+@access.scheme("payment provider: signed webhook (Stripe-Signature)")
 async def stripe_webhook(
     request: Request,
     engine: Engine,
@@ -119,6 +121,7 @@ async def stripe_webhook(
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
     include_in_schema=False,
 )
+@access.public
 async def payment_return(
     enrolment_id: Annotated[str, Query()], outcome: Annotated[str, Query()] = "paid"
 ) -> HTMLResponse:

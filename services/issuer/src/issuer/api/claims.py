@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -102,6 +103,7 @@ async def offer_claim(
     summary="The interaction URL (the QR code's content): the protocols a wallet may use",
     responses={404: {"description": "No such claim"}, 409: {"description": "Claimed"}},
 )
+@access.public
 async def interaction(code: str, issuer: IssuerDep, engine: Engine) -> Protocols:
     async with engine.begin() as conn:
         found = await claims.interaction(conn, code, at=now())
@@ -120,6 +122,7 @@ async def interaction(code: str, issuer: IssuerDep, engine: Engine) -> Protocols
     response_class=Response,
     responses=documented("image/svg+xml", "The QR code", type="string"),
 )
+@access.public
 async def claim_qr(code: str, issuer: IssuerDep, engine: Engine) -> Response:
     async with engine.begin() as conn:
         await claims.interaction(conn, code, at=now())
@@ -142,6 +145,7 @@ class ExchangeStep(BaseModel):
     "bound to its holder DID",
     response_model_exclude_none=True,
 )
+@access.scheme("claim code (single use)")
 async def exchange(
     code: str,
     issuer: IssuerDep,

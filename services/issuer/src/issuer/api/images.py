@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack import access
 from credstack.service import Engine
 from issuer import faces
 from issuer.api.common import BINARY, IssuerDep, documented, stored
@@ -60,6 +61,7 @@ async def _baked(
     response_class=Response,
     responses=PNG,
 )
+@access.public
 async def ob3_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
     return await _baked(credential_id, issuer, engine, ob2=False, svg=False)
 
@@ -71,6 +73,7 @@ async def ob3_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
     response_class=Response,
     responses=SVG,
 )
+@access.public
 async def ob3_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
     return await _baked(credential_id, issuer, engine, ob2=False, svg=True)
 
@@ -82,6 +85,7 @@ async def ob3_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
     response_class=Response,
     responses=PNG,
 )
+@access.public
 async def ob2_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
     return await _baked(credential_id, issuer, engine, ob2=True, svg=False)
 
@@ -93,6 +97,7 @@ async def ob2_png(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
     response_class=Response,
     responses=SVG,
 )
+@access.public
 async def ob2_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
     return await _baked(credential_id, issuer, engine, ob2=True, svg=True)
 
@@ -104,6 +109,7 @@ async def ob2_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
     response_class=Response,
     responses=documented("application/pdf", "The certificate", **BINARY),
 )
+@access.public
 async def certificate_pdf(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
     found = await stored(engine, credential_id)
     data = pdf_certificate.pdf(

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.service import Engine
@@ -38,6 +39,7 @@ router = APIRouter()
         303: {"description": "to the page"},
     },
 )
+@access.public
 async def get_credential(
     credential_id: UUID, request: Request, issuer: IssuerDep, engine: Engine
 ) -> Response:
@@ -59,6 +61,7 @@ async def get_credential(
     response_class=PlainTextResponse,
     responses=documented("text/plain", "The compact JWS", **TEXT),
 )
+@access.public
 async def get_credential_jwt(
     credential_id: UUID,
     issuer: IssuerDep,
@@ -103,5 +106,6 @@ async def credentials_of_enrolment(
     summary="The issuer's did:web DID document",
     response_model=dict[str, Any],
 )
+@access.public
 async def did_document(issuer: IssuerDep) -> dict[str, Any]:
     return issuer.signing.keys.did_document()

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from credstack import access
 from credstack.refusals import NotFound
 from issuer.api.common import IssuerDep, documented
 from issuer.standards import vc_jwt
@@ -45,6 +46,7 @@ def _jwks(issuer: IssuerDep) -> list[dict[str, Any]]:
     response_class=JwkSet,
     responses=documented(JWK_SET, "The JWK Set"),
 )
+@access.public
 async def jwks(issuer: IssuerDep) -> JwkSet:
     return JwkSet({"keys": _jwks(issuer)}, headers={"Cache-Control": "public, max-age=300"})
 
@@ -56,6 +58,7 @@ async def jwks(issuer: IssuerDep) -> JwkSet:
     response_class=Jwk,
     responses={**documented(JWK, "The public JWK"), 404: {"description": "No such key"}},
 )
+@access.public
 async def jwk(name: str, issuer: IssuerDep) -> Jwk:
     kid = f"{issuer.base_url}/keys/{name}"
     try:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
+from credstack import access
 from credstack.clock import now
 from credstack.refusals import Refusal
 from credstack.service import Engine
@@ -55,6 +56,7 @@ def _oauth_error(refusal: Refusal, default: str) -> JSONResponse:
     summary="OpenID4VCI credential issuer metadata",
     response_model=dict[str, Any],
 )
+@access.public
 async def issuer_metadata(issuer: IssuerDep) -> dict[str, Any]:
     contexts = [VC_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT]
     return oid4vci.issuer_metadata(issuer.base_url, contexts)
@@ -65,6 +67,7 @@ async def issuer_metadata(issuer: IssuerDep) -> dict[str, Any]:
     summary="OAuth 2.0 authorization server metadata (the OpenID4VCI token endpoint)",
     response_model=dict[str, Any],
 )
+@access.public
 async def authorization_server_metadata(issuer: IssuerDep) -> dict[str, Any]:
     return oid4vci.authorization_server_metadata(issuer.base_url)
 
@@ -75,6 +78,7 @@ async def authorization_server_metadata(issuer: IssuerDep) -> dict[str, Any]:
     response_model=dict[str, Any],
     responses=OAUTH_ERRORS_DOC,
 )
+@access.scheme("OpenID4VCI pre-authorized code (and PIN)")
 async def token(request: Request, issuer: IssuerDep, engine: Engine) -> JSONResponse:
     # the form is read with the standard library (three fields; no multipart parser needed)
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
@@ -108,6 +112,7 @@ async def token(request: Request, issuer: IssuerDep, engine: Engine) -> JSONResp
     summary="Nonce endpoint: a fresh c_nonce for the proof of possession",
     response_model=dict[str, Any],
 )
+@access.public
 async def nonce(issuer: IssuerDep) -> JSONResponse:
     return JSONResponse(
         {"c_nonce": claims.new_nonce(issuer, at=now())}, headers={"Cache-Control": "no-store"}
@@ -120,6 +125,7 @@ async def nonce(issuer: IssuerDep) -> JSONResponse:
     response_model=dict[str, Any],
     responses=OAUTH_ERRORS_DOC,
 )
+@access.scheme("OpenID4VCI access token")
 async def credential(
     request: Request,
     issuer: IssuerDep,

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from credstack import access
 from credstack.service import Engine
 from issuer import faces
 from issuer.api.common import BINARY, LD_JSON, IssuerDep, LdJson, documented, stored
@@ -42,6 +43,7 @@ PUBLIC_SUSPENSION_REASON = "Suspended by the issuer pending review."
     response_class=LdJson,
     responses=documented(LD_JSON, "The OB 2.0 Issuer profile"),
 )
+@access.public
 async def ob2_issuer(issuer: IssuerDep) -> LdJson:
     return _json(openbadges2.issuer_profile(issuer.profile, base_url=issuer.base_url))
 
@@ -53,6 +55,7 @@ async def ob2_issuer(issuer: IssuerDep) -> LdJson:
     response_class=LdJson,
     responses=documented(LD_JSON, "The OB 2.0 Assertion"),
 )
+@access.public
 async def ob2_assertion(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> LdJson:
     found = await stored(engine, credential_id)
     # Neutral public reasons: the staff's note (a misconduct finding, a moderation outcome)
@@ -90,6 +93,7 @@ async def _image(engine: Engine, achievement_id: str) -> Response:
     response_class=LdJson,
     responses=ACHIEVEMENT,
 )
+@access.public
 async def micro_credential_achievement(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> LdJson:
@@ -104,6 +108,7 @@ async def micro_credential_achievement(
     response_class=LdJson,
     responses=BADGE_CLASS,
 )
+@access.public
 async def micro_credential_badge_class(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> LdJson:
@@ -118,6 +123,7 @@ async def micro_credential_badge_class(
     response_class=Response,
     responses=BADGE_IMAGE,
 )
+@access.public
 async def micro_credential_image(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> Response:
@@ -131,6 +137,7 @@ async def micro_credential_image(
     response_class=LdJson,
     responses=ACHIEVEMENT,
 )
+@access.public
 async def attendance_achievement(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> LdJson:
@@ -145,6 +152,7 @@ async def attendance_achievement(
     response_class=LdJson,
     responses=BADGE_CLASS,
 )
+@access.public
 async def attendance_badge_class(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> LdJson:
@@ -159,6 +167,7 @@ async def attendance_badge_class(
     response_class=Response,
     responses=BADGE_IMAGE,
 )
+@access.public
 async def attendance_image(
     micro_credential_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> Response:
@@ -173,6 +182,7 @@ async def attendance_image(
     response_class=LdJson,
     responses=ACHIEVEMENT,
 )
+@access.public
 async def stack_achievement(
     stack_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> LdJson:
@@ -186,6 +196,7 @@ async def stack_achievement(
     response_class=LdJson,
     responses=BADGE_CLASS,
 )
+@access.public
 async def stack_badge_class(
     stack_id: str, version: str, issuer: IssuerDep, engine: Engine
 ) -> LdJson:
@@ -200,5 +211,6 @@ async def stack_badge_class(
     response_class=Response,
     responses=BADGE_IMAGE,
 )
+@access.public
 async def stack_image(stack_id: str, version: str, issuer: IssuerDep, engine: Engine) -> Response:
     return await _image(engine, stack_url(issuer.base_url, stack_id, version))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -100,6 +101,7 @@ async def reinstate(
     response_class=VcJson,
     responses=documented(VC_MEDIA_TYPE, "The signed BitstringStatusListCredential"),
 )
+@access.public
 async def status_list(number: int, purpose: str, engine: Engine) -> VcJson:
     async with engine.connect() as conn:
         document = await readmodels.status_list(conn, number, purpose)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from credstack import access
 from credstack.clock import now
 from credstack.problems import Problem
 from credstack.service import Engine
@@ -26,6 +27,9 @@ ISSUING_SCOPES = ("issuer:manage", "vc:issue")
 _bearer = HTTPBearer(auto_error=False)
 
 
+@access.scheme(
+    "bearer `issuer:manage` or `vc:issue` (anyone in the dev stack with ISSUER_VCAPI_OPEN_ISSUING)"
+)
 async def issuing_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -148,6 +152,7 @@ async def issue(
     response_model=VerificationResult,
     responses=INVALID,
 )
+@access.public
 async def verify_credential(
     request: VerifyCredentialRequest, verifier: VerifierDep
 ) -> JSONResponse:
@@ -162,6 +167,7 @@ async def verify_credential(
     response_model=VerificationResult,
     responses=INVALID,
 )
+@access.public
 async def verify_presentation(
     request: VerifyPresentationRequest, verifier: VerifierDep
 ) -> JSONResponse:

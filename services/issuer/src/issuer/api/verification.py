@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -14,13 +14,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from credstack import access
 from credstack.clock import now
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
-from issuer import faces
+from issuer import faces, pages
 from issuer.api.claims import qr_svg
 from issuer.api.common import IssuerDep, VerifierDep, documented, stored
-from issuer.domain import Credential
+from issuer.domain import Credential, CredentialNotFound, Status
 from issuer.identity import Issuer
 from issuer.standards import openbadges2
 from issuer.usecases import claims
@@ -71,6 +72,7 @@ class VerdictModel(BaseModel):
         }
     },
 )
+@access.public
 async def verify(request: Request, verifier: VerifierDep) -> VerdictModel:
     body = await request.body()
     if len(body) > MAX_VERIFY_BYTES:
@@ -93,33 +95,59 @@ def _templates() -> Environment:
     tags=["verification"],
     summary="The credential's public verification page (HTML)",
     response_class=HTMLResponse,
-    responses=documented("text/html", "The page", type="string"),
+    responses={
+        **documented("text/html", "The page", type="string"),
+        404: {
+            "description": "No such credential: an HTML page for browsers (Accept: text/html), "
+            "else a problem detail",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
 )
+@access.public
 async def verification_page(
     credential_id: UUID,
+    request: Request,
     issuer: IssuerDep,
     verifier: VerifierDep,
     engine: Engine,
-    claim: str | None = Query(
-        default=None, max_length=64, description="A wallet claim code: the page shows its QR"
-    ),
+    lang: Annotated[str | None, Query(max_length=35, description="en or fr")] = None,
+    claim: Annotated[
+        str | None,
+        Query(max_length=64, description="A wallet claim code: the page shows its QR"),
+    ] = None,
 ) -> HTMLResponse:
-    found = await stored(engine, credential_id)
+    language = pages.page_language(lang, request.headers.get("accept-language", ""))
+    headers = {"Content-Language": language, "Vary": "Accept-Language"}
+    texts = pages.TEXTS[language]
+    try:
+        found = await stored(engine, credential_id)
+    except CredentialNotFound:
+        if not _wants_html(request):
+            raise
+        page = _templates().get_template("not_found.html")
+        shown = page.render(language=language, t=texts, issuer_name=issuer.profile.name)
+        return HTMLResponse(shown, status_code=404, headers=headers)
     checked_at = now()
     verdict = await verifier.verify_document(found.document, now=checked_at)
     page = _templates().get_template("credential.html")
-    values = _page(found, verdict, issuer, checked_at)
+    facts = _page(found, verdict, issuer, checked_at, language)
     if claim is not None:
         async with engine.begin() as conn:
             if await claims.open_offer_of(conn, claim, credential_id, at=checked_at):
                 link = claims.interaction_url(issuer, claim)
-                values["claim_link"] = link
-                values["claim_qr"] = Markup(qr_svg(link).decode())  # segno's own SVG
-    return HTMLResponse(page.render(**values))
+                facts["claim_link"] = link
+                facts["claim_qr"] = Markup(qr_svg(link).decode())  # segno's own SVG
+    return HTMLResponse(page.render(language=language, t=texts, **facts), headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser asking for a page (its Accept names text/html), not an API client."""
+    return "text/html" in request.headers.get("accept", "").lower()
 
 
 def _page(
-    found: Credential, verdict: Verdict, issuer: Issuer, checked_at: datetime
+    found: Credential, verdict: Verdict, issuer: Issuer, checked_at: datetime, language: str
 ) -> dict[str, Any]:
     """What the verification page shows of the credential and its verdict."""
     document = found.document
@@ -132,15 +160,15 @@ def _page(
         "verified": verdict.verified,
         "problem": f"{failed[0].name}: {failed[0].detail}" if failed else "",
         "checks": verdict.checks,
-        "heading": faces.HEADINGS[found.kind],
+        "heading": pages.kind_heading(found.kind, language),
         "title": faces.plain_title(achievement),
-        "language_note": faces.language_label(achievement),
+        "language_note": pages.taught_in(achievement, language),
         "learner_name": found.recipient_name,
         "issuer_name": issuer.profile.name,
         "issuer_did": issuer.profile.did,
-        "issued_on": faces.long_date(document["validFrom"]),
-        "awarded_on": _date(document, "awardedDate"),
-        "expires_on": _date(document, "validUntil"),
+        "issued_on": pages.long_date(document["validFrom"], language),
+        "awarded_on": _date(document, "awardedDate", language),
+        "expires_on": _date(document, "validUntil", language),
         "details": faces.details(achievement, subject),
         "score": f"{results[0]['value']}%" if results else None,
         "code": achievement.get("humanCode"),
@@ -154,15 +182,18 @@ def _page(
         "svg_url": f"{base}/image.svg",
         "pdf_url": f"{base}/certificate.pdf",
         "ob2_url": openbadges2.assertion_url(issuer.base_url, found.id),
+        # Never offered for a revoked or suspended credential.
         "linkedin_url": faces.linkedin_url(
             document,
             credential_id=found.id,
             page_url=issuer.page_url(found.id),
             issuer_name=issuer.profile.name,
-        ),
+        )
+        if found.status == Status.ACTIVE
+        else None,
         "checked_at": checked_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
-def _date(document: dict[str, Any], key: str) -> str | None:
-    return faces.long_date(document[key]) if key in document else None
+def _date(document: dict[str, Any], key: str, language: str) -> str | None:
+    return pages.long_date(document[key], language) if key in document else None

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, EmailStr, Field
 
+from credstack import access
 from credstack.clock import now
 from credstack.service import Engine
 from notifier.api.common import HTML_PAGE, pages
@@ -38,6 +39,7 @@ class InterestRegistered(BaseModel):
     response_model=InterestRegistered,
     summary="Register interest: be told when an offering opens (after confirming by email)",
 )
+@access.public
 async def register_interest(
     code: Annotated[str, Field(max_length=64)], body: InterestRequest, engine: Engine
 ) -> InterestRegistered:
@@ -63,6 +65,7 @@ def _notice(heading: str, text: str, *, form_action: str | None = None) -> HTMLR
     responses=HTML_PAGE,
     summary="Confirm an interest registration (the link in the confirmation email)",
 )
+@access.scheme("the e-mailed link's token")
 async def confirm_interest(token: Token, engine: Engine) -> HTMLResponse:
     async with engine.begin() as conn:
         title = await interest.confirm(conn, token, now())
@@ -75,6 +78,7 @@ async def confirm_interest(token: Token, engine: Engine) -> HTMLResponse:
     responses=HTML_PAGE,
     summary="The unsubscribe page: one button (a GET never unsubscribes: link scanners)",
 )
+@access.scheme("the e-mailed link's token")
 async def unsubscribe_page(token: Token, engine: Engine) -> HTMLResponse:
     async with engine.connect() as conn:
         title = await interest.title_of(conn, token)
@@ -91,6 +95,7 @@ async def unsubscribe_page(token: Token, engine: Engine) -> HTMLResponse:
     responses=HTML_PAGE,
     summary="Unsubscribe in one click (RFC 8058 List-Unsubscribe-Post)",
 )
+@access.scheme("the e-mailed link's token")
 async def unsubscribe(token: Token, engine: Engine) -> HTMLResponse:
     async with engine.begin() as conn:
         title = await interest.unsubscribe(conn, token, now())

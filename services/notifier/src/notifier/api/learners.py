@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
+from credstack import access
 from credstack.auth import Principal, learner_id_for, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -187,6 +189,7 @@ async def my_page(
     responses=HTML_PAGE,
     summary="The learner page (HTML; English or French by Accept-Language or ?lang=)",
 )
+@access.public
 async def learner_page(request: Request, lang: str | None = None) -> HTMLResponse:
     wanted = [lang] + [
         part.split(";")[0].strip() for part in request.headers.get("accept-language", "").split(",")
@@ -201,4 +204,15 @@ async def learner_page(request: Request, lang: str | None = None) -> HTMLRespons
             issuer=request.app.state.settings.issuer_url,
         ),
         headers={"Content-Language": language, "Vary": "Accept-Language"},
+    )
+
+
+#: The page's script, a file of its own: the content security policy runs no inline script.
+LEARNER_SCRIPT = Path(__file__).resolve().parent.parent / "static" / "learner.js"
+
+
+@router.get("/learner.js", include_in_schema=False)
+async def learner_script() -> FileResponse:
+    return FileResponse(
+        LEARNER_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "no-cache"}
     )
