@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -89,6 +90,7 @@ async def my_clr(issuer: IssuerDep, engine: Engine, learner: Principal = LEARNER
     response_class=VcJson,
     responses=documented(VC_MEDIA_TYPE, "The signed ClrCredential"),
 )
+@access.public
 async def clr_record(record_id: str, issuer: IssuerDep, engine: Engine) -> VcJson:
     learner_id = learner_records.learner_of(issuer, record_id)
     async with engine.begin() as conn:

@@ -100,7 +100,14 @@ def _templates() -> Environment:
         404: {
             "description": "No such credential: an HTML page for browsers (Accept: text/html), "
             "else a problem detail",
-            "content": {"text/html": {"schema": {"type": "string"}}},
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/problem+json": {"schema": {"type": "object"}},
+            },
+        },
+        422: {
+            "description": "A malformed query (language, claim code): a problem detail",
+            "content": {"application/problem+json": {"schema": {"type": "object"}}},
         },
     },
 )
