@@ -26,7 +26,13 @@ from typing import Any
 
 import pytest
 
-__all__ = ["DBVC_DIR", "require_node", "requires_node", "verify_with_digitalbazaar"]
+__all__ = [
+    "DBVC_DIR",
+    "require_node",
+    "requires_node",
+    "sign_did_authentication",
+    "verify_with_digitalbazaar",
+]
 
 DBVC_DIR = Path(__file__).resolve().parent / "dbvc"
 _INSTALLED_MARKER = DBVC_DIR / "node_modules" / ".package-lock.json"  # written last by npm
@@ -119,3 +125,29 @@ def verify_with_digitalbazaar(
     if completed.returncode == 2:
         raise RuntimeError(f"verify.mjs rejected its input: {verdict.get('error')}")
     return verdict
+
+
+def sign_did_authentication(
+    challenge: str, domain: str, *, seed: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A holder wallet on Digital Bazaar's libraries (``dbvc/wallet.mjs``): a new did:key
+    (or the one of ``seed``, 64 hex characters) and a presentation signed for DID
+    authentication (eddsa-rdfc-2022, ``challenge`` and ``domain``). -> (holder DID, VP)."""
+    require_node()
+    _ensure_installed()
+    payload: dict[str, Any] = {"challenge": challenge, "domain": domain}
+    if seed is not None:
+        payload["seed"] = seed
+    completed = subprocess.run(
+        ["node", "wallet.mjs"],
+        cwd=DBVC_DIR,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=_VERIFY_TIMEOUT_S,
+        check=False,
+    )
+    answer: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    if completed.returncode != 0 or "error" in answer:
+        raise RuntimeError(f"wallet.mjs failed: {answer.get('error')}\n{completed.stderr}")
+    return str(answer["holder"]), answer["presentation"]

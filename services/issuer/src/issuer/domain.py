@@ -206,10 +206,14 @@ class Credential:
 
     @staticmethod
     def touched_by(action: Action, before: Status) -> list[Purpose]:
-        """The status lists whose bit for this credential changes with ``action``."""
-        touched = {Purpose.REVOCATION if action is Action.REVOKE else Purpose.SUSPENSION}
-        if before is Status.SUSPENDED:
-            touched.add(Purpose.SUSPENSION)
+        """The status lists whose bit for this credential changes with ``action``.
+
+        The suspension list's bit is set while a credential is suspended and for good once
+        it is revoked (the one entry external verifiers read); the revocation list's bit
+        only once it is revoked."""
+        touched = {Purpose.SUSPENSION}
+        if action is Action.REVOKE:
+            touched.add(Purpose.REVOCATION)
         return sorted(touched)
 
     @property

@@ -17,11 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from credstack.settings import MissingSetting
 from issuer.settings import Settings
-from issuer.standards import data_integrity
+from issuer.standards import data_integrity, did_key
 from issuer.standards.jsonld import DocumentLoader, OfflineDocumentLoader
 from issuer.standards.multikey import (
     private_key_from_multibase,
@@ -30,14 +32,19 @@ from issuer.standards.multikey import (
 )
 
 DEV_KEY_FILE = "issuer-signing-keys.json"
+DEV_JWT_KEY_FILE = "issuer-jwt-keys.json"
 
 
 @dataclass(frozen=True)
 class IssuerKeys:
     did: str
     private_keys: tuple[Ed25519PrivateKey, ...]
+    #: RSA keys of the VC-JWT form (RS256), newest last; published as JWKs.
+    jwt_keys: tuple[rsa.RSAPrivateKey, ...] = ()
 
     def method_id(self, index: int) -> str:
+        if self.did.startswith(did_key.PREFIX):
+            return did_key.method_id(self.private_keys[index].public_key())
         return f"{self.did}#key-{index + 1}"
 
     @property
@@ -54,7 +61,34 @@ class IssuerKeys:
                 return key.public_key()
         raise LookupError(f"{method_id} is not one of this issuer's keys")
 
+    def jwt_key_ids(self, base_url: str) -> list[str]:
+        """The ``kid`` of each VC-JWT key: a URL that serves it as a JWK (RSA keys, then the
+        Ed25519 keys for verifiers that ask for EdDSA)."""
+        return [f"{base_url}/keys/rsa-{n + 1}" for n in range(len(self.jwt_keys))] + [
+            f"{base_url}/keys/ed25519-{n + 1}" for n in range(len(self.private_keys))
+        ]
+
+    def jwt_signer(self, base_url: str, alg: str = "RS256") -> tuple[Any, str]:
+        """The newest key for ``alg`` (RS256 or EdDSA) and its ``kid``."""
+        if alg == "EdDSA":
+            return self.signing_key, f"{base_url}/keys/ed25519-{len(self.private_keys)}"
+        if not self.jwt_keys:
+            raise LookupError("no RSA key is configured for VC-JWTs")
+        return self.jwt_keys[-1], f"{base_url}/keys/rsa-{len(self.jwt_keys)}"
+
+    def jwt_key(self, base_url: str, kid: str) -> Any:
+        """The private key whose ``kid`` is ``kid``; LookupError if it is not ours."""
+        name = kid.removeprefix(f"{base_url}/keys/")
+        kind, _, number = name.partition("-")
+        keys: tuple[Any, ...] = {"rsa": self.jwt_keys, "ed25519": self.private_keys}.get(kind, ())
+        ours = kid.startswith(f"{base_url}/keys/") and number.isdigit()
+        if ours and 0 < int(number) <= len(keys):
+            return keys[int(number) - 1]
+        raise LookupError(f"{kid} is not one of this issuer's JWT keys")
+
     def did_document(self) -> dict[str, Any]:
+        if self.did.startswith(did_key.PREFIX):
+            return did_key.document(self.did)
         methods = [
             {
                 "id": self.method_id(index),
@@ -75,17 +109,51 @@ class IssuerKeys:
 
 
 def load(settings: Settings) -> IssuerKeys:
-    """The configured keys; only the dev stack may leave them unset (it generates one).
+    """The configured keys; only the dev stack may leave them unset (it generates them).
 
     Raises MissingSetting elsewhere: two replicas generating keys would sign with
     different keys.
     """
     if settings.signing_keys:
         keys = [private_key_from_multibase(k.get_secret_value()) for k in settings.signing_keys]
-        return IssuerKeys(settings.did, tuple(keys))
-    if not settings.dev_stack:
+    elif not settings.dev_stack:
         raise MissingSetting("ISSUER_SIGNING_KEYS", "the issuer has no key to sign with")
-    return IssuerKeys(settings.did, tuple(_dev_keys(settings.data_dir)))
+    else:
+        keys = _dev_keys(settings.data_dir)
+    if settings.jwt_keys:
+        jwt_keys = [rsa_key_from_pem(k.get_secret_value()) for k in settings.jwt_keys]
+    elif not settings.dev_stack:
+        raise MissingSetting("ISSUER_JWT_KEYS", "the issuer has no RSA key for VC-JWTs")
+    else:
+        jwt_keys = _dev_jwt_keys(settings.data_dir)
+    did = did_key.did_key(keys[-1].public_key()) if settings.did_method == "key" else settings.did
+    return IssuerKeys(did, tuple(keys), tuple(jwt_keys))
+
+
+def rsa_key_from_pem(pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise ValueError("a VC-JWT key must be an RSA private key of 2048 bits or more")
+    return key
+
+
+def rsa_key_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _dev_jwt_keys(data_dir: Path) -> list[rsa.RSAPrivateKey]:
+    path = data_dir / DEV_JWT_KEY_FILE
+    if path.exists():
+        return [rsa_key_from_pem(k) for k in json.loads(path.read_text())]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_text(json.dumps([rsa_key_pem(key)]))
+    path.chmod(0o600)
+    return [key]
 
 
 @dataclass(frozen=True)

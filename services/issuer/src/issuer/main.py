@@ -13,8 +13,7 @@ from issuer.standards.jsonld import OfflineDocumentLoader
 from issuer.standards.openbadges3 import IssuerProfile
 
 
-def _signing(settings: Settings) -> keys.Signing:
-    issuer_keys = keys.load(settings)
+def _signing(settings: Settings, issuer_keys: keys.IssuerKeys) -> keys.Signing:
     pool = (
         keys.signing_pool(issuer_keys, settings.signing_workers)
         if settings.signing_workers
@@ -27,15 +26,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The issuer app; outside the dev stack it refuses to start (MissingSetting) without
     its signing keys."""
     settings = settings or Settings()
+    if settings.vcapi_open_issuing and not settings.dev_stack:
+        raise ValueError("ISSUER_VCAPI_OPEN_ISSUING is for the dev stack only")
+    signing_keys = keys.load(settings)
     issuer = Issuer(
         profile=IssuerProfile(
-            did=settings.did,
+            did=signing_keys.did,
             name=settings.issuer_name,
             url=settings.issuer_url,
-            email=settings.issuer_email,
+            email=settings.contact_email,
         ),
         base_url=settings.public_url,
-        signing=_signing(settings),
+        signing=_signing(settings, signing_keys),
     )
     app = service.create_app(
         service.ServiceDefinition(
@@ -56,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     app.state.issuer = issuer
+    app.state.vcapi_open_issuing = settings.vcapi_open_issuing
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,13 +16,16 @@ from issuer.domain import Credential, Kind, Status
 from issuer.standards.openbadges3 import HeldMember, Recipient
 from issuer.tables import (
     achievement,
+    claim,
     credential,
     recipient,
     stack,
     status_entry,
     status_list,
     status_list_credential,
+    vcapi_credential,
 )
+from issuer.wallet_claims import Claim, Protocol
 
 #: Random draws in the newest list before another list is opened (a list is then, with
 #: overwhelming likelihood, more than half full).
@@ -290,12 +293,21 @@ async def status_of(conn: AsyncConnection, credential_id: UUID) -> StatusPlace |
     return None if row is None else StatusPlace(row.list_number, row._mapping["index"])
 
 
-async def indexes_with_status(conn: AsyncConnection, number: int, status: Status) -> list[int]:
-    rows = await conn.execute(
+async def indexes_with_status(
+    conn: AsyncConnection, number: int, statuses: Collection[Status]
+) -> list[int]:
+    wanted = [str(s) for s in statuses]
+    ours = (
         select(status_entry.c.index)
         .join(credential, credential.c.id == status_entry.c.credential_id)
-        .where(status_entry.c.list_number == number, credential.c.status == status)
+        .where(status_entry.c.list_number == number, credential.c.status.in_(wanted))
     )
+    through_vcapi = (
+        select(status_entry.c.index)
+        .join(vcapi_credential, vcapi_credential.c.id == status_entry.c.credential_id)
+        .where(status_entry.c.list_number == number, vcapi_credential.c.status.in_(wanted))
+    )
+    rows = await conn.execute(ours.union_all(through_vcapi))
     return [index for (index,) in rows]
 
 
@@ -330,3 +342,118 @@ async def status_list_document(
         )
     )
     return document
+
+
+async def save_vcapi_credential(
+    conn: AsyncConnection, credential_id: UUID, document: dict[str, Any], *, by: str, at: datetime
+) -> None:
+    await conn.execute(
+        insert(vcapi_credential).values(
+            id=credential_id, document=document, issued_at=at, issued_by=by, status="active"
+        )
+    )
+
+
+async def vcapi_credential_by_id(
+    conn: AsyncConnection, credential_id: UUID, *, for_update: bool = False
+) -> tuple[dict[str, Any], str] | None:
+    """A VC-API credential's document and status."""
+    query = select(vcapi_credential.c.document, vcapi_credential.c.status).where(
+        vcapi_credential.c.id == credential_id
+    )
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    return None if row is None else (row.document, row.status)
+
+
+async def save_vcapi_status(
+    conn: AsyncConnection, credential_id: UUID, status: str, *, at: datetime
+) -> None:
+    await conn.execute(
+        update(vcapi_credential)
+        .where(vcapi_credential.c.id == credential_id)
+        .values(status=status, status_changed_at=at)
+    )
+
+
+def _claim(row: Any) -> Claim:
+    return Claim(
+        id=row.id,
+        credential_id=row.credential_id,
+        learner_id=row.learner_id,
+        expires_at=row.expires_at,
+        claimed_at=row.claimed_at,
+        challenge=row.challenge,
+        holder_did=row.holder_did,
+        protocol=Protocol(row.protocol) if row.protocol else None,
+        pin_hash=row.pin_hash,
+    )
+
+
+async def add_claim(conn: AsyncConnection, offer: Claim, code_hash: str, *, at: datetime) -> None:
+    await conn.execute(
+        insert(claim).values(
+            id=offer.id,
+            code_hash=code_hash,
+            credential_id=offer.credential_id,
+            learner_id=offer.learner_id,
+            created_at=at,
+            expires_at=offer.expires_at,
+            pin_hash=offer.pin_hash,
+        )
+    )
+
+
+async def claim_by_code(conn: AsyncConnection, code_hash: str) -> Claim | None:
+    """The claim of this code, locked: one wallet at a time."""
+    row = (
+        await conn.execute(select(claim).where(claim.c.code_hash == code_hash).with_for_update())
+    ).first()
+    return None if row is None else _claim(row)
+
+
+async def save_claim(
+    conn: AsyncConnection, taken: Claim, *, copy: dict[str, Any] | None = None
+) -> None:
+    values: dict[str, Any] = {
+        "challenge": taken.challenge,
+        "claimed_at": taken.claimed_at,
+        "protocol": taken.protocol,
+        "holder_did": taken.holder_did,
+    }
+    if copy is not None:
+        values["copy"] = copy
+    await conn.execute(update(claim).where(claim.c.id == taken.id).values(**values))
+
+
+async def claimed_copies(conn: AsyncConnection, credential_id: UUID) -> list[dict[str, Any]]:
+    """Every copy of a credential claimed into a wallet, oldest first."""
+    rows = await conn.execute(
+        select(claim.c.copy)
+        .where(claim.c.credential_id == credential_id, claim.c.copy.is_not(None))
+        .order_by(claim.c.claimed_at)
+    )
+    return [copy for (copy,) in rows]
+
+
+async def grant_claim_access(
+    conn: AsyncConnection, claim_id: UUID, token_hash: str, *, expires_at: datetime
+) -> None:
+    await conn.execute(
+        update(claim)
+        .where(claim.c.id == claim_id)
+        .values(access_token_hash=token_hash, access_expires_at=expires_at)
+    )
+
+
+async def claim_by_access_token(
+    conn: AsyncConnection, token_hash: str, *, at: datetime
+) -> Claim | None:
+    """The claim an unexpired access token was granted for, locked."""
+    row = (
+        await conn.execute(
+            select(claim)
+            .where(claim.c.access_token_hash == token_hash, claim.c.access_expires_at > at)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else _claim(row)

@@ -144,6 +144,40 @@ status_entry = Table(
     Column("credential_id", PgUUID(as_uuid=True), nullable=False, unique=True),
 )
 
+# Credentials issued through the VC-API (POST /credentials/issue): any VC 2.0 credential a
+# staff member or trusted system sent, with its status entry in the same lists.
+vcapi_credential = Table(
+    "vcapi_credential",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_by", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # active | suspended | revoked
+    Column("status_changed_at", DateTime(timezone=True)),
+)
+
+# Wallet claims: one offer of a credential, taken once before it expires; the copy issued
+# to the holder's DID is kept with it (it shares its credential's status entry).
+claim = Table(
+    "claim",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("credential_id", PgUUID(as_uuid=True), nullable=False, index=True),
+    Column("learner_id", PgUUID(as_uuid=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("challenge", Text),
+    Column("pin_hash", String(64)),
+    Column("access_token_hash", String(64), unique=True),
+    Column("access_expires_at", DateTime(timezone=True)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("protocol", String(16)),
+    Column("holder_did", Text),
+    Column("copy", JSON),
+)
+
 # The signed status list credentials, re-signed in the transaction that changes a bit.
 status_list_credential = Table(
     "status_list_credential",

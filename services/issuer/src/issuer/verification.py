@@ -9,7 +9,8 @@ Checks, each reported with its outcome and reason:
   and listed in its DID document's ``assertionMethod`` (this issuer's did:web, or did:key);
 - ``validity``: ``validFrom`` has passed and ``validUntil`` (if any) has not;
 - ``status``: the Bitstring Status List entry (signed list verified, bit read) and, for
-  this issuer's lists, the suspension list at the same index;
+  this issuer's lists, the revocation and suspension lists at the same index (revoked
+  is told apart from suspended);
 - ``schema``: the OB 3.0 AchievementCredential JSON Schema (Open Badges only).
 
 A check that cannot be made offline (another issuer's did:web or status list) is reported
@@ -132,7 +133,9 @@ class Verifier:
         loader: DocumentLoader,
         status_lists: StatusLists,
         hosted_assertions: HostedAssertions,
+        base_url: str = "",
     ) -> None:
+        self.base_url = base_url
         self.keys = keys
         self.loader = loader
         self.status_lists = status_lists
@@ -146,6 +149,11 @@ class Verifier:
         if controller.startswith("did:key:") and fragment == controller.removeprefix("did:key:"):
             return public_key_from_multibase(fragment)
         raise LookupError(f"{controller} cannot be resolved offline")
+
+    def jwt_public_key(self, kid: str) -> vc_jwt.PublicKey:
+        """The public key of a VC-JWT ``kid``: one of this issuer's published JWKs."""
+        key: vc_jwt.PrivateKey = self.keys.jwt_key(self.base_url, kid)
+        return key.public_key()
 
     async def verify(self, data: bytes, media_type: str, *, now: datetime) -> Verdict:
         """Read the input (JSON, JWT or baked image) and run every check."""
@@ -180,7 +188,7 @@ class Verifier:
             return await self.verify_document(document, now=now, format="JSON")
         if text.count(".") == 2 and " " not in text:
             try:
-                credential = vc_jwt.decode(text, self.public_key_for)
+                credential = vc_jwt.decode(text, self.jwt_public_key)
             except vc_jwt.InvalidJwt as error:
                 return Verdict("VC-JWT", [Check("signature", False, str(error))])
             verdict = await self.verify_document(credential, now=now, format="VC-JWT")
@@ -238,16 +246,19 @@ class Verifier:
         ]
         if not methods:
             return Check("issuer", False, "no proof names a verification method")
-        for method in methods:
-            controller = method.partition("#")[0]
-            if controller != issuer_id:
-                return Check(
-                    "issuer", False, f"{method} is not controlled by the issuer {issuer_id}"
-                )
+        # a proof set may carry others' proofs (witnesses, endorsers): each verifies (the
+        # signature check), and at least one is the issuer's own
+        own = [m for m in methods if m.partition("#")[0] == issuer_id]
+        if not own:
+            return Check(
+                "issuer", False, f"{methods[0]} is not controlled by the issuer {issuer_id}"
+            )
+        for method in own:
             try:
                 self.public_key_for(method)
             except LookupError as error:
                 return Check("issuer", None, f"cannot resolve {method}: {error}")
+        methods = own
         return Check("issuer", True, f"signed by {issuer_id} (assertionMethod {methods[0]})")
 
     async def _status(self, document: Mapping[str, Any]) -> Check:
@@ -261,18 +272,24 @@ class Verifier:
             index = int(str(entry.get("statusListIndex")))
         except ValueError:
             return Check("status", False, "statusListIndex is not an integer")
-        revoked = await self._bit(url, index, str(entry.get("statusPurpose")), document)
-        if isinstance(revoked, Check):
-            return revoked
-        if revoked:
-            return Check("status", False, "revoked")
-        suspension_url = url.removesuffix("/revocation") + "/suspension"
-        if url.endswith("/revocation") and await self.status_lists(suspension_url) is not None:
-            suspended = await self._bit(suspension_url, index, "suspension", document)
-            if isinstance(suspended, Check):
-                return suspended
-            if suspended:
-                return Check("status", False, "suspended")
+        purpose = str(entry.get("statusPurpose"))
+        if url.endswith(("/revocation", "/suspension")):
+            # this issuer's lists: both purposes at the same index, revocation read first
+            base = url.rpartition("/")[0]
+            for listed, state in (("revocation", "revoked"), ("suspension", "suspended")):
+                if listed != purpose and await self.status_lists(f"{base}/{listed}") is None:
+                    continue
+                bit = await self._bit(f"{base}/{listed}", index, listed, document)
+                if isinstance(bit, Check):
+                    return bit
+                if bit:
+                    return Check("status", False, state)
+        else:
+            bit = await self._bit(url, index, purpose, document)
+            if isinstance(bit, Check):
+                return bit
+            if bit:
+                return Check("status", False, "revoked" if purpose == "revocation" else purpose)
         return Check("status", True, f"not revoked ({url}, index {index})")
 
     async def _bit(
@@ -301,19 +318,31 @@ class Verifier:
 
 
 def _validity(document: Mapping[str, Any], now: datetime) -> Check:
+    # VC 2.0 names the window validFrom/validUntil; VC 1.1 issuanceDate/expirationDate
+    start, end = ("validFrom", "validUntil")
+    if "validFrom" not in document and "issuanceDate" in document:
+        start, end = ("issuanceDate", "expirationDate")
+    elif start not in document and end not in document and _is_vc2(document):
+        return Check("validity", True, "no validity period (VC 2.0 makes it optional)")
     try:
-        valid_from = isoparse(str(document["validFrom"]))
-        valid_until = isoparse(str(document["validUntil"])) if "validUntil" in document else None
+        valid_from = isoparse(str(document[start]))
+        valid_until = isoparse(str(document[end])) if end in document else None
     except (KeyError, ValueError) as error:
-        return Check("validity", False, f"validFrom/validUntil missing or malformed: {error}")
+        return Check("validity", False, f"{start}/{end} missing or malformed: {error}")
     if valid_from.tzinfo is None or (valid_until is not None and valid_until.tzinfo is None):
-        return Check("validity", False, "validFrom/validUntil must carry a time zone")
+        return Check("validity", False, f"{start}/{end} must carry a time zone")
     if now < valid_from:
-        return Check("validity", False, f"not valid before {document['validFrom']}")
+        return Check("validity", False, f"not valid before {document[start]}")
     if valid_until is not None and now > valid_until:
-        return Check("validity", False, f"expired on {document['validUntil']}")
-    until = f" until {document['validUntil']}" if valid_until else " with no expiry"
-    return Check("validity", True, f"valid from {document['validFrom']}{until}")
+        return Check("validity", False, f"expired on {document[end]}")
+    until = f" until {document[end]}" if valid_until else " with no expiry"
+    return Check("validity", True, f"valid from {document[start]}{until}")
+
+
+def _is_vc2(document: Mapping[str, Any]) -> bool:
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    return bool(first == "https://www.w3.org/ns/credentials/v2")
 
 
 def _schema(document: Mapping[str, Any]) -> Check:

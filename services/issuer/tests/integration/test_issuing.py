@@ -37,7 +37,7 @@ async def test_a_pass_becomes_one_signed_open_badge_whatever_order_the_events_ar
     assert credential["credentialSubject"]["result"][0]["value"] == "86.5"
     assert credential["evidence"][0]["id"] == "https://lms.example.edu/submissions/42"
     assert credential["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
-    assert credential["credentialStatus"]["statusPurpose"] == "revocation"
+    assert credential["credentialStatus"]["statusPurpose"] == "suspension"
     assert "validUntil" in credential
     events = await staged_events(issuer.engine, tables.outbox)
     assert [e["type"] for e in events] == ["credstack.issuer.CredentialIssued.v1"]

@@ -4,7 +4,7 @@ from credstack.testing import ServiceUnderTest, Tokens
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
 
 from ..events import Learner, attended, micro_credential, passed
-from .conftest import deliver_all
+from .conftest import deliver_all, verifier_documents
 
 
 async def test_a_learner_sees_only_their_own_credentials(
@@ -46,10 +46,31 @@ async def test_the_record_exports_as_a_signed_clr_credential(
     assert clr["@context"][1] == "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
     nested = clr["credentialSubject"]["verifiableCredential"]
     assert len(nested) == 2 and all(c["proof"] for c in nested)
-    did = (await issuer.http.get("/.well-known/did.json")).json()
-    assert verify_with_digitalbazaar(clr, {did["id"]: did})["verified"] is True
+    achievements = clr["credentialSubject"]["achievement"]
+    assert [a["id"] for a in achievements] == [
+        c["credentialSubject"]["achievement"]["id"] for c in nested
+    ]
+    assert clr["credentialSchema"][0]["id"].endswith("clr_v2p0_clrcredential_schema.json")
+    assert clr["credentialStatus"]["type"] == "BitstringStatusListEntry"
+    verdict = verify_with_digitalbazaar(clr, await verifier_documents(issuer, clr))
+    assert verdict["verified"] is True, verdict
+    assert verdict["statusResult"]["results"][0]["status"] is False
     verdict = (await issuer.http.post("/verify", json=clr)).json()
     assert verdict["verified"] is True, verdict
+
+    # a stable id, that resolves publicly to the record signed afresh
+    again = (
+        await issuer.http.get("/learners/me/clr", headers=tokens("learner", ada.subject))
+    ).json()
+    assert again["id"] == clr["id"] and again["credentialStatus"] == clr["credentialStatus"]
+    resolved = await issuer.http.get(clr["id"].removeprefix("http://localhost:8004"))
+    assert resolved.status_code == 200 and resolved.json()["id"] == clr["id"]
+    assert resolved.json()["credentialSubject"]["achievement"] == achievements
+    learner, _, mac = clr["id"].rpartition("/")[2].partition(".")
+    forged = await issuer.http.get(f"/records/{learner}.{mac[:-2]}AA")
+    assert forged.status_code == 404
+    assert (await issuer.http.get(f"/records/{learner}")).status_code == 404
+    assert (await issuer.http.get("/records/not-a-record")).status_code == 404
 
 
 async def test_a_learner_without_credentials_gets_a_clear_404(

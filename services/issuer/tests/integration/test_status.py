@@ -72,17 +72,17 @@ async def test_status_lists_are_signed_big_enough_and_from_the_credentials_issue
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert status_list["issuer"] == row.document["issuer"]["id"]
     subject = status_list["credentialSubject"]
-    assert subject["statusPurpose"] == "revocation"
+    assert entry["statusPurpose"] == subject["statusPurpose"] == "suspension"
     assert (
         bitstring_status_list.is_set(subject["encodedList"], bitstring_status_list.LIST_SIZE - 1)
         is False
     )
     did = (await issuer.http.get("/.well-known/did.json")).json()
     assert verify_with_digitalbazaar(status_list, {did["id"]: did})["verified"] is True
-    suspension = await issuer.http.get(
-        entry["statusListCredential"].replace("revocation", "suspension")
+    revocation = await issuer.http.get(
+        entry["statusListCredential"].replace("suspension", "revocation")
     )
-    assert suspension.json()["credentialSubject"]["statusPurpose"] == "suspension"
+    assert revocation.json()["credentialSubject"]["statusPurpose"] == "revocation"
     assert (await issuer.http.get("/status-lists/1/other")).status_code == 404
     assert (await issuer.http.get("/status-lists/99/revocation")).status_code == 404
 

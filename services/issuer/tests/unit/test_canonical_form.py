@@ -151,13 +151,14 @@ def issued_documents() -> Iterator[tuple[str, dict[str, Any]]]:
     yield (
         "CLR of signed credentials",
         clr2.clr_credential(
-            record_id=uuid4(),
+            record_id=f"{uuid4()}.m4c",
             issuer=PROFILE,
             base_url=BASE,
             learner_name="Ada",
             email="ada@example.org",
             salt="s4lt",
             credentials=[signed_micro, twice],
+            status=StatusEntry(bitstring_status_list.list_url(BASE, 1, "suspension"), 7),
             at=T0,
         ),
     )

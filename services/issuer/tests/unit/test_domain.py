@@ -73,7 +73,7 @@ def issuance(recipient: Recipient | None = None) -> Issuance:
         base_url="https://credentials.example.edu",
         issued_at=T0,
         salt="s4lt",
-        status=StatusEntry("https://credentials.example.edu/status-lists/1/revocation", 94567),
+        status=StatusEntry("https://credentials.example.edu/status-lists/1/suspension", 94567),
     )
 
 
@@ -121,13 +121,13 @@ def test_english_instruction_is_not_flagged_and_other_languages_are() -> None:
     assert credential(language="tlh")["name"] == "Data Cleaning (taught in tlh)"
 
 
-def test_the_credential_points_at_its_revocation_entry() -> None:
+def test_the_credential_points_at_its_suspension_entry_the_one_the_ob3_schema_allows() -> None:
     assert credential()["credentialStatus"] == {
-        "id": "https://credentials.example.edu/status-lists/1/revocation#94567",
+        "id": "https://credentials.example.edu/status-lists/1/suspension#94567",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
+        "statusPurpose": "suspension",
         "statusListIndex": "94567",
-        "statusListCredential": "https://credentials.example.edu/status-lists/1/revocation",
+        "statusListCredential": "https://credentials.example.edu/status-lists/1/suspension",
     }
 
 
@@ -276,9 +276,13 @@ def test_a_revoked_member_takes_down_the_standing_stacks_that_counted_it() -> No
     assert counted.stacks_to_revoke(held) == []
 
 
-def test_reinstating_lists_the_suspension_list_and_revoking_a_suspended_one_both() -> None:
+def test_reinstating_touches_the_suspension_list_and_revoking_touches_both() -> None:
     assert Credential.touched_by(Action.REINSTATE, Status.SUSPENDED) == [Purpose.SUSPENSION]
-    assert Credential.touched_by(Action.REVOKE, Status.ACTIVE) == [Purpose.REVOCATION]
+    assert Credential.touched_by(Action.SUSPEND, Status.ACTIVE) == [Purpose.SUSPENSION]
+    assert Credential.touched_by(Action.REVOKE, Status.ACTIVE) == [
+        Purpose.REVOCATION,
+        Purpose.SUSPENSION,
+    ]
     assert Credential.touched_by(Action.REVOKE, Status.SUSPENDED) == [
         Purpose.REVOCATION,
         Purpose.SUSPENSION,

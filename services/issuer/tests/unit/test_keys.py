@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
@@ -23,11 +24,20 @@ DOCUMENT = {
 }
 
 
-def settings(tmp_path: Path, *secret_keys: Ed25519PrivateKey, dev_stack: bool = False) -> Settings:
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def settings(
+    tmp_path: Path,
+    *secret_keys: Ed25519PrivateKey,
+    dev_stack: bool = False,
+    jwt_keys: tuple[rsa.RSAPrivateKey, ...] = (RSA_KEY,),
+) -> Settings:
     return Settings(
         public_url="https://credentials.example.edu",
         data_dir=tmp_path,
         signing_keys=[SecretStr(secret_key_multibase(k)) for k in secret_keys],
+        jwt_keys=[SecretStr(keys.rsa_key_pem(k)) for k in jwt_keys],
         dev_stack=dev_stack,
     )
 
@@ -70,6 +80,25 @@ def test_outside_the_dev_stack_a_missing_key_stops_the_issuer_and_writes_nothing
     with pytest.raises(MissingSetting, match="ISSUER_SIGNING_KEYS"):
         keys.load(settings(tmp_path))
     assert not (tmp_path / keys.DEV_KEY_FILE).exists()
+
+
+def test_vc_jwt_keys_are_rsa_published_under_their_kid_and_required_outside_the_dev_stack(
+    tmp_path: Path,
+) -> None:
+    loaded = keys.load(settings(tmp_path, Ed25519PrivateKey.generate()))
+    key, kid = loaded.jwt_signer("https://credentials.example.edu")
+    assert kid == "https://credentials.example.edu/keys/rsa-1" and key is loaded.jwt_keys[0]
+    assert loaded.jwt_key("https://credentials.example.edu", kid) is key
+    with pytest.raises(LookupError):
+        loaded.jwt_key("https://credentials.example.edu", "https://elsewhere.example/keys/rsa-1")
+    with pytest.raises(MissingSetting, match="ISSUER_JWT_KEYS"):
+        keys.load(settings(tmp_path, Ed25519PrivateKey.generate(), jwt_keys=()))
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ValueError, match="2048"):
+        keys.rsa_key_from_pem(keys.rsa_key_pem(small))
+    dev = keys.load(settings(tmp_path, dev_stack=True, jwt_keys=()))
+    assert len(dev.jwt_keys) == 1 and dev.jwt_keys[0].key_size >= 2048
+    assert (tmp_path / keys.DEV_JWT_KEY_FILE).stat().st_mode & 0o777 == 0o600
 
 
 async def test_a_signing_pool_signs_in_other_processes_with_the_newest_key(

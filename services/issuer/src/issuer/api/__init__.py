@@ -5,12 +5,16 @@ images, verification); operations for the reconciler. Learner email is the notif
 from fastapi import APIRouter
 
 from issuer.api import (
+    claims,
     images,
     issuing,
+    jwks,
     learner_records,
+    oid4vci,
     operations,
     public,
     status,
+    vcapi,
     verification,
 )
 
@@ -22,4 +26,8 @@ routers: list[APIRouter] = [
     operations.router,
     public.router,
     images.router,
+    jwks.router,
+    vcapi.router,
+    claims.router,
+    oid4vci.router,
 ]

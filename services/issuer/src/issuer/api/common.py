@@ -74,6 +74,7 @@ def verifier_of(request: Request, engine: Engine) -> Verifier:
         loader=issuer.signing.loader,
         status_lists=status_lists,
         hosted_assertions=hosted_assertions,
+        base_url=issuer.base_url,
     )
 
 

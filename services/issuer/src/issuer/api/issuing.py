@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from credstack import access
@@ -22,8 +22,9 @@ from issuer.api.common import (
     documented,
     stored,
 )
+from issuer.domain import CredentialNotFound
 from issuer.standards import vc_jwt
-from issuer.usecases import readmodels
+from issuer.usecases import readmodels, vcapi
 
 router = APIRouter()
 
@@ -42,7 +43,11 @@ router = APIRouter()
 async def get_credential(
     credential_id: UUID, request: Request, issuer: IssuerDep, engine: Engine
 ) -> Response:
-    found = await stored(engine, credential_id)
+    try:
+        found = await stored(engine, credential_id)
+    except CredentialNotFound:
+        async with engine.connect() as conn:  # one issued through the VC-API
+            return VcJson(await vcapi.credential(conn, credential_id))
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "json" not in accept:
         return RedirectResponse(issuer.page_url(credential_id), 303)
@@ -57,11 +62,18 @@ async def get_credential(
     responses=documented("text/plain", "The compact JWS", **TEXT),
 )
 @access.public
-async def get_credential_jwt(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
+async def get_credential_jwt(
+    credential_id: UUID,
+    issuer: IssuerDep,
+    engine: Engine,
+    alg: Literal["RS256", "EdDSA"] = Query(
+        default="RS256",
+        description="RS256 (the OB 3.0 JWT profile) or EdDSA, for verifiers that ask for it",
+    ),
+) -> Response:
     found = await stored(engine, credential_id)
-    keys = issuer.signing.keys
-    token = vc_jwt.encode(found.document, private_key=keys.signing_key, kid=keys.signing_method)
-    return PlainTextResponse(token)
+    key, kid = issuer.signing.keys.jwt_signer(issuer.base_url, alg)
+    return PlainTextResponse(vc_jwt.encode(found.document, private_key=key, kid=kid))
 
 
 @router.get("/credentials", tags=["credentials"], summary="Credentials of an enrolment (staff)")

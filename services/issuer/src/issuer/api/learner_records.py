@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack import access
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -73,12 +74,28 @@ async def my_record(
     responses=documented(VC_MEDIA_TYPE, "The signed ClrCredential"),
 )
 async def my_clr(issuer: IssuerDep, engine: Engine, learner: Principal = LEARNER) -> VcJson:
-    async with engine.connect() as conn:
+    async with engine.begin() as conn:
         record = await learner_records.clr_credential(conn, issuer, learner.learner_id, at=now())
     return VcJson(
         record,
         headers={"Content-Disposition": 'attachment; filename="learner-record.json"'},
     )
+
+
+@router.get(
+    "/records/{record_id}",
+    tags=["learner record"],
+    summary="A learner's record at its stable id (public, like a credential's URL): the CLR, "
+    "signed afresh with their active credentials",
+    response_class=VcJson,
+    responses=documented(VC_MEDIA_TYPE, "The signed ClrCredential"),
+)
+@access.public
+async def clr_record(record_id: str, issuer: IssuerDep, engine: Engine) -> VcJson:
+    learner_id = learner_records.learner_of(issuer, record_id)
+    async with engine.begin() as conn:
+        record = await learner_records.clr_credential(conn, issuer, learner_id, at=now())
+    return VcJson(record, headers={"Cache-Control": "no-store"})
 
 
 @router.get(

@@ -105,4 +105,6 @@ async def reinstate(
 async def status_list(number: int, purpose: str, engine: Engine) -> VcJson:
     async with engine.connect() as conn:
         document = await readmodels.status_list(conn, number, purpose)
-    return VcJson(document, headers={"Cache-Control": "max-age=300"})
+    # the list's own ``ttl`` (milliseconds) and the HTTP cache agree
+    max_age = document["credentialSubject"].get("ttl", 0) // 1000
+    return VcJson(document, headers={"Cache-Control": f"public, max-age={max_age}"})

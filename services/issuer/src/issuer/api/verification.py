@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from credstack import access
@@ -18,10 +19,12 @@ from credstack.clock import now
 from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 from issuer import faces, pages
+from issuer.api.claims import qr_svg
 from issuer.api.common import IssuerDep, VerifierDep, documented, stored
 from issuer.domain import Credential, CredentialNotFound, Status
 from issuer.identity import Issuer
 from issuer.standards import openbadges2
+from issuer.usecases import claims
 from issuer.verification import Verdict
 
 router = APIRouter()
@@ -97,7 +100,14 @@ def _templates() -> Environment:
         404: {
             "description": "No such credential: an HTML page for browsers (Accept: text/html), "
             "else a problem detail",
-            "content": {"text/html": {"schema": {"type": "string"}}},
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/problem+json": {"schema": {"type": "object"}},
+            },
+        },
+        422: {
+            "description": "A malformed query (language, claim code): a problem detail",
+            "content": {"application/problem+json": {"schema": {"type": "object"}}},
         },
     },
 )
@@ -109,6 +119,10 @@ async def verification_page(
     verifier: VerifierDep,
     engine: Engine,
     lang: Annotated[str | None, Query(max_length=35, description="en or fr")] = None,
+    claim: Annotated[
+        str | None,
+        Query(max_length=64, description="A wallet claim code: the page shows its QR"),
+    ] = None,
 ) -> HTMLResponse:
     language = pages.page_language(lang, request.headers.get("accept-language", ""))
     headers = {"Content-Language": language, "Vary": "Accept-Language"}
@@ -125,6 +139,12 @@ async def verification_page(
     verdict = await verifier.verify_document(found.document, now=checked_at)
     page = _templates().get_template("credential.html")
     facts = _page(found, verdict, issuer, checked_at, language)
+    if claim is not None:
+        async with engine.begin() as conn:
+            if await claims.open_offer_of(conn, claim, credential_id, at=checked_at):
+                link = claims.interaction_url(issuer, claim)
+                facts["claim_link"] = link
+                facts["claim_qr"] = Markup(qr_svg(link).decode())  # segno's own SVG
     return HTMLResponse(page.render(language=language, t=texts, **facts), headers=headers)
 
 

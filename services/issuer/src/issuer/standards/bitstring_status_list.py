@@ -2,9 +2,12 @@
 
 Each list number has two public lists at stable URLs, one per purpose, with the same
 indexes: ``/status-lists/{n}/revocation`` (irreversible) and ``/status-lists/{n}/suspension``
-(reversible). A credential references its revocation entry (OB 3.0's JSON Schema allows a
-single ``credentialStatus``); the suspension bit at the same index is checked by this
-issuer's verification page and API.
+(reversible). OB 3.0's JSON Schema allows a single ``credentialStatus`` object, so a
+credential names its suspension entry, whose bit is set while it is suspended and for good
+once it is revoked: every verifier sees both. The revocation bit at the same index tells the
+final state apart (this issuer's verification page and API read it; credentials issued
+before this choice name their revocation entry). Each list carries a ``ttl`` of
+``TTL_SECONDS`` and is served with a matching ``Cache-Control: max-age``.
 
 Indexes are drawn at random (not in issue order) from lists of ``LIST_SIZE`` entries;
 ``encodedList`` is ``"u"`` + base64url (no padding) of the GZIP of the bitstring, index 0
@@ -25,6 +28,9 @@ from issuer.standards.openbadges3 import VC_CONTEXT, IssuerProfile, timestamp
 
 #: 131,072 entries (16 KiB), the minimum the specification sets for herd privacy.
 LIST_SIZE = 131_072
+
+#: How long a verifier may cache a list: a suspension shows within a minute.
+TTL_SECONDS = 60
 
 
 class Purpose(StrEnum):
@@ -92,5 +98,6 @@ def status_list_credential(
             "type": "BitstringStatusList",
             "statusPurpose": purpose,
             "encodedList": encode(set_indexes),
+            "ttl": TTL_SECONDS * 1000,
         },
     }

@@ -54,6 +54,10 @@ __all__ = [
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
+#: The older Linked Data proof Learner Credential Wallet signs with: the same hashing
+#: (SHA-256 of the RDFC-1.0 proof options with the document's @context, then of the
+#: document) and Ed25519 signature; accepted where the caller asks (DID authentication).
+ED25519_2020 = "Ed25519Signature2020"
 ASSERTION_METHOD = "assertionMethod"
 
 # XML Schema dateTimeStamp: a dateTime that carries a time zone.
@@ -129,8 +133,14 @@ def sign(
     verification_method: str,
     created: datetime,
     loader: DocumentLoader,
+    proof_purpose: str = ASSERTION_METHOD,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with an ``eddsa-rdfc-2022`` proof appended.
+
+    A presentation is signed with ``proof_purpose="authentication"`` and the verifier's
+    ``challenge`` and ``domain``.
 
     ``proof`` in the result is always a list (OB 3.0's JSON Schema wants an array); proofs
     already present are kept (a proof set: each proof signs the document without ``proof``).
@@ -148,8 +158,12 @@ def sign(
         "cryptosuite": CRYPTOSUITE,
         "created": _date_time_stamp(created),
         "verificationMethod": verification_method,
-        "proofPurpose": ASSERTION_METHOD,
+        "proofPurpose": proof_purpose,
     }
+    if challenge is not None:
+        options["challenge"] = challenge
+    if domain is not None:
+        options["domain"] = domain
     expanded = _checked(unsecured, loader)
     proof_config = {"@context": unsecured["@context"], **options}
     expanded_config = _checked(proof_config, loader, what=_PROOF)
@@ -183,12 +197,14 @@ def verify_or_raise(
     public_key_for: Callable[[str], Ed25519PublicKey],
     loader: DocumentLoader,
     proof_purpose: str = ASSERTION_METHOD,
+    accept_2020: bool = False,
 ) -> list[dict[str, Any]]:
-    """Verify every ``eddsa-rdfc-2022`` DataIntegrityProof; return them, or raise.
+    """Verify every ``eddsa-rdfc-2022`` DataIntegrityProof (and, with ``accept_2020``, every
+    ``Ed25519Signature2020`` proof); return them, or raise.
 
     Raises ``VerificationError`` (with the reason) if the document has no such proof, if any
     of them fails (signature, ``proofPurpose`` other than ``proof_purpose``, malformed
-    ``created``/``proofValue``, proof chains via ``previousProof``, which are unsupported),
+    ``created``/``proofValue``, a ``previousProof`` naming no proof of the set),
     if the document uses undefined terms, or if it cannot be processed as JSON-LD.
     Proofs of other types or cryptosuites are ignored: check them separately if needed.
 
@@ -202,11 +218,14 @@ def verify_or_raise(
         proof
         for proof in _proofs(document)
         if isinstance(proof, Mapping)
-        and proof.get("type") == PROOF_TYPE
-        and proof.get("cryptosuite") == CRYPTOSUITE
+        and (
+            (proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") == CRYPTOSUITE)
+            or (accept_2020 and proof.get("type") == ED25519_2020)
+        )
     ]
     if not proofs:
         raise VerificationError(f"no {PROOF_TYPE} proof with cryptosuite {CRYPTOSUITE}")
+    # the 2020 suite signs with its proof options under the document's @context, as DI does
     unsecured = _unsecured(document)
     try:
         try:
@@ -214,10 +233,34 @@ def verify_or_raise(
         except UndefinedTermsError as error:
             raise VerificationError(str(error)) from None
         for proof in proofs:
-            _verify_proof(unsecured, expanded, proof, public_key_for, loader, proof_purpose)
+            chained = _chained(unsecured, proof, _proofs(document))
+            if chained is unsecured:
+                _verify_proof(unsecured, expanded, proof, public_key_for, loader, proof_purpose)
+                continue
+            try:
+                chained_expanded = _checked(chained, loader)
+            except UndefinedTermsError as error:
+                raise VerificationError(str(error)) from None
+            _verify_proof(chained, chained_expanded, proof, public_key_for, loader, proof_purpose)
     except JsonLdError as error:
         raise VerificationError(f"JSON-LD processing failed: {error}") from error
     return [dict(proof) for proof in proofs]
+
+
+def _chained(
+    unsecured: dict[str, Any], proof: Mapping[str, Any], all_proofs: list[Any]
+) -> dict[str, Any]:
+    """What ``proof`` signed: the document, plus (in a proof chain) the proofs its
+    ``previousProof`` names, each of which must be in the set (VC DI 1.0 § 4.3)."""
+    if "previousProof" not in proof:
+        return unsecured
+    wanted = _as_list(proof["previousProof"])
+    matching = [
+        other for other in all_proofs if isinstance(other, Mapping) and other.get("id") in wanted
+    ]
+    if not wanted or len(matching) != len(wanted):
+        raise VerificationError(f"previousProof {wanted} names a proof that is not in the set")
+    return {**unsecured, "proof": [dict(other) for other in matching]}
 
 
 def _verify_proof(
@@ -229,8 +272,6 @@ def _verify_proof(
     proof_purpose: str,
 ) -> None:
     options = {key: value for key, value in proof.items() if key != "proofValue"}
-    if "previousProof" in options:
-        raise VerificationError("proof chains (previousProof) are not supported")
     if options.get("proofPurpose") != proof_purpose:
         raise VerificationError(
             f"proofPurpose is {options.get('proofPurpose')!r}, expected {proof_purpose!r}"

@@ -72,16 +72,23 @@ class Recipient:
 
 @dataclass(frozen=True)
 class StatusEntry:
-    """A credential's place in the issuer's Bitstring Status Lists (revocation purpose)."""
+    """A credential's place in the issuer's Bitstring Status Lists.
+
+    OB 3.0's JSON Schema allows one ``credentialStatus`` object (no array), so a credential
+    names one entry: the ``suspension`` list, whose bit is set while it is suspended and
+    for good once it is revoked. Every verifier then sees both; the ``revocation`` list at
+    the same index tells the final state apart (credentials issued before named it).
+    """
 
     list_url: str
     index: int
+    purpose: str = "suspension"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": f"{self.list_url}#{self.index}",
             "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
+            "statusPurpose": self.purpose,
             "statusListIndex": str(self.index),
             "statusListCredential": self.list_url,
         }

@@ -14,10 +14,11 @@ from issuer.standards import bitstring_status_list
 from issuer.standards.bitstring_status_list import Purpose
 from issuer.standards.openbadges3 import StatusEntry
 
-#: The credential status whose bit is set in each list.
-SET_BY: dict[Purpose, Status] = {
-    Purpose.REVOCATION: Status.REVOKED,
-    Purpose.SUSPENSION: Status.SUSPENDED,
+#: The credential statuses whose bit is set in each list: the suspension list (the one a
+#: credential's entry names) also holds revoked credentials, for good.
+SET_BY: dict[Purpose, tuple[Status, ...]] = {
+    Purpose.REVOCATION: (Status.REVOKED,),
+    Purpose.SUSPENSION: (Status.SUSPENDED, Status.REVOKED),
 }
 
 
@@ -59,6 +60,7 @@ async def allocate(
         for _ in range(repository.INDEX_ATTEMPTS):
             index = bitstring_status_list.random_index()
             if await repository.claim_status_index(conn, number, index, credential_id):
-                return StatusEntry(bitstring_status_list.list_url(issuer.base_url, number), index)
+                url = bitstring_status_list.list_url(issuer.base_url, number, Purpose.SUSPENSION)
+                return StatusEntry(url, index)
         number += 1
         await _open(conn, issuer, number, at=at)
