@@ -212,6 +212,7 @@ LEARNER_SCRIPT = Path(__file__).resolve().parent.parent / "static" / "learner.js
 
 
 @router.get("/learner.js", include_in_schema=False)
+@access.public
 async def learner_script() -> FileResponse:
     return FileResponse(
         LEARNER_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "no-cache"}
