@@ -18,6 +18,15 @@ import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error
+
+# Imported here, at collection, rather than lazily inside a running test: schemathesis is a
+# pytest plugin, so pytest rewrites its modules on import, and CPython 3.11.7's ast.parse
+# can fail with "AST constructor recursion depth mismatch" when that happens deep inside
+# an asyncio test (a CPython bug fixed in later 3.11 releases).
+from schemathesis.specs.openapi import schemas as _openapi_schemas  # noqa: F401
+from schemathesis.specs.openapi.adapter import v2 as _openapi_v2  # noqa: F401
+from schemathesis.specs.openapi.adapter import v3_0 as _openapi_v3_0  # noqa: F401
+from schemathesis.specs.openapi.adapter import v3_1 as _openapi_v3_1  # noqa: F401
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,

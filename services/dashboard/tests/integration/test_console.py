@@ -15,7 +15,6 @@ from catalogue.main import create_app as create_catalogue
 from catalogue.settings import Settings as CatalogueSettings
 from credstack import engines
 from credstack.contracts import assessment, catalogue, enrolment, issuer
-from credstack.db import create_engine
 from credstack.testing import (
     ServiceUnderTest,
     Tokens,
@@ -186,9 +185,7 @@ async def test_actions_refused_or_unreachable_come_back_as_problem_details(
     tmp_path: Path,
 ) -> None:
     await asyncio.to_thread(migrate_once, database_url, "catalogue")
-    catalogue_engine = create_engine(database_url, "catalogue")
-    await truncate(catalogue_engine, catalogue_tables.metadata)
-    await catalogue_engine.dispose()
+    await truncate(database_url, catalogue_tables.metadata)
     catalogue_app = create_catalogue(
         service_settings(
             CatalogueSettings,

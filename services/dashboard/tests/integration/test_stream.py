@@ -34,11 +34,7 @@ async def fresh_app(settings: Settings, *, empty: bool = False) -> FastAPI:
     await asyncio.to_thread(migrate_once, settings.database_url, "dashboard")
     app = create_app(settings)
     if empty:
-        from credstack.db import create_engine
-
-        engine = create_engine(settings.database_url, "dashboard")
-        await truncate(engine, tables.metadata)
-        await engine.dispose()
+        await truncate(settings.database_url, tables.metadata)
     return app
 
 
