@@ -310,7 +310,13 @@ async def test_an_event_that_keeps_failing_is_parked_on_the_dead_letter_topic_an
         await producer.stop()
 
 
-def record_of(topic: str, event: OfferingScheduled, offset: int, event_id: Any = None) -> Any:
+def record_of(
+    topic: str,
+    event: OfferingScheduled,
+    offset: int,
+    event_id: Any = None,
+    traceparent: str | None = None,
+) -> Any:
     """A ConsumerRecord as the broker hands it over."""
     import json
 
@@ -319,7 +325,7 @@ def record_of(topic: str, event: OfferingScheduled, offset: int, event_id: Any =
     from credstack.contracts.envelope import to_cloudevent
 
     payload = to_cloudevent(
-        event, event_id=event_id or uuid4(), time=T0, source="/t", traceparent=None
+        event, event_id=event_id or uuid4(), time=T0, source="/t", traceparent=traceparent
     )
     return ConsumerRecord(
         topic=topic,
@@ -370,6 +376,26 @@ async def test_a_batch_is_applied_in_one_transaction_and_a_delivery_repeated_in_
     # Delivered again (a restart before the offset commit): nothing applied twice.
     assert await consumer.handle_batch(records) is True
     assert len(await effects(service, engine)) == 5
+
+
+async def test_each_event_of_a_batch_is_logged_consumed_under_its_own_trace(
+    backbone: tuple[Backbone, AsyncEngine], kafka_bootstrap: str
+) -> None:
+    from structlog.testing import capture_logs
+
+    from credstack.observability import _add_trace_ids
+
+    service, engine = backbone
+    consumer = consumer_for(service, engine, kafka_bootstrap, recording(service), None)
+    traces = [f"{n:032x}" for n in range(1, 4)]
+    records = [
+        record_of(service.topic, scheduled(n), n, traceparent=f"00-{trace}-00f067aa0ba902b7-01")
+        for n, trace in enumerate(traces)
+    ]
+    with capture_logs(processors=[_add_trace_ids]) as logs:
+        assert await consumer.handle_batch(records) is True
+    consumed = [entry for entry in logs if entry["event"] == "event.consumed"]
+    assert [entry.get("trace_id") for entry in consumed] == traces
 
 
 async def test_a_failing_event_in_a_batch_is_parked_and_the_others_applied_once_in_order(

@@ -90,6 +90,20 @@ async def test_a_route_over_its_limit_is_refused_429_with_retry_after(tokens: To
     assert {a.status_code for a in free} == {200}, "routes without a rule are not limited"
 
 
+async def test_a_request_refused_by_one_window_spends_none_of_the_others(tokens: Tokens) -> None:
+    """A client retrying through the minute's refusal keeps the day's allowance."""
+    app = app_with_limits(tokens, overrides={"GET /search": "2/minute;4/day"})
+    async with client(app) as http:
+        answers = [(await http.get("/search")).status_code for _ in range(10)]
+    assert answers == [200, 200] + [429] * 8
+    middleware = app.middleware_stack
+    while not isinstance(middleware, RateLimiter):
+        middleware = middleware.app  # type: ignore[attr-defined]
+    (day,) = [item for item in middleware.rules[0].items if item.GRANULARITY.name == "day"]
+    stats = await middleware.limiter.get_window_stats(day, "GET /search", "ip:203.0.113.9")
+    assert stats.remaining == 2, "the eight refused requests counted against the day"
+
+
 async def test_each_client_has_its_own_count_by_address_or_token_subject(tokens: Tokens) -> None:
     app = app_with_limits(tokens)
     async with client(app, "198.51.100.1") as first, client(app, "198.51.100.2") as second:

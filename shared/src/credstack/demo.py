@@ -74,9 +74,9 @@ class Journey:
         return {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        """One request, retried while the service is unreachable (e.g. restarting) or
-        answers 503 (its database or broker is: nothing was changed), after its Retry-After
-        (at most 1 s here).
+        """One request, retried while the service is unreachable (e.g. restarting), answers
+        503 (its database or broker is: nothing was changed) or 429 (the client is over a
+        rate limit), after its Retry-After (503: at most 1 s here), as a polite client does.
 
         Every call of the journey may be repeated safely: reads, writes with an
         Idempotency-Key or deduplicated by the service, and lifecycle transitions, which
@@ -88,11 +88,14 @@ class Journey:
         while True:
             try:
                 response = self.http.request(method, url, headers=headers, **kwargs)
-                if response.status_code != 503:
+                if response.status_code not in (429, 503):
                     break
-                if time.monotonic() > deadline:
+                wait = float(response.headers.get("Retry-After", "1"))
+                if response.status_code == 503:
+                    wait = min(1.0, wait)
+                if time.monotonic() + wait > deadline:
                     break
-                time.sleep(min(1.0, float(response.headers.get("Retry-After", "1"))))
+                time.sleep(wait)
                 continue
             except httpx.TransportError:
                 pass
@@ -104,8 +107,10 @@ class Journey:
         return response.json()
 
     def _until(self, what: str, attempt: Callable[[], Any]) -> Any:
-        """Retry `attempt` until it returns a value: the platform is eventually consistent."""
+        """Retry `attempt` until it returns a value: the platform is eventually consistent.
+        The pause grows from 0.2 s to 2 s, so a long wait stays within the rate limits."""
         deadline = time.monotonic() + self.timeout
+        pause = 0.2
         while True:
             try:
                 if (value := attempt()) is not None:
@@ -115,7 +120,8 @@ class Journey:
                     raise JourneyFailed(f"gave up waiting for {what}: {error}") from error
             if time.monotonic() > deadline:
                 raise JourneyFailed(f"gave up waiting for {what}")
-            time.sleep(0.2)
+            time.sleep(pause)
+            pause = min(2.0, pause * 1.5)
 
     def _offering(self, *, fee_cents: int = 129500, capacity: int = 30) -> tuple[str, Any, Any]:
         """Propose, approve and publish a micro-credential, schedule an offering and register
@@ -184,6 +190,17 @@ class Journey:
         lms = self._token("lms", "lms-moodle-demo", client_id=lms_client)
         return code, offering, lms
 
+    def _await_availability(self, offering_id: str) -> None:
+        """Wait, as the website does before it offers "Enrol", until the enrolment service
+        has learnt of the offering from the catalogue's event (its availability is public
+        and not rate-limited, unlike enrolling)."""
+        self._until(
+            "the enrolment service to learn of the offering",
+            lambda: self._call(
+                "GET", f"{self.urls['enrolment']}/offerings/{offering_id}/availability"
+            ),
+        )
+
     def enrol_many(self, count: int, *, concurrency: int = 8) -> list[str]:
         """`count` learners enrol in one new free offering (confirmed at once, nothing to
         pay); their enrolment ids, once assessment knows each is confirmed. For bursts."""
@@ -191,6 +208,7 @@ class Journey:
 
         enrolment = self.urls["enrolment"]
         _, offering, self._burst_lms = self._offering(fee_cents=0, capacity=count)
+        self._await_availability(offering["id"])
 
         def one(_: int) -> str:
             learner = self._token(
@@ -212,14 +230,11 @@ class Journey:
                 headers=learner,
                 json={"version": declaration["version"]},
             )
-            enrolled = self._until(
-                "the enrolment service to learn of the offering",
-                lambda: self._call(
-                    "POST",
-                    f"{enrolment}/enrolments",
-                    headers={**learner, "Idempotency-Key": f"burst-{offering['id']}"},
-                    json={"offering_id": offering["id"]},
-                ),
+            enrolled = self._call(
+                "POST",
+                f"{enrolment}/enrolments",
+                headers={**learner, "Idempotency-Key": f"burst-{offering['id']}"},
+                json={"offering_id": offering["id"]},
             )
             return str(enrolled["id"])
 
@@ -275,15 +290,13 @@ class Journey:
             json={"version": declaration["version"]},
         )
 
-        def enrol() -> Any:
-            return self._call(
-                "POST",
-                f"{enrolment}/enrolments",
-                headers={**learner, "Idempotency-Key": f"demo-{offering['id']}"},
-                json={"offering_id": offering["id"]},
-            )
-
-        enrolled = self._until("the enrolment service to learn of the offering", enrol)
+        self._await_availability(offering["id"])
+        enrolled = self._call(
+            "POST",
+            f"{enrolment}/enrolments",
+            headers={**learner, "Idempotency-Key": f"demo-{offering['id']}"},
+            json={"offering_id": offering["id"]},
+        )
         self.say(f"4. the learner enrolled: {enrolled['id']} ({enrolled['status']})")
         checkout = self._call(
             "POST", f"{enrolment}/enrolments/{enrolled['id']}/checkout", headers=learner

@@ -50,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from credstack.clock import now
 from credstack.contracts.envelope import Event, MalformedEvent, Received, parse
 from credstack.inbox import Inbox
-from credstack.observability import EVENTS_CONSUMED, span_from
+from credstack.observability import EVENTS_CONSUMED, span_from, within_trace
 from credstack.outages import OUTAGES, kind_of
 from credstack.refusals import Reason, Refusal
 
@@ -271,14 +271,19 @@ class EventConsumer:
                 "consumer.batch_failed",
                 size=len(messages),
                 error=f"{type(error).__name__}: {error}",
+                sqlstate=sqlstate_of(error),
                 then="one by one",
             )
             return False
-        for (received, _, _), outcome in zip(items, outcomes, strict=True):
+        for (received, _, traceparent), outcome in zip(items, outcomes, strict=True):
             if outcome != "ignored":
-                log.info(
-                    "event.consumed", type=received.type, event_id=str(received.id), outcome=outcome
-                )
+                with within_trace(traceparent):
+                    log.info(
+                        "event.consumed",
+                        type=received.type,
+                        event_id=str(received.id),
+                        outcome=outcome,
+                    )
             EVENTS_CONSUMED.labels(self.service, received.type, outcome).inc()
         if unknown:
             EVENTS_CONSUMED.labels(self.service, "unknown", "ignored").inc(unknown)

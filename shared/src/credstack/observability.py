@@ -123,6 +123,19 @@ def current_traceparent() -> str | None:
 
 
 @contextmanager
+def within_trace(traceparent: str | None) -> Iterator[None]:
+    """The trace named by `traceparent` made current without a new span: what is logged
+    inside carries its trace id (a batch's outcomes, logged once its transaction commits)."""
+    token = otel_context.attach(
+        _propagator.extract({"traceparent": traceparent} if traceparent else {})
+    )
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+@contextmanager
 def span_from(traceparent: str | None, name: str, **attributes: Any) -> Iterator[trace.Span]:
     """A span that continues the trace named by `traceparent` (or starts a new one)."""
     parent = _propagator.extract({"traceparent": traceparent} if traceparent else {})

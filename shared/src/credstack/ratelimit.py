@@ -199,10 +199,13 @@ class RateLimiter:
             await self.app(scope, receive, send)
             return
         ids = (rule.key, client)
-        if rule.failures_only:
-            allowed = all([await self.limiter.test(item, *ids) for item in items])
-        else:
-            allowed = all([await self.limiter.hit(item, *ids) for item in items])
+        # Every window is tested before any is hit: a request one window refuses (a minute's
+        # burst) must not spend another's allowance (the day's), or a client retrying
+        # through a short refusal would lock itself out for the day.
+        allowed = all([await self.limiter.test(item, *ids) for item in items])
+        if allowed and not rule.failures_only:
+            for item in items:
+                await self.limiter.hit(item, *ids)
         if not allowed:
             log.info("rate_limit.refused", route=rule.key, client=client)
             response = await self._refusal(items, ids)
