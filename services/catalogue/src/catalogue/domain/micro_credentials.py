@@ -95,6 +95,15 @@ class MicroCredential(Lifecycle):
         return []
 
     def policy_breaches(self, policy: Policy = DEFAULT_POLICY) -> list[str]:
+        """Every policy rule the item breaks, one line each, slug first."""
+        return [
+            *self._assessment_breaches(policy),
+            *self._delivery_breaches(),
+            *self._language_breaches(policy),
+            *self._scope_breaches(),
+        ]
+
+    def _assessment_breaches(self, policy: Policy) -> list[str]:
         breaches = []
         if not self.learning_outcomes:
             breaches.append("learning-outcomes: at least one learning outcome is required")
@@ -121,6 +130,10 @@ class MicroCredential(Lifecycle):
             breaches.append("credit-points: a micro-credential carries credit points")
         if self.level != "graduate":
             breaches.append("level: micro-credentials are designed and taught at graduate level")
+        return breaches
+
+    def _delivery_breaches(self) -> list[str]:
+        breaches = []
         if self.category not in CATEGORIES:
             breaches.append(f"category: must be one of {', '.join(CATEGORIES)}")
         if not self.strategic_plan_alignment.strip():
@@ -139,6 +152,10 @@ class MicroCredential(Lifecycle):
             breaches.append(
                 "online-delivery: synchronous online delivery needs a recorded special approval"
             )
+        return breaches
+
+    def _language_breaches(self, policy: Policy) -> list[str]:
+        breaches = []
         if not is_language_tag(self.language):
             breaches.append(
                 "language: the language of instruction must be a BCP 47 language tag "
@@ -153,6 +170,10 @@ class MicroCredential(Lifecycle):
                 f"language-level: {self.language_level} is not one of the allowed levels "
                 f"({', '.join(policy.language_levels)})"
             )
+        return breaches
+
+    def _scope_breaches(self) -> list[str]:
+        breaches = []
         if undergraduate := [c for c in self.co_taught_courses if co_taught_undergraduate(c)]:
             breaches.append(
                 "co-teaching: cannot be co-taught with 1000-, 2000- or 3000-level undergraduate "
