@@ -201,17 +201,7 @@ async def waiting_enrolments(
         .order_by(since)
         .limit(limit)
     )
-    return [
-        Waiting(
-            kind=row.kind,
-            enrolment_id=row.enrolment_id,
-            offering_id=row.offering_id,
-            learner_id=row.learner_id,
-            since=row.since,
-            credential_id=row.credential_id,
-        )
-        for row in await conn.execute(query)
-    ]
+    return [Waiting(**row._mapping) for row in await conn.execute(query)]
 
 
 async def recent_credentials(conn: AsyncConnection, *, limit: int = 20) -> Sequence[Any]:
