@@ -87,6 +87,8 @@ async def search_micro_credentials(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response:
+    # Long on purpose: the signature is the search API's query parameters, each declared
+    # once with its validation; the body only maps them to the query.
     if starts_from and starts_to and starts_to < starts_from:
         raise InvalidRange("starts_to is before starts_from.")
     filters = search.Filters(
