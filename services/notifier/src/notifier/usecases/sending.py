@@ -24,9 +24,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
-from notifier import mail, repository
+from notifier import mail
 from notifier.compose import Composed, compose
 from notifier.domain import Kind
+from notifier.repository import catalogue, email_outbox
 
 log = structlog.get_logger()
 
@@ -103,7 +104,7 @@ async def context_of(
     def uuid(name: str) -> UUID | None:
         return UUID(facts[name]) if facts.get(name) else None
 
-    title, taught_in = await repository.titles(
+    title, taught_in = await catalogue.titles(
         conn,
         offering_id=uuid("offering_id"),
         micro_credential_id=uuid("micro_credential_id"),
@@ -120,7 +121,7 @@ async def context_of(
         "enrol_url": links.website_url,
     }
     if (offering_id := uuid("offering_id")) is not None:
-        found = await repository.offering_of(conn, offering_id)
+        found = await catalogue.offering_of(conn, offering_id)
         if found is not None:
             context["starts_on"] = found.starts_on.isoformat()
             context["ends_on"] = found.ends_on.isoformat()
@@ -135,7 +136,7 @@ async def context_of(
                 context["amount"] = _amount(
                     facts["amount_cents"], facts.get("currency") or found.currency
                 )
-            code = await repository.code_of(conn, found.micro_credential_id)
+            code = await catalogue.code_of(conn, found.micro_credential_id)
             if code is not None:
                 context["enrol_url"] = f"{links.website_url}/micro-credentials/{code}"
     if "token" in facts:
@@ -175,12 +176,14 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
     """Send the oldest sendable message; False when there is none."""
     async with engine.begin() as conn:
         at = now()
-        row = await repository.next_sendable(conn, sender.max_attempts, at)
+        row = await email_outbox.next_sendable(conn, sender.max_attempts, at)
         if row is None:
             return False
         composed = await render(conn, row, sender.links)
         if composed is None:
-            await repository.postpone(conn, row.id, at + WAIT, "waiting for the catalogue's title")
+            await email_outbox.postpone(
+                conn, row.id, at + WAIT, "waiting for the catalogue's title"
+            )
             return True
         to = row.to_address or row.contact_email
         token = row.facts.get("token")
@@ -201,7 +204,7 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
             await mail.send(sender.target, outgoing)
         except (aiosmtplib.SMTPException, OSError, ValueError) as error:
             log.warning("email.send_failed", message_id=str(row.id), error=str(error))
-            await repository.mark_failed_attempt(
+            await email_outbox.mark_failed_attempt(
                 conn,
                 row.id,
                 attempts=attempts,
@@ -209,7 +212,7 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
                 give_up_at=at if attempts >= sender.max_attempts else None,
             )
             return False
-        await repository.mark_sent(
+        await email_outbox.mark_sent(
             conn,
             row.id,
             to=to,

@@ -1,0 +1,159 @@
+"""Events from the issuer: credentials issued and their status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credstack.contracts.envelope import Received
+from credstack.contracts.issuer import (
+    CertificateOfAttendanceIssued,
+    CredentialIssued,
+    CredentialReinstated,
+    CredentialRevoked,
+    CredentialSuspended,
+    StackCredentialIssued,
+)
+from notifier.domain import CredentialStatus, Kind
+from notifier.repository import (
+    credentials,
+)
+from notifier.usecases.staging import to_learner
+
+
+async def credential_issued(
+    conn: AsyncConnection, event: CredentialIssued, received: Received
+) -> None:
+    await _issued(conn, event, Kind.CREDENTIAL_ISSUED, "micro_credential", received)
+
+
+async def attendance_issued(
+    conn: AsyncConnection, event: CertificateOfAttendanceIssued, received: Received
+) -> None:
+    await _issued(conn, event, Kind.ATTENDANCE_ISSUED, "attendance", received)
+
+
+async def _issued(
+    conn: AsyncConnection,
+    event: CredentialIssued | CertificateOfAttendanceIssued,
+    kind: Kind,
+    credential_kind: str,
+    received: Received,
+) -> None:
+    await credentials.save_credential(
+        conn,
+        event.credential_id,
+        learner_id=event.learner_id,
+        kind=credential_kind,
+        micro_credential_id=event.micro_credential_id,
+        url=event.url,
+        issued_at=event.issued_at,
+    )
+    await to_learner(
+        conn,
+        kind,
+        str(event.credential_id),
+        event.learner_id,
+        {
+            "credential_id": str(event.credential_id),
+            "micro_credential_id": str(event.micro_credential_id),
+            "url": event.url,
+            "issued_at": event.issued_at.isoformat(),
+        },
+        received,
+    )
+
+
+async def stack_issued(
+    conn: AsyncConnection, event: StackCredentialIssued, received: Received
+) -> None:
+    await credentials.save_credential(
+        conn,
+        event.credential_id,
+        learner_id=event.learner_id,
+        kind="stack",
+        stack_id=event.stack_id,
+        url=event.url,
+        issued_at=event.issued_at,
+    )
+    await to_learner(
+        conn,
+        Kind.STACK_ISSUED,
+        str(event.credential_id),
+        event.learner_id,
+        {
+            "credential_id": str(event.credential_id),
+            "stack_id": str(event.stack_id),
+            "url": event.url,
+            "issued_at": event.issued_at.isoformat(),
+        },
+        received,
+    )
+
+
+async def _status_changed(
+    conn: AsyncConnection,
+    credential_id: UUID,
+    learner_id: UUID,
+    status: CredentialStatus,
+    kind: Kind,
+    at: datetime,
+    received: Received,
+) -> None:
+    """The message never carries the issuer's reason (it may hold internal notes): each
+    template says, neutrally, what the status means."""
+    found = await credentials.credential_of(conn, credential_id)
+    if found is None:
+        return
+    await credentials.set_credential_status(conn, credential_id, status)
+    facts: dict[str, Any] = {"credential_id": str(credential_id), "url": found.url}
+    if found.stack_id is not None:
+        facts["stack_id"] = str(found.stack_id)
+    if found.micro_credential_id is not None:
+        facts["micro_credential_id"] = str(found.micro_credential_id)
+    await to_learner(conn, kind, f"{credential_id}:{at.isoformat()}", learner_id, facts, received)
+
+
+async def credential_revoked(
+    conn: AsyncConnection, event: CredentialRevoked, received: Received
+) -> None:
+    await _status_changed(
+        conn,
+        event.credential_id,
+        event.learner_id,
+        CredentialStatus.REVOKED,
+        Kind.CREDENTIAL_REVOKED,
+        event.revoked_at,
+        received,
+    )
+
+
+async def credential_suspended(
+    conn: AsyncConnection, event: CredentialSuspended, received: Received
+) -> None:
+    await _status_changed(
+        conn,
+        event.credential_id,
+        event.learner_id,
+        CredentialStatus.SUSPENDED,
+        Kind.CREDENTIAL_SUSPENDED,
+        event.suspended_at,
+        received,
+    )
+
+
+async def credential_reinstated(
+    conn: AsyncConnection, event: CredentialReinstated, received: Received
+) -> None:
+    await _status_changed(
+        conn,
+        event.credential_id,
+        event.learner_id,
+        CredentialStatus.ACTIVE,
+        Kind.CREDENTIAL_REINSTATED,
+        event.reinstated_at,
+        received,
+    )
