@@ -15,6 +15,7 @@ from notifier.tables import (
     interest,
     message,
     preference,
+    wallet_claim,
 )
 
 
@@ -81,6 +82,7 @@ async def erase_learner(conn: AsyncConnection, learner_id: UUID) -> None:
     found = await contact_of(conn, learner_id)
     await conn.execute(delete(contact).where(contact.c.learner_id == learner_id))
     await conn.execute(delete(preference).where(preference.c.learner_id == learner_id))
+    await conn.execute(delete(wallet_claim).where(wallet_claim.c.learner_id == learner_id))
     await conn.execute(
         delete(message).where(message.c.learner_id == learner_id, message.c.sent_at.is_(None))
     )

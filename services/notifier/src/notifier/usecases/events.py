@@ -34,6 +34,7 @@ from credstack.contracts.issuer import (
     CredentialRevoked,
     CredentialSuspended,
     StackCredentialIssued,
+    WalletClaimOffered,
 )
 from credstack.kafka import Handler
 from notifier.usecases import from_assessment, from_catalogue, from_enrolment, from_issuer
@@ -62,4 +63,5 @@ HANDLERS: dict[type[Event], Handler] = {
     CredentialRevoked: from_issuer.credential_revoked,
     CredentialSuspended: from_issuer.credential_suspended,
     CredentialReinstated: from_issuer.credential_reinstated,
+    WalletClaimOffered: from_issuer.wallet_claim_offered,
 }

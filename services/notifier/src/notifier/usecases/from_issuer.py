@@ -16,18 +16,54 @@ from credstack.contracts.issuer import (
     CredentialRevoked,
     CredentialSuspended,
     StackCredentialIssued,
+    WalletClaimOffered,
 )
 from notifier.domain import CredentialStatus, Kind
 from notifier.repository import (
     credentials,
 )
+from notifier.usecases import learners
 from notifier.usecases.staging import to_learner
 
 
 async def credential_issued(
     conn: AsyncConnection, event: CredentialIssued, received: Received
 ) -> None:
+    """The credential email (with the wallet link once the issuer's offer is here), and,
+    for a member of a stack not complete yet, how far the learner now is towards it."""
     await _issued(conn, event, Kind.CREDENTIAL_ISSUED, "micro_credential", received)
+    for progress in await learners.stacks_of(conn, event.learner_id):
+        if event.micro_credential_id not in progress.members or progress.complete:
+            continue  # a complete stack gets its own credential (stack_issued)
+        await to_learner(
+            conn,
+            Kind.STACK_PROGRESS,
+            f"{progress.stack_id}:{event.learner_id}:{progress.held}",  # once per step
+            event.learner_id,
+            {
+                "stack_id": str(progress.stack_id),
+                "held": progress.held,
+                "required": progress.required,
+            },
+            received,
+        )
+
+
+async def wallet_claim_offered(
+    conn: AsyncConnection, event: WalletClaimOffered, received: Received
+) -> None:
+    """Kept for the credential email, which waits for it (the two travel on different
+    topics, in no fixed order)."""
+    await credentials.save_wallet_claim(
+        conn,
+        event.credential_id,
+        learner_id=event.learner_id,
+        claim_id=event.claim_id,
+        page_url=event.page_url,
+        interaction_url=event.interaction_url,
+        credential_offer=event.credential_offer,
+        expires_at=event.expires_at,
+    )
 
 
 async def attendance_issued(
@@ -51,20 +87,17 @@ async def _issued(
         micro_credential_id=event.micro_credential_id,
         url=event.url,
         issued_at=event.issued_at,
+        valid_until=event.valid_until if isinstance(event, CredentialIssued) else None,
     )
-    await to_learner(
-        conn,
-        kind,
-        str(event.credential_id),
-        event.learner_id,
-        {
-            "credential_id": str(event.credential_id),
-            "micro_credential_id": str(event.micro_credential_id),
-            "url": event.url,
-            "issued_at": event.issued_at.isoformat(),
-        },
-        received,
-    )
+    facts: dict[str, Any] = {
+        "credential_id": str(event.credential_id),
+        "micro_credential_id": str(event.micro_credential_id),
+        "url": event.url,
+        "issued_at": event.issued_at.isoformat(),
+    }
+    if isinstance(event, CredentialIssued) and event.wallet_claim_offered:
+        facts["wallet_claim"] = True  # the email waits for the offer (issuer.claims)
+    await to_learner(conn, kind, str(event.credential_id), event.learner_id, facts, received)
 
 
 async def stack_issued(
