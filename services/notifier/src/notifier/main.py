@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             routers=api.routers,
+            # registering interest sends an email: per client, as the catalogue's did
+            rate_limits={"POST /micro-credentials/[^/]+/interest": "10/minute;50/day"},
             handlers=lambda app: consumers.handlers(),
             background=mail_workers(settings),
         )

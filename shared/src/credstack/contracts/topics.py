@@ -11,6 +11,7 @@ TOPICS: dict[str, str] = {
     "enrolment": "enrolment.events",
     "assessment": "assessment.events",
     "issuer": "issuer.events",
+    "notifier": "notifier.events",
 }
 """Producer → topic. A new producing service adds its line here."""
 

@@ -13,6 +13,7 @@ from credstack.contracts.catalogue import (
     StackPublished,
 )
 from credstack.contracts.envelope import Received
+from credstack.contracts.notifier import EnrolmentOpeningAnnounced
 from notifier.domain import Kind
 from notifier.repository import (
     catalogue,
@@ -20,6 +21,7 @@ from notifier.repository import (
     enrolments,
     interests,
 )
+from notifier.tables import outbox
 from notifier.usecases.staging import to_learner
 
 
@@ -91,10 +93,12 @@ async def offering_rescheduled(
 async def enrolment_opened(
     conn: AsyncConnection, event: EnrolmentOpened, received: Received
 ) -> None:
-    """To everyone who confirmed their interest and has not unsubscribed (the event's own
-    `interested_emails`, from catalogues before the notifier owned interest, are not used:
-    nobody there confirmed an opt-in here)."""
-    for registered in await interests.consenting_interests(conn, event.micro_credential_id):
+    """To everyone who confirmed their interest and has not unsubscribed (the event's
+    deprecated `interested_emails`, filled only by catalogues before the notifier owned
+    interest, are not used: nobody there confirmed an opt-in here); then how many were
+    told, for the dashboard (`EnrolmentOpeningAnnounced`: a count, no addresses)."""
+    consenting = await interests.consenting_interests(conn, event.micro_credential_id)
+    for registered in consenting:
         await email_outbox.stage_message(
             conn,
             Kind.ENROLMENT_OPENED,
@@ -109,3 +113,13 @@ async def enrolment_opened(
             to_address=registered.email,
             language=registered.language,
         )
+    await outbox.add(
+        conn,
+        EnrolmentOpeningAnnounced(
+            offering_id=event.offering_id,
+            micro_credential_id=event.micro_credential_id,
+            interested=len(consenting),
+            announced_at=received.time,
+        ),
+        now=received.time,
+    )
