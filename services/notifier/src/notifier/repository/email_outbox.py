@@ -112,6 +112,20 @@ async def postpone(conn: AsyncConnection, message_id: UUID, until: datetime, why
     )
 
 
+async def wake(conn: AsyncConnection, dedup_key: str) -> None:
+    """What a postponed, unsent message waited for has arrived: the sender's next pass may
+    take it."""
+    await conn.execute(
+        update(message)
+        .where(
+            message.c.dedup_key == dedup_key,
+            message.c.sent_at.is_(None),
+            message.c.not_before.is_not(None),
+        )
+        .values(not_before=None, last_error=None)
+    )
+
+
 async def mark_failed_attempt(
     conn: AsyncConnection,
     message_id: UUID,

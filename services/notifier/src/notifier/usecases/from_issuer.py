@@ -19,9 +19,7 @@ from credstack.contracts.issuer import (
     WalletClaimOffered,
 )
 from notifier.domain import CredentialStatus, Kind
-from notifier.repository import (
-    credentials,
-)
+from notifier.repository import credentials, email_outbox
 from notifier.usecases import learners
 from notifier.usecases.staging import to_learner
 
@@ -53,7 +51,7 @@ async def wallet_claim_offered(
     conn: AsyncConnection, event: WalletClaimOffered, received: Received
 ) -> None:
     """Kept for the credential email, which waits for it (the two travel on different
-    topics, in no fixed order)."""
+    topics, in no fixed order): a waiting email leaves on the sender's next pass."""
     await credentials.save_wallet_claim(
         conn,
         event.credential_id,
@@ -64,6 +62,7 @@ async def wallet_claim_offered(
         credential_offer=event.credential_offer,
         expires_at=event.expires_at,
     )
+    await email_outbox.wake(conn, f"{Kind.CREDENTIAL_ISSUED}:{event.credential_id}")
 
 
 async def attendance_issued(
