@@ -127,6 +127,39 @@ async def _wallet(
     }
 
 
+async def _offering_facts(
+    conn: AsyncConnection,
+    facts: dict[str, Any],
+    links: Links,
+    offering_id: UUID | None,
+    micro_credential_id: UUID | None,
+) -> dict[str, Any]:
+    """Dates, deadlines and amounts in the offering's time zone, and where to enrol."""
+    context: dict[str, Any] = {}
+    if offering_id is not None:
+        found = await catalogue.offering_of(conn, offering_id)
+        if found is not None:
+            context["starts_on"] = found.starts_on.isoformat()
+            context["ends_on"] = found.ends_on.isoformat()
+            zone = found.time_zone
+            if "offer_expires_at" in facts:
+                context["deadline"] = _local(facts["offer_expires_at"], zone)
+            if "closes_at" in facts:
+                context["closes_at"] = _local(facts["closes_at"], zone)
+            if "paid_at" in facts:
+                context["paid_at"] = _local(facts["paid_at"], zone)
+            if "amount_cents" in facts:
+                context["amount"] = _amount(
+                    facts["amount_cents"], facts.get("currency") or found.currency
+                )
+            micro_credential_id = found.micro_credential_id
+    if micro_credential_id is not None:
+        code = await catalogue.code_of(conn, micro_credential_id)
+        if code is not None:
+            context["enrol_url"] = f"{links.website_url}/micro-credentials/{code}"
+    return context
+
+
 async def context_of(
     conn: AsyncConnection,
     row: Any,
@@ -162,29 +195,9 @@ async def context_of(
         "learner_url": links.learner_page,
         "enrol_url": links.website_url,
     }
-    if (offering_id := uuid("offering_id")) is not None:
-        found = await catalogue.offering_of(conn, offering_id)
-        if found is not None:
-            context["starts_on"] = found.starts_on.isoformat()
-            context["ends_on"] = found.ends_on.isoformat()
-            zone = found.time_zone
-            if "offer_expires_at" in facts:
-                context["deadline"] = _local(facts["offer_expires_at"], zone)
-            if "closes_at" in facts:
-                context["closes_at"] = _local(facts["closes_at"], zone)
-            if "paid_at" in facts:
-                context["paid_at"] = _local(facts["paid_at"], zone)
-            if "amount_cents" in facts:
-                context["amount"] = _amount(
-                    facts["amount_cents"], facts.get("currency") or found.currency
-                )
-            code = await catalogue.code_of(conn, found.micro_credential_id)
-            if code is not None:
-                context["enrol_url"] = f"{links.website_url}/micro-credentials/{code}"
-    elif (item := uuid("micro_credential_id")) is not None:
-        code = await catalogue.code_of(conn, item)
-        if code is not None:
-            context["enrol_url"] = f"{links.website_url}/micro-credentials/{code}"
+    context |= await _offering_facts(
+        conn, facts, links, uuid("offering_id"), uuid("micro_credential_id")
+    )
     if "valid_until" in facts:
         context["expires_on"] = datetime.fromisoformat(facts["valid_until"]).date().isoformat()
     if "token" in facts:
