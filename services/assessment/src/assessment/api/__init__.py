@@ -2,6 +2,28 @@
 
 from fastapi import APIRouter
 
-from assessment.api import intake, placements, registry, results
+from assessment.api import (
+    activities,
+    attendance,
+    decisions,
+    intake,
+    integrity,
+    lms_clients,
+    placements,
+    quarantine,
+    results,
+    rosters,
+)
 
-routers: list[APIRouter] = [intake.router, registry.router, results.router, placements.router]
+routers: list[APIRouter] = [
+    intake.router,
+    lms_clients.router,
+    rosters.router,
+    quarantine.router,
+    activities.router,
+    results.router,
+    integrity.router,
+    attendance.router,
+    decisions.router,
+    placements.router,
+]
