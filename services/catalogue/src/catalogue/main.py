@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=[public.router, api.router, bulkapi.router],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={

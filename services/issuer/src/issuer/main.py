@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=api.routers,
             body_limits={"/verify": MAX_VERIFY_BYTES},
             rate_limits={"POST /verify": "30/minute", "GET /verify/[^/]+": "120/minute"},
