@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from catalogue import bulk, repository, usecases
-from catalogue.api import Staff
+from catalogue.api import Staff, audit
 from catalogue.views import MicroCredentialDraft
+from credstack.audit import StaffAction
 from credstack.clock import now
 from credstack.problems import Problem
 from credstack.refusals import Reason, Refusal
@@ -54,6 +55,8 @@ class ImportRefused(Refusal):
 
 
 _PARSING = anyio.Semaphore(2)
+AUDITED_CODES = 1000
+"""The audit entry of an import names its first codes only (an import may hold 100,000)."""
 
 
 @router.post(
@@ -101,6 +104,17 @@ async def import_catalogue(
             now=now(),
             policy=request.app.state.settings.policy(),
         )
+        if imported:
+            await audit(
+                conn,
+                staff,
+                StaffAction.CATALOGUE_IMPORT,
+                "import",
+                kind="catalogue",
+                publish=publish,
+                rows=len(rows),
+                codes=[r.code for r in rows[:AUDITED_CODES]],
+            )
     report = ImportReport(
         imported=len(rows) if imported else 0,
         failed=sum(1 for r in rows if r.errors),
