@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.auth import Principal
+from credstack.clock import now
 
 
 class StaffAction(StrEnum):
@@ -65,6 +66,7 @@ class StaffAction(StrEnum):
     ENROLMENT_REFUND = "enrolment.refund"
     ENROLMENT_ELIGIBILITY = "enrolment.eligibility"
     ENROLMENT_REANNOUNCE = "enrolment.re-announce"
+    DECLARATION_PUBLISH = "declaration.publish"
     # assessment
     RESULT_MODERATE = "result.moderate"
     INTEGRITY_CASE_OPEN = "integrity-case.open"
@@ -175,3 +177,20 @@ class AuditLog:
         values["at"] = entry.at
         result = await conn.execute(self.table.insert().values(**values).returning(self.table.c.id))
         return int(result.scalar_one())
+
+    async def record_action(
+        self,
+        conn: AsyncConnection,
+        staff: Principal,
+        action: StaffAction,
+        target_type: str,
+        target_id: object,
+        *,
+        reason: str | None = None,
+        **details: Any,
+    ) -> int:
+        """`record` an entry for `staff`'s action, now."""
+        entry = AuditEntry.by(
+            staff, action, target_type, target_id, at=now(), reason=reason, details=details
+        )
+        return await self.record(conn, entry)

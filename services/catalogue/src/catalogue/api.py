@@ -32,7 +32,7 @@ from catalogue.views import (
     StackDraft,
     StackView,
 )
-from credstack.audit import AuditEntry, StaffAction
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.idempotency import StoredResponse
@@ -96,8 +96,7 @@ async def audit(
     **details: Any,
 ) -> None:
     """Record `staff`'s action on `target` in the action's own transaction."""
-    entry = AuditEntry.by(staff, action, kind, target, at=now(), reason=reason, details=details)
-    await tables.audit.record(conn, entry)
+    await tables.audit.record_action(conn, staff, action, kind, target, reason=reason, **details)
 
 
 def _domain_fields(
