@@ -82,6 +82,7 @@ class StaffAction(StrEnum):
     QUARANTINED_GRADE_ASSIGN = "quarantined-grade.assign"
     QUARANTINED_GRADE_DISMISS = "quarantined-grade.dismiss"
     DECISION_REANNOUNCE = "decision.re-announce"
+    PLACEMENT_RECORD = "placement.record"
     # issuer
     CREDENTIAL_REVOKE = "credential.revoke"
     CREDENTIAL_SUSPEND = "credential.suspend"
@@ -185,6 +186,7 @@ class AuditLog:
         action: StaffAction,
         target_type: str,
         target_id: object,
+        /,
         *,
         reason: str | None = None,
         **details: Any,
