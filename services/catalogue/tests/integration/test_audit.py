@@ -135,6 +135,8 @@ async def test_staff_page_through_the_log_newest_first_and_filter_it(
         catalogue, tokens, until=(datetime.now(UTC) - timedelta(1)).isoformat()
     )
     assert later == earlier == []
+    naive, _ = await listed(catalogue, tokens, since="2000-01-01T00:00:00", limit=100)
+    assert len(naive) == 8  # an instant without an offset is accepted
     unknown = await catalogue.http.get(
         "/admin/audit", params={"action": "nonsense"}, headers=tokens("staff")
     )
