@@ -105,7 +105,6 @@ async def link(
                     "roster-link",
                     link_id,
                     client_id=body.client_id,
-                    subject=body.subject,
                     enrolment_id=str(body.enrolment_id) if body.enrolment_id else None,
                 )
             found = await records.roster_link_by_id(conn, link_id)
