@@ -137,6 +137,9 @@ async def test_staff_page_through_the_log_newest_first_and_filter_it(
     assert later == earlier == []
     naive, _ = await listed(catalogue, tokens, since="2000-01-01T00:00:00", limit=100)
     assert len(naive) == 8  # an instant without an offset is accepted
+    for edge in ({"since": "0001-01-01T00:00:00+14:00"}, {"until": "9999-12-31T23:59:59-14:00"}):
+        beyond = await catalogue.http.get("/admin/audit", params=edge, headers=tokens("staff"))
+        assert beyond.status_code == 422, (edge, beyond.text)  # PostgreSQL cannot hold it
     unknown = await catalogue.http.get(
         "/admin/audit", params={"action": "nonsense"}, headers=tokens("staff")
     )
