@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from catalogue import tables
+from credstack import auditapi
 from credstack.testing import (
     ServiceUnderTest,
     Tokens,
@@ -241,3 +242,24 @@ async def test_a_parked_event_replayed_is_recorded(
         str(parked_id),
     )
     assert entry["details"] == {"topic": "enrolment.events", "offset": 41, "outcome": "ignored"}
+
+
+async def test_an_export_reads_batch_after_batch_until_the_end(
+    catalogue: ServiceUnderTest, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await publish(catalogue, tokens, "MC-ONE")
+    await publish(catalogue, tokens, "MC-TWO")
+    monkeypatch.setattr(auditapi, "EXPORT_BATCH", 3)
+
+    exported = await catalogue.http.get(
+        "/admin/audit/export", params={"format": "jsonl"}, headers=tokens("staff")
+    )
+
+    ids = [json.loads(line)["id"] for line in exported.text.splitlines()]
+    assert len(ids) == 8 and ids == sorted(ids)
+    rows = (
+        await catalogue.http.get(
+            "/admin/audit/export", params={"target_id": "MC-TWO"}, headers=tokens("staff")
+        )
+    ).text.splitlines()
+    assert len(rows) == 1 + 4
