@@ -40,6 +40,18 @@ class ClientRegistration(BaseModel):
         "(and shown once) when omitted at creation",
     )
 
+    def client(self, client_id: str) -> LmsClient:
+        return LmsClient(
+            id=client_id,
+            kind=self.kind,
+            name=self.name,
+            offering_ids=frozenset(self.offering_ids),
+            active=self.active,
+            lti_issuer=self.lti_issuer,
+            lti_deployment_id=self.lti_deployment_id,
+            moodle_url=str(self.moodle_url) if self.moodle_url else None,
+        )
+
 
 class ClientView(BaseModel):
     id: str
@@ -104,16 +116,7 @@ async def put_client(
     shown in this answer only; only its hash is stored. Its kind cannot change. A Moodle
     client without a web service token in the configuration is refused (422).
     """
-    wanted = LmsClient(
-        id=client_id,
-        kind=body.kind,
-        name=body.name,
-        offering_ids=frozenset(body.offering_ids),
-        active=body.active,
-        lti_issuer=body.lti_issuer,
-        lti_deployment_id=body.lti_deployment_id,
-        moodle_url=str(body.moodle_url) if body.moodle_url else None,
-    )
+    wanted = body.client(client_id)
     secret = body.secret.get_secret_value() if body.secret else None
     async with engine.begin() as conn:
         existing = await repository.client(conn, client_id)
