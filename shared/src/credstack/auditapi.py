@@ -2,7 +2,8 @@
 `GET /admin/audit/export` (the whole selection as CSV or JSON Lines, oldest first, streamed).
 
 Both take the same filters (actor, action, target, since/until) and need `platform:operate`,
-the scope every staff token carries.
+the scope every staff token carries. `credstack.service.create_app` includes `router` in
+every service; the routes read the service's own log from its `ServiceDefinition.audit`.
 """
 
 from __future__ import annotations
@@ -126,78 +127,89 @@ def _csv_line(values: list[object]) -> str:
     return buffer.getvalue()
 
 
-def audit_router(log: AuditLog) -> APIRouter:
-    router = APIRouter(tags=["audit"])
+def _audit_log(request: Request) -> AuditLog:
+    log: AuditLog = request.app.state.definition.audit
+    return log
 
-    @router.get(
-        "/admin/audit",
-        response_model=Page[AuditRecord],
-        summary="Staff actions recorded by this service, newest first",
-    )
-    async def list_audit(
-        engine: Engine,
-        chosen: Filter,
-        _: Principal = require("platform:operate"),
-        limit: Limit = 100,
-        cursor: Cursor = None,
-    ) -> Page[AuditRecord]:
-        t = log.table
-        query = _selection(log, chosen).order_by(t.c.id.desc()).limit(limit + 1)
-        if cursor is not None:
-            (before,) = decode_cursor(cursor, int)
-            query = query.where(t.c.id < before)
+
+Log = Annotated[AuditLog, Depends(_audit_log)]
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get(
+    "/admin/audit",
+    response_model=Page[AuditRecord],
+    summary="Staff actions recorded by this service, newest first",
+)
+async def list_audit(
+    engine: Engine,
+    log: Log,
+    chosen: Filter,
+    _: Principal = require("platform:operate"),
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[AuditRecord]:
+    t = log.table
+    query = _selection(log, chosen).order_by(t.c.id.desc()).limit(limit + 1)
+    if cursor is not None:
+        (before,) = decode_cursor(cursor, int)
+        query = query.where(t.c.id < before)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return page_of([AuditRecord(**row._mapping) for row in rows], limit, lambda r: (r.id,))
+
+
+async def _lines(
+    engine: AsyncEngine, log: AuditLog, query: Select[Any], as_: ExportFormat
+) -> AsyncIterator[str]:
+    """The export's lines, read in batches, each batch its own short read."""
+    if as_ is ExportFormat.CSV:
+        yield _csv_line(list(COLUMNS))
+    after = 0
+    while True:
         async with engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return page_of([AuditRecord(**row._mapping) for row in rows], limit, lambda r: (r.id,))
-
-    @router.get(
-        "/admin/audit/export",
-        summary="Every staff action selected, oldest first, as CSV or JSON Lines (streamed)",
-        response_class=StreamingResponse,
-        responses={
-            200: {
-                "description": "One header line then one line per action (CSV), or one JSON "
-                "object per line, each an `AuditRecord` (JSON Lines)",
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/jsonl": {"schema": {"type": "string"}},
-                },
-            }
-        },
-    )
-    async def export_audit(
-        engine: Engine,
-        chosen: Filter,
-        _: Principal = require("platform:operate"),
-        as_: Annotated[
-            ExportFormat, Query(alias="format", description="csv or jsonl")
-        ] = ExportFormat.CSV,
-    ) -> StreamingResponse:
-        query = _selection(log, chosen).order_by(log.table.c.id)
-
-        async def lines() -> AsyncIterator[str]:
+            batch = (
+                await conn.execute(query.where(log.table.c.id > after).limit(EXPORT_BATCH))
+            ).all()
+        for row in batch:
             if as_ is ExportFormat.CSV:
-                yield _csv_line(list(COLUMNS))
-            after = 0
-            while True:
-                async with engine.connect() as conn:
-                    batch = (
-                        await conn.execute(query.where(log.table.c.id > after).limit(EXPORT_BATCH))
-                    ).all()
-                for row in batch:
-                    if as_ is ExportFormat.CSV:
-                        yield _csv_line([row._mapping[c] for c in COLUMNS])
-                    else:
-                        yield AuditRecord(**row._mapping).model_dump_json() + "\n"
-                if len(batch) < EXPORT_BATCH:
-                    return
-                after = batch[-1].id
+                yield _csv_line([row._mapping[c] for c in COLUMNS])
+            else:
+                yield AuditRecord(**row._mapping).model_dump_json() + "\n"
+        if len(batch) < EXPORT_BATCH:
+            return
+        after = batch[-1].id
 
-        extension = "csv" if as_ is ExportFormat.CSV else "jsonl"
-        return StreamingResponse(
-            lines(),
-            media_type=MEDIA_TYPES[as_],
-            headers={"Content-Disposition": f'attachment; filename="audit.{extension}"'},
-        )
 
-    return router
+@router.get(
+    "/admin/audit/export",
+    summary="Every staff action selected, oldest first, as CSV or JSON Lines (streamed)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One header line then one line per action (CSV), or one JSON "
+            "object per line, each an `AuditRecord` (JSON Lines)",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/jsonl": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def export_audit(
+    engine: Engine,
+    log: Log,
+    chosen: Filter,
+    _: Principal = require("platform:operate"),
+    as_: Annotated[
+        ExportFormat, Query(alias="format", description="csv or jsonl")
+    ] = ExportFormat.CSV,
+) -> StreamingResponse:
+    query = _selection(log, chosen).order_by(log.table.c.id)
+    extension = "csv" if as_ is ExportFormat.CSV else "jsonl"
+    return StreamingResponse(
+        _lines(engine, log, query, as_),
+        media_type=MEDIA_TYPES[as_],
+        headers={"Content-Disposition": f'attachment; filename="audit.{extension}"'},
+    )

@@ -23,9 +23,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import access, cors, observability, problems, ratelimit
+from credstack import access, auditapi, cors, observability, problems, ratelimit
 from credstack.audit import AuditEntry, AuditLog, StaffAction
-from credstack.auditapi import audit_router
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import ALL_TOPICS, topics_of
@@ -240,7 +239,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
     cors.install(app, settings)
     app.include_router(operations_router(definition), responses=problems.RESPONSES)
-    app.include_router(audit_router(definition.audit), responses=problems.RESPONSES)
+    app.include_router(auditapi.router, responses=problems.RESPONSES)
     for router in definition.routers:
         app.include_router(router, responses=problems.RESPONSES)
     return app
