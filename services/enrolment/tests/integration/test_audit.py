@@ -80,7 +80,9 @@ async def test_a_refund_is_recorded_and_rolls_back_with_its_entry(
     assert await on_enrolments(enrolment) == []
 
     refunded = await enrolment.http.post(
-        f"/enrolments/{ada['id']}/refund", headers=tokens("staff", "bursar")
+        f"/enrolments/{ada['id']}/refund",
+        json={"reason": "course cancelled by the learner's employer"},
+        headers=tokens("staff", "bursar"),
     )
 
     assert refunded.status_code == 202
@@ -90,3 +92,4 @@ async def test_a_refund_is_recorded_and_rolls_back_with_its_entry(
         "bursar",
         ada["id"],
     )
+    assert entry["reason"] == "course cancelled by the learner's employer"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,15 +74,29 @@ async def transfer(
     return await view_of(engine, enrolment_id, staff)
 
 
+class Refund(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why, for the audit log (optional)"
+    )
+
+
 @router.post("/enrolments/{enrolment_id}/refund", status_code=202, response_model=EnrolmentView)
-async def refund(enrolment_id: UUID, engine: Engine, flows: Flows, staff: Staff) -> JSONResponse:
+async def refund(
+    enrolment_id: UUID,
+    engine: Engine,
+    flows: Flows,
+    staff: Staff,
+    body: Refund = Body(default_factory=Refund),
+) -> JSONResponse:
     """Refund the fee in full. Accepted (202): the provider's refund event then cancels an
     active enrolment and releases its seat. If the provider cannot be reached now, the
-    refund stays due and the sweeper sends it."""
+    refund stays due and the sweeper sends it. The body (optional) says why."""
     async with engine.begin() as conn:
         await payments.request_refund(conn, enrolment_id, now=now())
         await tables.audit.record_action(
-            conn, staff, StaffAction.ENROLMENT_REFUND, "enrolment", enrolment_id
+            conn, staff, StaffAction.ENROLMENT_REFUND, "enrolment", enrolment_id, reason=body.reason
         )
     with contextlib.suppress(ProviderError):  # still due: the sweeper retries
         await flows.send_refund(enrolment_id, now=now())
