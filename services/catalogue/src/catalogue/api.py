@@ -11,14 +11,14 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalogue import repository, tables, usecases
-from catalogue.domain import MicroCredential, OfferingStatus, Stack
+from catalogue.domain import MicroCredential, OfferingStatus
 from catalogue.views import (
     Cancellation,
     DraftChanges,
@@ -29,8 +29,7 @@ from catalogue.views import (
     OfferingState,
     Reschedule,
     Review,
-    StackDraft,
-    StackView,
+    Why,
 )
 from credstack.audit import StaffAction
 from credstack.auth import Principal, require
@@ -65,7 +64,7 @@ async def view(conn: AsyncConnection, item: MicroCredential) -> MicroCredentialV
     )
 
 
-async def _create_once(
+async def create_once(
     engine: AsyncEngine,
     *,
     scope: str,
@@ -133,7 +132,7 @@ async def propose(
         await audit(conn, staff, StaffAction.MICRO_CREDENTIAL_PROPOSE, item.code)
         return await view(conn, proposed)
 
-    return await _create_once(
+    return await create_once(
         engine, scope=f"propose:{staff.subject}", key=idempotency_key, body=draft, create=create
     )
 
@@ -203,10 +202,20 @@ async def submit(code: str, request: Request, engine: Engine, staff: Staff) -> M
     response_model=MicroCredentialView,
     summary="Return a submitted or approved version to draft",
 )
-async def return_to_draft(code: str, engine: Engine, staff: Staff) -> MicroCredentialView:
+async def return_to_draft(
+    code: str, engine: Engine, staff: Staff, body: Why = Body(default_factory=Why)
+) -> MicroCredentialView:
+    """The body (optional) says why, e.g. what to change; it is kept in the audit log."""
     async with engine.begin() as conn:
         item = await usecases.return_to_draft(conn, code, now=now())
-        await audit(conn, staff, StaffAction.MICRO_CREDENTIAL_RETURN, code, version=item.version)
+        await audit(
+            conn,
+            staff,
+            StaffAction.MICRO_CREDENTIAL_RETURN,
+            code,
+            reason=body.reason,
+            version=item.version,
+        )
         return await view(conn, item)
 
 
@@ -260,10 +269,20 @@ async def revise(code: str, engine: Engine, staff: Staff) -> MicroCredentialView
     response_model=MicroCredentialView,
     summary="Take no new offerings; credentials stay valid",
 )
-async def disestablish(code: str, engine: Engine, approver: Approver) -> MicroCredentialView:
+async def disestablish(
+    code: str, engine: Engine, approver: Approver, body: Why = Body(default_factory=Why)
+) -> MicroCredentialView:
+    """The body (optional) says why; it is kept in the audit log."""
     async with engine.begin() as conn:
         item = await usecases.disestablish(conn, code, now=now())
-        await audit(conn, approver, StaffAction.MICRO_CREDENTIAL_RETIRE, code, version=item.version)
+        await audit(
+            conn,
+            approver,
+            StaffAction.MICRO_CREDENTIAL_RETIRE,
+            code,
+            reason=body.reason,
+            version=item.version,
+        )
         return await view(conn, item)
 
 
@@ -364,7 +383,7 @@ async def schedule(
         )
         return OfferingCreated(id=offering_id, code=code)
 
-    return await _create_once(
+    return await create_once(
         engine,
         scope=f"schedule:{code}:{staff.subject}",
         key=idempotency_key,
@@ -409,57 +428,3 @@ async def cancel(
             reason=body.reason,
         )
     return OfferingState(id=offering_id, status=OfferingStatus.CANCELLED)
-
-
-@router.post(
-    "/stacks",
-    status_code=201,
-    response_model=StackView,
-    summary="Propose a stack (series or suite)",
-)
-async def propose_stack(
-    draft: StackDraft, engine: Engine, staff: Staff, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def create(conn: AsyncConnection) -> StackView:
-        member_ids = await usecases.member_ids(conn, draft.member_codes)
-        item = Stack(
-            id=uuid4(),
-            version=1,
-            proposed_by=staff.subject,
-            approved_by=None,
-            members=await repository.stack_members(conn, member_ids),
-            **draft.model_dump(exclude={"member_codes", "learning_outcomes", "credit_pathways"}),
-            learning_outcomes=draft.learning_outcomes,
-            credit_pathways=draft.credit_pathways,
-        )
-        proposed = await usecases.propose_stack(conn, item, now=now())
-        await audit(conn, staff, StaffAction.STACK_PROPOSE, item.code, kind="stack")
-        return StackView.of(proposed)
-
-    return await _create_once(
-        engine, scope=f"stack:{staff.subject}", key=idempotency_key, body=draft, create=create
-    )
-
-
-@router.post("/stacks/{code}/submit", response_model=StackView, summary="Submit a stack")
-async def submit_stack(code: str, engine: Engine, staff: Staff) -> StackView:
-    async with engine.begin() as conn:
-        item = await usecases.submit_stack(conn, code, now=now())
-        await audit(conn, staff, StaffAction.STACK_SUBMIT, code, kind="stack")
-        return StackView.of(item)
-
-
-@router.post("/stacks/{code}/approve", response_model=StackView, summary="Approve a stack")
-async def approve_stack(code: str, engine: Engine, approver: Approver) -> StackView:
-    async with engine.begin() as conn:
-        item = await usecases.approve_stack(conn, code, approver=approver.subject, now=now())
-        await audit(conn, approver, StaffAction.STACK_APPROVE, code, kind="stack")
-        return StackView.of(item)
-
-
-@router.post("/stacks/{code}/publish", response_model=StackView, summary="Publish a stack")
-async def publish_stack(code: str, engine: Engine, approver: Approver) -> StackView:
-    async with engine.begin() as conn:
-        item = await usecases.publish_stack(conn, code, now=now())
-        await audit(conn, approver, StaffAction.STACK_PUBLISH, code, kind="stack")
-        return StackView.of(item)

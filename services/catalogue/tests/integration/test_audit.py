@@ -263,3 +263,32 @@ async def test_an_export_reads_batch_after_batch_until_the_end(
         )
     ).text.splitlines()
     assert len(rows) == 1 + 4
+
+
+async def test_a_return_to_draft_and_a_retirement_say_why(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    assert (await propose(catalogue, tokens)).status_code == 201
+    assert (await act(catalogue, tokens, "MC-DATA-101", "submit")).status_code == 200
+    returned = await catalogue.http.post(
+        "/micro-credentials/MC-DATA-101/return",
+        json={"reason": "LO2 needs an assessable verb"},
+        headers=tokens("staff", PROPOSER),
+    )
+    assert returned.status_code == 200, returned.text
+    for action in ("submit", "approve", "publish"):
+        assert (await act(catalogue, tokens, "MC-DATA-101", action)).status_code == 200
+
+    retired = await catalogue.http.post(
+        "/micro-credentials/MC-DATA-101/disestablish",
+        json={"reason": "Superseded by MC-DATA-201"},
+        headers=tokens("approver", APPROVER),
+    )
+
+    assert retired.status_code == 200, retired.text
+    reasons = {
+        e["action"]: e["reason"] for e in await audit_entries(catalogue.engine, tables.audit)
+    }
+    assert reasons["micro-credential.return"] == "LO2 needs an assessable verb"
+    assert reasons["micro-credential.retire"] == "Superseded by MC-DATA-201"
+    assert reasons["micro-credential.publish"] is None
