@@ -15,11 +15,11 @@ from credstack import access
 from credstack.auth import Principal, learner_id_for, require
 from credstack.clock import now
 from credstack.service import Engine
-from notifier import repository
 from notifier.api.common import HTML_PAGE, pages
 from notifier.compose import shipped_languages
 from notifier.domain import CredentialStatus, Stage, choose_language
 from notifier.pages import learner_texts
+from notifier.repository import contacts
 from notifier.usecases import learners
 from notifier.usecases.sending import linkedin_url
 
@@ -42,7 +42,7 @@ class PreferencesRequest(BaseModel):
     reminders: bool = True
 
 
-def _view(chosen: repository.Preferences) -> PreferencesView:
+def _view(chosen: contacts.Preferences) -> PreferencesView:
     return PreferencesView(
         language=chosen.language,
         reminders=chosen.reminders,
@@ -53,7 +53,7 @@ def _view(chosen: repository.Preferences) -> PreferencesView:
 @router.get("/learners/me/preferences", summary="Your message preferences")
 async def my_preferences(engine: Engine, learner: Principal = LEARNER) -> PreferencesView:
     async with engine.connect() as conn:
-        return _view(await repository.preferences_of(conn, learner_id_for(learner.subject)))
+        return _view(await contacts.preferences_of(conn, learner_id_for(learner.subject)))
 
 
 @router.put("/learners/me/preferences", summary="Choose your message preferences")
@@ -64,7 +64,7 @@ async def choose_preferences(
         chosen = await learners.choose(
             conn,
             learner_id_for(learner.subject),
-            repository.Preferences(body.language, body.reminders),
+            contacts.Preferences(body.language, body.reminders),
             now(),
         )
     return _view(chosen)

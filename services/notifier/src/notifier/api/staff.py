@@ -15,8 +15,9 @@ from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
 from credstack.service import Engine
-from notifier import mail, repository, tables
+from notifier import mail, tables
 from notifier.domain import Status, UnknownMessage
+from notifier.repository import email_outbox
 from notifier.usecases import learners, staff
 
 router = APIRouter(tags=["staff"])
@@ -38,7 +39,7 @@ class MessageView(BaseModel):
     resend_of: UUID | None
 
 
-def _view(record: repository.MessageRecord) -> MessageView:
+def _view(record: email_outbox.MessageRecord) -> MessageView:
     return MessageView(
         id=record.id,
         kind=record.kind,
@@ -66,7 +67,7 @@ async def list_messages(
 ) -> Page[MessageView]:
     before = None if cursor is None else decode_cursor(cursor, int)[0]
     async with engine.connect() as conn:
-        found = await repository.messages(
+        found = await email_outbox.messages(
             conn, status=status, learner_id=learner_id, before=before, limit=limit + 1
         )
     page = page_of(found, limit, lambda m: (m.seq,))
@@ -76,7 +77,7 @@ async def list_messages(
 @router.get("/admin/messages/{message_id}", summary="One message (staff)")
 async def get_message(message_id: UUID, engine: Engine, _: Principal = STAFF) -> MessageView:
     async with engine.connect() as conn:
-        found = await repository.message_of(conn, message_id)
+        found = await email_outbox.message_of(conn, message_id)
     if found is None:
         raise UnknownMessage(f"No message has the id {message_id}.")
     return _view(found)
@@ -93,7 +94,7 @@ async def resend(message_id: UUID, engine: Engine, by: Principal = STAFF) -> Mes
         await tables.audit.record_action(
             conn, by, StaffAction.MESSAGE_RESEND, "message", message_id, new_message_id=str(new_id)
         )
-        found = await repository.message_of(conn, new_id)
+        found = await email_outbox.message_of(conn, new_id)
     assert found is not None
     return _view(found)
 

@@ -1,8 +1,8 @@
 """the audit log of staff actions: append-only (insert and read only for the service's role,
 and a trigger refusing update and delete by anyone)
 
-Revision ID: catalogue_0009
-Revises: catalogue_0008
+Revision ID: catalogue_0010
+Revises: catalogue_0009
 Create Date: 2026-11-30 12:00:00.000000
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'catalogue_0009'
-down_revision: Union[str, Sequence[str], None] = 'catalogue_0008'
+revision: str = 'catalogue_0010'
+down_revision: Union[str, Sequence[str], None] = 'catalogue_0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

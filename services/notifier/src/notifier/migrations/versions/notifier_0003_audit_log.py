@@ -1,8 +1,8 @@
 """the audit log of staff actions: append-only (insert and read only for the service's role,
 and a trigger refusing update and delete by anyone)
 
-Revision ID: notifier_0002
-Revises: notifier_0001
+Revision ID: notifier_0003
+Revises: notifier_0002
 Create Date: 2026-11-30 12:00:00.000000
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'notifier_0002'
-down_revision: Union[str, Sequence[str], None] = 'notifier_0001'
+revision: str = 'notifier_0003'
+down_revision: Union[str, Sequence[str], None] = 'notifier_0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
