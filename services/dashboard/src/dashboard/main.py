@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=[page.router, stream.router, console.router, actions.router],
             handlers=lambda app: consumers.handlers(),
             on_startup=start_follower,
