@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from assessment.api import intake, placements, registry, results
+from assessment.api import intake, placements, privacy, registry, results
 
-routers: list[APIRouter] = [intake.router, registry.router, results.router, placements.router]
+routers: list[APIRouter] = [
+    intake.router,
+    registry.router,
+    results.router,
+    placements.router,
+    privacy.router,
+]
