@@ -98,6 +98,9 @@ async def test_erasure_removes_contact_details_and_emails_and_the_credential_sti
     assert verdict["verified"] is True, verdict
     page = await issuer.http.get(f"/verify/{row.id}", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "Ada Lovelace" in page.text
+    record = await issuer.http.get("/learners/me/clr", headers=tokens("learner", ada.subject))
+    assert record.status_code == 409
+    assert record.json()["type"].endswith("/record-erased")
 
 
 async def test_redelivered_erasure_and_replayed_contact_details_change_nothing(
