@@ -86,7 +86,8 @@ def trusted_networks(text: str) -> tuple[Network, ...]:
     )
 
 
-def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def within(address: str, networks: tuple[Network, ...]) -> bool:
+    """Whether `address` (an IP address, else never) is in one of `networks`."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -99,14 +100,14 @@ def client_address(scope: Scope, networks: tuple[Network, ...]) -> str:
     forwarded address that is not a trusted proxy."""
     peer = scope.get("client")
     address = peer[0] if peer else "unknown"
-    if not networks or not _trusted(address, networks):
+    if not networks or not within(address, networks):
         return address
     forwarded: list[str] = []
     for name, value in scope.get("headers", ()):
         if name == b"x-forwarded-for":
             forwarded.extend(part.strip() for part in value.decode("latin-1").split(","))
     for hop in reversed([hop for hop in forwarded if hop]):
-        if not _trusted(hop, networks):
+        if not within(hop, networks):
             return hop
         address = hop
     return address

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import access, cors, observability, problems, ratelimit
+from credstack import access, cors, observability, problems, ratelimit, scraping
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import ALL_TOPICS, topics_of
@@ -224,6 +224,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     )
     app.state.definition = definition
     app.state.settings = settings
+    app.state.metrics_access = scraping.MetricsAccess(
+        networks=settings.metrics_networks,
+        token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+    )
     problems.install(app)
     # Added first, so it runs inside the guard: its 429s get the security headers.
     app.add_middleware(
@@ -335,8 +339,7 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
-    @access.public
-    async def metrics() -> Response:
+    async def metrics(_: None = Depends(scraping.scraper)) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get(

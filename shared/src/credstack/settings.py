@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLATFORM_WIDE = {
@@ -23,6 +23,8 @@ PLATFORM_WIDE = {
     "dev_stack": "CREDSTACK_DEV_STACK",
     "trusted_proxies": "TRUSTED_PROXIES",
     "auth_max_token_lifetime_seconds": "AUTH_MAX_TOKEN_LIFETIME_SECONDS",
+    "metrics_networks": "METRICS_NETWORKS",
+    "metrics_token": "METRICS_TOKEN",
 }
 
 
@@ -138,6 +140,17 @@ class ServiceSettings(BaseSettings):
             "Comma-separated addresses or networks of the reverse proxies whose "
             "X-Forwarded-For is believed (TRUSTED_PROXIES); empty: none"
         ),
+    )
+    metrics_networks: str = Field(
+        default="127.0.0.0/8,::1",
+        description=(
+            "Comma-separated addresses or networks that may scrape GET /metrics directly "
+            "(METRICS_NETWORKS; not through a proxy); empty: none"
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token that may scrape GET /metrics from anywhere (METRICS_TOKEN)",
     )
     cors_origins: list[str] = Field(
         default=[],

@@ -227,8 +227,8 @@ class EnrolmentRecord:
         return self.status is EnrolmentStatus.CONFIRMED
 
 
-def _record_query(enrolment_id: UUID) -> Any:
-    """One round trip for the enrolment, its pass rule, attendance, cases and result."""
+def _attendance_counts() -> tuple[Any, Any]:
+    """Per enrolment: the sessions it attended, and the offering's sessions recorded."""
     attended = (
         select(func.count())
         .where(
@@ -243,6 +243,11 @@ def _record_query(enrolment_id: UUID) -> Any:
         .where(attendance.c.offering_id == enrolment.c.offering_id)
         .scalar_subquery()
     )
+    return attended, sessions_recorded
+
+
+def _integrity_flags() -> tuple[Any, Any]:
+    """Per enrolment: whether an integrity case is open, and misconduct's finding note."""
     case_open = exists().where(
         integrity_case.c.enrolment_id == enrolment.c.id, integrity_case.c.status == CaseStatus.OPEN
     )
@@ -255,6 +260,13 @@ def _record_query(enrolment_id: UUID) -> Any:
         .limit(1)
         .scalar_subquery()
     )
+    return case_open, misconduct
+
+
+def _record_query(enrolment_id: UUID) -> Any:
+    """One round trip for the enrolment, its pass rule, attendance, cases and result."""
+    attended, sessions_recorded = _attendance_counts()
+    case_open, misconduct = _integrity_flags()
     unannounced = exists().where(
         grade.c.enrolment_id == enrolment.c.id,
         grade.c.status == GradeStatus.KEPT,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from catalogue import repository, search, usecases
+from catalogue import listings, repository, search, usecases
 from catalogue.domain import Status
 from catalogue.views import (
     Category,
@@ -87,6 +87,8 @@ async def search_micro_credentials(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response:
+    # Long on purpose: the signature is the search API's query parameters, each declared
+    # once with its validation; the body only maps them to the query.
     if starts_from and starts_to and starts_to < starts_from:
         raise InvalidRange("starts_to is before starts_from.")
     filters = search.Filters(
@@ -139,14 +141,14 @@ async def _public_view(conn: AsyncConnection, code: str) -> PublicMicroCredentia
         stacks=await search.stack_codes(conn, item.id),
     )
     offerings = (
-        await search.upcoming_offerings(conn, at=now(), micro_credential_id=item.id)
+        await listings.upcoming_offerings(conn, at=now(), micro_credential_id=item.id)
         if item.status is Status.PUBLISHED
         else []
     )
     return base.model_copy(update={"upcoming_offerings": [_upcoming(o) for o in offerings]})
 
 
-def _upcoming(offering: search.Upcoming) -> UpcomingOffering:
+def _upcoming(offering: listings.Upcoming) -> UpcomingOffering:
     return UpcomingOffering.model_validate(offering, from_attributes=True)
 
 
@@ -178,7 +180,7 @@ async def stacks(
     async with engine.connect() as conn:
         found = [
             StackView.of(item)
-            for stack_id in await search.published_stacks(conn, after=after, limit=limit + 1)
+            for stack_id in await listings.published_stacks(conn, after=after, limit=limit + 1)
             if (item := await repository.get_stack(conn, stack_id)) is not None
         ]
     return cached_json(
@@ -217,7 +219,7 @@ async def offerings(
     request: Request, engine: Engine, limit: Limit = 100, cursor: Cursor = None
 ) -> Response:
     async with engine.connect() as conn:
-        found = await search.upcoming_offerings(
+        found = await listings.upcoming_offerings(
             conn, at=now(), after=_offering_cursor(cursor), limit=limit + 1
         )
     page = page_of(

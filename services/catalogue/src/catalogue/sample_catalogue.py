@@ -13,7 +13,7 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalogue import bulk, repository, tables, usecases
 from catalogue.domain import OfferingPlan, Stack
@@ -283,50 +283,58 @@ async def load(engine: AsyncEngine, *, now: datetime) -> bool:
             conn, rows, publish=True, importer=APPROVER, now=now
         ):
             raise ValueError(f"the demo catalogue breaks the rules: {[r.report() for r in rows]}")
-        for code, title, kind, members, required, within, pathway in STACKS:
-            member_ids = await usecases.member_ids(conn, members)
-            stack = Stack(
-                id=uuid4(),
-                version=1,
-                code=code,
-                title=title,
-                description=f"{title}: {len(members)} related micro-credentials.",
-                kind=kind,  # type: ignore[arg-type]
-                members=await repository.stack_members(conn, member_ids),
-                required_count=required,
-                within_months=within,
-                learning_outcomes=[
-                    LearningOutcome(id="SLO1", description=f"Integrate the learning of the {title}")
-                ],
-                credit_pathways=[CreditPathway(program=pathway, credit_points=Decimal("12.5"))]
-                if pathway
-                else [],
-                proposed_by=LOADER,
-                approved_by=None,
-            )
-            await usecases.propose_stack(conn, stack, now=now)
-            await usecases.submit_stack(conn, code, now=now)
-            await usecases.approve_stack(conn, code, approver=APPROVER, now=now)
-            await usecases.publish_stack(conn, code, now=now)
-        for index, item in enumerate(ITEMS):
-            for starts, opens, closes in _offerings(index, now):
-                start = (now + timedelta(days=starts)).date()
-                await usecases.schedule(
-                    conn,
-                    item["code"],
-                    OfferingPlan(
-                        starts_on=start,
-                        ends_on=start + timedelta(days=28),
-                        enrolment_opens_at=now + timedelta(days=opens),
-                        enrolment_closes_at=now + timedelta(days=closes),
-                        capacity=30,
-                        delivery_mode=item["delivery_modes"][0],
-                        location="Acton campus, Canberra"
-                        if item["delivery_modes"][0] == "on-campus"
-                        else "Online (Zoom)",
-                        contact_sessions=6,
-                        lms_course_ref=f"MOODLE-{item['code']}",
-                    ),
-                    now=now,
-                )
+        await _publish_stacks(conn, now)
+        await _schedule_offerings(conn, now)
     return True
+
+
+async def _publish_stacks(conn: AsyncConnection, now: datetime) -> None:
+    for code, title, kind, members, required, within, pathway in STACKS:
+        member_ids = await usecases.member_ids(conn, members)
+        stack = Stack(
+            id=uuid4(),
+            version=1,
+            code=code,
+            title=title,
+            description=f"{title}: {len(members)} related micro-credentials.",
+            kind=kind,  # type: ignore[arg-type]
+            members=await repository.stack_members(conn, member_ids),
+            required_count=required,
+            within_months=within,
+            learning_outcomes=[
+                LearningOutcome(id="SLO1", description=f"Integrate the learning of the {title}")
+            ],
+            credit_pathways=[CreditPathway(program=pathway, credit_points=Decimal("12.5"))]
+            if pathway
+            else [],
+            proposed_by=LOADER,
+            approved_by=None,
+        )
+        await usecases.propose_stack(conn, stack, now=now)
+        await usecases.submit_stack(conn, code, now=now)
+        await usecases.approve_stack(conn, code, approver=APPROVER, now=now)
+        await usecases.publish_stack(conn, code, now=now)
+
+
+async def _schedule_offerings(conn: AsyncConnection, now: datetime) -> None:
+    for index, item in enumerate(ITEMS):
+        for starts, opens, closes in _offerings(index, now):
+            start = (now + timedelta(days=starts)).date()
+            await usecases.schedule(
+                conn,
+                item["code"],
+                OfferingPlan(
+                    starts_on=start,
+                    ends_on=start + timedelta(days=28),
+                    enrolment_opens_at=now + timedelta(days=opens),
+                    enrolment_closes_at=now + timedelta(days=closes),
+                    capacity=30,
+                    delivery_mode=item["delivery_modes"][0],
+                    location="Acton campus, Canberra"
+                    if item["delivery_modes"][0] == "on-campus"
+                    else "Online (Zoom)",
+                    contact_sessions=6,
+                    lms_course_ref=f"MOODLE-{item['code']}",
+                ),
+                now=now,
+            )

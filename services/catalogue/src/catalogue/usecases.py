@@ -326,6 +326,25 @@ async def publish_stack(conn: AsyncConnection, code: str, *, now: datetime) -> S
 IMPORT_PROPOSER = "catalogue-import"
 
 
+async def _prerequisites_of(
+    conn: AsyncConnection, row: bulk.Row, seen: dict[str, UUID]
+) -> list[UUID]:
+    """The ids of the row's prerequisites, in the catalogue or earlier in the file; each
+    one neither is an error on the row."""
+    assert row.draft is not None
+    found_ids = []
+    for prerequisite in row.draft.prerequisite_codes:
+        found = seen.get(prerequisite.upper()) or await repository.id_of_code(conn, prerequisite)
+        if found is None:
+            row.errors.append(
+                f"prerequisite_codes: {prerequisite} is neither in the catalogue "
+                "nor earlier in the file"
+            )
+        else:
+            found_ids.append(found)
+    return found_ids
+
+
 async def import_catalogue(
     conn: AsyncConnection,
     rows: list[bulk.Row],
@@ -352,18 +371,7 @@ async def import_catalogue(
             conn, code
         ):
             row.errors.append(f"code: {row.draft.code} is already in the catalogue")
-        prerequisites = []
-        for prerequisite in row.draft.prerequisite_codes:
-            found = seen.get(prerequisite.upper()) or await repository.id_of_code(
-                conn, prerequisite
-            )
-            if found is None:
-                row.errors.append(
-                    f"prerequisite_codes: {prerequisite} is neither in the catalogue "
-                    "nor earlier in the file"
-                )
-            else:
-                prerequisites.append(found)
+        prerequisites = await _prerequisites_of(conn, row, seen)
         item = MicroCredential(
             id=uuid4(),
             version=1,

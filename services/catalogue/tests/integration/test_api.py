@@ -371,6 +371,10 @@ async def test_operations_endpoints_report_health_readiness_and_metrics(
     assert ready.json()["checks"]["database"] == "ok"
     metrics = await catalogue.http.get("/metrics")
     assert "credstack_http_requests_total" in metrics.text
+    through_the_ingress = await catalogue.http.get(
+        "/metrics", headers={"X-Forwarded-For": "203.0.113.9"}
+    )
+    assert through_the_ingress.status_code == 403
 
 
 async def test_lifecycle_transitions_may_be_retried_safely(

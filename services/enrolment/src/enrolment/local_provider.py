@@ -12,13 +12,10 @@ service's schema but are used as another system's would be: only through this cl
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -30,30 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from credstack.clock import now as clock_now
 from credstack.refusals import Reason, Refusal
 from enrolment.payments import CheckoutRequest, CheckoutSession, CheckoutState
+from enrolment.stripe_format import (
+    SessionPayment,
+    SessionStatus,
+    data_object,
+    event,
+    stripe_signature,
+    unix_time,
+)
 from enrolment.tables import local_checkout_session as sessions
 from enrolment.tables import local_webhook as webhooks
 
 log = structlog.get_logger()
 
-STRIPE_API_VERSION = "2024-06-20"
 MAX_RETRY_SECONDS = 3600
-
-
-class SessionStatus(StrEnum):
-    """A Stripe Checkout Session's `status`."""
-
-    OPEN = "open"
-    COMPLETE = "complete"
-    EXPIRED = "expired"
-
-
-class SessionPayment(StrEnum):
-    """A session's payment as this provider keeps it: Stripe's `payment_status`, plus
-    `failed` for a delayed payment that failed (Stripe then says `unpaid`)."""
-
-    UNPAID = "unpaid"
-    PAID = "paid"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -80,17 +67,6 @@ class CheckoutUnavailable(Refusal):
 class UnknownSession(CheckoutUnavailable):
     code = "not-found"
     reason = Reason.NOT_FOUND
-
-
-def stripe_signature(payload: bytes, secrets: Sequence[str], timestamp: int) -> str:
-    """`Stripe-Signature` as Stripe sends it: one v1 HMAC-SHA256 per active secret."""
-    signed = f"{timestamp}.".encode() + payload
-    digests = [hmac.new(s.encode(), signed, hashlib.sha256).hexdigest() for s in secrets]
-    return ",".join([f"t={timestamp}", *(f"v1={d}" for d in digests)])
-
-
-def _ts(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 class LocalProvider:
@@ -296,7 +272,7 @@ class LocalProvider:
                         content=body,
                         headers={
                             "Content-Type": "application/json",
-                            "Stripe-Signature": stripe_signature(body, secrets, _ts(now)),
+                            "Stripe-Signature": stripe_signature(body, secrets, unix_time(now)),
                         },
                     )
                     if not response.is_success:
@@ -363,107 +339,14 @@ class LocalProvider:
             await conn.execute(
                 webhooks.insert().values(
                     event_id=event_id,
-                    payload=_event(event_id, event_type, _object(event_type, current, self), now),
+                    payload=event(
+                        event_id,
+                        event_type,
+                        data_object(event_type, current, self.page_url(current["id"])),
+                        now,
+                    ),
                     created_at=now,
                     attempts=0,
                     next_attempt_at=now,
                 )
             )
-
-
-def _event(event_id: str, event_type: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "object": "event",
-        "api_version": STRIPE_API_VERSION,
-        "created": _ts(now),
-        "data": {"object": obj},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": event_type,
-    }
-
-
-def _object(event_type: str, s: dict[str, Any], provider: LocalProvider) -> dict[str, Any]:
-    """The event's `data.object` in Stripe's shape: a session, a payment intent or a charge."""
-    kind = event_type.rsplit(".", 1)[0]
-    if kind.startswith("checkout.session"):
-        return _session_object(s, provider)
-    if kind == "payment_intent":
-        return _intent_object(s, failed=event_type.endswith("payment_failed"))
-    return _charge_object(s)
-
-
-def _session_object(s: dict[str, Any], provider: LocalProvider) -> dict[str, Any]:
-    return {
-        "id": s["id"],
-        "object": "checkout.session",
-        "amount_subtotal": s["amount_cents"],
-        "amount_total": s["amount_cents"],
-        "cancel_url": s["cancel_url"],
-        "client_reference_id": str(s["enrolment_id"]),
-        "created": _ts(s["created_at"]),
-        "currency": s["currency"].lower(),
-        "customer_email": s["customer_email"],
-        "expires_at": _ts(s["expires_at"]),
-        "livemode": False,
-        "metadata": s["metadata"],
-        "mode": "payment",
-        "payment_intent": s["payment_intent_id"] if s["status"] == SessionStatus.COMPLETE else None,
-        "payment_status": "unpaid"
-        if s["payment_status"] == SessionPayment.FAILED
-        else s["payment_status"],
-        "status": s["status"],
-        "success_url": s["success_url"],
-        "ui_mode": "hosted",
-        "url": provider.page_url(s["id"]) if s["status"] == SessionStatus.OPEN else None,
-    }
-
-
-def _intent_object(s: dict[str, Any], *, failed: bool) -> dict[str, Any]:
-    charge_id = "ch_local_" + s["payment_intent_id"].removeprefix("pi_local_")
-    return {
-        "id": s["payment_intent_id"],
-        "object": "payment_intent",
-        "amount": s["amount_cents"],
-        "amount_received": 0 if failed else s["amount_cents"],
-        "currency": s["currency"].lower(),
-        "description": s["description"],
-        "last_payment_error": (
-            {
-                "charge": charge_id,
-                "code": "card_declined",
-                "decline_code": "insufficient_funds",
-                "message": "Your card has insufficient funds.",
-                "type": "card_error",
-            }
-            if failed
-            else None
-        ),
-        "latest_charge": charge_id,
-        "livemode": False,
-        "metadata": s["metadata"],
-        "receipt_email": s["customer_email"],
-        "status": "requires_payment_method" if failed else "succeeded",
-    }
-
-
-def _charge_object(s: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": "ch_local_" + s["payment_intent_id"].removeprefix("pi_local_"),
-        "object": "charge",
-        "amount": s["amount_cents"],
-        "amount_captured": s["amount_cents"],
-        "amount_refunded": s["amount_refunded_cents"],
-        "captured": True,
-        "currency": s["currency"].lower(),
-        "description": s["description"],
-        "livemode": False,
-        "metadata": s["metadata"],
-        "paid": True,
-        "payment_intent": s["payment_intent_id"],
-        "receipt_email": s["customer_email"],
-        "refunded": s["amount_refunded_cents"] >= s["amount_cents"],
-        "status": "succeeded",
-    }

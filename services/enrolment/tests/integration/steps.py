@@ -15,7 +15,8 @@ from credstack.auth import learner_id_for
 from credstack.contracts.catalogue import OfferingScheduled
 from credstack.testing import ServiceUnderTest, Tokens, deliver
 from enrolment import tables
-from enrolment.local_provider import LocalProvider, stripe_signature
+from enrolment.local_provider import LocalProvider
+from enrolment.stripe_format import stripe_signature
 
 WEBHOOK_SECRET = "whsec_test_secret"
 DECLARATION = "I will complete my assessments honestly and by my own work."

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from credstack.testing import ServiceUnderTest, Tokens
 from enrolment import reconcile as reconcile_command
 from enrolment import sweeper, tables
-from enrolment.local_provider import stripe_signature
 from enrolment.reconcile import reconcile
+from enrolment.stripe_format import stripe_signature
 from enrolment.usecases.payment_flows import PaymentFlows
 
 from .steps import (

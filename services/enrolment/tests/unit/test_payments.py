@@ -10,7 +10,6 @@ import pytest
 import stripe
 from pydantic import ValidationError
 
-from enrolment.local_provider import stripe_signature
 from enrolment.payments import (
     CheckoutRequest,
     CheckoutState,
@@ -21,6 +20,7 @@ from enrolment.payments import (
     notices_from_state,
 )
 from enrolment.settings import Settings
+from enrolment.stripe_format import stripe_signature
 from enrolment.stripe_provider import session_params, state_of
 
 SAMPLES = Path(__file__).parents[1] / "samples" / "stripe"

@@ -2,12 +2,30 @@
 
 from fastapi import APIRouter
 
-from assessment.api import intake, placements, privacy, registry, results
+from assessment.api import (
+    activities,
+    attendance,
+    decisions,
+    intake,
+    integrity,
+    lms_clients,
+    placements,
+    privacy,
+    quarantine,
+    results,
+    rosters,
+)
 
 routers: list[APIRouter] = [
     intake.router,
-    registry.router,
+    lms_clients.router,
+    rosters.router,
+    quarantine.router,
+    activities.router,
     results.router,
+    integrity.router,
+    attendance.router,
+    decisions.router,
     placements.router,
     privacy.router,
 ]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,16 @@ from credstack.problems import Problem
 from credstack.service import Engine
 
 CLIENT_CLAIMS = ("client_id", "azp")
+
+ClientId = Annotated[
+    str,
+    Path(
+        min_length=2,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="The client id (for bearer tokens: the token's client_id claim)",
+    ),
+]
 
 
 def client_id_of(principal: Principal) -> str | None:

@@ -152,31 +152,44 @@ async def _earlier(
     )
 
 
+async def _refuse_stale(conn: AsyncConnection, client: LmsClient, submission: Submission) -> None:
+    """A stream that promises ordered scores (`refuse_stale`) may not send an older one."""
+    if not submission.refuse_stale or submission.graded_at is None:
+        return
+    newest = await conn.scalar(
+        select(func.max(grade.c.graded_at)).where(
+            grade.c.client_id == client.id, grade.c.stream == submission.stream
+        )
+    )
+    if newest is not None and submission.graded_at <= newest:
+        raise StaleScore(
+            f"The score's timestamp {submission.graded_at.isoformat()} is not newer than "
+            f"the stored one ({newest.isoformat()})."
+        )
+
+
+async def _refuse_unknown_outcomes(
+    conn: AsyncConnection, submission: Submission, offering_id: UUID | None
+) -> None:
+    if not submission.outcomes or offering_id is None:
+        return
+    known = await repository.offering_outcomes(conn, offering_id)
+    unknown = sorted({o.outcome_id for o in submission.outcomes} - (known or set()))
+    if known is not None and unknown:
+        raise UnknownOutcome(
+            f"The micro-credential has no learning outcome {', '.join(unknown)} "
+            f"(it has {', '.join(sorted(known))})."
+        )
+
+
 async def _record(
     conn: AsyncConnection, client: LmsClient, submission: Submission, *, now: datetime
 ) -> Receipt:
     if (earlier := await _earlier(conn, client, submission)) is not None:
         return earlier
-    if submission.refuse_stale and submission.graded_at is not None:
-        newest = await conn.scalar(
-            select(func.max(grade.c.graded_at)).where(
-                grade.c.client_id == client.id, grade.c.stream == submission.stream
-            )
-        )
-        if newest is not None and submission.graded_at <= newest:
-            raise StaleScore(
-                f"The score's timestamp {submission.graded_at.isoformat()} is not newer than "
-                f"the stored one ({newest.isoformat()})."
-            )
+    await _refuse_stale(conn, client, submission)
     mapping = await resolve(conn, client, submission.learner)
-    if submission.outcomes and mapping.offering_id is not None:
-        known = await repository.offering_outcomes(conn, mapping.offering_id)
-        unknown = sorted({o.outcome_id for o in submission.outcomes} - (known or set()))
-        if known is not None and unknown:
-            raise UnknownOutcome(
-                f"The micro-credential has no learning outcome {', '.join(unknown)} "
-                f"(it has {', '.join(sorted(known))})."
-            )
+    await _refuse_unknown_outcomes(conn, submission, mapping.offering_id)
     formative = role(
         submission.source,
         submission.activity,

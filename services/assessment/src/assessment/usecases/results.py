@@ -14,10 +14,9 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assessment import domain, repository
+from assessment import domain, registers, repository
 from assessment.domain import (
     CaseAlreadyDecided,
     CaseStatus,
@@ -29,13 +28,10 @@ from assessment.domain import (
 )
 from assessment.repository import EnrolmentRecord
 from assessment.tables import (
-    attendance,
-    enrolment,
     grade,
     integrity_case,
     lms_client,
     moderation,
-    offering,
     outbox,
 )
 from assessment.usecases import NotFound, Unprocessable
@@ -293,51 +289,18 @@ async def record_attendance(
     """
     if present & absent:
         raise Unprocessable("An enrolment cannot be both present and absent.")
-    sessions = await conn.scalar(
-        select(offering.c.contact_sessions).where(offering.c.id == offering_id)
-    )
+    sessions = await registers.contact_sessions(conn, offering_id)
     if sessions is not None and not 1 <= session <= sessions:
         raise Unprocessable(f"Offering {offering_id} has contact sessions 1 to {sessions}.")
-    elsewhere = (
-        await conn.execute(
-            select(enrolment.c.id, enrolment.c.offering_id).where(
-                enrolment.c.id.in_(present | absent), enrolment.c.offering_id != offering_id
-            )
-        )
-    ).all()
-    if elsewhere:
+    if elsewhere := await registers.enrolled_elsewhere(conn, present | absent, offering_id):
         raise Unprocessable(
             "Not enrolled in this offering: "
-            + ", ".join(f"{row.id} (in {row.offering_id})" for row in elsewhere)
+            + ", ".join(f"{enrolment_id} (in {other})" for enrolment_id, other in elsewhere)
         )
     named = sorted(present | absent)
     if not named:
         raise Unprocessable("The register names no enrolment.")
-    statement = insert(attendance).values(
-        [
-            {
-                "enrolment_id": enrolment_id,
-                "attended": enrolment_id in present,
-                "offering_id": offering_id,
-                "session": session,
-                "recorded_by": by,
-                "recorded_at": now,
-            }
-            for enrolment_id in named
-        ]
-    )
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[
-                attendance.c.offering_id,
-                attendance.c.session,
-                attendance.c.enrolment_id,
-            ],
-            set_={
-                "attended": statement.excluded.attended,
-                "recorded_by": statement.excluded.recorded_by,
-                "recorded_at": statement.excluded.recorded_at,
-            },
-        )
+    await registers.save_register(
+        conn, offering_id, session, {e: e in present for e in named}, by=by, at=now
     )
     await settle_all(conn, named, now=now)

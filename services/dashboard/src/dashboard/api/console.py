@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -113,100 +115,107 @@ async def _ask(client: httpx.AsyncClient, url: str, token: str) -> Any:
     return response.json()
 
 
+def _parked(service: str, answer: Any) -> list[AttentionItem]:
+    return [
+        AttentionItem(
+            kind="parked-event",
+            service=service,
+            title=f"Parked event in {service}",
+            detail=str(parked.get("error", ""))[:300],
+            since=parked.get("parked_at"),
+            ids={"service": service, "parked_id": str(parked["id"])},
+            actions=["replay"],
+        )
+        for parked in answer.get("items", [])
+        if not parked.get("replayed_at")
+    ]
+
+
+def _quarantined(answer: Any) -> list[AttentionItem]:
+    return [
+        AttentionItem(
+            kind="quarantined-grade",
+            service="assessment",
+            title="Quarantined grade from " + str(grade.get("client_id") or grade.get("source")),
+            detail=str(grade.get("note", "")),
+            since=grade.get("received_at"),
+            ids={"grade_id": str(grade["id"])},
+            actions=["assign", "dismiss"],
+        )
+        for grade in answer.get("items", [])
+    ]
+
+
+def _approvals(answer: Any) -> list[AttentionItem]:
+    return [
+        AttentionItem(
+            kind="awaiting-approval",
+            service="catalogue",
+            title=f"Awaiting approval: {item.get('code')} {item.get('title')}",
+            detail=f"version {item.get('version')}, submitted for approval",
+            ids={"code": str(item.get("code"))},
+            actions=["approve-and-publish"],
+        )
+        for item in answer.get("items", [])
+    ]
+
+
+def _moodle(answer: Any) -> list[AttentionItem]:
+    return [
+        AttentionItem(
+            kind="moodle-fetch-failing",
+            service="assessment",
+            title=f"Moodle grade fetch failing ({fetch.get('client_id')})",
+            detail=f"{fetch.get('attempts')} attempts; last error: "
+            + str(fetch.get("last_error"))[:300],
+            since=fetch.get("received_at"),
+            ids={"client_id": str(fetch.get("client_id")), "fetch_id": str(fetch["id"])},
+            actions=[],
+        )
+        for fetch in answer.get("items", [])
+    ]
+
+
+def _reviews(answer: Any) -> list[AttentionItem]:
+    return [
+        AttentionItem(
+            kind="review-due",
+            service="catalogue",
+            title=f"Annual review due: {item.get('code')} {item.get('title')}",
+            detail=f"due {item.get('review_due_on')}",
+            ids={"code": str(item.get("code"))},
+            actions=[],
+        )
+        for item in (answer if isinstance(answer, list) else answer.get("items", []))
+    ]
+
+
 async def _remote_items(settings: Settings, token: str) -> tuple[list[AttentionItem], list[str]]:
+    """What the other services hold for staff, asked of each at once; the names of those
+    that did not answer."""
     urls = settings.service_urls()
-    items: list[AttentionItem] = []
-    unavailable: list[str] = []
+    asks: dict[str, tuple[str, Callable[[Any], list[AttentionItem]]]] = {
+        **{
+            service: (f"{url}/admin/parked-events?limit=50", functools.partial(_parked, service))
+            for service, url in urls.items()
+        },
+        "quarantined": (f"{urls['assessment']}/quarantined-grades?limit=50", _quarantined),
+        "reviews": (f"{urls['catalogue']}/reviews-due", _reviews),
+        "approvals": (f"{urls['catalogue']}/awaiting-approval?limit=50", _approvals),
+        "moodle": (f"{urls['assessment']}/moodle-fetches?failing=true&limit=50", _moodle),
+    }
     async with httpx.AsyncClient(timeout=settings.service_timeout_seconds) as client:
-        asks = {
-            **{
-                f"parked:{s}": _ask(client, f"{u}/admin/parked-events?limit=50", token)
-                for s, u in urls.items()
-            },
-            "quarantined": _ask(client, f"{urls['assessment']}/quarantined-grades?limit=50", token),
-            "reviews": _ask(client, f"{urls['catalogue']}/reviews-due", token),
-            "approvals": _ask(client, f"{urls['catalogue']}/awaiting-approval?limit=50", token),
-            "moodle": _ask(
-                client, f"{urls['assessment']}/moodle-fetches?failing=true&limit=50", token
-            ),
-        }
-        answers = await asyncio.gather(*asks.values(), return_exceptions=True)
-    for name, answer in zip(asks, answers, strict=True):
+        answers = await asyncio.gather(
+            *(_ask(client, url, token) for url, _ in asks.values()), return_exceptions=True
+        )
+    items: list[AttentionItem] = []
+    unavailable: set[str] = set()
+    for (name, (_, convert)), answer in zip(asks.items(), answers, strict=True):
         if isinstance(answer, BaseException):
-            unavailable.append(name.split(":")[-1] if name.startswith("parked:") else name)
-            continue
-        if name.startswith("parked:"):
-            service = name.split(":", 1)[1]
-            for parked in answer.get("items", []):
-                if parked.get("replayed_at"):
-                    continue
-                items.append(
-                    AttentionItem(
-                        kind="parked-event",
-                        service=service,
-                        title=f"Parked event in {service}",
-                        detail=str(parked.get("error", ""))[:300],
-                        since=parked.get("parked_at"),
-                        ids={"service": service, "parked_id": str(parked["id"])},
-                        actions=["replay"],
-                    )
-                )
-        elif name == "quarantined":
-            for grade in answer.get("items", []):
-                items.append(
-                    AttentionItem(
-                        kind="quarantined-grade",
-                        service="assessment",
-                        title="Quarantined grade from "
-                        + str(grade.get("client_id") or grade.get("source")),
-                        detail=str(grade.get("note", "")),
-                        since=grade.get("received_at"),
-                        ids={"grade_id": str(grade["id"])},
-                        actions=["assign", "dismiss"],
-                    )
-                )
-        elif name == "approvals":
-            for item in answer.get("items", []):
-                items.append(
-                    AttentionItem(
-                        kind="awaiting-approval",
-                        service="catalogue",
-                        title=f"Awaiting approval: {item.get('code')} {item.get('title')}",
-                        detail=f"version {item.get('version')}, submitted for approval",
-                        ids={"code": str(item.get("code"))},
-                        actions=["approve-and-publish"],
-                    )
-                )
-        elif name == "moodle":
-            for fetch in answer.get("items", []):
-                items.append(
-                    AttentionItem(
-                        kind="moodle-fetch-failing",
-                        service="assessment",
-                        title=f"Moodle grade fetch failing ({fetch.get('client_id')})",
-                        detail=f"{fetch.get('attempts')} attempts; last error: "
-                        + str(fetch.get("last_error"))[:300],
-                        since=fetch.get("received_at"),
-                        ids={
-                            "client_id": str(fetch.get("client_id")),
-                            "fetch_id": str(fetch["id"]),
-                        },
-                        actions=[],
-                    )
-                )
-        elif name == "reviews":
-            for item in answer if isinstance(answer, list) else answer.get("items", []):
-                items.append(
-                    AttentionItem(
-                        kind="review-due",
-                        service="catalogue",
-                        title=f"Annual review due: {item.get('code')} {item.get('title')}",
-                        detail=f"due {item.get('review_due_on')}",
-                        ids={"code": str(item.get("code"))},
-                        actions=[],
-                    )
-                )
-    return items, sorted(set(unavailable))
+            unavailable.add(name)
+        else:
+            items.extend(convert(answer))
+    return items, sorted(unavailable)
 
 
 @router.get(

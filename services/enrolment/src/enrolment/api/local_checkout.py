@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from credstack import access
 from credstack.clock import now
 from credstack.refusals import NotFound
-from enrolment.local_provider import LocalProvider, SessionPayment, SessionStatus
+from enrolment.local_provider import LocalProvider
+from enrolment.stripe_format import SessionPayment, SessionStatus
 
 router = APIRouter(tags=["local payment provider"], include_in_schema=False)
 

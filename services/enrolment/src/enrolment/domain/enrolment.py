@@ -6,6 +6,10 @@ after a success, an expiry after a payment, a second refund notice).
 
 The caller counts seats (`states.SEAT_HOLDING`) under the offering's row lock, so seats
 are never oversold.
+
+Long on purpose: one aggregate, one class. Every transition (seat, payment, refund,
+transfer) reads and guards the same state, and the monotonic payment rules read best
+beside the seat rules they interlock with.
 """
 
 from __future__ import annotations

@@ -158,21 +158,7 @@ def svg(
         f'stroke="{_ACCENT}" stroke-width="6"/>',
     ]
     lines = face.lines()
-    used: dict[Typeface, str] = {}
-    for text, _, _ in lines:
-        for run, typeface in runs(text):
-            used[typeface] = used.get(typeface, "") + run
-    # The fonts travel inside the SVG (subsets of what it says), so any viewer draws every
-    # script without fonts of its own.
-    parts.append(
-        "<style>"
-        + "".join(
-            f'@font-face{{font-family:"{typeface.family}";'
-            f'src:url("{subset_data_uri(typeface, text)}") format("truetype")}}'
-            for typeface, text in used.items()
-        )
-        + "</style>"
-    )
+    parts.append(_embedded_fonts([text for text, _, _ in lines]))
     y = 56
     for text, size, colour in lines:
         spans = "".join(
@@ -184,20 +170,42 @@ def svg(
             f'font-size="{size}" fill="{colour}" text-anchor="middle">{spans}</text>'
         )
         y += int(size * 1.35)
-    qr = segno.make(face.verify_url, error="m")
+    parts.append(_qr_code(face.verify_url))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _embedded_fonts(texts: list[str]) -> str:
+    """The fonts travel inside the SVG (subsets of what it says), so any viewer draws every
+    script without fonts of its own."""
+    used: dict[Typeface, str] = {}
+    for text in texts:
+        for run, typeface in runs(text):
+            used[typeface] = used.get(typeface, "") + run
+    faces = "".join(
+        f'@font-face{{font-family:"{typeface.family}";'
+        f'src:url("{subset_data_uri(typeface, text)}") format("truetype")}}'
+        for typeface, text in used.items()
+    )
+    return f"<style>{faces}</style>"
+
+
+def _qr_code(url: str) -> str:
+    """The verification URL's QR code, drawn as one path on white, centred near the foot."""
+    qr = segno.make(url, error="m")
     scale = 5
     side = qr.symbol_size(scale=scale, border=2)[0]
     left, top = (SIZE - side) // 2, SIZE - side - 40
     path = "".join(
-        f"M{left + (x + 2) * scale},{top + (y_ + 2) * scale}h{scale}v{scale}h-{scale}z"
-        for y_, row in enumerate(qr.matrix)
+        f"M{left + (x + 2) * scale},{top + (y + 2) * scale}h{scale}v{scale}h-{scale}z"
+        for y, row in enumerate(qr.matrix)
         for x, dark in enumerate(row)
         if dark
     )
-    parts.append(f'<rect x="{left}" y="{top}" width="{side}" height="{side}" fill="#ffffff"/>')
-    parts.append(f'<path d="{path}" fill="#000000"/>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return (
+        f'<rect x="{left}" y="{top}" width="{side}" height="{side}" fill="#ffffff"/>'
+        f'<path d="{path}" fill="#000000"/>'
+    )
 
 
 class NotBaked(ValueError):

@@ -16,7 +16,7 @@ English it is named in the achievement's and the credential's name and descripti
 policy wants it prominent) and given as ``inLanguage``. Arrays stay arrays, nulls and
 empty lists are left out.
 
-(About 470 lines: the three documents share their parts, and read best side by side.)
+Long on purpose: the three documents share their parts, and read best side by side.
 """
 
 from __future__ import annotations

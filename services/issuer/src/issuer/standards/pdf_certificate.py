@@ -9,6 +9,7 @@ are shortened to fit rather than flowing onto a second page.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import segno
 from fpdf import FPDF
@@ -52,6 +53,8 @@ def _fit(document: FPDF, text: str, width: float) -> str:
 
 
 def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
+    """The one-page A4 certificate: heading and title, to whom and when, the result and
+    outcomes, and a footer with the verification QR code and links."""
     document = FPDF(orientation="landscape", format="A4")
     document.set_title(_latin1(face.title))
     document.set_author(_latin1(issuer_name))
@@ -70,65 +73,64 @@ def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
     document.set_draw_color(18, 53, 91)
     document.set_line_width(2)
     document.rect(10, 10, 277, 190)
+    _heading(document, face)
+    _award(document, face, issuer_name)
+    _outcomes(document, face)
+    _footer(document, face, credential_url)
+    return bytes(document.output())
+
+
+def _line(document: FPDF, height: float, text: str, **options: Any) -> None:
+    document.cell(0, height, text, new_x="LMARGIN", new_y="NEXT", **options)
+
+
+def _heading(document: FPDF, face: BadgeFace) -> None:
     document.set_y(28)
     document.set_font(PRIMARY.family, "B", 14)
     document.set_text_color(242, 165, 65)
-    document.cell(0, 10, _latin1(face.heading.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
+    _line(document, 10, _latin1(face.heading.upper()), align="C")
     document.set_text_color(18, 53, 91)
     document.set_font(PRIMARY.family, "B", 28)
     document.multi_cell(0, 13, _latin1(face.title), align="C", new_x="LMARGIN", new_y="NEXT")
     if face.language_note:
         document.set_font(PRIMARY.family, "B", 18)
         document.set_text_color(200, 110, 20)
-        document.cell(
-            0, 11, _latin1(face.language_note.upper()), align="C", new_x="LMARGIN", new_y="NEXT"
-        )
+        _line(document, 11, _latin1(face.language_note.upper()), align="C")
         document.set_text_color(18, 53, 91)
     document.ln(4)
+
+
+def _award(document: FPDF, face: BadgeFace, issuer_name: str) -> None:
     document.set_font(PRIMARY.family, "", 18)
     if face.learner_name:
-        document.cell(
-            0,
-            10,
-            _latin1(f"awarded to {face.learner_name}"),
-            align="C",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        _line(document, 10, _latin1(f"awarded to {face.learner_name}"), align="C")
     document.set_font(PRIMARY.family, "", 13)
     for detail in face.details:
-        document.cell(0, 8, _latin1(detail), align="C", new_x="LMARGIN", new_y="NEXT")
+        _line(document, 8, _latin1(detail), align="C")
     if face.issued_on:
-        document.cell(
-            0,
-            8,
-            _latin1(f"Issued {face.issued_on} by {issuer_name}"),
-            align="C",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        _line(document, 8, _latin1(f"Issued {face.issued_on} by {issuer_name}"), align="C")
+
+
+def _outcomes(document: FPDF, face: BadgeFace) -> None:
     document.set_font(PRIMARY.family, "", 11)
     if face.result:
-        document.cell(0, 7, f"Result: {face.result}", align="C", new_x="LMARGIN", new_y="NEXT")
+        _line(document, 7, f"Result: {face.result}", align="C")
     shown = face.outcomes[:MAX_OUTCOMES]
-    if shown:
-        document.ln(1)
-        document.set_x(40)
-        document.cell(0, 6, "Learning outcomes demonstrated:", new_x="LMARGIN", new_y="NEXT")
-        for outcome in shown:
-            document.set_x(44)
-            document.cell(
-                0, 5.5, _fit(document, f"• {outcome}", 190), new_x="LMARGIN", new_y="NEXT"
-            )
-        if len(face.outcomes) > MAX_OUTCOMES:
-            document.set_x(44)
-            document.cell(
-                0,
-                5.5,
-                f"… and {len(face.outcomes) - MAX_OUTCOMES} more: see the credential",
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+    if not shown:
+        return
+    document.ln(1)
+    document.set_x(40)
+    _line(document, 6, "Learning outcomes demonstrated:")
+    for outcome in shown:
+        document.set_x(44)
+        _line(document, 5.5, _fit(document, f"• {outcome}", 190))
+    if len(face.outcomes) > MAX_OUTCOMES:
+        document.set_x(44)
+        more = len(face.outcomes) - MAX_OUTCOMES
+        _line(document, 5.5, f"… and {more} more: see the credential")
+
+
+def _footer(document: FPDF, face: BadgeFace, credential_url: str) -> None:
     qr = io.BytesIO()
     segno.make(face.verify_url, error="m").save(qr, kind="png", scale=6, border=2)
     document.image(io.BytesIO(qr.getvalue()), x=242, y=152, w=36)
@@ -137,4 +139,3 @@ def pdf(face: BadgeFace, *, issuer_name: str, credential_url: str) -> bytes:
     document.cell(
         0, 5, _latin1(f"Verify: {face.verify_url}   Credential: {credential_url}"), align="C"
     )
-    return bytes(document.output())

@@ -76,6 +76,24 @@ def _problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
         isinstance(credential["id"], str) and _URL.match(credential["id"])
     ):
         found.append("id must be one URL")
+    found.extend(_subject_and_issuer_problems(credential, our_did))
+    for field in ("validFrom", "validUntil", "issuanceDate", "expirationDate"):
+        value = credential.get(field)
+        if value is not None and not (isinstance(value, str) and _DATE_TIME_STAMP.match(value)):
+            found.append(f"{field} must be an XML dateTimeStamp")
+    found.extend(_typed_entry_problems(credential))
+    found.extend(_related_resource_problems(credential.get("relatedResource")))
+    for field in ("name", "description"):
+        for value in _list(credential.get(field, [])):
+            if not isinstance(value, str | dict):
+                found.append(f"{field} must be a string or a language value object")
+    if "proof" in credential:
+        found.append("the issuer adds the proof: send the credential unsigned")
+    return found
+
+
+def _subject_and_issuer_problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
+    found: list[str] = []
     subjects = credential.get("credentialSubject")
     if not subjects or not all(isinstance(s, dict) and s for s in _list(subjects)):
         found.append("credentialSubject must be one or more non-empty objects")
@@ -94,10 +112,12 @@ def _problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
             found.append("issuer must be a URL or an object with an id URL")
         elif issuer_id != our_did:
             found.append(f"this issuer signs as {our_did}, not {issuer_id}")
-    for field in ("validFrom", "validUntil", "issuanceDate", "expirationDate"):
-        value = credential.get(field)
-        if value is not None and not (isinstance(value, str) and _DATE_TIME_STAMP.match(value)):
-            found.append(f"{field} must be an XML dateTimeStamp")
+    return found
+
+
+def _typed_entry_problems(credential: Mapping[str, Any]) -> list[str]:
+    """Status, schema, evidence, terms of use, refresh: objects with a type (and a URL id)."""
+    found: list[str] = []
     for field in (
         "credentialStatus",
         "credentialSchema",
@@ -116,13 +136,6 @@ def _problems(credential: Mapping[str, Any], our_did: str) -> list[str]:
                 found.append("credentialSchema.id is required")
             if "id" in item and not (isinstance(item["id"], str) and _URL.match(item["id"])):
                 found.append(f"{field}.id must be one URL")
-    found.extend(_related_resource_problems(credential.get("relatedResource")))
-    for field in ("name", "description"):
-        for value in _list(credential.get(field, [])):
-            if not isinstance(value, str | dict):
-                found.append(f"{field} must be a string or a language value object")
-    if "proof" in credential:
-        found.append("the issuer adds the proof: send the credential unsigned")
     return found
 
 

@@ -1,0 +1,99 @@
+"""The public catalogue's listings beside search: upcoming offerings and published stacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import and_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from catalogue.domain import OfferingStatus, Status
+from catalogue.tables import micro_credential, offering, stack
+
+mc = micro_credential
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A scheduled offering that has not started, with its micro-credential's code."""
+
+    id: UUID
+    code: str
+    title: str
+    version: int
+    starts_on: date
+    ends_on: date
+    enrolment_opens_at: datetime
+    enrolment_closes_at: datetime
+    capacity: int
+    delivery_mode: str
+    location: str
+    time_zone: str
+    fee_cents: int
+    convenor: str
+    open_for_enrolment: bool
+
+
+async def upcoming_offerings(
+    conn: AsyncConnection,
+    *,
+    at: datetime,
+    micro_credential_id: UUID | None = None,
+    after: tuple[date, str, UUID] | None = None,
+    limit: int = 100,
+) -> list[Upcoming]:
+    """Scheduled offerings that have not started, soonest first, with their item's code,
+    after the (start, code, id) `after`."""
+    query = (
+        select(
+            offering.c.id,
+            mc.c.code,
+            mc.c.title,
+            offering.c.micro_credential_version.label("version"),
+            offering.c.starts_on,
+            offering.c.ends_on,
+            offering.c.enrolment_opens_at,
+            offering.c.enrolment_closes_at,
+            offering.c.capacity,
+            offering.c.delivery_mode,
+            offering.c.location,
+            offering.c.time_zone,
+            offering.c.fee_cents,
+            offering.c.convenor,
+            and_(offering.c.enrolment_opens_at <= at, offering.c.enrolment_closes_at > at).label(
+                "open_for_enrolment"
+            ),
+        )
+        .join(
+            mc,
+            (mc.c.id == offering.c.micro_credential_id)
+            & (mc.c.version == offering.c.micro_credential_version),
+        )
+        .where(
+            offering.c.status == OfferingStatus.SCHEDULED.value, offering.c.starts_on >= at.date()
+        )
+        .order_by(offering.c.starts_on, mc.c.code, offering.c.id)
+        .limit(limit)
+    )
+    if micro_credential_id is not None:
+        query = query.where(offering.c.micro_credential_id == micro_credential_id)
+    if after is not None:
+        query = query.where(tuple_(offering.c.starts_on, mc.c.code, offering.c.id) > tuple_(*after))
+    return [Upcoming(**row._mapping) for row in await conn.execute(query)]
+
+
+async def published_stacks(
+    conn: AsyncConnection, *, after: str | None = None, limit: int
+) -> list[UUID]:
+    """The ids of published stacks, by code, after the code `after`."""
+    query = (
+        select(stack.c.id)
+        .where(stack.c.status == Status.PUBLISHED.value)
+        .order_by(stack.c.code)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(stack.c.code > after)
+    return list((await conn.execute(query)).scalars())
