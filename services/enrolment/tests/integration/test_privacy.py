@@ -11,13 +11,17 @@ from credstack.testing import ServiceUnderTest, Tokens
 from enrolment import tables
 
 from .steps import (
+    checkout,
+    deliver_webhooks,
     enrolled,
     learner,
     offering,
+    pay,
     register,
     session_event,
     session_of,
     staged_on,
+    status,
     types,
     webhook,
 )
@@ -210,3 +214,25 @@ async def test_the_archive_is_refused_when_a_service_cannot_be_reached(
     problem = response.json()
     assert problem["type"].endswith("/export-incomplete")
     assert problem["services"] == ["assessment", "dashboard", "issuer", "notifier"]
+
+
+async def test_erasure_reaches_the_local_providers_sessions_and_webhooks(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    created = await enrolled(enrolment, tokens, await offering(enrolment), "ada")
+    await pay(enrolment, await checkout(enrolment, tokens, created["id"], "ada"))
+    assert await deliver_webhooks(enrolment) == 2
+    assert await status(enrolment, tokens, created["id"]) == "confirmed"
+
+    async def provider_rows() -> str:
+        async with enrolment.engine.connect() as conn:
+            sessions = (await conn.execute(select(tables.local_checkout_session))).all()
+            webhooks = (await conn.execute(select(tables.local_webhook))).all()
+            return str([tuple(r) for r in sessions] + [tuple(r) for r in webhooks])
+
+    assert "ada@example.org" in await provider_rows()
+
+    erased = await enrolment.http.post("/learners/me/erasure", headers=learner(tokens, "ada"))
+
+    assert erased.status_code == 200, erased.text
+    assert "ada@example.org" not in await provider_rows()

@@ -28,6 +28,7 @@ from enrolment.tables import (
     held_credential,
     learner,
     local_checkout_session,
+    local_webhook,
     offering,
     outbox,
     payment_event,
@@ -273,3 +274,15 @@ async def _erase_personal_data(
         .where(local_checkout_session.c.enrolment_id.in_(enrolment_ids))
         .values(customer_email=ERASED)
     )
+    enrolment_of = local_webhook.c.payload["data"]["object"]["metadata"]["enrolment_id"]
+    webhooks = await conn.execute(
+        select(local_webhook.c.id, local_webhook.c.payload).where(
+            enrolment_of.astext.in_([str(i) for i in enrolment_ids])
+        )
+    )
+    for webhook in webhooks.all():
+        await conn.execute(
+            update(local_webhook)
+            .where(local_webhook.c.id == webhook.id)
+            .values(payload=scrubbed(webhook.payload, PAYMENT_PERSONAL_FIELDS))
+        )
