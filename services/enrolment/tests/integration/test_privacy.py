@@ -130,8 +130,11 @@ async def test_erasure_removes_personal_data_keeps_the_financial_record_and_anno
     assert grace["profile"].email == "grace@example.org"
     assert "grace@example.org" in str(grace["payloads"])
     contacts = await staged_on(enrolment, "enrolment.contacts")
-    assert types(contacts)[-1] == "LearnerErased"
-    assert contacts[-1]["subject"] == str(ada)
+    # The outbox forgets the contact details it kept to publish again; grace's stay.
+    assert [(types([c])[0], c["subject"]) for c in contacts] == [
+        ("LearnerContactChanged", str(learner_id_for("grace"))),
+        ("LearnerErased", str(ada)),
+    ]
     events = await staged_on(enrolment, "enrolment.events")
     assert types(events)[-1] == "LearnerDataErased"
     assert events[-1]["data"] == {
@@ -191,12 +194,7 @@ async def test_staff_erase_on_a_learners_behalf_and_a_new_profile_is_erased_agai
     assert again.json()["requested_by"] == "learner"
     assert (await personal_data_of(enrolment, learner_id_for("ada")))["profile"] is None
     contacts = await staged_on(enrolment, "enrolment.contacts")
-    assert types(contacts) == [
-        "LearnerContactChanged",
-        "LearnerErased",
-        "LearnerContactChanged",
-        "LearnerErased",
-    ]
+    assert types(contacts) == ["LearnerErased", "LearnerErased"]
 
 
 async def test_the_archive_is_refused_when_a_service_cannot_be_reached(

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credstack.contracts.enrolment import LearnerDataErased, LearnerErased
+from credstack.contracts.enrolment import LearnerContactChanged, LearnerDataErased, LearnerErased
 from credstack.privacy import ERASED, Erasure, LearnerData, scrubbed
 from enrolment import records
 from enrolment.domain import PaymentStatus, Status
@@ -251,6 +251,12 @@ async def _erase_personal_data(
     conn: AsyncConnection, learner_id: UUID, enrolment_ids: list[UUID]
 ) -> None:
     await conn.execute(delete(learner).where(learner.c.id == learner_id))
+    await conn.execute(  # the outbox keeps published rows a while, to publish them again
+        delete(outbox.table).where(
+            outbox.table.c.key == str(learner_id),
+            outbox.table.c.payload["type"].astext == LearnerContactChanged.type_name(),
+        )
+    )
     await conn.execute(
         update(enrolment)
         .where(enrolment.c.learner_id == learner_id)
