@@ -14,6 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credstack.contracts.enrolment import LearnerContactChanged
+from credstack.contracts.topics import CONTACT_TOPICS
+from credstack.kafka import ParkedEvents
 
 EXPORT_PATH = "/learners/me/data"
 """Where every service that holds data about learners serves a learner's own export."""
@@ -53,3 +59,18 @@ def scrubbed(document: Any, keys: frozenset[str]) -> Any:
     if isinstance(document, list):
         return [scrubbed(item, keys) for item in document]
     return document
+
+
+async def forget_parked_contacts(
+    conn: AsyncConnection, parked: ParkedEvents, learner_id: UUID
+) -> None:
+    """Delete the learner's contact details parked by this consumer: staff could otherwise
+    replay them after the erasure."""
+    table = parked.table
+    await conn.execute(
+        delete(table).where(
+            table.c.topic == CONTACT_TOPICS["enrolment"],
+            table.c.key == str(learner_id),
+            table.c.payload.contains(LearnerContactChanged.type_name()),
+        )
+    )

@@ -1,13 +1,15 @@
 """A learner's data in the issuer, and erasure: contact details and emails go, issued
 credentials stay signed and keep verifying."""
 
+import json
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import select
 
-from credstack.contracts.enrolment import LearnerErased
+from credstack.contracts.enrolment import LearnerContactChanged, LearnerErased
+from credstack.contracts.envelope import to_cloudevent
 from credstack.privacy import ERASED
 from credstack.testing import ServiceUnderTest, Tokens, deliver
 from issuer import tables
@@ -136,3 +138,36 @@ async def test_contact_details_newer_than_the_erasure_name_the_next_credential(
     await deliver_all(issuer, second, enrolment, passed(enrolment))
 
     assert [r.recipient_name for r in await issued(issuer)] == ["Ada Lovelace", "Ada King"]
+
+
+async def park(service: ServiceUnderTest, event: LearnerContactChanged) -> None:
+    """The contact event as the consumer parks one it could not apply."""
+    envelope = to_cloudevent(
+        event, event_id=uuid4(), time=NOW, source="/credstack/enrolment", traceparent=None
+    )
+    async with service.engine.begin() as conn:
+        await conn.execute(
+            tables.parked.table.insert().values(
+                topic="enrolment.contacts",
+                partition=0,
+                offset=0,
+                key=event.key(),
+                payload=json.dumps(envelope),
+                error="tests",
+                parked_at=NOW,
+            )
+        )
+
+
+async def test_erasure_forgets_the_learners_parked_contact_details_only(
+    issuer: ServiceUnderTest,
+) -> None:
+    ada, grace = Learner(), Learner(name="Grace Hopper", email="grace@example.org")
+    await park(issuer, contact(ada))
+    await park(issuer, contact(grace))
+
+    await deliver(issuer.app, LearnerErased(learner_id=ada.id, erased_at=NOW + timedelta(days=1)))
+
+    async with issuer.engine.connect() as conn:
+        keys = await conn.scalars(select(tables.parked.table.c.key))
+        assert list(keys) == [str(grace.id)]

@@ -20,8 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.enrolment import LearnerErased
 from credstack.contracts.envelope import Received
-from credstack.privacy import ERASED, LearnerData
-from issuer.tables import award, claim, contact, credential, erased_learner, recipient
+from credstack.privacy import ERASED, LearnerData, forget_parked_contacts
+from issuer.tables import (
+    award,
+    claim,
+    contact,
+    credential,
+    erased_learner,
+    parked,
+    recipient,
+)
 
 
 class Contact(BaseModel):
@@ -189,3 +197,4 @@ async def learner_erased(conn: AsyncConnection, event: LearnerErased, received: 
     await conn.execute(
         delete(claim).where(claim.c.learner_id == learner_id, claim.c.claimed_at.is_(None))
     )
+    await forget_parked_contacts(conn, parked, learner_id)

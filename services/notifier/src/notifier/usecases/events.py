@@ -41,8 +41,10 @@ from credstack.contracts.issuer import (
     StackCredentialIssued,
 )
 from credstack.kafka import Handler
+from credstack.privacy import forget_parked_contacts
 from notifier import repository
 from notifier.domain import CredentialStatus, Kind, Stage, cancellation_message
+from notifier.tables import parked
 
 
 async def _to_learner(
@@ -76,6 +78,7 @@ async def contact_changed(
 
 async def learner_erased(conn: AsyncConnection, event: LearnerErased, received: Received) -> None:
     await repository.erase_learner(conn, event.learner_id)
+    await forget_parked_contacts(conn, parked, event.learner_id)
 
 
 # -- the catalogue ----------------------------------------------------------------------
