@@ -234,3 +234,20 @@ async def test_erasure_reaches_the_local_providers_sessions_and_webhooks(
 
     assert erased.status_code == 200, erased.text
     assert "ada@example.org" not in await provider_rows()
+
+
+async def test_the_archive_is_rate_limited_per_learner(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    settings = enrolment.app.state.settings
+    settings.assessment_url = "http://127.0.0.1:9"  # nothing listens there: a quick 503
+    settings.issuer_url = settings.notifier_url = settings.dashboard_url = "http://127.0.0.1:9"
+    answers = [
+        (await enrolment.http.get("/learners/me/archive", headers=learner(tokens, "ada")))
+        for _ in range(6)
+    ]
+
+    assert [a.status_code for a in answers] == [503] * 5 + [429]
+    assert "Retry-After" in answers[-1].headers
+    other = await enrolment.http.get("/learners/me/archive", headers=learner(tokens, "grace"))
+    assert other.status_code == 503
