@@ -9,8 +9,10 @@ printed stays on the credential's row: its image, PDF and verification page show
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -31,6 +33,8 @@ from issuer.tables import (
     recipient,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 
 class Contact(BaseModel):
     name: str
@@ -50,7 +54,7 @@ class AwardRecord(BaseModel):
     kind: str
     micro_credential_id: UUID
     micro_credential_version: int
-    score: str | None
+    score: Decimal | None
     sessions_attended: int | None
     sessions_total: int | None
     awarded_at: datetime
@@ -90,6 +94,10 @@ class IssuerData(LearnerData):
     erased_at: datetime | None
 
 
+def _all(model: type[M], rows: Iterable[Any]) -> list[M]:
+    return [model.model_validate(row, from_attributes=True) for row in rows]
+
+
 async def learner_data(conn: AsyncConnection, learner_id: UUID, *, at: datetime) -> IssuerData:
     """Everything the issuer holds on the learner, issued credentials in full."""
     found = (await conn.execute(select(contact).where(contact.c.learner_id == learner_id))).first()
@@ -107,61 +115,19 @@ async def learner_data(conn: AsyncConnection, learner_id: UUID, *, at: datetime)
         .order_by(credential.c.issued_at, credential.c.id)
     )
     claims = await conn.execute(
-        select(claim).where(claim.c.learner_id == learner_id).order_by(claim.c.created_at)
+        select(claim, claim.c.copy.label("copy_issued"))
+        .where(claim.c.learner_id == learner_id)
+        .order_by(claim.c.created_at)
     )
     return IssuerData(
         service="issuer",
         learner_id=learner_id,
         generated_at=at,
-        contact=None
-        if found is None
-        else Contact(name=found.name, email=found.email, changed_at=found.changed_at),
-        recipients=[
-            RecipientRecord(enrolment_id=r.enrolment_id, name=r.name, email=r.email, did=r.did)
-            for r in recipients
-        ],
-        awards=[
-            AwardRecord(
-                enrolment_id=a.enrolment_id,
-                kind=a.kind,
-                micro_credential_id=a.micro_credential_id,
-                micro_credential_version=a.micro_credential_version,
-                score=None if a.score is None else str(a.score),
-                sessions_attended=a.sessions_attended,
-                sessions_total=a.sessions_total,
-                awarded_at=a.awarded_at,
-                status=a.status,
-            )
-            for a in awards
-        ],
-        credentials=[
-            IssuedCredential(
-                id=c.id,
-                kind=c.kind,
-                title=c.title,
-                recipient_name=c.recipient_name,
-                recipient_email=c.recipient_email,
-                issued_at=c.issued_at,
-                status=c.status,
-                status_reason=c.status_reason,
-                status_changed_at=c.status_changed_at,
-                document=dict(c.document),
-            )
-            for c in issued
-        ],
-        claims=[
-            ClaimRecord(
-                id=c.id,
-                credential_id=c.credential_id,
-                created_at=c.created_at,
-                expires_at=c.expires_at,
-                claimed_at=c.claimed_at,
-                protocol=c.protocol,
-                holder_did=c.holder_did,
-                copy_issued=c.copy,
-            )
-            for c in claims
-        ],
+        contact=None if found is None else Contact.model_validate(found, from_attributes=True),
+        recipients=_all(RecipientRecord, recipients),
+        awards=_all(AwardRecord, awards),
+        credentials=_all(IssuedCredential, issued),
+        claims=_all(ClaimRecord, claims),
         erased_at=await conn.scalar(
             select(erased_learner.c.erased_at).where(erased_learner.c.learner_id == learner_id)
         ),

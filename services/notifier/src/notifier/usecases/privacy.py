@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.privacy import LearnerData
 from notifier.tables import contact, credential, enrolment, interest, message, preference
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Contact(BaseModel):
@@ -76,6 +78,10 @@ class NotifierData(LearnerData):
     credentials: list[CredentialRecord]
 
 
+def _all(model: type[M], rows: Iterable[Any]) -> list[M]:
+    return [model.model_validate(row, from_attributes=True) for row in rows]
+
+
 async def learner_data(
     conn: AsyncConnection, learner_id: UUID, *, emails: Collection[str], at: datetime
 ) -> NotifierData:
@@ -112,56 +118,12 @@ async def learner_data(
         service="notifier",
         learner_id=learner_id,
         generated_at=at,
-        contact=None
-        if found is None
-        else Contact(
-            email=found.email, name=found.name, language=found.language, changed_at=found.changed_at
-        ),
+        contact=None if found is None else Contact.model_validate(found, from_attributes=True),
         preferences=None
         if chosen is None
-        else Preferences(
-            language=chosen.language, reminders=chosen.reminders, updated_at=chosen.updated_at
-        ),
-        interest=[
-            Interest(
-                micro_credential_id=i.micro_credential_id,
-                email=i.email,
-                language=i.language,
-                registered_at=i.registered_at,
-                confirmed_at=i.confirmed_at,
-                unsubscribed_at=i.unsubscribed_at,
-            )
-            for i in interests
-        ],
-        messages=[
-            MessageRecord(
-                id=m.id,
-                kind=m.kind,
-                to_address=m.to_address,
-                subject=m.subject,
-                facts=m.facts,
-                language=m.language,
-                created_at=m.created_at,
-                sent_at=m.sent_at,
-                failed_at=m.failed_at,
-            )
-            for m in messages
-        ],
-        enrolments=[
-            EnrolmentRecord(
-                id=e.id,
-                offering_id=e.offering_id,
-                micro_credential_id=e.micro_credential_id,
-                stage=e.stage,
-                result=e.result,
-                requested_at=e.requested_at,
-            )
-            for e in enrolments
-        ],
-        credentials=[
-            CredentialRecord(
-                id=c.id, kind=c.kind, url=c.url, status=c.status, issued_at=c.issued_at
-            )
-            for c in credentials
-        ],
+        else Preferences.model_validate(chosen, from_attributes=True),
+        interest=_all(Interest, interests),
+        messages=_all(MessageRecord, messages),
+        enrolments=_all(EnrolmentRecord, enrolments),
+        credentials=_all(CredentialRecord, credentials),
     )
