@@ -13,7 +13,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.privacy import LearnerData
-from notifier.tables import contact, credential, enrolment, interest, message, preference
+from notifier.tables import (
+    contact,
+    credential,
+    enrolment,
+    interest,
+    message,
+    preference,
+    wallet_claim,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,6 +77,14 @@ class CredentialRecord(BaseModel):
     issued_at: datetime
 
 
+class WalletClaim(BaseModel):
+    credential_id: UUID
+    claim_id: UUID
+    page_url: str
+    interaction_url: str
+    expires_at: datetime
+
+
 class NotifierData(LearnerData):
     contact: Contact | None
     preferences: Preferences | None
@@ -76,6 +92,7 @@ class NotifierData(LearnerData):
     messages: list[MessageRecord]
     enrolments: list[EnrolmentRecord]
     credentials: list[CredentialRecord]
+    wallet_claims: list[WalletClaim]
 
 
 def _all(model: type[M], rows: Iterable[Any]) -> list[M]:
@@ -114,6 +131,11 @@ async def learner_data(
         .where(credential.c.learner_id == learner_id)
         .order_by(credential.c.issued_at)
     )
+    claims = await conn.execute(
+        select(wallet_claim)
+        .where(wallet_claim.c.learner_id == learner_id)
+        .order_by(wallet_claim.c.expires_at)
+    )
     return NotifierData(
         service="notifier",
         learner_id=learner_id,
@@ -126,4 +148,5 @@ async def learner_data(
         messages=_all(MessageRecord, messages),
         enrolments=_all(EnrolmentRecord, enrolments),
         credentials=_all(CredentialRecord, credentials),
+        wallet_claims=_all(WalletClaim, claims),
     )
