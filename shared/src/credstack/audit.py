@@ -67,6 +67,7 @@ class StaffAction(StrEnum):
     ENROLMENT_ELIGIBILITY = "enrolment.eligibility"
     ENROLMENT_REANNOUNCE = "enrolment.re-announce"
     DECLARATION_PUBLISH = "declaration.publish"
+    LEARNER_ERASE = "learner.erase"
     # assessment
     RESULT_MODERATE = "result.moderate"
     INTEGRITY_CASE_OPEN = "integrity-case.open"

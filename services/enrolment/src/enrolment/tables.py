@@ -228,6 +228,17 @@ local_webhook = Table(
     ),
 )
 
+# Learners who asked for erasure: when, by whom (the learner or staff), and what was
+# erased and kept (the answer they were given). Holds their id only.
+erasure = Table(
+    "erasure",
+    metadata,
+    Column("learner_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("requested_by", String, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("report", JSONB, nullable=False),
+)
+
 outbox = Outbox(
     metadata, service="enrolment", topic="enrolment.events", source="/credstack/enrolment"
 )

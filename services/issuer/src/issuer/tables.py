@@ -53,6 +53,15 @@ contact = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Learners whose personal data was erased (LearnerErased): contact details older than
+# this are not taken again (a replay), and nothing new is issued to them until new ones come.
+erased_learner = Table(
+    "erased_learner",
+    metadata,
+    Column("learner_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)
+
 # Read model from StackPublished: each version of each stack.
 stack = Table(
     "stack",
