@@ -89,6 +89,8 @@ class StaffAction(StrEnum):
     CREDENTIAL_SUSPEND = "credential.suspend"
     CREDENTIAL_REINSTATE = "credential.reinstate"
     SIGNING_KEY_ROTATE = "signing-key.rotate"
+    ENDORSEMENT_RECORD = "endorsement.record"
+    ENDORSEMENT_WITHDRAW = "endorsement.withdraw"
     # notifier
     MESSAGE_RESEND = "message.resend"
     CONTACT_ERASE = "contact.erase"

@@ -188,6 +188,26 @@ claim = Table(
     Column("copy", JSON),
 )
 
+# Endorsements of a micro-credential (OB 3.0 EndorsementCredentials): uploaded signed by the
+# endorser, or issued by the centre for an endorser it manages. `version` is the one version
+# endorsed, or null for every version; withdrawn ones stay in credentials already issued.
+endorsement = Table(
+    "endorsement",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("micro_credential_id", PgUUID(as_uuid=True), nullable=False),
+    Column("version", Integer),
+    Column("origin", String(16), nullable=False),  # uploaded | issued
+    Column("endorser_name", Text, nullable=False),
+    Column("endorser_id", Text, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_by", Text),
+    Index("ix_endorsement_micro_credential", "micro_credential_id", "recorded_at"),
+)
+
 # The signed status list credentials, re-signed in the transaction that changes a bit.
 status_list_credential = Table(
     "status_list_credential",

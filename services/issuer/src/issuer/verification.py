@@ -11,7 +11,8 @@ Checks, each reported with its outcome and reason:
 - ``status``: the Bitstring Status List entry (signed list verified, bit read) and, for
   this issuer's lists, the revocation and suspension lists at the same index (revoked
   is told apart from suspended);
-- ``schema``: the OB 3.0 AchievementCredential JSON Schema (Open Badges only).
+- ``schema``: the OB 3.0 AchievementCredential JSON Schema (Open Badges), or its
+  EndorsementCredential schema (an endorsement, checked on its own with the same checks).
 
 A check that cannot be made offline (another issuer's did:web or status list) is reported
 ``ok: null`` and the credential is then not ``verified``: nothing is fetched from the network.
@@ -78,20 +79,22 @@ class Verdict:
         }
 
 
+ACHIEVEMENT_SCHEMA = "ob_v3p0_achievementcredential_schema.json"
+ENDORSEMENT_SCHEMA = "ob_v3p0_endorsementcredential_schema.json"
+
+
 @cache
-def _ob3_validator() -> Draft201909Validator:
-    schema = json.loads(
-        files(__package__)
-        .joinpath("schemas/ob_v3p0_achievementcredential_schema.json")
-        .read_text(encoding="utf-8")
-    )
+def _ob3_validator(name: str = ACHIEVEMENT_SCHEMA) -> Draft201909Validator:
+    schema = json.loads(files(__package__).joinpath(f"schemas/{name}").read_text(encoding="utf-8"))
     return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 
-def ob3_schema_errors(credential: Mapping[str, Any]) -> list[str]:
+def ob3_schema_errors(credential: Mapping[str, Any], schema: str = ACHIEVEMENT_SCHEMA) -> list[str]:
+    """Where ``credential`` breaks the OB 3.0 JSON Schema named (AchievementCredential's
+    unless told: EndorsementCredential's)."""
     return [
         f"{'/'.join(map(str, error.path)) or '(root)'}: {error.message}"
-        for error in _ob3_validator().iter_errors(credential)
+        for error in _ob3_validator(schema).iter_errors(credential)
     ]
 
 
@@ -357,11 +360,14 @@ def _schema(document: Mapping[str, Any]) -> Check:
 
 def _check_schema(document: Mapping[str, Any]) -> Check:
     types = document.get("type", [])
-    if not {"OpenBadgeCredential", "AchievementCredential"} & set(
-        types if isinstance(types, list) else [types]
-    ):
+    kinds = set(types if isinstance(types, list) else [types])
+    if "EndorsementCredential" in kinds:
+        schema, name = ENDORSEMENT_SCHEMA, "EndorsementCredential"
+    elif {"OpenBadgeCredential", "AchievementCredential"} & kinds:
+        schema, name = ACHIEVEMENT_SCHEMA, "AchievementCredential"
+    else:
         return Check("schema", True, "not an Open Badge: no OB 3.0 schema applies")
-    errors = ob3_schema_errors(document)
+    errors = ob3_schema_errors(document, schema)
     if errors:
         return Check("schema", False, "; ".join(errors[:5]))
-    return Check("schema", True, "conforms to the OB 3.0 AchievementCredential JSON Schema")
+    return Check("schema", True, f"conforms to the OB 3.0 {name} JSON Schema")

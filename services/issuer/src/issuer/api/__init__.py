@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from issuer.api import (
     claims,
+    endorsements,
     images,
     issuing,
     jwks,
@@ -32,4 +33,5 @@ routers: list[APIRouter] = [
     claims.router,
     oid4vci.router,
     privacy.router,
+    endorsements.router,
 ]

@@ -22,10 +22,11 @@ from issuer import faces, pages
 from issuer.api.claims import qr_svg
 from issuer.api.common import IssuerDep, VerifierDep, documented, stored
 from issuer.domain import Credential, CredentialNotFound, Status
+from issuer.endorsements import endorser_name, issuer_id
 from issuer.identity import Issuer
 from issuer.standards import openbadges2
-from issuer.usecases import claims
-from issuer.verification import Verdict
+from issuer.usecases import claims, endorsements
+from issuer.verification import Verdict, Verifier
 
 router = APIRouter()
 
@@ -139,6 +140,9 @@ async def verification_page(
     verdict = await verifier.verify_document(found.document, now=checked_at)
     page = _templates().get_template("credential.html")
     facts = _page(found, verdict, issuer, checked_at, language)
+    facts["endorsements"] = await _endorsements(
+        found.document, verifier, engine, issuer, checked_at
+    )
     if claim is not None:
         async with engine.begin() as conn:
             if await claims.open_offer_of(conn, claim, credential_id, at=checked_at):
@@ -146,6 +150,37 @@ async def verification_page(
                 facts["claim_link"] = link
                 facts["claim_qr"] = Markup(qr_svg(link).decode())  # segno's own SVG
     return HTMLResponse(page.render(language=language, t=texts, **facts), headers=headers)
+
+
+async def _endorsements(
+    document: dict[str, Any], verifier: Verifier, engine: Engine, issuer: Issuer, at: datetime
+) -> list[dict[str, Any]]:
+    """Each endorsement embedded in the achievement, checked on its own: who endorses, and
+    whether its own proof (and dates, schema) verify."""
+    embedded = [
+        e
+        for e in document["credentialSubject"]["achievement"].get("endorsement", [])
+        if isinstance(e, dict)
+    ]
+    if not embedded:
+        return []
+    async with engine.connect() as conn:
+        names = await endorsements.endorser_names(conn, [str(e.get("id")) for e in embedded])
+    shown = []
+    for endorsement in embedded:
+        verdict = await verifier.verify_document(endorsement, now=at)
+        by_centre = issuer_id(endorsement) == issuer.profile.did
+        subject = endorsement.get("credentialSubject")
+        comment = subject.get("endorsementComment") if isinstance(subject, dict) else None
+        shown.append(
+            {
+                "name": names.get(str(endorsement.get("id"))) or endorser_name(endorsement),
+                "verified": verdict.verified,
+                "comment": None if by_centre else comment,
+                "signed_by": issuer.profile.name if by_centre else None,
+            }
+        )
+    return shown
 
 
 def _wants_html(request: Request) -> bool:

@@ -415,10 +415,17 @@ def _expiry(snapshot: Mapping[str, Any], issued_at: datetime) -> datetime | None
 
 
 def open_badge_credential(
-    issuance: Issuance, snapshot: Mapping[str, Any], passed: Pass
+    issuance: Issuance,
+    snapshot: Mapping[str, Any],
+    passed: Pass,
+    endorsements: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """An unsigned OB 3.0 OpenBadgeCredential for a passed micro-credential."""
+    """An unsigned OB 3.0 OpenBadgeCredential for a passed micro-credential; the signed
+    ``endorsements`` (EndorsementCredentials, each with its own proof) are embedded whole in
+    its achievement, as OB 3.0's ``endorsement`` allows."""
     earned = achievement(snapshot, base_url=issuance.base_url)
+    if endorsements:
+        earned["endorsement"] = [dict(e) for e in endorsements]
     return _credential(
         issuance,
         earned,

@@ -44,7 +44,7 @@ from issuer.standards.openbadges3 import (
     valid_until_of,
 )
 from issuer.tables import outbox
-from issuer.usecases import claims, status, status_lists
+from issuer.usecases import claims, endorsements, status, status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
 
@@ -120,7 +120,7 @@ async def issue_if_ready(
         issuer,
         _award_credential(pending, who, snapshot, issuer.base_url, at=max(at, pending.awarded_at)),
         who,
-        _document_of(pending, snapshot),
+        _document_of(pending, snapshot, await _endorsements(conn, pending)),
         lambda made: pending.issue(
             made.id,
             made.url,
@@ -160,10 +160,22 @@ def _award_credential(
     return unsigned
 
 
-def _document_of(pending: Award, snapshot: Mapping[str, Any]) -> Document:
+async def _endorsements(conn: AsyncConnection, pending: Award) -> list[dict[str, Any]]:
+    """The endorsements a micro-credential embeds (a certificate of attendance is not the
+    micro-credential: none)."""
+    if pending.kind is not Kind.MICRO_CREDENTIAL:
+        return []
+    return await endorsements.embedded_in(
+        conn, pending.micro_credential_id, pending.micro_credential_version
+    )
+
+
+def _document_of(
+    pending: Award, snapshot: Mapping[str, Any], endorsed: list[dict[str, Any]]
+) -> Document:
     if pending.kind is Kind.ATTENDANCE:
         return lambda issuance: attendance_certificate(issuance, snapshot, pending.attendance)
-    return lambda issuance: open_badge_credential(issuance, snapshot, pending.passed)
+    return lambda issuance: open_badge_credential(issuance, snapshot, pending.passed, endorsed)
 
 
 async def check_stacks(
