@@ -1,0 +1,368 @@
+"""Endorsements: an endorser's own signed EndorsementCredential (verified before it is
+accepted) or one the centre issues for an endorser it manages, embedded in the achievement of
+credentials issued after, each verifying on its own with Digital Bazaar's verifier."""
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from credstack.clock import now
+from credstack.contracts.catalogue import MicroCredentialPublished
+from credstack.testing import ServiceUnderTest, Tokens
+from issuer import tables
+from issuer.api import verification as verification_api
+from issuer.standards import data_integrity, did_key
+from issuer.standards.jsonld import OfflineDocumentLoader
+from issuer.standards.openbadges3 import OB_CONTEXT, VC_CONTEXT
+from issuer.standards.openbadges3 import timestamp as stamp
+from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
+
+from ..conformance import endorsement_schema_errors, ob3_schema_errors
+from ..events import Learner, micro_credential, passed
+from .conftest import deliver_all, issued, verifier_documents
+
+BASE = "http://localhost:8004"
+
+
+def achievement_id(item: MicroCredentialPublished, version: int | None = None) -> str:
+    every = f"{BASE}/achievements/{item.micro_credential_id}"
+    return every if version is None else f"{every}/versions/{version}"
+
+
+def signed_by_endorser(
+    subject_id: str,
+    *,
+    key: Ed25519PrivateKey | None = None,
+    comment: str = "Meets the ACS standard for data roles.",
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> dict[str, Any]:
+    """An EndorsementCredential the endorser signs with its own did:key."""
+    key = key or Ed25519PrivateKey.generate()
+    did = did_key.did_key(key.public_key())
+    unsigned = {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": "urn:uuid:6f1e4d1c-5b1a-4e57-9a53-8a0d3b1b2c11",
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "name": "ACS endorsement of Data Cleaning",
+        "issuer": {
+            "id": did,
+            "type": ["Profile"],
+            "name": "Australian Computer Society",
+            "url": "https://acs.example",
+        },
+        "validFrom": stamp(valid_from or now() - timedelta(days=1)),
+        "credentialSubject": {
+            "id": subject_id,
+            "type": ["EndorsementSubject"],
+            "endorsementComment": comment,
+        },
+    }
+    if valid_until is not None:
+        unsigned["validUntil"] = stamp(valid_until)
+    return data_integrity.sign(
+        unsigned,
+        private_key=key,
+        verification_method=did_key.method_id(key.public_key()),
+        created=datetime.now(UTC),
+        loader=OfflineDocumentLoader(),
+    )
+
+
+def path(item: MicroCredentialPublished) -> str:
+    return f"/achievements/{item.micro_credential_id}/endorsements"
+
+
+async def credential_after(issuer: ServiceUnderTest, item: MicroCredentialPublished) -> Any:
+    """A learner passes the micro-credential now: their credential (row)."""
+    enrolment = Learner().confirmed(item)
+    await deliver_all(issuer, enrolment, passed(enrolment))
+    return (await issued(issuer))[-1]
+
+
+async def test_an_endorsers_signed_endorsement_is_accepted_and_embedded_in_credentials_after(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    require_node()
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    before = await credential_after(issuer, item)
+    endorsement = signed_by_endorser(achievement_id(item, 2))
+
+    response = await issuer.http.post(
+        path(item), json={"credential": endorsement}, headers=tokens("staff")
+    )
+
+    assert response.status_code == 201, response.text
+    recorded = response.json()
+    assert recorded["origin"] == "uploaded" and recorded["version"] == 2
+    assert recorded["endorser_name"] == "Australian Computer Society"
+    assert recorded["endorser_id"] == endorsement["issuer"]["id"]
+    assert recorded["credential"] == endorsement
+    after = await credential_after(issuer, item)
+    document = after.document
+    assert document["credentialSubject"]["achievement"]["endorsement"] == [endorsement]
+    assert "endorsement" not in before.document["credentialSubject"]["achievement"]
+    assert ob3_schema_errors(document) == []
+    outer = verify_with_digitalbazaar(document, await verifier_documents(issuer, document))
+    assert outer["verified"] is True, outer
+    inner = verify_with_digitalbazaar(
+        document["credentialSubject"]["achievement"]["endorsement"][0]
+    )
+    assert inner["verified"] is True, inner
+    ours = (await issuer.http.post("/verify", json=document)).json()
+    assert ours["verified"] is True, ours
+
+
+async def test_an_endorsement_of_every_version_is_embedded_in_each_version(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    first = micro_credential(version=1)
+    second = micro_credential(micro_credential_id=first.micro_credential_id, version=2)
+    await deliver_all(issuer, first, second)
+    endorsement = signed_by_endorser(achievement_id(first))
+
+    response = await issuer.http.post(
+        path(first), json={"credential": endorsement}, headers=tokens("staff")
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["version"] is None
+    for item in (first, second):
+        row = await credential_after(issuer, item)
+        assert row.document["credentialSubject"]["achievement"]["endorsement"] == [endorsement]
+
+
+async def test_a_tampered_endorsement_is_refused_and_nothing_is_recorded(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    tampered = copy.deepcopy(signed_by_endorser(achievement_id(item, 2)))
+    tampered["credentialSubject"]["endorsementComment"] = "The best course in the country."
+
+    response = await issuer.http.post(
+        path(item), json={"credential": tampered}, headers=tokens("staff")
+    )
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith("invalid-endorsement")
+    assert any(e.startswith("signature: invalid signature") for e in problem["errors"]), problem
+    listed = await issuer.http.get(path(item), headers=tokens("staff"))
+    assert listed.json()["items"] == []
+    assert (
+        "endorsement"
+        not in (await credential_after(issuer, item)).document["credentialSubject"]["achievement"]
+    )
+
+
+async def test_an_endorsement_not_yet_valid_or_unsigned_is_refused(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    future = signed_by_endorser(achievement_id(item, 2), valid_from=now() + timedelta(days=3))
+    unsigned = {
+        k: v for k, v in signed_by_endorser(achievement_id(item, 2)).items() if k != "proof"
+    }
+
+    for credential, reason in ((future, "validity: not valid before"), (unsigned, "signature")):
+        response = await issuer.http.post(
+            path(item), json={"credential": credential}, headers=tokens("staff")
+        )
+        assert response.status_code == 422
+        assert any(e.startswith(reason) for e in response.json()["errors"]), response.json()
+
+
+async def test_an_endorsement_of_another_achievement_is_refused(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item, other = micro_credential(), micro_credential()
+    await deliver_all(issuer, item, other)
+
+    for subject in (
+        achievement_id(other, 2),
+        achievement_id(item, 7),
+        "https://elsewhere.example/a",
+    ):
+        response = await issuer.http.post(
+            path(item), json={"credential": signed_by_endorser(subject)}, headers=tokens("staff")
+        )
+        assert response.status_code == 422, subject
+        assert "credentialSubject.id" in response.json()["errors"][0]
+    unknown = micro_credential()  # never published to the issuer
+    response = await issuer.http.post(
+        path(unknown),
+        json={"credential": signed_by_endorser(achievement_id(unknown, 2))},
+        headers=tokens("staff"),
+    )
+    assert response.status_code == 404
+
+
+async def test_the_centre_issues_the_endorsement_of_an_endorser_it_manages(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    require_node()
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    did = (await issuer.http.get("/.well-known/did.json")).json()
+
+    response = await issuer.http.post(
+        path(item),
+        json={
+            "endorser": {"name": "Data Guild", "url": "https://guild.example", "email": "a@g.org"},
+            "comment": "Teaches what our members need.",
+            "version": 2,
+        },
+        headers=tokens("staff"),
+    )
+
+    assert response.status_code == 201, response.text
+    recorded = response.json()
+    assert recorded["origin"] == "issued" and recorded["endorser_name"] == "Data Guild"
+    endorsement = recorded["credential"]
+    assert endorsement["issuer"]["id"] == did["id"]  # the centre signs, as itself
+    assert endorsement["credentialSubject"] == {
+        "id": achievement_id(item, 2),
+        "type": ["EndorsementSubject"],
+        "endorsementComment": "Endorsed by Data Guild (https://guild.example/): "
+        "Teaches what our members need.",
+    }
+    assert "Data Guild" in endorsement["name"]
+    assert endorsement_schema_errors(endorsement) == []
+    alone = verify_with_digitalbazaar(endorsement, {did["id"]: did})
+    assert alone["verified"] is True, alone
+    document = (await credential_after(issuer, item)).document
+    [embedded] = document["credentialSubject"]["achievement"]["endorsement"]
+    assert embedded == endorsement
+    outer = verify_with_digitalbazaar(document, await verifier_documents(issuer, document))
+    assert outer["verified"] is True, outer
+    assert ob3_schema_errors(document) == []
+
+
+async def test_a_withdrawn_endorsement_stays_in_credentials_issued_before_only(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    staff = tokens("staff")
+    recorded = (
+        await issuer.http.post(
+            path(item),
+            json={"credential": signed_by_endorser(achievement_id(item, 2))},
+            headers=staff,
+        )
+    ).json()
+    before = await credential_after(issuer, item)
+
+    response = await issuer.http.delete(f"{path(item)}/{recorded['id']}", headers=staff)
+
+    assert response.status_code == 200 and response.json()["withdrawn_at"] is not None
+    after = await credential_after(issuer, item)
+    assert "endorsement" not in after.document["credentialSubject"]["achievement"]
+    async with issuer.engine.connect() as conn:
+        stored = await conn.scalar(
+            select(tables.credential.c.document).where(tables.credential.c.id == before.id)
+        )
+    assert stored["credentialSubject"]["achievement"]["endorsement"] == [recorded["credential"]]
+    [listed] = (await issuer.http.get(path(item), headers=staff)).json()["items"]
+    assert listed["withdrawn_at"] is not None
+    unknown = await issuer.http.delete(f"{path(item)}/{item.micro_credential_id}", headers=staff)
+    assert unknown.status_code == 404
+
+
+async def test_endorsements_are_listed_a_page_at_a_time(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    staff = tokens("staff")
+    for n in range(3):
+        await issuer.http.post(
+            path(item),
+            json={
+                "endorser": {"name": f"Guild {n}", "url": "https://g.example"},
+                "comment": "Good.",
+            },
+            headers=staff,
+        )
+
+    first = (await issuer.http.get(path(item), params={"limit": 2}, headers=staff)).json()
+    rest = (
+        await issuer.http.get(
+            path(item), params={"limit": 2, "cursor": first["next_cursor"]}, headers=staff
+        )
+    ).json()
+
+    names = [e["endorser_name"] for e in first["items"] + rest["items"]]
+    assert names == ["Guild 0", "Guild 1", "Guild 2"] and rest["next_cursor"] is None
+
+
+async def test_only_staff_record_list_and_withdraw_endorsements(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    body = {"endorser": {"name": "Guild", "url": "https://g.example"}, "comment": "Good."}
+
+    assert (await issuer.http.post(path(item), json=body)).status_code == 401
+    learner = tokens("learner")
+    assert (await issuer.http.post(path(item), json=body, headers=learner)).status_code == 403
+    assert (await issuer.http.get(path(item), headers=learner)).status_code == 403
+    withdraw = f"{path(item)}/{item.micro_credential_id}"
+    assert (await issuer.http.delete(withdraw, headers=learner)).status_code == 403
+    async with issuer.engine.connect() as conn:
+        assert (await conn.execute(select(tables.endorsement))).all() == []
+
+
+async def test_the_verification_page_shows_each_endorsement_with_its_own_verdict(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    staff = tokens("staff")
+    await issuer.http.post(
+        path(item), json={"credential": signed_by_endorser(achievement_id(item, 2))}, headers=staff
+    )
+    await issuer.http.post(
+        path(item),
+        json={"endorser": {"name": "Data Guild", "url": "https://g.example"}, "comment": "Good."},
+        headers=staff,
+    )
+    row = await credential_after(issuer, item)
+
+    english = (await issuer.http.get(f"/verify/{row.id}?lang=en")).text
+    french = (await issuer.http.get(f"/verify/{row.id}?lang=fr")).text
+
+    assert "Endorsed by Australian Computer Society (endorsement verified)" in english
+    assert "Meets the ACS standard for data roles." in english
+    assert "Endorsed by Data Guild (endorsement verified)" in english
+    assert "on the endorser&#39;s behalf" in english
+    assert "Reconnue par Australian Computer Society (reconnaissance vérifiée)" in french
+    assert "Reconnue par Data Guild (reconnaissance vérifiée)" in french
+
+
+async def test_the_page_marks_an_embedded_endorsement_that_no_longer_verifies(
+    issuer: ServiceUnderTest, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endorsement that expires before the credential: once it has, the credential is
+    still shown valid and the endorsement not verified."""
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    endorsement = signed_by_endorser(
+        achievement_id(item, 2), valid_until=now() + timedelta(days=30)
+    )
+    await issuer.http.post(path(item), json={"credential": endorsement}, headers=tokens("staff"))
+    row = await credential_after(issuer, item)
+    later = now() + timedelta(days=60)
+    monkeypatch.setattr(verification_api, "now", lambda: later)
+
+    page = (await issuer.http.get(f"/verify/{row.id}?lang=en")).text
+
+    assert "Endorsed by Australian Computer Society (endorsement not verified)" in page
+    assert "✓ Verified: this credential is authentic and valid" in page
