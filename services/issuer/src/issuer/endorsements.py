@@ -46,6 +46,11 @@ class InvalidEndorsement(Refusal):
     reason = Reason.UNPROCESSABLE
 
 
+class AlreadyRecorded(Refusal):
+    code = "endorsement-already-recorded"
+    reason = Reason.CONFLICT
+
+
 class NoEndorsement(NotFound):
     code = "no-endorsement"
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from credstack.clock import now
 from credstack.contracts.catalogue import MicroCredentialPublished
+from credstack.pagination import encode_cursor
 from credstack.testing import ServiceUnderTest, Tokens
 from issuer import tables
 from issuer.api import verification as verification_api
@@ -116,6 +117,10 @@ async def test_an_endorsers_signed_endorsement_is_accepted_and_embedded_in_crede
     assert inner["verified"] is True, inner
     ours = (await issuer.http.post("/verify", json=document)).json()
     assert ours["verified"] is True, ours
+    again = await issuer.http.post(
+        path(item), json={"credential": endorsement}, headers=tokens("staff")
+    )
+    assert again.status_code == 409
 
 
 async def test_an_endorsement_of_every_version_is_embedded_in_each_version(
@@ -301,6 +306,9 @@ async def test_endorsements_are_listed_a_page_at_a_time(
 
     names = [e["endorser_name"] for e in first["items"] + rest["items"]]
     assert names == ["Guild 0", "Guild 1", "Guild 2"] and rest["next_cursor"] is None
+    forged = encode_cursor("yesterday", "not-an-id")
+    refused = await issuer.http.get(path(item), params={"cursor": forged}, headers=staff)
+    assert refused.status_code == 400
 
 
 async def test_only_staff_record_list_and_withdraw_endorsements(

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
-from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from credstack.pagination import (
+    Cursor,
+    Limit,
+    MalformedCursor,
+    Page,
+    decode_cursor,
+    page_of,
+)
 from credstack.service import Engine
 from issuer import tables
 from issuer.api.common import IssuerDep, VerifierDep
@@ -150,7 +157,10 @@ async def listed(
     after = None
     if cursor is not None:
         recorded_at, last_id = decode_cursor(cursor, str, str)
-        after = (datetime.fromisoformat(recorded_at), UUID(last_id))
+        try:
+            after = (datetime.fromisoformat(recorded_at), UUID(last_id))
+        except ValueError:
+            raise MalformedCursor("The cursor is not one this API gave out.") from None
     async with engine.connect() as conn:
         found = await endorsements.listed(conn, micro_credential_id, after=after, limit=limit + 1)
     return page_of(

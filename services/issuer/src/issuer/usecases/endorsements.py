@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from issuer.endorsements import (
+    AlreadyRecorded,
     Endorsement,
     Endorser,
     InvalidEndorsement,
@@ -63,6 +64,9 @@ async def record_upload(
         micro_credential_id=micro_credential_id,
         versions=set(versions),
     )
+    current = await stored.endorsements_of(conn, micro_credential_id, current_only=True)
+    if any(e.document.get("id") == document.get("id") for e in current if "id" in document):
+        raise AlreadyRecorded("This endorsement is already recorded (withdraw it first).")
     verdict = await verifier.verify_document(document, now=at)
     if not verdict.verified:
         raise InvalidEndorsement(
