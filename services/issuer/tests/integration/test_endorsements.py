@@ -184,6 +184,31 @@ async def test_an_endorsement_not_yet_valid_or_unsigned_is_refused(
         assert any(e.startswith(reason) for e in response.json()["errors"]), response.json()
 
 
+async def test_an_endorsement_by_a_did_web_endorser_is_refused_as_not_verifiable_offline(
+    issuer: ServiceUnderTest, tokens: Tokens
+) -> None:
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    key = Ed25519PrivateKey.generate()
+    unsigned = signed_by_endorser(achievement_id(item, 2), key=key)
+    del unsigned["proof"]
+    unsigned["issuer"]["id"] = "did:web:acs.example"
+    by_did_web = data_integrity.sign(
+        unsigned,
+        private_key=key,
+        verification_method="did:web:acs.example#key-1",
+        created=datetime.now(UTC),
+        loader=OfflineDocumentLoader(),
+    )
+
+    response = await issuer.http.post(
+        path(item), json={"credential": by_did_web}, headers=tokens("staff")
+    )
+
+    assert response.status_code == 422
+    assert "cannot be resolved offline" in response.json()["errors"][0]
+
+
 async def test_an_endorsement_of_another_achievement_is_refused(
     issuer: ServiceUnderTest, tokens: Tokens
 ) -> None:
