@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
 from assessment import repository
 from assessment.api.common import ClientId
-from assessment.registry import ClientKind, LmsClient
+from assessment.registry import ClientKind, LearnerIds, LmsClient
 from assessment.usecases import Conflict
 from assessment.usecases import registry as clients
 from credstack.auth import Principal, require
@@ -31,6 +31,14 @@ class ClientRegistration(BaseModel):
     lti_issuer: str | None = Field(default=None, description="LTI: the platform's issuer (iss)")
     lti_deployment_id: str | None = Field(default=None, description="LTI: the deployment id")
     moodle_url: HttpUrl | None = Field(default=None, description="Moodle: the site's base URL")
+    learner_ids: LearnerIds = Field(
+        default=LearnerIds.LMS,
+        description="How the LMS names learners: `lms`, its own ids (linked to enrolments by "
+        "roster links), or `identity-provider`, the subject of the identity provider it signs "
+        "them in with, as Credstack does (LTI userId, Caliper assignee, xAPI account name): "
+        "a grade for a learner with no link is then linked to their confirmed enrolment "
+        "automatically",
+    )
     secret: SecretStr | None = Field(
         default=None,
         description="Caliper API key, xAPI Basic password or Moodle webhook token; generated "
@@ -47,6 +55,7 @@ class ClientRegistration(BaseModel):
             lti_issuer=self.lti_issuer,
             lti_deployment_id=self.lti_deployment_id,
             moodle_url=str(self.moodle_url) if self.moodle_url else None,
+            learner_ids=self.learner_ids,
         )
 
 
@@ -59,6 +68,7 @@ class ClientView(BaseModel):
     lti_issuer: str | None
     lti_deployment_id: str | None
     moodle_url: str | None
+    learner_ids: LearnerIds
     secret: str | None = Field(default=None, description="Only in the answer that set it")
 
     @classmethod
@@ -72,6 +82,7 @@ class ClientView(BaseModel):
             lti_issuer=client.lti_issuer,
             lti_deployment_id=client.lti_deployment_id,
             moodle_url=client.moodle_url,
+            learner_ids=client.learner_ids,
             secret=secret,
         )
 
@@ -124,6 +135,7 @@ async def put_client(
                 "lti_issuer": wanted.lti_issuer,
                 "lti_deployment_id": wanted.lti_deployment_id,
                 "moodle_url": wanted.moodle_url,
+                "learner_ids": wanted.learner_ids,
             },
             now=now(),
         )

@@ -16,7 +16,15 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assessment.domain import AssessmentError, percent
-from assessment.formats import Learner, Number, Submission, Unacceptable, as_utc, validated
+from assessment.formats import (
+    Learner,
+    Number,
+    ProviderSubject,
+    Submission,
+    Unacceptable,
+    as_utc,
+    validated,
+)
 
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
@@ -70,7 +78,11 @@ def score_submission(body: Any, *, offering_id: UUID) -> Submission:
             raise Unacceptable("score-out-of-range", str(error)) from error
     return Submission(
         source="lti-ags",
-        learner=Learner(subjects=(score.userId,), offering_id=offering_id),
+        learner=Learner(
+            subjects=(score.userId,),
+            offering_id=offering_id,
+            provider_subjects=(ProviderSubject(score.userId, score.userId),),
+        ),
         stream=f"{offering_id}|{score.userId}",
         score=value,
         final=score.gradingProgress == "FullyGraded" and value is not None,
