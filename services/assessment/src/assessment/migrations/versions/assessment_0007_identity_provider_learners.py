@@ -1,8 +1,8 @@
 """How an LMS client names learners (its own ids or the identity provider's subject);
 roster links made automatically from that subject
 
-Revision ID: assessment_0006
-Revises: assessment_0005
+Revision ID: assessment_0007
+Revises: assessment_0006
 Create Date: 2026-12-01 12:00:00.000000
 
 """
@@ -11,8 +11,8 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-revision: str = 'assessment_0006'
-down_revision: Union[str, Sequence[str], None] = 'assessment_0005'
+revision: str = 'assessment_0007'
+down_revision: Union[str, Sequence[str], None] = 'assessment_0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,8 +1,8 @@
 """offering sessions (when and where each class meets); the seats taken in each offering,
 kept from the enrolment service's events
 
-Revision ID: catalogue_0010
-Revises: catalogue_0009
+Revision ID: catalogue_0011
+Revises: catalogue_0010
 Create Date: 2026-11-30 13:00:00.000000
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'catalogue_0010'
-down_revision: Union[str, Sequence[str], None] = 'catalogue_0009'
+revision: str = 'catalogue_0011'
+down_revision: Union[str, Sequence[str], None] = 'catalogue_0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
