@@ -34,6 +34,7 @@ from catalogue.domain.micro_credentials import (
 )
 from catalogue.domain.offerings import (
     Offering,
+    OfferingNotScheduled,
     OfferingPlan,
     OfferingStatus,
     schedule_offering,
@@ -60,6 +61,7 @@ __all__ = [
     "Lifecycle",
     "MicroCredential",
     "Offering",
+    "OfferingNotScheduled",
     "OfferingPlan",
     "OfferingStatus",
     "Policy",

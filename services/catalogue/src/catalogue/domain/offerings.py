@@ -8,6 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from catalogue.domain.lifecycle import (
+    CatalogueError,
     InvalidOffering,
     Status,
     WrongStatus,
@@ -20,6 +21,12 @@ from credstack.contracts.catalogue import (
     OfferingRescheduled,
     OfferingScheduled,
 )
+from credstack.refusals import Reason
+
+
+class OfferingNotScheduled(CatalogueError):
+    code = "wrong-status"
+    reason = Reason.CONFLICT
 
 
 class OfferingStatus(StrEnum):
@@ -96,6 +103,19 @@ class Offering:
             rescheduled_at=at,
         )
 
+    def reannouncement(self, micro_credential: MicroCredential) -> OfferingScheduled:
+        """The offering as it is scheduled now, its current dates and capacity included
+        (the reconciler's repair for a consumer that missed its scheduling or a
+        rescheduling); changes nothing. A cancelled offering is not re-announced."""
+        if self.status is not OfferingStatus.SCHEDULED:
+            raise OfferingNotScheduled("A cancelled offering is not re-announced.")
+        if (micro_credential.id, micro_credential.version) != (
+            self.micro_credential_id,
+            self.micro_credential_version,
+        ):
+            raise ValueError("the offering's own micro-credential version is needed")
+        return _scheduled(self.id, micro_credential, self.plan)
+
     def cancel(self, reason: str, at: datetime) -> OfferingCancelled:
         if self.status is OfferingStatus.CANCELLED:
             raise InvalidOffering("The offering is already cancelled.")
@@ -125,7 +145,13 @@ def schedule_offering(
         micro_credential_version=micro_credential.version,
         plan=plan,
     )
-    return offering, OfferingScheduled(
+    return offering, _scheduled(offering_id, micro_credential, plan)
+
+
+def _scheduled(
+    offering_id: UUID, micro_credential: MicroCredential, plan: OfferingPlan
+) -> OfferingScheduled:
+    return OfferingScheduled(
         offering_id=offering_id,
         micro_credential_id=micro_credential.id,
         micro_credential_version=micro_credential.version,
@@ -138,7 +164,7 @@ def schedule_offering(
         capacity=plan.capacity,
         delivery_mode=plan.delivery_mode,
         location=plan.location,
-        fee_cents=fee,
+        fee_cents=plan.fee_cents or 0,
         time_zone=plan.time_zone,
         convenor=plan.convenor or "",
         lms_course_ref=plan.lms_course_ref,

@@ -1,0 +1,173 @@
+"""Operations (scope `platform:operate`): what the reconciler reads of the catalogue and
+the repair it asks for: published versions, stacks and scheduled offerings, each
+announced again on request (new event ids, the same content)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalogue import announcements
+from catalogue.domain import Status
+from credstack.auth import Principal, require
+from credstack.clock import now
+from credstack.pagination import Cursor, Limit, MalformedCursor, Page, decode_cursor, page_of
+from credstack.service import Engine
+
+router = APIRouter(tags=["operations"])
+
+
+class PublishedVersionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    micro_credential_id: UUID
+    version: int
+    code: str
+    status: Status = Field(description="published, superseded or disestablished")
+
+
+class PublishedStackView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    stack_id: UUID
+    version: int
+    code: str
+
+
+class ScheduledOfferingView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    offering_id: UUID
+    micro_credential_id: UUID
+    micro_credential_version: int
+
+
+def _id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as error:
+        raise MalformedCursor("The cursor is not one this API gave out.") from error
+
+
+class Reannounced(BaseModel):
+    events: list[str] = Field(description="The event types staged again (new event ids)")
+
+
+@router.get(
+    "/admin/published-micro-credentials",
+    response_model=Page[PublishedVersionView],
+    summary="Every micro-credential version ever published, in (id, version) order",
+)
+async def published_micro_credentials(
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    _: Principal = require("platform:operate"),
+) -> Page[PublishedVersionView]:
+    after = decode_cursor(cursor, str, int) if cursor else None
+    async with engine.connect() as conn:
+        found = await announcements.published_versions(
+            conn, after=(_id(after[0]), after[1]) if after else None, limit=limit + 1
+        )
+    page = page_of(found, limit, lambda v: (str(v.micro_credential_id), v.version))
+    return Page(
+        items=[PublishedVersionView.model_validate(v) for v in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/admin/published-stacks",
+    response_model=Page[PublishedStackView],
+    summary="Every published stack, in id order",
+)
+async def published_stacks(
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    _: Principal = require("platform:operate"),
+) -> Page[PublishedStackView]:
+    (after,) = decode_cursor(cursor, str) if cursor else (None,)
+    async with engine.connect() as conn:
+        found = await announcements.published_stacks(
+            conn, after=_id(after) if after else None, limit=limit + 1
+        )
+    page = page_of(found, limit, lambda s: (str(s.stack_id),))
+    return Page(
+        items=[PublishedStackView.model_validate(s) for s in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/admin/scheduled-offerings",
+    response_model=Page[ScheduledOfferingView],
+    summary="Every offering not cancelled, in id order",
+)
+async def scheduled_offerings(
+    engine: Engine,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    _: Principal = require("platform:operate"),
+) -> Page[ScheduledOfferingView]:
+    (after,) = decode_cursor(cursor, str) if cursor else (None,)
+    async with engine.connect() as conn:
+        found = await announcements.scheduled_offerings(
+            conn, after=_id(after) if after else None, limit=limit + 1
+        )
+    page = page_of(found, limit, lambda o: (str(o.offering_id),))
+    return Page(
+        items=[ScheduledOfferingView.model_validate(o) for o in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post(
+    "/admin/micro-credentials/{micro_credential_id}/versions/{version}/re-announce",
+    response_model=Reannounced,
+    summary="Publish a published version's MicroCredentialPublished again, with a new event id",
+)
+async def reannounce_version(
+    micro_credential_id: UUID,
+    version: int,
+    engine: Engine,
+    _: Principal = require("platform:operate"),
+) -> Reannounced:
+    """The reconciler's repair for a consumer that never learnt of a version; consumers
+    record it idempotently. 409 `wrong-status` for a version never published."""
+    async with engine.begin() as conn:
+        events = await announcements.reannounce_version(
+            conn, micro_credential_id, version, now=now()
+        )
+    return Reannounced(events=events)
+
+
+@router.post(
+    "/admin/stacks/{stack_id}/re-announce",
+    response_model=Reannounced,
+    summary="Publish a published stack's StackPublished again, with a new event id",
+)
+async def reannounce_stack(
+    stack_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+) -> Reannounced:
+    """409 `wrong-status` for a stack not published."""
+    async with engine.begin() as conn:
+        events = await announcements.reannounce_stack(conn, stack_id, now=now())
+    return Reannounced(events=events)
+
+
+@router.post(
+    "/admin/offerings/{offering_id}/re-announce",
+    response_model=Reannounced,
+    summary="Publish a scheduled offering's OfferingScheduled again (current dates and capacity)",
+)
+async def reannounce_offering(
+    offering_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+) -> Reannounced:
+    """The reconciler's repair for a consumer that missed an offering's scheduling or a
+    rescheduling. 409 `wrong-status` for a cancelled offering."""
+    async with engine.begin() as conn:
+        events = await announcements.reannounce_offering(conn, offering_id, now=now())
+    return Reannounced(events=events)
