@@ -9,6 +9,7 @@ from assessment.api import (
     intake,
     integrity,
     lms_clients,
+    operations,
     placements,
     quarantine,
     results,
@@ -25,5 +26,6 @@ routers: list[APIRouter] = [
     integrity.router,
     attendance.router,
     decisions.router,
+    operations.router,
     placements.router,
 ]
