@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from credstack import service
 from credstack.clock import now
 from dashboard import consumers, repository, tables
-from dashboard.api import actions, console, page, stream
+from dashboard.api import actions, console, operations, page, stream
 from dashboard.settings import Settings
 from dashboard.stream import LogFollower
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[page.router, stream.router, console.router, actions.router],
+            routers=[page.router, stream.router, console.router, actions.router, operations.router],
             handlers=lambda app: consumers.handlers(),
             on_startup=start_follower,
             serving=lambda app: {"log_follower": app.state.follower.run},
