@@ -6,6 +6,7 @@ import pytest
 
 from catalogue.domain import (
     InvalidOffering,
+    OfferingNotScheduled,
     MicroCredential,
     OfferingPlan,
     PolicyBreach,
@@ -175,6 +176,44 @@ def test_a_cancelled_offering_cannot_be_rescheduled() -> None:
     offering.cancel("low numbers", T0)
     with pytest.raises(InvalidOffering):
         offering.reschedule(plan(), T0)
+
+
+def test_a_published_version_is_re_announced_as_it_was_published_and_a_draft_is_not() -> None:
+    item = micro_credential()
+    item.submit()
+    item.approve("bob")
+    first = item.publish(T0, stacks=[])
+    item.supersede()
+
+    again = item.reannouncement(stacks=[])
+
+    assert again == first
+    with pytest.raises(WrongStatus):
+        micro_credential().reannouncement(stacks=[])
+
+
+def test_an_offering_is_re_announced_as_scheduled_now_and_a_cancelled_one_is_not() -> None:
+    item = published()
+    offering, first = schedule_offering(item, uuid4(), plan())
+    offering.reschedule(plan(capacity=40), T0)
+
+    again = offering.reannouncement(item)
+
+    assert again == first.model_copy(update={"capacity": 40})
+    offering.cancel("low numbers", T0)
+    with pytest.raises(OfferingNotScheduled):
+        offering.reannouncement(item)
+
+
+def test_a_published_stack_is_re_announced_and_a_draft_is_not() -> None:
+    series = stack()
+    series.submit()
+    series.approve("bob")
+    first = series.publish(T0)
+
+    assert series.reannouncement() == first
+    with pytest.raises(WrongStatus):
+        stack().reannouncement()
 
 
 def member(points: str = "3.125", status: Status = Status.PUBLISHED) -> StackMember:
