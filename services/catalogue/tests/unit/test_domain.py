@@ -6,8 +6,8 @@ import pytest
 
 from catalogue.domain import (
     InvalidOffering,
-    OfferingNotScheduled,
     MicroCredential,
+    OfferingNotScheduled,
     OfferingPlan,
     PolicyBreach,
     SelfApproval,
