@@ -4,9 +4,10 @@ announced again on request (new event ids, the same content)."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalogue import announcements
@@ -17,6 +18,7 @@ from credstack.pagination import Cursor, Limit, MalformedCursor, Page, decode_cu
 from credstack.service import Engine
 
 router = APIRouter(tags=["operations"])
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="A published version")]
 
 
 class PublishedVersionView(BaseModel):
@@ -51,6 +53,12 @@ def _id(value: str) -> UUID:
         raise MalformedCursor("The cursor is not one this API gave out.") from error
 
 
+def _version(value: int) -> int:
+    if not 0 <= value < 2**31:
+        raise MalformedCursor("The cursor is not one this API gave out.")
+    return value
+
+
 class Reannounced(BaseModel):
     events: list[str] = Field(description="The event types staged again (new event ids)")
 
@@ -69,7 +77,7 @@ async def published_micro_credentials(
     after = decode_cursor(cursor, str, int) if cursor else None
     async with engine.connect() as conn:
         found = await announcements.published_versions(
-            conn, after=(_id(after[0]), after[1]) if after else None, limit=limit + 1
+            conn, after=(_id(after[0]), _version(after[1])) if after else None, limit=limit + 1
         )
     page = page_of(found, limit, lambda v: (str(v.micro_credential_id), v.version))
     return Page(
@@ -131,7 +139,7 @@ async def scheduled_offerings(
 )
 async def reannounce_version(
     micro_credential_id: UUID,
-    version: int,
+    version: Version,
     engine: Engine,
     _: Principal = require("platform:operate"),
 ) -> Reannounced:

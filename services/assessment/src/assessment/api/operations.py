@@ -3,9 +3,10 @@ here, for the reconciler (a version's pass rule, an offering)."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from assessment import repository
@@ -13,6 +14,7 @@ from credstack.auth import Principal, require
 from credstack.service import Engine
 
 router = APIRouter(tags=["operations"])
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="A published version")]
 
 
 class KnownVersion(BaseModel):
@@ -33,7 +35,7 @@ class KnownOffering(BaseModel):
 )
 async def known_version(
     micro_credential_id: UUID,
-    version: int,
+    version: Version,
     engine: Engine,
     _: Principal = require("platform:operate"),
 ) -> KnownVersion:

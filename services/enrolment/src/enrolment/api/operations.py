@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from credstack.auth import Principal, require
@@ -21,6 +21,7 @@ from enrolment.api.common import Flows
 from enrolment.usecases import enrolments, reconciliation
 
 router = APIRouter(tags=["operations"])
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="A published version")]
 
 
 class ConfirmedEnrolment(BaseModel):
@@ -83,7 +84,7 @@ async def reannounce(
 )
 async def known_version(
     micro_credential_id: UUID,
-    version: int,
+    version: Version,
     engine: Engine,
     _: Principal = require("platform:operate"),
 ) -> KnownVersion:

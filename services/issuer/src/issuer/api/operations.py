@@ -3,9 +3,10 @@ confirmed enrolment, a published micro-credential version or a stack version arr
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from credstack.auth import Principal, require
@@ -13,6 +14,7 @@ from credstack.service import Engine
 from issuer.usecases import readmodels
 
 router = APIRouter()
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="A published version")]
 
 
 class KnownEnrolment(BaseModel):
@@ -56,7 +58,7 @@ class KnownStack(BaseModel):
 )
 async def known_version(
     micro_credential_id: UUID,
-    version: int,
+    version: Version,
     engine: Engine,
     _: Principal = require("platform:operate"),
 ) -> KnownVersion:
@@ -72,7 +74,7 @@ async def known_version(
     summary="Whether the issuer knows a published stack version (for the reconciler)",
 )
 async def known_stack(
-    stack_id: UUID, version: int, engine: Engine, _: Principal = require("platform:operate")
+    stack_id: UUID, version: Version, engine: Engine, _: Principal = require("platform:operate")
 ) -> KnownStack:
     async with engine.connect() as conn:
         known = await readmodels.knows_stack(conn, stack_id, version)

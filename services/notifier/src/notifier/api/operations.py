@@ -3,9 +3,10 @@ here, for the reconciler (a micro-credential version, a stack version, an offeri
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from credstack.auth import Principal, require
@@ -13,6 +14,7 @@ from credstack.service import Engine
 from notifier.usecases import announced
 
 router = APIRouter(tags=["operations"])
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="A published version")]
 OPERATOR = require("platform:operate")
 
 
@@ -39,7 +41,7 @@ class KnownOffering(BaseModel):
     summary="Whether the notifier knows a published micro-credential version (for the reconciler)",
 )
 async def known_version(
-    micro_credential_id: UUID, version: int, engine: Engine, _: Principal = OPERATOR
+    micro_credential_id: UUID, version: Version, engine: Engine, _: Principal = OPERATOR
 ) -> KnownVersion:
     async with engine.connect() as conn:
         known = await announced.knows_version(conn, micro_credential_id, version)
@@ -52,7 +54,7 @@ async def known_version(
     summary="Whether the notifier knows a published stack version (for the reconciler)",
 )
 async def known_stack(
-    stack_id: UUID, version: int, engine: Engine, _: Principal = OPERATOR
+    stack_id: UUID, version: Version, engine: Engine, _: Principal = OPERATOR
 ) -> KnownStack:
     async with engine.connect() as conn:
         known = await announced.knows_stack(conn, stack_id, version)
