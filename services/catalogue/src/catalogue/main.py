@@ -34,7 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             routers=[public.router, api.router, bulkapi.router, operations.router],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={
-                "POST /micro-credentials/[^/]+/interest": "10/minute;50/day",
                 "GET /(micro-credentials|stacks)(/[^/]+)?": "120/minute",
                 "GET /offerings": "120/minute",
             },

@@ -193,17 +193,6 @@ offering = Table(
     ),
 )
 
-# People who asked to hear when a micro-credential opens for enrolment.
-interest = Table(
-    "interest",
-    metadata,
-    Column("micro_credential_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("email", String(320), primary_key=True),
-    Column("name", Text, nullable=False, server_default=""),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("notified_at", DateTime(timezone=True)),
-)
-
 outbox = Outbox(
     metadata, service="catalogue", topic="catalogue.events", source="/credstack/catalogue"
 )

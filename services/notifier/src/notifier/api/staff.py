@@ -14,8 +14,9 @@ from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
 from credstack.service import Engine
-from notifier import mail, repository
+from notifier import mail
 from notifier.domain import Status, UnknownMessage
+from notifier.repository import email_outbox
 from notifier.usecases import learners, staff
 
 router = APIRouter(tags=["staff"])
@@ -37,7 +38,7 @@ class MessageView(BaseModel):
     resend_of: UUID | None
 
 
-def _view(record: repository.MessageRecord) -> MessageView:
+def _view(record: email_outbox.MessageRecord) -> MessageView:
     return MessageView(
         id=record.id,
         kind=record.kind,
@@ -65,7 +66,7 @@ async def list_messages(
 ) -> Page[MessageView]:
     before = None if cursor is None else decode_cursor(cursor, int)[0]
     async with engine.connect() as conn:
-        found = await repository.messages(
+        found = await email_outbox.messages(
             conn, status=status, learner_id=learner_id, before=before, limit=limit + 1
         )
     page = page_of(found, limit, lambda m: (m.seq,))
@@ -75,7 +76,7 @@ async def list_messages(
 @router.get("/admin/messages/{message_id}", summary="One message (staff)")
 async def get_message(message_id: UUID, engine: Engine, _: Principal = STAFF) -> MessageView:
     async with engine.connect() as conn:
-        found = await repository.message_of(conn, message_id)
+        found = await email_outbox.message_of(conn, message_id)
     if found is None:
         raise UnknownMessage(f"No message has the id {message_id}.")
     return _view(found)
@@ -89,7 +90,7 @@ async def get_message(message_id: UUID, engine: Engine, _: Principal = STAFF) ->
 async def resend(message_id: UUID, engine: Engine, _: Principal = STAFF) -> MessageView:
     async with engine.begin() as conn:
         new_id = await staff.resend(conn, message_id, now())
-        found = await repository.message_of(conn, new_id)
+        found = await email_outbox.message_of(conn, new_id)
     assert found is not None
     return _view(found)
 
