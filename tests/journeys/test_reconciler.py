@@ -72,7 +72,7 @@ def test_an_offering_enrolment_never_learnt_of_is_re_announced_once_then_all_is_
     [finding] = found.findings
     assert (finding.service, finding.subject) == ("catalogue→enrolment", offering["id"])
     assert finding.problem == "scheduled offering unknown to enrolment"
-    assert found.checked["scheduled offerings"] >= 1 and found.repaired == 0
+    assert found.checked["offerings"] >= 1 and found.repaired == 0
 
     repaired = reconcile(urls, headers)
     assert repaired.repaired == 1
@@ -83,6 +83,50 @@ def test_an_offering_enrolment_never_learnt_of_is_re_announced_once_then_all_is_
     after = httpx.get(availability).json()
     assert after == before
 
+    again = reconcile(urls, headers)
+    assert again.consistent and again.repaired == 0, again.findings
+
+
+def test_a_cancellation_enrolment_never_learnt_of_is_re_announced_once(
+    stack: devstack.Stack,
+) -> None:
+    journey = journey_through(stack)
+    _, offering, _ = journey._offering()
+    journey._await_availability(offering["id"])
+    urls, headers = operator(stack)
+    availability = f"{urls['enrolment']}/offerings/{offering['id']}/availability"
+    cancelled = httpx.post(
+        f"{urls['catalogue']}/offerings/{offering['id']}/cancel",
+        json={"reason": "No convenor"},
+        headers=headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    deadline = time.monotonic() + 30
+    while httpx.get(availability).json()["status"] != "cancelled":
+        assert time.monotonic() < deadline, "enrolment never learnt of the cancellation"
+        time.sleep(0.3)
+    assert settled(urls, headers).consistent
+
+    sql(
+        stack,
+        "UPDATE enrolment.offering SET status = 'scheduled' WHERE id = $1",
+        UUID(offering["id"]),
+    )
+
+    [finding] = reconcile(urls, headers, dry_run=True).findings
+    assert (finding.subject, finding.problem) == (
+        offering["id"],
+        "cancelled offering unknown to enrolment",
+    )
+    repaired = reconcile(urls, headers)
+    assert repaired.findings[0].repair == (
+        "re-announced credstack.catalogue.OfferingScheduled.v1, "
+        "credstack.catalogue.OfferingCancelled.v1"
+    )
+    deadline = time.monotonic() + 30
+    while httpx.get(availability).json()["status"] != "cancelled":
+        assert time.monotonic() < deadline, "the re-announced cancellation was not applied"
+        time.sleep(0.3)
     again = reconcile(urls, headers)
     assert again.consistent and again.repaired == 0, again.findings
 

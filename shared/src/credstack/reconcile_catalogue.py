@@ -4,12 +4,13 @@ keeps it, asked through the consumers' own APIs.
 - every micro-credential version ever published is known to enrolment, assessment (its
   pass rule), the issuer (the achievement) and the notifier;
 - every published stack to the issuer and the notifier;
-- every scheduled (not cancelled) offering to enrolment (its public availability),
-  assessment, the notifier and the dashboard.
+- every scheduled offering to enrolment (its public availability), assessment, the
+  notifier and the dashboard; every cancelled one to enrolment as cancelled.
 
 Unknown to any of them: the catalogue announces the item again (new event id, the same
-content; an offering with its current dates and capacity). Consumers keep versions and
-offerings by id, so a consumer that already knew it changes nothing.
+content; an offering with its current dates and capacity, and its cancellation).
+Consumers keep versions and offerings by id, so a consumer that already knew it changes
+nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from credstack.reconcile import Finding, Report, pages
 VERSION_CONSUMERS = ("enrolment", "assessment", "issuer", "notifier")
 STACK_CONSUMERS = ("issuer", "notifier")
 OFFERING_CONSUMERS = ("enrolment", "assessment", "notifier", "dashboard")
+CANCELLATION_CONSUMERS = ("enrolment",)
+"""Who must know that an offering was cancelled (enrolment cancels its enrolments)."""
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,16 @@ class _Consumers:
         response.raise_for_status()
         return bool(response.json()["known"])
 
-    def knows_offering(self, name: str, offering_id: str) -> bool:
+    def knows_offering(self, name: str, offering_id: str, status: str) -> bool:
+        """Whether the consumer knows the offering; enrolment (through its public
+        availability), also whether it knows it is cancelled."""
         if name != "enrolment":
             return self.knows(name, f"/admin/offerings/{offering_id}")
         response = self.http.get(f"{self.urls[name]}/offerings/{offering_id}/availability")
         if response.status_code == 404:
             return False
         response.raise_for_status()
-        return True
+        return status != "cancelled" or response.json()["status"] == "cancelled"
 
 
 def check(
@@ -93,11 +98,13 @@ def check(
         known = f"/admin/stacks/{s['stack_id']}/versions/{s['version']}"
         unknown = [n for n in consumers.present(STACK_CONSUMERS) if not consumers.knows(n, known)]
         settle("published stack", f"stack {s['code']}", f"/admin/stacks/{s['stack_id']}", unknown)
-    for o in listed("scheduled offerings", "/admin/scheduled-offerings"):
-        offering = o["offering_id"]
+    for o in listed("offerings", "/admin/offerings"):
+        offering, status = o["offering_id"], o["status"]
         unknown = [
             n
-            for n in consumers.present(OFFERING_CONSUMERS)
-            if not consumers.knows_offering(n, offering)
+            for n in consumers.present(
+                OFFERING_CONSUMERS if status == "scheduled" else CANCELLATION_CONSUMERS
+            )
+            if not consumers.knows_offering(n, offering, status)
         ]
-        settle("scheduled offering", offering, f"/admin/offerings/{offering}", unknown)
+        settle(f"{status} offering", offering, f"/admin/offerings/{offering}", unknown)

@@ -1,5 +1,5 @@
 """What the reconciler reads of the catalogue, and the repair it asks for: every published
-version, stack and scheduled offering (keyset pages), and one of them announced again.
+version, stack and offering (keyset pages), and one of them announced again.
 
 A re-announcement stages the event that tells the item's current state, with a new event
 id, through the outbox in the caller's transaction; it changes nothing here. Consumers
@@ -39,10 +39,11 @@ class PublishedStack:
 
 
 @dataclass(frozen=True)
-class ScheduledOffering:
+class ListedOffering:
     offering_id: UUID
     micro_credential_id: UUID
     micro_credential_version: int
+    status: OfferingStatus
 
 
 async def published_versions(
@@ -77,22 +78,23 @@ async def published_stacks(
     return [PublishedStack(r.id, r.version, r.code) for r in await conn.execute(query)]
 
 
-async def scheduled_offerings(
+async def offerings(
     conn: AsyncConnection, *, after: UUID | None, limit: int
-) -> list[ScheduledOffering]:
-    """Offerings not cancelled, in id order."""
+) -> list[ListedOffering]:
+    """Every offering, scheduled or cancelled, in id order."""
     t = offering
     query = (
-        select(t.c.id, t.c.micro_credential_id, t.c.micro_credential_version)
-        .where(t.c.status == OfferingStatus.SCHEDULED.value)
+        select(t.c.id, t.c.micro_credential_id, t.c.micro_credential_version, t.c.status)
         .order_by(t.c.id)
         .limit(limit)
     )
     if after is not None:
         query = query.where(t.c.id > after)
-    rows = await conn.execute(query)
     return [
-        ScheduledOffering(r.id, r.micro_credential_id, r.micro_credential_version) for r in rows
+        ListedOffering(
+            r.id, r.micro_credential_id, r.micro_credential_version, OfferingStatus(r.status)
+        )
+        for r in await conn.execute(query)
     ]
 
 
@@ -122,13 +124,14 @@ async def reannounce_stack(conn: AsyncConnection, stack_id: UUID, *, now: dateti
 async def reannounce_offering(
     conn: AsyncConnection, offering_id: UUID, *, now: datetime
 ) -> list[str]:
-    """Stage the scheduled offering's OfferingScheduled again, with its current dates and
-    capacity; its type. 409 `wrong-status` for a cancelled offering."""
+    """Stage the offering's OfferingScheduled again, with its current dates and capacity,
+    and, if it was cancelled, an OfferingCancelled after it; their types."""
     found = await repository.get_offering(conn, offering_id)
     if found is None:
         raise NotFound(f"No offering {offering_id}.")
     item = await repository.get(conn, found.micro_credential_id, found.micro_credential_version)
     assert item is not None  # an offering's version exists (a foreign key)
-    event = found.reannouncement(item)
-    await outbox.add(conn, event, now=now)
-    return [event.type_name()]
+    events = found.reannouncement(item, at=now)
+    for event in events:
+        await outbox.add(conn, event, now=now)
+    return [event.type_name() for event in events]

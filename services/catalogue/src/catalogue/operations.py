@@ -1,6 +1,6 @@
 """Operations (scope `platform:operate`): what the reconciler reads of the catalogue and
-the repair it asks for: published versions, stacks and scheduled offerings, each
-announced again on request (new event ids, the same content)."""
+the repair it asks for: published versions, stacks and offerings, each announced again on
+request (new event ids, the same content)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalogue import announcements
-from catalogue.domain import Status
+from catalogue.domain import OfferingStatus, Status
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, MalformedCursor, Page, decode_cursor, page_of
@@ -38,12 +38,13 @@ class PublishedStackView(BaseModel):
     code: str
 
 
-class ScheduledOfferingView(BaseModel):
+class OfferingView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     offering_id: UUID
     micro_credential_id: UUID
     micro_credential_version: int
+    status: OfferingStatus
 
 
 def _id(value: str) -> UUID:
@@ -110,24 +111,24 @@ async def published_stacks(
 
 
 @router.get(
-    "/admin/scheduled-offerings",
-    response_model=Page[ScheduledOfferingView],
-    summary="Every offering not cancelled, in id order",
+    "/admin/offerings",
+    response_model=Page[OfferingView],
+    summary="Every offering, scheduled or cancelled, in id order",
 )
-async def scheduled_offerings(
+async def offerings(
     engine: Engine,
     limit: Limit = 100,
     cursor: Cursor = None,
     _: Principal = require("platform:operate"),
-) -> Page[ScheduledOfferingView]:
+) -> Page[OfferingView]:
     (after,) = decode_cursor(cursor, str) if cursor else (None,)
     async with engine.connect() as conn:
-        found = await announcements.scheduled_offerings(
+        found = await announcements.offerings(
             conn, after=_id(after) if after else None, limit=limit + 1
         )
     page = page_of(found, limit, lambda o: (str(o.offering_id),))
     return Page(
-        items=[ScheduledOfferingView.model_validate(o) for o in page.items],
+        items=[OfferingView.model_validate(o) for o in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -169,13 +170,15 @@ async def reannounce_stack(
 @router.post(
     "/admin/offerings/{offering_id}/re-announce",
     response_model=Reannounced,
-    summary="Publish a scheduled offering's OfferingScheduled again (current dates and capacity)",
+    summary="Publish an offering's OfferingScheduled (and OfferingCancelled) again",
 )
 async def reannounce_offering(
     offering_id: UUID, engine: Engine, _: Principal = require("platform:operate")
 ) -> Reannounced:
-    """The reconciler's repair for a consumer that missed an offering's scheduling or a
-    rescheduling. 409 `wrong-status` for a cancelled offering."""
+    """The reconciler's repair for a consumer that missed an offering's scheduling, a
+    rescheduling or its cancellation: OfferingScheduled with its current dates and
+    capacity, then, for a cancelled offering, OfferingCancelled (with a reason saying it
+    is announced again: the first one's is not kept)."""
     async with engine.begin() as conn:
         events = await announcements.reannounce_offering(conn, offering_id, now=now())
     return Reannounced(events=events)

@@ -7,7 +7,6 @@ import pytest
 from catalogue.domain import (
     InvalidOffering,
     MicroCredential,
-    OfferingNotScheduled,
     OfferingPlan,
     PolicyBreach,
     SelfApproval,
@@ -18,7 +17,7 @@ from catalogue.domain import (
     co_taught_undergraduate,
     schedule_offering,
 )
-from credstack.contracts.catalogue import LearningOutcome
+from credstack.contracts.catalogue import LearningOutcome, OfferingCancelled
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -192,17 +191,20 @@ def test_a_published_version_is_re_announced_as_it_was_published_and_a_draft_is_
         micro_credential().reannouncement(stacks=[])
 
 
-def test_an_offering_is_re_announced_as_scheduled_now_and_a_cancelled_one_is_not() -> None:
+def test_an_offering_is_re_announced_as_scheduled_now_and_a_cancelled_one_as_cancelled() -> None:
     item = published()
     offering, first = schedule_offering(item, uuid4(), plan())
     offering.reschedule(plan(capacity=40), T0)
 
-    again = offering.reannouncement(item)
-
-    assert again == first.model_copy(update={"capacity": 40})
+    again = offering.reannouncement(item, at=T0)
     offering.cancel("low numbers", T0)
-    with pytest.raises(OfferingNotScheduled):
-        offering.reannouncement(item)
+    [scheduled, cancelled] = offering.reannouncement(item, at=T0 + timedelta(days=1))
+
+    assert again == [first.model_copy(update={"capacity": 40})]
+    assert scheduled == again[0]
+    assert isinstance(cancelled, OfferingCancelled)
+    assert (cancelled.offering_id, cancelled.cancelled_at) == (offering.id, T0 + timedelta(days=1))
+    assert "announced again" in cancelled.reason
 
 
 def test_a_published_stack_is_re_announced_and_a_draft_is_not() -> None:

@@ -34,7 +34,6 @@ from catalogue.domain.micro_credentials import (
 )
 from catalogue.domain.offerings import (
     Offering,
-    OfferingNotScheduled,
     OfferingPlan,
     OfferingStatus,
     schedule_offering,
@@ -61,7 +60,6 @@ __all__ = [
     "Lifecycle",
     "MicroCredential",
     "Offering",
-    "OfferingNotScheduled",
     "OfferingPlan",
     "OfferingStatus",
     "Policy",

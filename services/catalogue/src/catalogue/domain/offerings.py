@@ -8,7 +8,6 @@ from enum import StrEnum
 from uuid import UUID
 
 from catalogue.domain.lifecycle import (
-    CatalogueError,
     InvalidOffering,
     Status,
     WrongStatus,
@@ -21,12 +20,9 @@ from credstack.contracts.catalogue import (
     OfferingRescheduled,
     OfferingScheduled,
 )
-from credstack.refusals import Reason
 
-
-class OfferingNotScheduled(CatalogueError):
-    code = "wrong-status"
-    reason = Reason.CONFLICT
+REANNOUNCED = "The offering was cancelled (announced again by the reconciler)."
+"""The reason a re-announced cancellation gives: the first one's is not kept."""
 
 
 class OfferingStatus(StrEnum):
@@ -103,18 +99,23 @@ class Offering:
             rescheduled_at=at,
         )
 
-    def reannouncement(self, micro_credential: MicroCredential) -> OfferingScheduled:
-        """The offering as it is scheduled now, its current dates and capacity included
-        (the reconciler's repair for a consumer that missed its scheduling or a
-        rescheduling); changes nothing. A cancelled offering is not re-announced."""
-        if self.status is not OfferingStatus.SCHEDULED:
-            raise OfferingNotScheduled("A cancelled offering is not re-announced.")
+    def reannouncement(
+        self, micro_credential: MicroCredential, *, at: datetime
+    ) -> list[OfferingScheduled | OfferingCancelled]:
+        """The offering as it stands (the reconciler's repair for a consumer that missed
+        its scheduling, a rescheduling or its cancellation); changes nothing. Scheduled:
+        with its current dates and capacity. Cancelled: that, then the cancellation, dated
+        `at` (its own time and reason are not kept here)."""
         if (micro_credential.id, micro_credential.version) != (
             self.micro_credential_id,
             self.micro_credential_version,
         ):
             raise ValueError("the offering's own micro-credential version is needed")
-        return _scheduled(self.id, micro_credential, self.plan)
+        scheduled = _scheduled(self.id, micro_credential, self.plan)
+        if self.status is OfferingStatus.SCHEDULED:
+            return [scheduled]
+        cancelled = OfferingCancelled(offering_id=self.id, reason=REANNOUNCED, cancelled_at=at)
+        return [scheduled, cancelled]
 
     def cancel(self, reason: str, at: datetime) -> OfferingCancelled:
         if self.status is OfferingStatus.CANCELLED:
