@@ -2,7 +2,17 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, bulk, bulkapi, operations, public, sample_catalogue, tables, usecases
+from catalogue import (
+    api,
+    bulk,
+    bulkapi,
+    operations,
+    public,
+    sample_catalogue,
+    stacksapi,
+    tables,
+    usecases,
+)
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -31,7 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[public.router, api.router, bulkapi.router, operations.router],
+            audit=tables.audit,
+            routers=[
+                public.router,
+                api.router,
+                stacksapi.router,
+                bulkapi.router,
+                operations.router,
+            ],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={
                 "GET /(micro-credentials|stacks)(/[^/]+)?": "120/minute",

@@ -286,6 +286,13 @@ class Cancellation(BaseModel):
     reason: str = Field(min_length=1)
 
 
+class Why(BaseModel):
+    """Why staff took an action, for the audit log (optional)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reviewed_on: date

@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=api.routers,
             # registering interest sends an email: per client, as the catalogue's did
             rate_limits={"POST /micro-credentials/[^/]+/interest": "10/minute;50/day"},

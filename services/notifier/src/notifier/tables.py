@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
@@ -186,3 +187,4 @@ message = Table(
 outbox = Outbox(metadata, service="notifier", topic="notifier.events", source="/credstack/notifier")
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)

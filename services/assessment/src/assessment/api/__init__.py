@@ -11,6 +11,7 @@ from assessment.api import (
     lms_clients,
     operations,
     placements,
+    privacy,
     quarantine,
     results,
     rosters,
@@ -28,4 +29,5 @@ routers: list[APIRouter] = [
     decisions.router,
     operations.router,
     placements.router,
+    privacy.router,
 ]

@@ -174,8 +174,11 @@ async def check_stacks(
     *,
     at: datetime,
 ) -> list[UUID]:
-    """Issue the credential of every stack the learner's credentials now complete."""
+    """Issue the credential of every stack the learner's credentials now complete (none
+    to a learner whose personal data was erased: nothing would name them)."""
     issued: list[UUID] = []
+    if await inputs.is_erased(conn, learner_id):
+        return issued
     for snapshot in stacks:
         rule = StackRule.of(snapshot)
         await lock(conn, "issuer.stack", learner_id, rule.stack_id)

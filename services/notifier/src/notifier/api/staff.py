@@ -9,12 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
 from credstack.service import Engine
-from notifier import mail
+from notifier import mail, tables
 from notifier.domain import Status, UnknownMessage
 from notifier.repository import email_outbox
 from notifier.usecases import learners, staff
@@ -87,9 +88,12 @@ async def get_message(message_id: UUID, engine: Engine, _: Principal = STAFF) ->
     status_code=202,
     summary="Send a message again, as a new message (staff)",
 )
-async def resend(message_id: UUID, engine: Engine, _: Principal = STAFF) -> MessageView:
+async def resend(message_id: UUID, engine: Engine, by: Principal = STAFF) -> MessageView:
     async with engine.begin() as conn:
         new_id = await staff.resend(conn, message_id, now())
+        await tables.audit.record_action(
+            conn, by, StaffAction.MESSAGE_RESEND, "message", message_id, new_message_id=str(new_id)
+        )
         found = await email_outbox.message_of(conn, new_id)
     assert found is not None
     return _view(found)
@@ -104,9 +108,10 @@ class Erased(BaseModel):
     "/admin/learners/{learner_id}/contact",
     summary="Erase a learner's contact data, choices and unsent messages here (staff)",
 )
-async def erase_learner(learner_id: UUID, engine: Engine, _: Principal = STAFF) -> Erased:
+async def erase_learner(learner_id: UUID, engine: Engine, by: Principal = STAFF) -> Erased:
     async with engine.begin() as conn:
         await learners.erase(conn, learner_id)
+        await tables.audit.record_action(conn, by, StaffAction.CONTACT_ERASE, "learner", learner_id)
     return Erased(learner_id=learner_id)
 
 

@@ -18,11 +18,13 @@ from credstack.contracts.enrolment import (
     WaitlistSeatOffered,
 )
 from credstack.contracts.envelope import Received
+from credstack.privacy import forget_parked_contacts
 from notifier.domain import Kind, Stage, cancellation_message
 from notifier.repository import (
     contacts,
     enrolments,
 )
+from notifier.tables import parked
 from notifier.usecases.staging import known_enrolment, to_learner
 
 
@@ -41,6 +43,7 @@ async def contact_changed(
 
 async def learner_erased(conn: AsyncConnection, event: LearnerErased, received: Received) -> None:
     await contacts.erase_learner(conn, event.learner_id)
+    await forget_parked_contacts(conn, parked, event.learner_id)
 
 
 async def enrolment_requested(
