@@ -116,7 +116,7 @@ def reconcile(
     data_dir: DataDir = Path(".data"),
     dry_run: Annotated[bool, typer.Option(help="Report the differences; change nothing")] = False,
     payments: Annotated[
-        bool, typer.Option(help="Also reconcile payments (python -m enrolment.reconcile)")
+        bool, typer.Option(help="Also reconcile payments with the provider (through enrolment)")
     ] = True,
 ) -> None:
     """Compare producers' records with consumers' through the services' APIs and repair
@@ -125,9 +125,6 @@ def reconcile(
     Service URLs from <SERVICE>_URL (else the dev stack's); the bearer token from
     CREDSTACK_TOKEN (platform:operate + issuer:manage), else a dev staff token.
     """
-    import subprocess
-    import sys
-
     from credstack import reconcile as reconciler
 
     urls = {
@@ -137,20 +134,19 @@ def reconcile(
     token = os.environ.get("CREDSTACK_TOKEN") or devauth.mint(
         devauth.signing_key(data_dir), role="staff", subject="reconciler"
     )
-    report = reconciler.reconcile(urls, {"Authorization": f"Bearer {token}"}, dry_run=dry_run)
+    report = reconciler.reconcile(
+        urls, {"Authorization": f"Bearer {token}"}, dry_run=dry_run, payments=payments
+    )
     checked = ", ".join(f"{n} {what}" for what, n in report.checked.items())
     console.print(f"checked {checked}")
     for finding in report.findings:
-        action = finding.repair or ("would re-announce" if dry_run else "reported")
+        action = finding.repair or (finding.dry_run_repair if dry_run else "reported")
         console.print(f"  {finding.service} {finding.subject}: {finding.problem} → {action}")
     console.print(
         "consistent"
         if report.consistent
         else f"{len(report.findings)} finding(s), {report.repaired} repaired"
     )
-    if payments:
-        command = [sys.executable, "-m", "enrolment.reconcile"] + (["--dry-run"] if dry_run else [])
-        subprocess.run(command, check=False)
 
 
 @app.command()

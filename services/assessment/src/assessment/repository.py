@@ -410,3 +410,13 @@ async def offering_outcomes(conn: AsyncConnection, offering_id: UUID) -> frozens
         .where(offering.c.id == offering_id)
     )
     return frozenset(ids) if ids is not None else None
+
+
+async def knows_pass_rule(conn: AsyncConnection, micro_credential_id: UUID, version: int) -> bool:
+    """Whether the catalogue's MicroCredentialPublished of this version arrived here."""
+    found = await conn.scalar(
+        select(pass_rule.c.version).where(
+            pass_rule.c.micro_credential_id == micro_credential_id, pass_rule.c.version == version
+        )
+    )
+    return found is not None

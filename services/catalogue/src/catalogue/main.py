@@ -7,6 +7,7 @@ from catalogue import (
     bulk,
     bulkapi,
     consumers,
+    operations,
     public,
     sample_catalogue,
     stacksapi,
@@ -43,7 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             parked=tables.parked,
             audit=tables.audit,
             handlers=lambda app: consumers.HANDLERS,
-            routers=[public.router, api.router, stacksapi.router, bulkapi.router],
+            routers=[
+                public.router,
+                api.router,
+                stacksapi.router,
+                bulkapi.router,
+                operations.router,
+            ],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={
                 "GET /(micro-credentials|stacks)(/[^/]+)?": "120/minute",

@@ -18,7 +18,7 @@ from catalogue.domain import (
     co_taught_undergraduate,
     schedule_offering,
 )
-from credstack.contracts.catalogue import LearningOutcome
+from credstack.contracts.catalogue import LearningOutcome, OfferingCancelled
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -212,6 +212,47 @@ def test_a_session_is_at_a_venue_or_online_and_as_many_as_the_contact_sessions()
         .problems()[0]
         .startswith("unknown time zone")
     )
+
+
+def test_a_published_version_is_re_announced_as_it_was_published_and_a_draft_is_not() -> None:
+    item = micro_credential()
+    item.submit()
+    item.approve("bob")
+    first = item.publish(T0, stacks=[])
+    item.supersede()
+
+    again = item.reannouncement(stacks=[])
+
+    assert again == first
+    with pytest.raises(WrongStatus):
+        micro_credential().reannouncement(stacks=[])
+
+
+def test_an_offering_is_re_announced_as_scheduled_now_and_a_cancelled_one_as_cancelled() -> None:
+    item = published()
+    offering, first = schedule_offering(item, uuid4(), plan())
+    offering.reschedule(plan(capacity=40), T0)
+
+    again = offering.reannouncement(item, at=T0)
+    offering.cancel("low numbers", T0)
+    [scheduled, cancelled] = offering.reannouncement(item, at=T0 + timedelta(days=1))
+
+    assert again == [first.model_copy(update={"capacity": 40})]
+    assert scheduled == again[0]
+    assert isinstance(cancelled, OfferingCancelled)
+    assert (cancelled.offering_id, cancelled.cancelled_at) == (offering.id, T0 + timedelta(days=1))
+    assert "announced again" in cancelled.reason
+
+
+def test_a_published_stack_is_re_announced_and_a_draft_is_not() -> None:
+    series = stack()
+    series.submit()
+    series.approve("bob")
+    first = series.publish(T0)
+
+    assert series.reannouncement() == first
+    with pytest.raises(WrongStatus):
+        stack().reannouncement()
 
 
 def member(points: str = "3.125", status: Status = Status.PUBLISHED) -> StackMember:

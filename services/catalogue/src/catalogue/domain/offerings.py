@@ -22,6 +22,9 @@ from credstack.contracts.catalogue import (
     OfferingScheduled,
 )
 
+REANNOUNCED = "The offering was cancelled (announced again by the reconciler)."
+"""The reason a re-announced cancellation gives: the first one's is not kept."""
+
 
 class OfferingStatus(StrEnum):
     SCHEDULED = "scheduled"
@@ -105,6 +108,24 @@ class Offering:
             rescheduled_at=at,
         )
 
+    def reannouncement(
+        self, micro_credential: MicroCredential, *, at: datetime
+    ) -> list[OfferingScheduled | OfferingCancelled]:
+        """The offering as it stands (the reconciler's repair for a consumer that missed
+        its scheduling, a rescheduling or its cancellation); changes nothing. Scheduled:
+        with its current dates and capacity. Cancelled: that, then the cancellation, dated
+        `at` (its own time and reason are not kept here)."""
+        if (micro_credential.id, micro_credential.version) != (
+            self.micro_credential_id,
+            self.micro_credential_version,
+        ):
+            raise ValueError("the offering's own micro-credential version is needed")
+        scheduled = _scheduled(self.id, micro_credential, self.plan)
+        if self.status is OfferingStatus.SCHEDULED:
+            return [scheduled]
+        cancelled = OfferingCancelled(offering_id=self.id, reason=REANNOUNCED, cancelled_at=at)
+        return [scheduled, cancelled]
+
     def cancel(self, reason: str, at: datetime) -> OfferingCancelled:
         if self.status is OfferingStatus.CANCELLED:
             raise InvalidOffering("The offering is already cancelled.")
@@ -134,7 +155,13 @@ def schedule_offering(
         micro_credential_version=micro_credential.version,
         plan=plan,
     )
-    return offering, OfferingScheduled(
+    return offering, _scheduled(offering_id, micro_credential, plan)
+
+
+def _scheduled(
+    offering_id: UUID, micro_credential: MicroCredential, plan: OfferingPlan
+) -> OfferingScheduled:
+    return OfferingScheduled(
         offering_id=offering_id,
         micro_credential_id=micro_credential.id,
         micro_credential_version=micro_credential.version,
@@ -147,7 +174,7 @@ def schedule_offering(
         capacity=plan.capacity,
         delivery_mode=plan.delivery_mode,
         location=plan.location,
-        fee_cents=fee,
+        fee_cents=plan.fee_cents or 0,
         time_zone=plan.time_zone,
         convenor=plan.convenor or "",
         lms_course_ref=plan.lms_course_ref,
