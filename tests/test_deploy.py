@@ -240,6 +240,12 @@ def test_roles_sql_gives_each_service_its_own_rows_and_the_owner_the_schema(
     owner = make_url(roles_database).set(username="credstack_owner").render_as_string(False)
     for service in ("catalogue", "issuer"):
         migrations.upgrade(owner, service)
+    subprocess.run(  # again over migrated schemas: the audit log stays append-only
+        [psql(), libpq_url(roles_database), "-q", "-f", REPO / "deploy/postgres/roles.sql"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
     async def check() -> None:
         issuer = await asyncpg.connect(as_role(roles_database, roles.role_of("issuer")))
@@ -251,6 +257,14 @@ def test_roles_sql_gives_each_service_its_own_rows_and_the_owner_the_schema(
                 await issuer.execute("CREATE TABLE issuer.mine (id int)")
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await issuer.execute("DROP TABLE issuer.outbox")
+            await issuer.execute(
+                "INSERT INTO issuer.audit_log (at, actor, action, target_type, target_id) "
+                "VALUES (now(), 'staff-1', 'credential.revoke', 'credential', 'c-1')"
+            )
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="audit_log"):
+                await issuer.execute("UPDATE issuer.audit_log SET reason = 'rewritten'")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="audit_log"):
+                await issuer.execute("DELETE FROM issuer.audit_log")
         finally:
             await issuer.close()
 

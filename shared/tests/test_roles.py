@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from credstack import roles
+from credstack import devstack, roles
 from credstack.db import libpq_url
 from credstack.testing import migrate_once
 
@@ -86,5 +86,37 @@ async def test_ensure_roles_takes_over_tables_an_admin_migration_created(
     owner = await connect_as(database_url, roles.OWNER)
     try:
         await owner.execute("DROP TABLE issuer.legacy")
+    finally:
+        await owner.close()
+
+
+@pytest.mark.parametrize("service", devstack.SERVICES)
+async def test_the_audit_log_is_append_only(database_url: str, service: str) -> None:
+    await asyncio.to_thread(migrate_once, database_url, service)
+    await roles.ensure_roles(database_url, [service])  # granting again must not undo it
+    own = await connect_as(database_url, roles.role_of(service))
+    try:
+        await own.execute(
+            f"INSERT INTO {service}.audit_log (at, actor, action, target_type, target_id) "
+            "VALUES (now(), 'staff-1', 'credential.revoke', 'credential', 'c-1')"
+        )
+        assert await own.fetchval(f"SELECT count(*) FROM {service}.audit_log") >= 1
+        for change in (
+            f"UPDATE {service}.audit_log SET reason = 'rewritten'",
+            f"DELETE FROM {service}.audit_log",
+            f"TRUNCATE {service}.audit_log",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await own.execute(change)
+    finally:
+        await own.close()
+    owner = await connect_as(database_url, roles.OWNER)
+    try:  # even the owner cannot rewrite history (the trigger)
+        for change in (
+            f"UPDATE {service}.audit_log SET reason = 'rewritten'",
+            f"DELETE FROM {service}.audit_log",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await owner.execute(change)
     finally:
         await owner.close()

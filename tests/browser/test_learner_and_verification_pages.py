@@ -4,6 +4,7 @@ what a learner sees, what a verifier sees, and axe-core's accessibility check on
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,54 @@ async def test_the_verification_page_is_accessible_and_hides_linkedin_once_revok
         assert await page.get_by_role("heading", level=1).inner_text() == "Credential not found"
         assert await serious_violations(page) == []
         await page.close()
+
+
+async def test_the_learner_downloads_their_clr_from_the_learner_page(
+    browser: Any, database_url: str, kafka_bootstrap: str, tokens: Tokens, tmp_path: Path
+) -> None:
+    """The page fetches the record from its own origin: the notifier asks the issuer with
+    the learner's token (a cross-origin call with a bearer token would be refused)."""
+    await empty(database_url, "issuer", issuer_tables.metadata)
+    await empty(database_url, "notifier", notifier_tables.metadata)
+    issuer_app = create_issuer(
+        service_settings(
+            IssuerSettings,
+            database_url=database_url,
+            kafka_bootstrap=kafka_bootstrap,
+            tokens=tokens,
+            data_dir=tmp_path / "issuer",
+            public_url="http://localhost:8004",
+        )
+    )
+    learner = issuer_events.Learner()
+    item = issuer_events.micro_credential()
+    enrolment = learner.confirmed(item)
+    async with served(issuer_app) as issuer_url:
+        for event in (item, enrolment, issuer_events.passed(enrolment)):
+            await deliver(issuer_app, event)
+        notifier_app = create_notifier(
+            service_settings(
+                NotifierSettings,
+                database_url=database_url,
+                kafka_bootstrap=kafka_bootstrap,
+                tokens=tokens,
+                data_dir=tmp_path / "notifier",
+                issuer_url=issuer_url,
+            )
+        )
+        async with served(notifier_app) as url:
+            page = await browser.new_page()
+            await page.goto(f"{url}/learner?lang=en")
+            token = tokens("learner", learner.subject)["Authorization"][7:]
+            await page.get_by_label("Access token").fill(token)
+            await page.get_by_role("button", name="Sign in", exact=True).click()
+            await page.locator("#enrolments").wait_for(timeout=10_000)
+            async with page.expect_download(timeout=15_000) as downloading:
+                await page.locator("#clr").click()
+            download = await downloading.value
+            saved = tmp_path / "clr.json"
+            await download.save_as(saved)
+            await page.close()
+    record = json.loads(saved.read_text())
+    assert "ClrCredential" in record["type"]
+    assert record["proof"], "the issuer's signed record, unchanged"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID, uuid4
 
 from credstack.auth import learner_id_for
@@ -19,7 +20,7 @@ from credstack.contracts.enrolment import (
     EnrolmentRequested,
     LearnerContactChanged,
 )
-from credstack.contracts.issuer import CredentialIssued
+from credstack.contracts.issuer import CredentialIssued, WalletClaimOffered
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -98,14 +99,30 @@ class Learner:
             currency="AUD" if paid else None,
         )
 
-    def issued(self, item: MicroCredentialPublished, enrolment_id: UUID) -> CredentialIssued:
+    def issued(
+        self, item: MicroCredentialPublished, enrolment_id: UUID, **changes: Any
+    ) -> CredentialIssued:
         credential_id = uuid4()
-        return CredentialIssued(
-            credential_id=credential_id,
+        values: dict[str, Any] = {
+            "credential_id": credential_id,
+            "learner_id": self.id,
+            "enrolment_id": enrolment_id,
+            "micro_credential_id": item.micro_credential_id,
+            "micro_credential_version": item.version,
+            "url": f"http://localhost:8004/credentials/{credential_id}",
+            "issued_at": NOW,
+        }
+        return CredentialIssued(**(values | changes))
+
+    def claim_offered(self, issued: CredentialIssued, code: str) -> WalletClaimOffered:
+        """The issuer's offer of ``issued`` to the learner's wallet (on issuer.claims)."""
+        offer = f'{{"credential_offer_uri":"x","pre-authorized_code":"{code}"}}'
+        return WalletClaimOffered(
+            credential_id=issued.credential_id,
             learner_id=self.id,
-            enrolment_id=enrolment_id,
-            micro_credential_id=item.micro_credential_id,
-            micro_credential_version=item.version,
-            url=f"http://localhost:8004/credentials/{credential_id}",
-            issued_at=NOW,
+            claim_id=uuid4(),
+            page_url=f"http://localhost:8004/verify/{issued.credential_id}?claim={code}",
+            interaction_url=f"http://localhost:8004/claims/{code}?iuv=1",
+            credential_offer="openid-credential-offer://?credential_offer=" + quote(offer, safe=""),
+            expires_at=issued.issued_at + timedelta(days=14),
         )

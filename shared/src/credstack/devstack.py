@@ -168,6 +168,13 @@ class Stack:
                 env.update(
                     {f"DASHBOARD_{s.upper()}_URL": self.url(s) for s in SERVICES if s != service}
                 )
+            if service == "enrolment":  # a learner's archive gathers every service's export
+                env.update(
+                    {
+                        f"ENROLMENT_{s.upper()}_URL": self.url(s)
+                        for s in ("assessment", "issuer", "dashboard", "notifier")
+                    }
+                )
             if service == "notifier":  # its messages link to the catalogue and credentials
                 env.update(
                     {

@@ -3,8 +3,9 @@
 ``did:web`` and https status lists then resolve as in production, and the W3C test suites
 (which load status lists only over https) can run. The CA and a server certificate for
 ``localhost``/``127.0.0.1`` are generated with ``cryptography`` once and kept in a folder;
-trust ``ca.pem`` (its path is printed by ``./dev up --https`` and the tests) or accept it
-per client. Never for production: the CA key sits beside it, unencrypted.
+trust ``ca.pem`` (its path is printed by the tests that serve over https) or accept it per
+client. `./dev up` itself still serves plain http. Never for production: the CA key sits
+beside it, unencrypted.
 """
 
 from __future__ import annotations

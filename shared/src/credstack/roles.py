@@ -5,6 +5,9 @@
   UPDATE, DELETE` on its tables and `USAGE, SELECT` on its sequences (granted by default
   privileges, so tables a later migration adds are covered). No privilege on another
   service's schema, no `CREATE` anywhere, no `TRUNCATE`.
+- Append-only tables (`APPEND_ONLY`: the audit log) keep `SELECT, INSERT` only: the
+  migration that creates one revokes the rest, and `ensure_roles` revokes it again after
+  granting on all tables.
 
 `DATABASE_URL` stays the admin URL. The dev stack and the test fixtures call
 `ensure_roles` with it and derive each role's URL (`url_for`): same server and database,
@@ -20,6 +23,8 @@ from collections.abc import Iterable
 from sqlalchemy.engine import make_url
 
 OWNER = "credstack_owner"
+APPEND_ONLY = ("audit_log",)
+"""Tables a service may add rows to and read, never change or delete from."""
 
 
 def role_of(service: str) -> str:
@@ -98,6 +103,11 @@ async def _grant(connection: object, service: str) -> None:
     tables = "SELECT, INSERT, UPDATE, DELETE"
     await connection.execute(f"GRANT {tables} ON ALL TABLES IN SCHEMA {schema} TO {role}")
     await connection.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+    for table in APPEND_ONLY:
+        if await connection.fetchval("SELECT to_regclass($1)", f"{service}.{table}"):
+            await connection.execute(
+                f"REVOKE UPDATE, DELETE ON {schema}.{_ident(table)} FROM {role}"
+            )
     await connection.execute(
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} "
         f"GRANT {tables} ON TABLES TO {role}"

@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credstack import access, cors, observability, problems, ratelimit, scraping
+from credstack import access, auditapi, cors, observability, problems, ratelimit, scraping
+from credstack.audit import AuditEntry, AuditLog, StaffAction
 from credstack.auth import Authenticator, KeySource, Principal, require
 from credstack.clock import now
 from credstack.contracts.topics import ALL_TOPICS, topics_of
@@ -57,6 +58,8 @@ class ServiceDefinition:
     outbox: Outbox
     inbox: Inbox
     parked: ParkedEvents
+    audit: AuditLog
+    """Where staff actions are recorded (`credstack.audit`); listed at `/admin/audit`."""
     routers: Sequence[APIRouter]
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     """The consumer's handler table; the topics it subscribes to follow from its event types."""
@@ -240,6 +243,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app.add_middleware(InputGuard, limits=Limits(routes=definition.body_limits))
     cors.install(app, settings)
     app.include_router(operations_router(definition), responses=problems.RESPONSES)
+    app.include_router(auditapi.router, responses=problems.RESPONSES)
     for router in definition.routers:
         app.include_router(router, responses=problems.RESPONSES)
     return app
@@ -397,7 +401,7 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
         parked_id: Annotated[int, Path(ge=1, lt=2**63)],
         request: Request,
         engine: Engine,
-        _: Principal = require("platform:operate"),
+        staff: Principal = require("platform:operate"),
     ) -> Replayed:
         async with engine.connect() as conn:
             row = (await conn.execute(select(parked).where(parked.c.id == parked_id))).first()
@@ -410,6 +414,15 @@ def operations_router(definition: ServiceDefinition) -> APIRouter:
                 .where(parked.c.id == parked_id)
                 .values(replayed_at=now(), next_retry_at=None)
             )
+            entry = AuditEntry.by(
+                staff,
+                StaffAction.PARKED_EVENT_REPLAY,
+                "parked-event",
+                parked_id,
+                at=now(),
+                details={"topic": row.topic, "offset": row.offset, "outcome": outcome},
+            )
+            await definition.audit.record(conn, entry)
         return Replayed(id=parked_id, outcome=outcome)
 
     return router

@@ -28,10 +28,12 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from credstack import devauth, devstack, engines, migrations, roles
+from credstack.audit import AuditEntry, AuditLog
 from credstack.broker import EmbeddedBroker
 from credstack.contracts.envelope import Event, Received
 from credstack.db import async_url, create_engine
 from credstack.outbox import Outbox
+from credstack.refusals import Reason, Refusal
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -201,3 +203,31 @@ async def staged_events(engine: AsyncEngine, outbox: Outbox) -> list[dict[str, A
     async with engine.connect() as conn:
         rows = await conn.execute(outbox.table.select().order_by(outbox.table.c.id))
         return [row.payload for row in rows]
+
+
+async def audit_entries(engine: AsyncEngine, log: AuditLog) -> list[dict[str, Any]]:
+    """The staff actions this service has recorded, oldest first."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(log.table.select().order_by(log.table.c.id))
+        return [dict(row._mapping) for row in rows]
+
+
+class AuditWentWrong(Refusal):
+    """Raised by `fail_after_audit`: the audit entry was written, then the request failed."""
+
+    code = "audit-went-wrong"
+    reason = Reason.UNAVAILABLE
+
+
+def fail_after_audit(monkeypatch: pytest.MonkeyPatch, log: AuditLog) -> list[int]:
+    """Make `log.record` insert its entry and then fail, as anything later in the
+    transaction might; the ids it inserted (to show an insert happened) are returned."""
+    inserted: list[int] = []
+    record = log.record
+
+    async def record_then_fail(conn: AsyncConnection, entry: AuditEntry) -> int:
+        inserted.append(await record(conn, entry))
+        raise AuditWentWrong("failed after the audit entry was written")
+
+    monkeypatch.setattr(log, "record", record_then_fail)
+    return inserted

@@ -18,7 +18,9 @@ catalogue.events      $((90 * DAY))  events: replayable for 90 days (the dashboa
 enrolment.events      $((90 * DAY))  events
 assessment.events     $((90 * DAY))  events
 issuer.events         $((90 * DAY))  events
+notifier.events       $((90 * DAY))  events (counts only, never an address)
 enrolment.contacts    $((14 * DAY))  learners' contact data: 14 days, the consumers keep their copy
+issuer.claims         $((14 * DAY))  wallet claim offers for the notifier: 14 days, an offer's lifetime
 enrolment.dlq         $((30 * DAY))  dead letters of each consuming service: 30 days
 assessment.dlq        $((30 * DAY))  dead letters
 issuer.dlq            $((30 * DAY))  dead letters

@@ -1,10 +1,11 @@
-from assessment.usecases import readmodels
+from assessment.usecases import privacy, readmodels
 from credstack.contracts.catalogue import MicroCredentialPublished, OfferingScheduled
 from credstack.contracts.enrolment import (
     EnrolmentCancelled,
     EnrolmentConfirmed,
     EnrolmentTransferred,
     EnrolmentWithdrawn,
+    LearnerDataErased,
 )
 from credstack.kafka import Handlers
 
@@ -15,4 +16,5 @@ HANDLERS: Handlers = {
     EnrolmentCancelled: readmodels.enrolment_cancelled,
     EnrolmentWithdrawn: readmodels.enrolment_withdrawn,
     EnrolmentTransferred: readmodels.enrolment_transferred,
+    LearnerDataErased: privacy.learner_data_erased,
 }

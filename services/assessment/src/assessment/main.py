@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=api.routers,
             handlers=lambda app: consumers.HANDLERS,
             on_startup=_connect_gradebook,

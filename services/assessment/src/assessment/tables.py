@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.idempotency import IdempotencyKeys
 from credstack.inbox import Inbox
@@ -271,4 +272,5 @@ outbox = Outbox(
 )
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)
 idempotency = IdempotencyKeys(metadata)

@@ -524,3 +524,59 @@ async def test_secret_kinds_accept_only_their_own_kind(cohort: Cohort) -> None:
     assert caliper_at_xapi.json()["type"].endswith("/unregistered-client")
     assert (xapi_at_caliper.status_code, caliper_at_moodle.status_code) == (401, 401)
     assert await _grade_rows(cohort) == 0
+
+
+async def _line_item_score(cohort: Cohort, line_item: str, body: dict[str, Any]) -> Any:
+    return await cohort.http.post(
+        f"/lti/offerings/{cohort.offering_id}/lineitems/{line_item}/scores",
+        content=json.dumps(body),
+        headers={**cohort.lms("canvas"), "Content-Type": SCORE},
+    )
+
+
+async def test_scores_on_the_courses_other_line_items_are_kept_but_never_decide(
+    cohort: Cohort,
+) -> None:
+    """A real AGS feed: the overall result on the offering's line item, and a practice
+    quiz on another, later and failing: the pass stands."""
+    enrolment = await _lti(cohort)
+    passed = sample("lti_ags/valid_01_score_fully_graded.json")  # 42/50 = 84 %
+    assert (await _score(cohort, passed)).status_code == 200
+    quiz = {**passed, "scoreGiven": 5, "timestamp": "2025-03-15T08:00:00Z"}
+
+    answer = await _line_item_score(cohort, "practice-quiz-2", quiz)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["grades"][0]["status"] == "recorded"
+    assert await cohort.outcome_events() == ["AssessmentPassed"]
+    result = await cohort.result(enrolment.enrolment_id)
+    assert (result["outcome"], result["score"]) == ("passed", 84)
+    overall, practice = result["grades"]
+    assert (overall["summative"], practice["summative"]) == (True, False)
+    assert practice["note"] == "formative: practice-quiz-2 is not the course's overall result"
+
+
+async def test_a_line_item_staff_declared_summative_decides_and_the_others_do_not(
+    cohort: Cohort,
+) -> None:
+    enrolment = await _lti(cohort)
+    declared = await cohort.declare("canvas", {"activity": "final-exam", "summative": True})
+    assert declared.status_code == 200, declared.text
+    score = sample("lti_ags/valid_01_score_fully_graded.json")
+
+    overall = await _score(cohort, {**score, "scoreGiven": 50})  # not the declared one
+    assert overall.status_code == 200
+    assert await cohort.outcome_events() == []
+    exam = {**score, "scoreGiven": 20, "timestamp": "2025-03-15T08:00:00Z"}  # 40 %
+    assert (await _line_item_score(cohort, "final-exam", exam)).status_code == 200
+
+    assert await cohort.outcome_events() == ["AssessmentFailed"]
+    result = await cohort.result(enrolment.enrolment_id)
+    assert (result["outcome"], result["score"]) == ("failed", 40)
+
+
+async def test_a_line_item_id_that_is_not_a_path_segment_is_refused(cohort: Cohort) -> None:
+    await _lti(cohort)
+    score = sample("lti_ags/valid_01_score_fully_graded.json")
+    answer = await _line_item_score(cohort, "-bad~", score)
+    assert answer.status_code == 422

@@ -11,14 +11,14 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalogue import repository, tables, usecases
-from catalogue.domain import MicroCredential, OfferingStatus, Stack
+from catalogue.domain import MicroCredential, OfferingStatus
 from catalogue.views import (
     Cancellation,
     DraftChanges,
@@ -29,9 +29,9 @@ from catalogue.views import (
     OfferingState,
     Reschedule,
     Review,
-    StackDraft,
-    StackView,
+    Why,
 )
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.idempotency import StoredResponse
@@ -64,7 +64,7 @@ async def view(conn: AsyncConnection, item: MicroCredential) -> MicroCredentialV
     )
 
 
-async def _create_once(
+async def create_once(
     engine: AsyncEngine,
     *,
     scope: str,
@@ -82,6 +82,20 @@ async def _create_once(
             conn, scope=scope, key=key, body=body.model_dump(mode="json"), create=created, now=now()
         )
     return JSONResponse(response.body, status_code=response.status)
+
+
+async def audit(
+    conn: AsyncConnection,
+    staff: Principal,
+    action: StaffAction,
+    target: str,
+    *,
+    kind: str = "micro-credential",
+    reason: str | None = None,
+    **details: Any,
+) -> None:
+    """Record `staff`'s action on `target` in the action's own transaction."""
+    await tables.audit.record_action(conn, staff, action, kind, target, reason=reason, **details)
 
 
 def _domain_fields(
@@ -114,9 +128,11 @@ async def propose(
             proposed_by=staff.subject,
             **_domain_fields(draft, set(MicroCredentialDraft.model_fields), prerequisites),
         )
-        return await view(conn, await usecases.propose(conn, item, now=now()))
+        proposed = await usecases.propose(conn, item, now=now())
+        await audit(conn, staff, StaffAction.MICRO_CREDENTIAL_PROPOSE, item.code)
+        return await view(conn, proposed)
 
-    return await _create_once(
+    return await create_once(
         engine, scope=f"propose:{staff.subject}", key=idempotency_key, body=draft, create=create
     )
 
@@ -144,7 +160,9 @@ async def versions(
     response_model=MicroCredentialView,
     summary="Edit the draft version (a published version never changes)",
 )
-async def edit(code: str, changes: DraftChanges, engine: Engine, _: Staff) -> MicroCredentialView:
+async def edit(
+    code: str, changes: DraftChanges, engine: Engine, staff: Staff
+) -> MicroCredentialView:
     async with engine.begin() as conn:
         prerequisites = (
             await usecases.resolve_prerequisites(conn, changes.prerequisite_codes)
@@ -152,7 +170,16 @@ async def edit(code: str, changes: DraftChanges, engine: Engine, _: Staff) -> Mi
             else None
         )
         fields = _domain_fields(changes, changes.model_fields_set, prerequisites)
-        return await view(conn, await usecases.edit_draft(conn, code, fields, now=now()))
+        item = await usecases.edit_draft(conn, code, fields, now=now())
+        await audit(
+            conn,
+            staff,
+            StaffAction.MICRO_CREDENTIAL_EDIT,
+            code,
+            version=item.version,
+            fields=sorted(changes.model_fields_set),
+        )
+        return await view(conn, item)
 
 
 @router.post(
@@ -160,12 +187,14 @@ async def edit(code: str, changes: DraftChanges, engine: Engine, _: Staff) -> Mi
     response_model=MicroCredentialView,
     summary="Submit the draft for approval (policy rules are checked)",
 )
-async def submit(code: str, request: Request, engine: Engine, _: Staff) -> MicroCredentialView:
+async def submit(code: str, request: Request, engine: Engine, staff: Staff) -> MicroCredentialView:
     """Refused (422, `policy-breach`) with every rule the item breaks, each named: the
     centre's policy is configured by the `CATALOGUE_POLICY_*` settings."""
     policy = request.app.state.settings.policy()
     async with engine.begin() as conn:
-        return await view(conn, await usecases.submit(conn, code, now=now(), policy=policy))
+        item = await usecases.submit(conn, code, now=now(), policy=policy)
+        await audit(conn, staff, StaffAction.MICRO_CREDENTIAL_SUBMIT, code, version=item.version)
+        return await view(conn, item)
 
 
 @router.post(
@@ -173,9 +202,21 @@ async def submit(code: str, request: Request, engine: Engine, _: Staff) -> Micro
     response_model=MicroCredentialView,
     summary="Return a submitted or approved version to draft",
 )
-async def return_to_draft(code: str, engine: Engine, _: Staff) -> MicroCredentialView:
+async def return_to_draft(
+    code: str, engine: Engine, staff: Staff, body: Why = Body(default_factory=Why)
+) -> MicroCredentialView:
+    """The body (optional) says why, e.g. what to change; it is kept in the audit log."""
     async with engine.begin() as conn:
-        return await view(conn, await usecases.return_to_draft(conn, code, now=now()))
+        item = await usecases.return_to_draft(conn, code, now=now())
+        await audit(
+            conn,
+            staff,
+            StaffAction.MICRO_CREDENTIAL_RETURN,
+            code,
+            reason=body.reason,
+            version=item.version,
+        )
+        return await view(conn, item)
 
 
 @router.post(
@@ -191,6 +232,9 @@ async def approve(
         item = await usecases.approve(
             conn, code, approver=approver.subject, now=now(), policy=policy
         )
+        await audit(
+            conn, approver, StaffAction.MICRO_CREDENTIAL_APPROVE, code, version=item.version
+        )
         return await view(conn, item)
 
 
@@ -199,9 +243,13 @@ async def approve(
     response_model=MicroCredentialView,
     summary="Publish the approved version; it never changes after",
 )
-async def publish(code: str, engine: Engine, _: Approver) -> MicroCredentialView:
+async def publish(code: str, engine: Engine, approver: Approver) -> MicroCredentialView:
     async with engine.begin() as conn:
-        return await view(conn, await usecases.publish(conn, code, now=now()))
+        item = await usecases.publish(conn, code, now=now())
+        await audit(
+            conn, approver, StaffAction.MICRO_CREDENTIAL_PUBLISH, code, version=item.version
+        )
+        return await view(conn, item)
 
 
 @router.post(
@@ -212,6 +260,7 @@ async def publish(code: str, engine: Engine, _: Approver) -> MicroCredentialView
 async def revise(code: str, engine: Engine, staff: Staff) -> MicroCredentialView:
     async with engine.begin() as conn:
         item = await usecases.revise(conn, code, proposer=staff.subject, now=now())
+        await audit(conn, staff, StaffAction.MICRO_CREDENTIAL_REVISE, code, version=item.version)
         return await view(conn, item)
 
 
@@ -220,9 +269,21 @@ async def revise(code: str, engine: Engine, staff: Staff) -> MicroCredentialView
     response_model=MicroCredentialView,
     summary="Take no new offerings; credentials stay valid",
 )
-async def disestablish(code: str, engine: Engine, _: Approver) -> MicroCredentialView:
+async def disestablish(
+    code: str, engine: Engine, approver: Approver, body: Why = Body(default_factory=Why)
+) -> MicroCredentialView:
+    """The body (optional) says why; it is kept in the audit log."""
     async with engine.begin() as conn:
-        return await view(conn, await usecases.disestablish(conn, code, now=now()))
+        item = await usecases.disestablish(conn, code, now=now())
+        await audit(
+            conn,
+            approver,
+            StaffAction.MICRO_CREDENTIAL_RETIRE,
+            code,
+            reason=body.reason,
+            version=item.version,
+        )
+        return await view(conn, item)
 
 
 @router.post(
@@ -230,9 +291,16 @@ async def disestablish(code: str, engine: Engine, _: Approver) -> MicroCredentia
     response_model=MicroCredentialView,
     summary="Record the annual review",
 )
-async def review(code: str, body: Review, engine: Engine, _: Staff) -> MicroCredentialView:
+async def review(code: str, body: Review, engine: Engine, staff: Staff) -> MicroCredentialView:
     async with engine.begin() as conn:
         item = await usecases.record_review(conn, code, on=body.reviewed_on, now=now())
+        await audit(
+            conn,
+            staff,
+            StaffAction.MICRO_CREDENTIAL_REVIEW,
+            code,
+            reviewed_on=body.reviewed_on.isoformat(),
+        )
         return await view(conn, item)
 
 
@@ -304,9 +372,18 @@ async def schedule(
 ) -> JSONResponse:
     async def create(conn: AsyncConnection) -> OfferingCreated:
         offering_id = await usecases.schedule(conn, code, request.plan(), now=now())
+        await audit(
+            conn,
+            staff,
+            StaffAction.OFFERING_SCHEDULE,
+            str(offering_id),
+            kind="offering",
+            code=code,
+            plan=request.model_dump(mode="json"),
+        )
         return OfferingCreated(id=offering_id, code=code)
 
-    return await _create_once(
+    return await create_once(
         engine,
         scope=f"schedule:{code}:{staff.subject}",
         key=idempotency_key,
@@ -319,64 +396,35 @@ async def schedule(
     "/offerings/{offering_id}", response_model=OfferingState, summary="Reschedule an offering"
 )
 async def reschedule(
-    offering_id: UUID, body: Reschedule, engine: Engine, _: Staff
+    offering_id: UUID, body: Reschedule, engine: Engine, staff: Staff
 ) -> OfferingState:
     async with engine.begin() as conn:
         await usecases.reschedule(conn, offering_id, **body.model_dump(), now=now())
+        await audit(
+            conn,
+            staff,
+            StaffAction.OFFERING_RESCHEDULE,
+            str(offering_id),
+            kind="offering",
+            plan=body.model_dump(mode="json"),
+        )
     return OfferingState(id=offering_id, status=OfferingStatus.SCHEDULED)
 
 
 @router.post(
     "/offerings/{offering_id}/cancel", response_model=OfferingState, summary="Cancel an offering"
 )
-async def cancel(offering_id: UUID, body: Cancellation, engine: Engine, _: Staff) -> OfferingState:
+async def cancel(
+    offering_id: UUID, body: Cancellation, engine: Engine, staff: Staff
+) -> OfferingState:
     async with engine.begin() as conn:
         await usecases.cancel(conn, offering_id, reason=body.reason, now=now())
-    return OfferingState(id=offering_id, status=OfferingStatus.CANCELLED)
-
-
-@router.post(
-    "/stacks",
-    status_code=201,
-    response_model=StackView,
-    summary="Propose a stack (series or suite)",
-)
-async def propose_stack(
-    draft: StackDraft, engine: Engine, staff: Staff, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def create(conn: AsyncConnection) -> StackView:
-        member_ids = await usecases.member_ids(conn, draft.member_codes)
-        item = Stack(
-            id=uuid4(),
-            version=1,
-            proposed_by=staff.subject,
-            approved_by=None,
-            members=await repository.stack_members(conn, member_ids),
-            **draft.model_dump(exclude={"member_codes", "learning_outcomes", "credit_pathways"}),
-            learning_outcomes=draft.learning_outcomes,
-            credit_pathways=draft.credit_pathways,
+        await audit(
+            conn,
+            staff,
+            StaffAction.OFFERING_CANCEL,
+            str(offering_id),
+            kind="offering",
+            reason=body.reason,
         )
-        return StackView.of(await usecases.propose_stack(conn, item, now=now()))
-
-    return await _create_once(
-        engine, scope=f"stack:{staff.subject}", key=idempotency_key, body=draft, create=create
-    )
-
-
-@router.post("/stacks/{code}/submit", response_model=StackView, summary="Submit a stack")
-async def submit_stack(code: str, engine: Engine, _: Staff) -> StackView:
-    async with engine.begin() as conn:
-        return StackView.of(await usecases.submit_stack(conn, code, now=now()))
-
-
-@router.post("/stacks/{code}/approve", response_model=StackView, summary="Approve a stack")
-async def approve_stack(code: str, engine: Engine, approver: Approver) -> StackView:
-    async with engine.begin() as conn:
-        item = await usecases.approve_stack(conn, code, approver=approver.subject, now=now())
-        return StackView.of(item)
-
-
-@router.post("/stacks/{code}/publish", response_model=StackView, summary="Publish a stack")
-async def publish_stack(code: str, engine: Engine, _: Approver) -> StackView:
-    async with engine.begin() as conn:
-        return StackView.of(await usecases.publish_stack(conn, code, now=now()))
+    return OfferingState(id=offering_id, status=OfferingStatus.CANCELLED)

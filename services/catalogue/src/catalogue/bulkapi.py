@@ -8,10 +8,13 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from catalogue import bulk, repository, usecases
-from catalogue.api import Staff
+from catalogue.api import Staff, audit
 from catalogue.views import MicroCredentialDraft
+from credstack.audit import StaffAction
+from credstack.auth import Principal
 from credstack.clock import now
 from credstack.problems import Problem
 from credstack.refusals import Reason, Refusal
@@ -54,6 +57,35 @@ class ImportRefused(Refusal):
 
 
 _PARSING = anyio.Semaphore(2)
+AUDITED_CODES = 1000
+"""The audit entry of an import names its first codes only (an import may hold 100,000)."""
+
+
+async def _import(
+    request: Request, engine: AsyncEngine, staff: Principal, rows: list[bulk.Row], *, publish: bool
+) -> bool:
+    """Import every row or none, and record the import, in one transaction."""
+    async with engine.begin() as conn:
+        imported = await usecases.import_catalogue(
+            conn,
+            rows,
+            publish=publish,
+            importer=staff.subject,
+            now=now(),
+            policy=request.app.state.settings.policy(),
+        )
+        if imported:
+            await audit(
+                conn,
+                staff,
+                StaffAction.CATALOGUE_IMPORT,
+                "import",
+                kind="catalogue",
+                publish=publish,
+                rows=len(rows),
+                codes=[r.code for r in rows[:AUDITED_CODES]],
+            )
+    return bool(imported)
 
 
 @router.post(
@@ -92,15 +124,7 @@ async def import_catalogue(
         raise UnreadableFile(str(error)) from error
     if not rows:
         raise EmptyImport("The file has no rows.")
-    async with engine.begin() as conn:
-        imported = await usecases.import_catalogue(
-            conn,
-            rows,
-            publish=publish,
-            importer=staff.subject,
-            now=now(),
-            policy=request.app.state.settings.policy(),
-        )
+    imported = await _import(request, engine, staff, rows, publish=publish)
     report = ImportReport(
         imported=len(rows) if imported else 0,
         failed=sum(1 for r in rows if r.errors),

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, bulk, bulkapi, public, sample_catalogue, tables, usecases
+from catalogue import api, bulk, bulkapi, public, sample_catalogue, stacksapi, tables, usecases
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -31,10 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[public.router, api.router, bulkapi.router],
+            audit=tables.audit,
+            routers=[public.router, api.router, stacksapi.router, bulkapi.router],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={
-                "POST /micro-credentials/[^/]+/interest": "10/minute;50/day",
                 "GET /(micro-credentials|stacks)(/[^/]+)?": "120/minute",
                 "GET /offerings": "120/minute",
             },

@@ -1,4 +1,5 @@
-"""The public catalogue the website calls: search, details, stacks, offerings, interest.
+"""The public catalogue the website calls: search, details, stacks, offerings. (Interest
+registrations are the notifier's, with double opt-in: docs/notifier.md.)
 
 Every read carries an ETag and Cache-Control and answers 304 to a matching
 If-None-Match; none needs a token.
@@ -12,7 +13,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue import listings, repository, search, usecases
@@ -20,7 +20,6 @@ from catalogue.domain import Status
 from catalogue.views import (
     Category,
     DeliveryMode,
-    Interest,
     PublicMicroCredential,
     SearchHit,
     StackView,
@@ -226,23 +225,3 @@ async def offerings(
         [_upcoming(o) for o in found], limit, key=lambda o: (str(o.starts_on), o.code, str(o.id))
     )
     return cached_json(request, page.model_dump(mode="json"))
-
-
-class Registered(BaseModel):
-    code: str
-    registered: bool
-
-
-@router.post(
-    "/micro-credentials/{code}/interest",
-    status_code=202,
-    response_model=Registered,
-    summary="Register interest: be told when an offering opens for enrolment",
-)
-@access.public
-async def register_interest(code: str, body: Interest, engine: Engine) -> Registered:
-    async with engine.begin() as conn:
-        await usecases.register_interest(
-            conn, code, email=str(body.email), name=body.name, now=now()
-        )
-    return Registered(code=code, registered=True)

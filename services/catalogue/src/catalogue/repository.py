@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import Row, func, select, tuple_, update
+from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,7 +21,7 @@ from catalogue.domain import (
     StackMember,
     Status,
 )
-from catalogue.tables import interest, micro_credential, offering, stack, stack_member
+from catalogue.tables import micro_credential, offering, stack, stack_member
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
 from credstack.numbers import plain
 
@@ -383,37 +383,3 @@ async def offerings_to_announce(
         .with_for_update(skip_locked=True)
     )
     return [_offering_from_row(row) for row in rows]
-
-
-async def register_interest(
-    conn: AsyncConnection, item_id: UUID, *, email: str, name: str, now: datetime
-) -> None:
-    """Remember (or renew) one person's interest; they will be told at the next opening."""
-    await conn.execute(
-        insert(interest)
-        .values(micro_credential_id=item_id, email=email, name=name, registered_at=now)
-        .on_conflict_do_update(
-            index_elements=["micro_credential_id", "email"],
-            set_={"name": name, "notified_at": None},
-        )
-    )
-
-
-async def interested_emails(conn: AsyncConnection, item_id: UUID) -> list[str]:
-    """Who registered interest and was not told of an opening since, earliest first."""
-    rows = await conn.execute(
-        select(interest.c.email)
-        .where(interest.c.micro_credential_id == item_id, interest.c.notified_at.is_(None))
-        .order_by(interest.c.registered_at)
-    )
-    return list(rows.scalars())
-
-
-async def mark_interest_notified(
-    conn: AsyncConnection, item_id: UUID, emails: list[str], *, now: datetime
-) -> None:
-    await conn.execute(
-        update(interest)
-        .where(interest.c.micro_credential_id == item_id, interest.c.email.in_(emails))
-        .values(notified_at=now)
-    )

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.idempotency import IdempotencyKeys
 from credstack.inbox import Inbox
@@ -193,20 +194,10 @@ offering = Table(
     ),
 )
 
-# People who asked to hear when a micro-credential opens for enrolment.
-interest = Table(
-    "interest",
-    metadata,
-    Column("micro_credential_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("email", String(320), primary_key=True),
-    Column("name", Text, nullable=False, server_default=""),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("notified_at", DateTime(timezone=True)),
-)
-
 outbox = Outbox(
     metadata, service="catalogue", topic="catalogue.events", source="/credstack/catalogue"
 )
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)
 idempotency = IdempotencyKeys(metadata)

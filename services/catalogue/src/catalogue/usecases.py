@@ -235,30 +235,19 @@ async def cancel(conn: AsyncConnection, offering_id: UUID, *, reason: str, now: 
     await outbox.add(conn, event, now=now)
 
 
-async def register_interest(
-    conn: AsyncConnection, code: str, *, email: str, name: str, now: datetime
-) -> None:
-    """Remember who wants to hear when enrolment opens (idempotent per email)."""
-    item = await repository.by_code(conn, code)
-    if item is None or item.status is not Status.PUBLISHED:
-        raise NotFound(f"No published micro-credential with code {code}.")
-    await repository.register_interest(conn, item.id, email=email.lower(), name=name, now=now)
-
-
 async def announce_open_enrolments(
     conn: AsyncConnection, *, now: datetime, only: UUID | None = None
 ) -> int:
-    """Publish `EnrolmentOpened` for each offering whose enrolment window has opened."""
+    """Publish `EnrolmentOpened` for each offering whose enrolment window has opened (the
+    notifier tells those whose interest it holds; no address goes on the event)."""
     announced = 0
     for opened in await repository.offerings_to_announce(conn, now, only=only):
         item = await repository.get(
             conn, opened.micro_credential_id, opened.micro_credential_version
         )
         assert item is not None
-        emails = await repository.interested_emails(conn, item.id)
         opened.enrolment_announced = True
         await repository.save_offering(conn, opened, now=now)
-        await repository.mark_interest_notified(conn, item.id, emails, now=now)
         await outbox.add(
             conn,
             EnrolmentOpened(
@@ -267,7 +256,6 @@ async def announce_open_enrolments(
                 code=item.code,
                 title=item.title,
                 enrolment_closes_at=opened.plan.enrolment_closes_at,
-                interested_emails=emails,
                 opened_at=now,
             ),
             now=now,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from catalogue.domain import (
     DEFAULT_PASS_MARK,
@@ -286,15 +286,16 @@ class Cancellation(BaseModel):
     reason: str = Field(min_length=1)
 
 
+class Why(BaseModel):
+    """Why staff took an action, for the audit log (optional)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reviewed_on: date
-
-
-class Interest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: EmailStr
-    name: str = Field(default="", max_length=200)
 
 
 class StackDraft(BaseModel):

@@ -5,7 +5,7 @@ import json
 from sqlalchemy import func, select
 
 from catalogue import tables
-from credstack.testing import ServiceUnderTest, Tokens, staged_events
+from credstack.testing import ServiceUnderTest, Tokens, audit_entries, staged_events
 
 from .steps import draft, publish
 
@@ -170,3 +170,15 @@ async def test_an_export_imports_again_unchanged_in_csv_and_json(
     assert exported_json[1]["prerequisite_codes"] == ["EXP-1"]
     assert exported_json[0]["endorsements"] == [{"name": "Institute of Data"}]
     assert exported_json[0] | {"code": "MC-DATA-101"} != draft()
+
+
+async def test_an_import_is_audited_and_a_refused_one_is_not(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    refused = await post_csv(catalogue, tokens, CSV_HEADER + csv_row("IMP-1", title=""))
+    imported = await post_csv(catalogue, tokens, CSV_HEADER + csv_row("IMP-1") + csv_row("IMP-2"))
+
+    assert (refused.status_code, imported.status_code) == (422, 201)
+    [entry] = await audit_entries(catalogue.engine, tables.audit)
+    assert (entry["action"], entry["target_type"]) == ("catalogue.import", "catalogue")
+    assert entry["details"] == {"publish": False, "rows": 2, "codes": ["IMP-1", "IMP-2"]}

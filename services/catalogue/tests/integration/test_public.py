@@ -1,4 +1,4 @@
-"""The public website API: search, filters, details, stacks, offerings, caching, interest."""
+"""The public website API: search, filters, details, stacks, offerings, caching."""
 
 from datetime import date, timedelta
 from typing import Any
@@ -337,49 +337,16 @@ async def test_upcoming_offerings_are_listed_soonest_first(
     assert [o["code"] for o in listed] == ["MC-LEAD-201", "MC-DATA-101"]
 
 
-async def test_register_interest_needs_a_valid_email_and_a_published_item(
+async def test_interest_is_no_longer_registered_here(
     catalogue: ServiceUnderTest, tokens: Tokens
 ) -> None:
+    """Interest is the notifier's (double opt-in, one-click unsubscribe): the catalogue
+    keeps no address (docs/notifier.md)."""
     await publish(catalogue, tokens)
-    await propose(catalogue, tokens, "MC-DRAFT-1")
-    ok = await catalogue.http.post(
+    gone = await catalogue.http.post(
         "/micro-credentials/MC-DATA-101/interest", json={"email": "a@example.org"}
     )
-    twice = await catalogue.http.post(
-        "/micro-credentials/MC-DATA-101/interest", json={"email": "A@example.org"}
-    )
-    bad = await catalogue.http.post(
-        "/micro-credentials/MC-DATA-101/interest", json={"email": "not-an-email"}
-    )
-    draft = await catalogue.http.post(
-        "/micro-credentials/MC-DRAFT-1/interest", json={"email": "a@example.org"}
-    )
-
-    assert (ok.status_code, twice.status_code, bad.status_code, draft.status_code) == (
-        202,
-        202,
-        422,
-        404,
-    )
-    await act(catalogue, tokens, "MC-DATA-101", "disestablish")
-
-
-async def test_interest_registration_is_rate_limited_per_client(
-    catalogue: ServiceUnderTest, tokens: Tokens
-) -> None:
-    await publish(catalogue, tokens)
-    answers = [
-        (
-            await catalogue.http.post(
-                "/micro-credentials/MC-DATA-101/interest", json={"email": f"a{i}@example.org"}
-            )
-        ).status_code
-        for i in range(11)
-    ]
-    search = await catalogue.http.get("/micro-credentials")
-
-    assert answers == [202] * 10 + [429]
-    assert search.status_code == 200, "each route has its own count"
+    assert gone.status_code in (404, 405)
     await act(catalogue, tokens, "MC-DATA-101", "disestablish")
 
 

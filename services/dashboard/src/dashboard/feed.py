@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credstack.contracts import assessment, catalogue, enrolment, issuer
+from credstack.contracts import assessment, catalogue, enrolment, issuer, notifier
 from credstack.contracts.envelope import Event
 
 
@@ -33,10 +33,12 @@ def describe(event: Event, *, offering: str | None = None) -> str:
         case catalogue.OfferingCancelled():
             return f"An offering{where} was cancelled: {event.reason}"
         case catalogue.EnrolmentOpened():
-            waiting = len(event.interested_emails)
+            return f"Enrolment opened for {event.code} {event.title}"
+        case notifier.EnrolmentOpeningAnnounced():
+            told = event.interested
             return (
-                f"Enrolment opened for {event.code} {event.title}; "
-                f"{waiting} interested {'person was' if waiting == 1 else 'people were'} told"
+                f"{told} interested {'person was' if told == 1 else 'people were'} told "
+                f"that enrolment opened{where}"
             )
         case enrolment.IntegrityDeclarationAccepted():
             return f"A learner accepted the academic-integrity declaration (v{event.version})"

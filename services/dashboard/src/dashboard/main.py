@@ -6,8 +6,10 @@ from fastapi import FastAPI
 
 from credstack import service
 from credstack.clock import now
-from dashboard import consumers, repository, tables
+from credstack.contracts.enrolment import LearnerDataErased
+from dashboard import consumers, privacy, repository, tables
 from dashboard.api import actions, console, page, stream
+from dashboard.api import privacy as privacy_api
 from dashboard.settings import Settings
 from dashboard.stream import LogFollower
 
@@ -45,8 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
-            routers=[page.router, stream.router, console.router, actions.router],
-            handlers=lambda app: consumers.handlers(),
+            audit=tables.audit,
+            routers=[
+                page.router,
+                stream.router,
+                console.router,
+                actions.router,
+                privacy_api.router,
+            ],
+            handlers=lambda app: {
+                **consumers.handlers(),
+                LearnerDataErased: privacy.learner_data_erased,
+            },
             on_startup=start_follower,
             serving=lambda app: {"log_follower": app.state.follower.run},
             background=lambda app: {

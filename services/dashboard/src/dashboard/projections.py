@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from credstack.contracts import assessment, catalogue, enrolment, issuer
+from credstack.contracts import assessment, catalogue, enrolment, issuer, notifier
 from credstack.contracts.envelope import Event
 
 
@@ -216,9 +216,11 @@ def offering_change(event: Event) -> OfferingChange | None:
                     "code": event.code,
                     "title": event.title,
                     "status": "open",
-                    "interested": len(event.interested_emails),
                 },
             )
+        case notifier.EnrolmentOpeningAnnounced():
+            # interest is the notifier's (double opt-in): how many it told, never who
+            return OfferingChange(event.offering_id, {"interested": event.interested})
     return None
 
 

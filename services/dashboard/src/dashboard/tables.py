@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
@@ -114,3 +115,4 @@ outbox = Outbox(
 )
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)

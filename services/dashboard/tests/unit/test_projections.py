@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-from credstack.contracts import assessment, catalogue, enrolment, issuer
+from credstack.contracts import assessment, catalogue, enrolment, issuer, notifier
 from dashboard import feed, projections
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -70,7 +70,9 @@ def test_revocation_names_the_credential() -> None:
     assert projections.credential_status_change(revoked) == (C, "revoked")
 
 
-def test_an_offering_opened_for_enrolment_counts_the_interested() -> None:
+def test_the_interested_count_is_the_notifiers_never_an_old_address_list() -> None:
+    """Interest is the notifier's (double opt-in): it says how many it told. An old
+    EnrolmentOpened's address list (catalogues before that) counts no one."""
     opened = catalogue.EnrolmentOpened(
         offering_id=OFFERING,
         micro_credential_id=M,
@@ -81,7 +83,18 @@ def test_an_offering_opened_for_enrolment_counts_the_interested() -> None:
         opened_at=T0,
     )
     change = projections.offering_change(opened)
-    assert change is not None and change.values["interested"] == 2
+    assert change is not None and "interested" not in change.values
+    assert change.values["status"] == "open"
+    told = notifier.EnrolmentOpeningAnnounced(
+        offering_id=OFFERING, micro_credential_id=M, interested=3, announced_at=T0
+    )
+    assert projections.offering_change(told) == projections.OfferingChange(
+        OFFERING, {"interested": 3}
+    )
+    assert feed.describe(told, offering="DS101 Data") == (
+        "3 interested people were told that enrolment opened in DS101 Data"
+    )
+    assert "a@x.org" not in feed.describe(opened)
 
 
 def test_a_transfer_files_the_events_under_the_new_offering() -> None:

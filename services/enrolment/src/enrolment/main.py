@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=api.routers,
             handlers=lambda app: consumers.handlers(policy),
             on_startup=on_startup,
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rate_limits={
                 "POST /enrolments": "20/minute;200/day",
                 "POST /enrolments/[^/]+/checkout": "20/minute",
+                # Each archive asks four services for everything they hold on the learner.
+                "GET /learners/me/archive": "5/minute;30/day",
             },
         )
     )

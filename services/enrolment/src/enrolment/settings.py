@@ -65,6 +65,16 @@ class Settings(ServiceSettings):
         default=["A1"],
         description="Levels a learner without previous experience of a language may enrol at",
     )
+    assessment_url: str = Field(
+        default="http://127.0.0.1:8003",
+        description="The assessment service's URL: a learner's archive gathers its export",
+    )
+    issuer_url: str = "http://127.0.0.1:8004"
+    dashboard_url: str = "http://127.0.0.1:8005"
+    notifier_url: str = "http://127.0.0.1:8006"
+    export_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="How long the archive waits for each service's export"
+    )
 
     @model_validator(mode="after")
     def _payments_cannot_be_forged(self) -> "Settings":
@@ -90,6 +100,15 @@ class Settings(ServiceSettings):
                 "the local payment provider confirms payments nobody made",
             )
         return self
+
+    def export_sources(self) -> dict[str, str]:
+        """The services whose exports a learner's archive gathers, by name."""
+        return {
+            "assessment": self.assessment_url,
+            "issuer": self.issuer_url,
+            "notifier": self.notifier_url,
+            "dashboard": self.dashboard_url,
+        }
 
     def success_url(self, enrolment_id: object) -> str:
         template = (

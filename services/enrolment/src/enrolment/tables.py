@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.idempotency import IdempotencyKeys
 from credstack.inbox import Inbox
@@ -227,9 +228,21 @@ local_webhook = Table(
     ),
 )
 
+# Learners who asked for erasure: when, by whom (the learner or staff), and what was
+# erased and kept (the answer they were given). Holds their id only.
+erasure = Table(
+    "erasure",
+    metadata,
+    Column("learner_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("requested_by", String, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("report", JSONB, nullable=False),
+)
+
 outbox = Outbox(
     metadata, service="enrolment", topic="enrolment.events", source="/credstack/enrolment"
 )
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)
 idempotency = IdempotencyKeys(metadata)

@@ -132,9 +132,17 @@ class Award:
         return Attendance(self.sessions_attended or 0, self.sessions_total, self.awarded_at)
 
     def issue(
-        self, credential_id: UUID, url: str, *, at: datetime
+        self,
+        credential_id: UUID,
+        url: str,
+        *,
+        at: datetime,
+        valid_until: datetime | None = None,
+        wallet_claim_offered: bool = False,
     ) -> CredentialIssued | CertificateOfAttendanceIssued:
-        """The award becomes the credential ``credential_id``."""
+        """The award becomes the credential ``credential_id`` (valid until ``valid_until``
+        when it expires; ``wallet_claim_offered`` when an offer to the learner's wallet
+        follows on the issuer's claims topic)."""
         self.state = AwardState.ISSUED
         facts: dict[str, Any] = {
             "credential_id": credential_id,
@@ -147,7 +155,9 @@ class Award:
         }
         if self.kind is Kind.ATTENDANCE:
             return CertificateOfAttendanceIssued(**facts)
-        return CredentialIssued(**facts)
+        return CredentialIssued(
+            **facts, valid_until=valid_until, wallet_claim_offered=wallet_claim_offered
+        )
 
 
 StatusEvent = CredentialRevoked | CredentialSuspended | CredentialReinstated

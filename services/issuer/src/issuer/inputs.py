@@ -17,7 +17,15 @@ from credstack.contracts.catalogue import MicroCredentialPublished, StackPublish
 from credstack.contracts.enrolment import EnrolmentConfirmed, LearnerContactChanged
 from issuer.domain import Award, AwardState, Kind, stale_decision
 from issuer.standards.openbadges3 import Recipient
-from issuer.tables import achievement, award, contact, decision, recipient, stack
+from issuer.tables import (
+    achievement,
+    award,
+    contact,
+    decision,
+    erased_learner,
+    recipient,
+    stack,
+)
 
 
 def _award(row: Any) -> Award:
@@ -141,13 +149,16 @@ async def awards_waiting_for(
 
 
 async def record_recipient(conn: AsyncConnection, event: EnrolmentConfirmed) -> None:
+    """Who the enrolment's credential is for; a v1 event's name and email are not kept for
+    a learner whose personal data was erased (a replay of what was erased)."""
+    erased = await is_erased(conn, event.learner_id)
     await conn.execute(
         insert(recipient)
         .values(
             enrolment_id=event.enrolment_id,
             learner_id=event.learner_id,
-            name=event.learner_name,
-            email=event.email,
+            name=None if erased else event.learner_name,
+            email=None if erased else event.email,
             did=event.learner_did,
         )
         .on_conflict_do_nothing()
@@ -176,7 +187,13 @@ async def recipient_of(conn: AsyncConnection, enrolment_id: UUID) -> Recipient |
 
 
 async def record_contact(conn: AsyncConnection, event: LearnerContactChanged) -> bool:
-    """Keep the learner's newest contact details; False when ``event`` is older than those."""
+    """Keep the learner's newest contact details; False when ``event`` is older than those
+    or than the learner's erasure (a replay of what was erased)."""
+    erased_at = await conn.scalar(
+        select(erased_learner.c.erased_at).where(erased_learner.c.learner_id == event.learner_id)
+    )
+    if erased_at is not None and event.changed_at <= erased_at:
+        return False
     values = {"name": event.name, "email": event.email, "changed_at": event.changed_at}
     changed = await conn.execute(
         insert(contact)
@@ -237,3 +254,14 @@ async def record_stack(conn: AsyncConnection, event: StackPublished) -> None:
         )
         .on_conflict_do_nothing()
     )
+
+
+async def is_erased(conn: AsyncConnection, learner_id: UUID) -> bool:
+    """The learner's personal data was erased and no newer contact details came since."""
+    erased = await conn.scalar(
+        select(erased_learner.c.learner_id).where(erased_learner.c.learner_id == learner_id)
+    )
+    if erased is None:
+        return False
+    back = await conn.scalar(select(contact.c.learner_id).where(contact.c.learner_id == learner_id))
+    return back is None

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI
 
 from credstack import service
+from credstack.clock import now
 from issuer import api, consumers, keys, tables
 from issuer.api.verification import MAX_VERIFY_BYTES
 from issuer.identity import Issuer
 from issuer.settings import Settings
 from issuer.standards.jsonld import OfflineDocumentLoader
 from issuer.standards.openbadges3 import IssuerProfile
+from issuer.usecases.signing_keys import record_key_in_use
 
 
 def _signing(settings: Settings, issuer_keys: keys.IssuerKeys) -> keys.Signing:
@@ -20,6 +25,21 @@ def _signing(settings: Settings, issuer_keys: keys.IssuerKeys) -> keys.Signing:
         else None
     )
     return keys.Signing(issuer_keys, OfflineDocumentLoader(), pool)
+
+
+def _record_signing_key(
+    app: FastAPI, issuer_keys: keys.IssuerKeys
+) -> dict[str, Callable[[], Awaitable[None]]]:
+    """Every process records a new signing key once it can reach the database; then
+    `app.state.signing_key_recorded` is set."""
+    app.state.signing_key_recorded = asyncio.Event()
+
+    async def record() -> None:
+        async with app.state.engine.begin() as conn:
+            await record_key_in_use(conn, issuer_keys, at=now())
+        app.state.signing_key_recorded.set()
+
+    return {"signing_key_audit": record}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = service.create_app(
         service.ServiceDefinition(
             settings=settings,
+            serving=lambda app: _record_signing_key(app, signing_keys),
             title="Credstack issuer",
             description=(
                 "Open Badges 3.0 and 2.0 credentials: issuing, signing, baked images, "
@@ -51,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=api.routers,
             body_limits={"/verify": MAX_VERIFY_BYTES},
             rate_limits={"POST /verify": "30/minute", "GET /verify/[^/]+": "120/minute"},

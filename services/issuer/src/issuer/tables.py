@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
@@ -50,6 +51,15 @@ contact = Table(
     Column("name", Text, nullable=False),
     Column("email", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Learners whose personal data was erased (LearnerErased): contact details older than
+# this are not taken again (a replay), and nothing new is issued to them until new ones come.
+erased_learner = Table(
+    "erased_learner",
+    metadata,
+    Column("learner_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
 )
 
 # Read model from StackPublished: each version of each stack.
@@ -192,3 +202,4 @@ status_list_credential = Table(
 outbox = Outbox(metadata, service="issuer", topic="issuer.events", source="/credstack/issuer")
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)

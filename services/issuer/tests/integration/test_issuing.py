@@ -40,9 +40,23 @@ async def test_a_pass_becomes_one_signed_open_badge_whatever_order_the_events_ar
     assert credential["credentialStatus"]["statusPurpose"] == "suspension"
     assert "validUntil" in credential
     events = await staged_events(issuer.engine, tables.outbox)
-    assert [e["type"] for e in events] == ["credstack.issuer.CredentialIssued.v1"]
-    assert events[0]["data"]["url"] == credential["id"]
-    assert events[0]["subject"] == str(ada.id)
+    assert [e["type"] for e in events] == [
+        "credstack.issuer.CredentialIssued.v1",
+        "credstack.issuer.WalletClaimOffered.v1",
+    ]
+    issued_event, offer = events
+    assert issued_event["data"]["url"] == credential["id"]
+    assert issued_event["subject"] == str(ada.id)
+    # the notifier learns the expiry (for its reminder) and that a wallet offer follows
+    assert issued_event["data"]["valid_until"].replace("+00:00", "Z") == credential["validUntil"]
+    assert issued_event["data"]["wallet_claim_offered"] is True
+    # the offer's links hold the claim's secret: only on the issuer's claims topic
+    async with issuer.engine.connect() as conn:
+        queued = tables.outbox.table
+        topics = list(await conn.scalars(select(queued.c.topic).order_by(queued.c.id)))
+    assert topics == ["issuer.events", "issuer.claims"]
+    assert offer["data"]["page_url"].startswith(f"http://localhost:8004/verify/{row.id}?claim=")
+    assert offer["data"]["credential_offer"].startswith("openid-credential-offer://")
 
 
 async def test_a_redelivered_pass_never_issues_twice(issuer: ServiceUnderTest) -> None:
@@ -76,6 +90,7 @@ async def test_a_regraded_pass_supersedes_the_credential_in_one_decision(
     assert new == [
         "credstack.issuer.CredentialRevoked.v1",
         "credstack.issuer.CredentialIssued.v1",
+        "credstack.issuer.WalletClaimOffered.v1",
     ]
     async with issuer.engine.connect() as conn:
         reason = await conn.scalar(

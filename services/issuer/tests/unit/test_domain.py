@@ -4,7 +4,7 @@ import base64
 import gzip
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -302,6 +302,27 @@ def test_an_award_becomes_the_event_of_its_kind() -> None:
     assert isinstance(passed.issue(uuid4(), "u", at=T0), CredentialIssued)
     assert isinstance(attended.issue(uuid4(), "u", at=T0), CertificateOfAttendanceIssued)
     assert passed.state is AwardState.ISSUED
+
+
+def test_the_issued_event_tells_the_expiry_and_whether_a_wallet_offer_follows() -> None:
+    award = Award(
+        kind=Kind.MICRO_CREDENTIAL,
+        score=Decimal(80),
+        enrolment_id=uuid4(),
+        learner_id=uuid4(),
+        micro_credential_id=uuid4(),
+        micro_credential_version=1,
+        awarded_at=T0,
+    )
+    until = T0 + timedelta(days=3 * 365)
+    event = award.issue(uuid4(), "u", at=T0, valid_until=until, wallet_claim_offered=True)
+    assert isinstance(event, CredentialIssued)
+    assert (event.valid_until, event.wallet_claim_offered) == (until, True)
+    # an event from an older issuer (neither field) still reads: no expiry, no offer
+    older = CredentialIssued.model_validate(
+        event.model_dump(mode="json", exclude={"valid_until", "wallet_claim_offered"})
+    )
+    assert (older.valid_until, older.wallet_claim_offered) == (None, False)
 
 
 def test_only_a_decision_older_than_the_latest_applied_is_stale() -> None:

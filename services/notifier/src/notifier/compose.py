@@ -15,7 +15,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from notifier.domain import Kind, choose_language
 
-_URL = re.compile(r"https?://\S+")
+#: Links made clickable: web pages and OpenID4VCI credential offers (a wallet opens them).
+_URL = re.compile(r"(?:https?|openid-credential-offer)://\S+")
 
 
 @dataclass(frozen=True)

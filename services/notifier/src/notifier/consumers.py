@@ -1,6 +1,7 @@
 """Consumed contract -> use case. The topics follow from the types: the enrolment
-service's contact topic (`enrolment.contacts`) for addresses, every producer's events
-for what messages are about."""
+service's contact topic (`enrolment.contacts`) for addresses, the issuer's
+(`issuer.claims`) for wallet claim offers, every producer's events for what messages are
+about."""
 
 from credstack.kafka import Handlers
 from notifier.usecases.events import HANDLERS

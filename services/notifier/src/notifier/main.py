@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from credstack import service
 from notifier import api, consumers, mail, tables
 from notifier.settings import Settings
-from notifier.usecases import sending
+from notifier.usecases import reminders, sending
 
 
 def mail_workers(
     settings: Settings,
 ) -> Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]]:
-    """The email sender loop; in the dev stack (no SMTP host) with its own local sink.
-    Its interval is ``NOTIFIER_EMAIL_POLL_SECONDS``."""
+    """The email sender loop (in the dev stack, with no SMTP host, with its own local sink;
+    its interval is ``NOTIFIER_EMAIL_POLL_SECONDS``) and the expiry reminder loop
+    (``NOTIFIER_REMINDER_POLL_SECONDS``)."""
 
     def workers(app: FastAPI) -> Mapping[str, Callable[[], Awaitable[None]]]:
         async def email_sender() -> None:
@@ -45,6 +47,7 @@ def mail_workers(
                     settings.organisation_name,
                 ),
                 max_attempts=settings.max_attempts,
+                claim_wait=timedelta(seconds=settings.wallet_claim_wait_seconds),
             )
             try:
                 await sending.sender_loop(
@@ -54,7 +57,14 @@ def mail_workers(
                 if sink is not None:
                     sink.stop()
 
-        return {"email_sender": email_sender}
+        async def expiry_reminders() -> None:
+            await reminders.reminder_loop(
+                app.state.engine,
+                days_before=settings.expiry_reminder_days,
+                poll_seconds=settings.reminder_poll_seconds,
+            )
+
+        return {"email_sender": email_sender, "expiry_reminders": expiry_reminders}
 
     return workers
 
@@ -78,7 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox=tables.outbox,
             inbox=tables.inbox,
             parked=tables.parked,
+            audit=tables.audit,
             routers=api.routers,
+            # registering interest sends an email: per client, as the catalogue's did
+            rate_limits={"POST /micro-credentials/[^/]+/interest": "10/minute;50/day"},
             handlers=lambda app: consumers.handlers(),
             background=mail_workers(settings),
         )

@@ -36,6 +36,22 @@ class Settings(ServiceSettings):
     max_attempts: int = Field(
         default=8, ge=1, description="Sending attempts before a message is marked failed"
     )
+    expiry_reminder_days: int = Field(
+        default=30,
+        ge=1,
+        description="How many days before a credential's validUntil it is reminded of",
+    )
+    reminder_poll_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the expiry reminder loop looks"
+    )
+    wallet_claim_wait_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description=(
+            "How long a credential_issued email waits for the issuer's wallet claim offer "
+            "(issuer.claims) before it leaves without the wallet link"
+        ),
+    )
 
     def check(self) -> None:
         if self.smtp_host is None and not self.dev_stack:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
+from credstack.audit import AuditLog
 from credstack.db import metadata_for
 from credstack.inbox import Inbox
 from credstack.kafka import ParkedEvents
@@ -128,6 +129,27 @@ credential = Table(
     Column("url", Text, nullable=False),
     Column("status", String(16), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    # Its validUntil (CredentialIssued.valid_until): the "expiring soon" reminder's timer.
+    Column("valid_until", DateTime(timezone=True)),
+    Index(
+        "ix_credential_valid_until",
+        "valid_until",
+        postgresql_where=text("valid_until IS NOT NULL"),
+    ),
+)
+
+# From WalletClaimOffered (issuer.claims): the single-use offer of a new credential to the
+# learner's wallet, for its credential_issued email. The links hold the claim's secret.
+wallet_claim = Table(
+    "wallet_claim",
+    metadata,
+    Column("credential_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("learner_id", PgUUID(as_uuid=True), nullable=False, index=True),
+    Column("claim_id", PgUUID(as_uuid=True), nullable=False),
+    Column("page_url", Text, nullable=False),
+    Column("interaction_url", Text, nullable=False),
+    Column("credential_offer", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 # The email outbox. One row per message; its id is the Message-ID, so a resent row is the
@@ -165,3 +187,4 @@ message = Table(
 outbox = Outbox(metadata, service="notifier", topic="notifier.events", source="/credstack/notifier")
 inbox = Inbox(metadata)
 parked = ParkedEvents(metadata)
+audit = AuditLog(metadata)

@@ -1,13 +1,14 @@
 """Interest with double opt-in and one-click unsubscribe; staff's view and resend;
 refusals change nothing."""
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 from uuid import uuid4
 
 from credstack.contracts.catalogue import EnrolmentOpened
-from credstack.testing import ServiceUnderTest, deliver
-from notifier import mail
+from credstack.testing import ServiceUnderTest, deliver, staged_events
+from notifier import mail, tables
 from notifier.domain import Kind
 from notifier.usecases import sending
 
@@ -72,6 +73,36 @@ async def test_only_confirmed_interest_hears_of_an_opening_and_one_click_unsubsc
         Kind.INTEREST_CONFIRM,
         Kind.ENROLMENT_OPENED,
     ]
+    # the dashboard's count of interest: how many were told of each opening, no address
+    announced = [
+        e
+        for e in await staged_events(notifier.engine, tables.outbox)
+        if e["type"] == "credstack.notifier.EnrolmentOpeningAnnounced.v1"
+    ]
+    assert [(e["subject"], e["data"]["interested"]) for e in announced] == [
+        (str(first.offering_id), 0),
+        (str(second.offering_id), 1),
+        (str(third.offering_id), 0),
+    ]
+    assert not any("@" in json.dumps(e["data"]) for e in announced)
+
+
+async def test_interest_registration_is_rate_limited_per_client(
+    notifier: ServiceUnderTest,
+) -> None:
+    """Each registration sends an email: per client, 10 a minute (and 50 a day)."""
+    course = micro_credential()
+    await deliver(notifier.app, course)
+    answers = [
+        (
+            await notifier.http.post(
+                f"/micro-credentials/{course.code}/interest", json={"email": f"a{i}@example.org"}
+            )
+        ).status_code
+        for i in range(11)
+    ]
+    assert answers == [202] * 10 + [429]
+    assert (await notifier.http.get("/learner")).status_code == 200, "each route counts alone"
 
 
 async def test_the_announcement_carries_rfc_8058_one_click_headers(

@@ -284,6 +284,21 @@ def _events_for(ada: Learner, course: Any, offering: Any, enrolment_id: Any) -> 
                 issued_at=NOW,
             ),
         ],
+        Kind.STACK_PROGRESS: [
+            StackPublished(
+                stack_id=stack_id,
+                version=1,
+                code="MC-SERIES",
+                title="Data for Decisions",
+                language="fr",
+                description="A series",
+                kind="series",
+                members=[course.micro_credential_id, uuid4(), uuid4()],
+                credit_points=7.5,
+                published_at=NOW,
+            ),
+            credential,
+        ],
         Kind.CREDENTIAL_REVOKED: [
             credential,
             CredentialRevoked(
@@ -314,7 +329,14 @@ def _events_for(ada: Learner, course: Any, offering: Any, enrolment_id: Any) -> 
 LEARNER_KINDS = [
     k
     for k in Kind
-    if k not in (Kind.INTEREST_CONFIRM, Kind.ENROLMENT_OPENED, Kind.ENROLMENT_RECEIVED)
+    # the expiry reminder follows a timer, not an event: test_expiry_reminders.py
+    if k
+    not in (
+        Kind.INTEREST_CONFIRM,
+        Kind.ENROLMENT_OPENED,
+        Kind.ENROLMENT_RECEIVED,
+        Kind.CREDENTIAL_EXPIRING,
+    )
 ]
 
 
@@ -343,6 +365,8 @@ async def test_each_message_follows_its_event_once_and_in_the_learners_language(
         assert "2027-01-12 20:00 (Australia/Sydney)" in sent[0].headers["subject"]
     if kind in (Kind.PAYMENT_RECEIPT, Kind.REFUND_ISSUED):
         assert "AUD 450.00" in sent[0].text
+    if kind is Kind.STACK_PROGRESS:
+        assert sent[0].headers["subject"] == "1 sur 3 pour Data for Decisions"
 
 
 async def test_erasure_removes_contact_data_and_unsent_messages(

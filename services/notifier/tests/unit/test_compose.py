@@ -28,6 +28,18 @@ FACTS: dict[str, Any] = {
     "enrolment_id": "e-1",
     "reason": "card declined",
     "final": False,
+    "held": 2,
+    "required": 4,
+    "expires_on": "2030-01-10",
+    "wallet_url": None,
+    "wallet_offer_url": None,
+    "wallet_until": None,
+}
+
+WALLET: dict[str, Any] = {
+    "wallet_url": "https://issuer.example/verify/1?claim=s3cret",
+    "wallet_offer_url": "openid-credential-offer://?credential_offer=%7B%22a%22%3A1%7D",
+    "wallet_until": "2027-01-24",
 }
 
 
@@ -96,3 +108,51 @@ def test_each_cancellation_cause_has_its_message() -> None:
     assert cancellation_message("offering_cancelled") is Kind.OFFERING_CANCELLED
     assert cancellation_message("by_learner") is Kind.ENROLMENT_CANCELLED
     assert cancellation_message(None) is Kind.ENROLMENT_CANCELLED
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_credential_email_carries_the_wallet_claim_links_when_there_are_some(
+    language: str,
+) -> None:
+    without = compose(Kind.CREDENTIAL_ISSUED, FACTS, language)
+    assert "claim=" not in without.text and "openid-credential-offer" not in without.text
+    assert "\n\n\n" not in without.text  # no gap where the wallet paragraph would be
+
+    composed = compose(Kind.CREDENTIAL_ISSUED, FACTS | WALLET, language)
+    assert WALLET["wallet_url"] in composed.text
+    assert WALLET["wallet_offer_url"] in composed.text
+    assert "2027-01-24" in composed.text
+    assert ("wallet" if language == "en" else "portefeuille") in composed.text
+    hrefs = re.findall(r'href="([^"]+)"', composed.html)
+    assert "https://issuer.example/verify/1?claim=s3cret" in hrefs  # QR page: scan it
+    assert WALLET["wallet_offer_url"] in hrefs  # a wallet on this phone opens it
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "words"),
+    [
+        ("en", "2 of 4 in Données <ouvertes> & co", "you now hold 2 of the 4"),
+        ("fr", "2 sur 4 pour Données <ouvertes> & co", "vous en détenez maintenant 2 sur les 4"),
+    ],
+)
+def test_stack_progress_says_how_many_of_how_many(language: str, subject: str, words: str) -> None:
+    composed = compose(Kind.STACK_PROGRESS, FACTS, language)
+    assert composed.subject == subject
+    assert words in composed.text
+    assert ("2 more" if language == "en" else "encore 2") in composed.text
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [
+        ("en", "Your micro-credential Données <ouvertes> & co expires on 2030-01-10"),
+        ("fr", "Votre micro-certification Données <ouvertes> & co expire le 2030-01-10"),
+    ],
+)
+def test_the_expiry_reminder_names_the_date_and_how_to_stop_reminders(
+    language: str, subject: str
+) -> None:
+    composed = compose(Kind.CREDENTIAL_EXPIRING, FACTS, language)
+    assert composed.subject == subject
+    assert FACTS["url"] in composed.text and FACTS["learner_url"] in composed.text
+    assert ("reminders are on" if language == "en" else "rappels sont activés") in composed.text

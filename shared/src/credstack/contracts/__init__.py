@@ -5,7 +5,7 @@ consumer calls `parse` and gets `None` for a type it does not know; fields it do
 not know are ignored, so producers may add optional fields without breaking anyone.
 """
 
-from credstack.contracts import assessment, catalogue, enrolment, issuer
+from credstack.contracts import assessment, catalogue, enrolment, issuer, notifier
 from credstack.contracts.envelope import Event, Received, event_types, parse, to_cloudevent
 from credstack.contracts.topics import TOPICS, topic_of, topics_of
 
@@ -18,6 +18,7 @@ __all__ = [
     "enrolment",
     "event_types",
     "issuer",
+    "notifier",
     "parse",
     "to_cloudevent",
     "topic_of",

@@ -197,11 +197,18 @@ class OfferingCancelled(_OfferingEvent):
 
 
 class EnrolmentOpened(_OfferingEvent):
-    """An offering opened for enrolment: notify those who registered interest."""
+    """An offering opened for enrolment: the notifier tells those whose interest it holds
+    (double opt-in) and publishes how many (`notifier.EnrolmentOpeningAnnounced`)."""
 
     micro_credential_id: UUID
     code: str
     title: str
     enrolment_closes_at: datetime
-    interested_emails: list[str] = []
+    interested_emails: list[str] = Field(
+        default=[],
+        description=(
+            "Deprecated: always empty (no address goes on a broad topic); interest is the "
+            "notifier's, see EnrolmentOpeningAnnounced"
+        ),
+    )
     opened_at: datetime

@@ -150,6 +150,21 @@ class LearnerErased(_ContactEvent):
     erased_at: datetime
 
 
+class LearnerDataErased(Event):
+    """The learner asked for erasure (on `enrolment.events`, keyed by learner, carrying only
+    their id): services that hold personal data about them by learner id and do not read
+    the contact topic (assessment, the dashboard) erase it. Published in the transaction
+    that also publishes `LearnerErased` on the contact topic."""
+
+    producer: ClassVar[str] = "enrolment"
+
+    learner_id: UUID
+    erased_at: datetime
+
+    def key(self) -> str:
+        return str(self.learner_id)
+
+
 class IntegrityDeclarationAccepted(Event):
     """A learner accepted the academic-integrity declaration (version `version`), keyed by
     learner: it covers their enrolments, those already made and those to come."""

@@ -28,8 +28,9 @@ class Event(BaseModel):
     producer: ClassVar[str]
     schema_version: ClassVar[int] = 1
     contact_data: ClassVar[bool] = False
-    """True for an event carrying a learner's contact details: it travels on the producer's
-    contact topic (`topics.CONTACT_TOPICS`), never on its general one."""
+    """True for an event carrying a learner's contact details (or another thing for the
+    learner alone, such as a wallet claim's secret): it travels on the producer's contact
+    topic (`topics.CONTACT_TOPICS`), never on its general one."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -11,13 +11,16 @@ TOPICS: dict[str, str] = {
     "enrolment": "enrolment.events",
     "assessment": "assessment.events",
     "issuer": "issuer.events",
+    "notifier": "notifier.events",
 }
 """Producer → topic. A new producing service adds its line here."""
 
-CONTACT_TOPICS: dict[str, str] = {"enrolment": "enrolment.contacts"}
+CONTACT_TOPICS: dict[str, str] = {"enrolment": "enrolment.contacts", "issuer": "issuer.claims"}
 """Producer → its personal-data topic: learners' contact details (email, name, language)
 travel only here, read only by the services that need them (the issuer for the name on a
-credential, the notifier for addresses); every other event carries learner ids."""
+credential, the notifier for addresses), and the issuer's wallet claim offers (their links
+hold a secret) only on `issuer.claims`, read only by the notifier; every other event
+carries learner ids."""
 
 ALL_TOPICS: tuple[str, ...] = (*TOPICS.values(), *CONTACT_TOPICS.values())
 

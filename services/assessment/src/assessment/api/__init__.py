@@ -10,6 +10,7 @@ from assessment.api import (
     integrity,
     lms_clients,
     placements,
+    privacy,
     quarantine,
     results,
     rosters,
@@ -26,4 +27,5 @@ routers: list[APIRouter] = [
     attendance.router,
     decisions.router,
     placements.router,
+    privacy.router,
 ]

@@ -7,10 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessment import repository
+from assessment import repository, tables
 from assessment.api.common import ClientId
 from assessment.usecases import activities
 from assessment.usecases import registry as clients
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
@@ -95,6 +96,15 @@ async def declare_activities(
             known_outcomes=await repository.offering_outcomes(conn, offering_id),
             by=staff.subject,
             now=now(),
+        )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.LMS_ACTIVITIES_DECLARE,
+            "offering",
+            offering_id,
+            client_id=client_id,
+            activities=[a.model_dump(mode="json") for a in body.activities],
         )
     return _activities_view(client_id, offering_id, found)
 

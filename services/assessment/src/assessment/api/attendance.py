@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessment import records, repository
+from assessment import records, repository, tables
 from assessment.api.common import client_id_of, cursor_key
 from assessment.api.results import STAFF
 from assessment.usecases import results
 from credstack import access
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, page_of
@@ -85,6 +86,17 @@ async def record_attendance(
             by=caller.subject,
             now=now(),
         )
+        if "assessment:moderate" in caller.scopes:
+            await tables.audit.record_action(
+                conn,
+                caller,
+                StaffAction.ATTENDANCE_RECORD,
+                "offering",
+                offering_id,
+                session=session,
+                present=sorted(map(str, body.present)),
+                absent=sorted(map(str, body.absent)),
+            )
     return RegisterRecorded(
         offering_id=offering_id,
         session=session,

@@ -8,11 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessment import repository
+from assessment import repository, tables
 from assessment.domain import (
     Outcome,
 )
 from assessment.usecases import results
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -85,10 +86,13 @@ async def known_enrolment(
     summary="Publish the released result again, at its own sequence, with new event ids",
 )
 async def reannounce(
-    enrolment_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+    enrolment_id: UUID, engine: Engine, staff: Principal = require("platform:operate")
 ) -> Reannounced:
     """The reconciler's repair for a consumer that missed a decision; consumers apply an
     equal sequence again idempotently and ignore it when they hold a newer one."""
     async with engine.begin() as conn:
         events = await results.reannounce(conn, enrolment_id, now=now())
+        await tables.audit.record_action(
+            conn, staff, StaffAction.DECISION_REANNOUNCE, "enrolment", enrolment_id, events=events
+        )
     return Reannounced(enrolment_id=enrolment_id, events=events)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -155,6 +155,45 @@ async def post_score(
     _require_media_type(request, lti.SCORE_MEDIA_TYPE)
     await _served_offering(engine, client, offering_id)
     submission = lti.score_submission(load_json(await request.body()), offering_id=offering_id)
+    receipts = await _receive(engine, client, [submission])
+    return receipts_response(Receipts(grades=[GradeReceipt.of(r) for r in receipts]), receipts)
+
+
+LineItemId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._~-]*$",
+        description="The LMS's id of one of its line items (a quiz, an assignment)",
+    ),
+]
+
+
+@router.post(
+    "/lti/offerings/{offering_id}/lineitems/{line_item}/scores",
+    summary="Post an LTI AGS Score to another of the course's line items",
+    tags=["LTI AGS"],
+    response_model=Receipts,
+    responses=kept(Receipts),
+    openapi_extra={
+        "requestBody": {
+            "content": {lti.SCORE_MEDIA_TYPE: {"schema": lti.Score.model_json_schema()}}
+        }
+    },
+)
+async def post_line_item_score(
+    offering_id: UUID, line_item: LineItemId, request: Request, engine: Engine, client: LtiClient
+) -> JSONResponse:
+    """A score for one of the course's other line items (activity = `line_item`): kept
+    and shown to staff, formative (it never decides the result) unless staff declared that
+    line item the summative assessment (`PUT /lms-clients/{id}/offerings/{id}/activities`).
+    Otherwise as the offering's line item."""
+    _require_media_type(request, lti.SCORE_MEDIA_TYPE)
+    await _served_offering(engine, client, offering_id)
+    submission = lti.score_submission(
+        load_json(await request.body()), offering_id=offering_id, line_item=line_item
+    )
     receipts = await _receive(engine, client, [submission])
     return receipts_response(Receipts(grades=[GradeReceipt.of(r) for r in receipts]), receipts)
 

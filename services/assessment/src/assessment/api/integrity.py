@@ -9,13 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessment import records
+from assessment import records, tables
 from assessment.api.common import cursor_key
 from assessment.api.results import STAFF, CaseView, ResultView
 from assessment.domain import (
     CaseStatus,
 )
 from assessment.usecases import results
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, page_of
@@ -56,6 +57,15 @@ async def open_case(
         case_id = await results.open_case(
             conn, enrolment_id, reason=body.reason, by=staff.subject, now=now()
         )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.INTEGRITY_CASE_OPEN,
+            "integrity-case",
+            case_id,
+            reason=body.reason,
+            enrolment_id=str(enrolment_id),
+        )
     return CaseOpened(id=case_id, enrolment_id=enrolment_id, status=CaseStatus.OPEN)
 
 
@@ -80,6 +90,15 @@ async def decide_case(
             note=body.note,
             by=staff.subject,
             now=now(),
+        )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.INTEGRITY_FINDING,
+            "integrity-case",
+            case_id,
+            reason=body.note,
+            finding=body.finding,
         )
     return CaseDecided(
         id=case_id, status=CaseStatus(body.finding), **ResultView.of(result).model_dump()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assessment import repository
+from assessment import repository, tables
 from assessment.api.common import ClientId
 from assessment.registry import ClientKind, LmsClient
 from assessment.usecases import Conflict
 from assessment.usecases import registry as clients
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -76,6 +79,24 @@ class ClientView(BaseModel):
         )
 
 
+async def _audit(
+    conn: AsyncConnection, staff: Principal, action: StaffAction, client: LmsClient, **more: Any
+) -> None:
+    """Record a registration or change with what the client may now do (never its secret)."""
+    await tables.audit.record_action(
+        conn,
+        staff,
+        action,
+        "lms-client",
+        client.id,
+        kind=str(client.kind),
+        name=client.name,
+        offering_ids=sorted(map(str, client.offering_ids)),
+        active=client.active,
+        **more,
+    )
+
+
 @router.put(
     "/lms-clients/{client_id}",
     response_model=ClientView,
@@ -108,6 +129,7 @@ async def put_client(
                 by=staff.subject,
                 now=now(),
             )
+            await _audit(conn, staff, StaffAction.LMS_CLIENT_REGISTER, wanted)
             return JSONResponse(
                 ClientView.of(wanted, shown if secret is None else None).model_dump(mode="json"),
                 status_code=201,
@@ -129,6 +151,9 @@ async def put_client(
         )
         if secret is not None:
             await clients.rotate_secret(conn, client_id, secret=secret, now=now())
+        await _audit(
+            conn, staff, StaffAction.LMS_CLIENT_CHANGE, wanted, secret_replaced=secret is not None
+        )
     return JSONResponse(ClientView.of(updated).model_dump(mode="json"))
 
 
@@ -152,7 +177,7 @@ async def rotate_secret(
     client_id: ClientId,
     body: SecretRotation,
     engine: Engine,
-    _: Principal = require("platform:operate"),
+    staff: Principal = require("platform:operate"),
 ) -> SecretAnswer:
     """The old secret stops working at once. A generated secret is shown in this answer only."""
     async with engine.begin() as conn:
@@ -161,6 +186,14 @@ async def rotate_secret(
             client_id,
             secret=body.secret.get_secret_value() if body.secret else None,
             now=now(),
+        )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.LMS_CLIENT_SECRET_REPLACE,
+            "lms-client",
+            client_id,
+            generated=body.secret is None,
         )
     return SecretAnswer(client_id=client_id, secret=secret if body.secret is None else "(as given)")
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessment import records
+from assessment import records, tables
 from assessment.api.common import cursor_key
 from assessment.tables import idempotency
 from assessment.usecases import NotFound, placements
 from credstack import access
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.idempotency import StoredResponse
@@ -76,6 +77,17 @@ async def assess(
                 note=body.note,
                 by=staff.subject,
                 now=at,
+            )
+            await tables.audit.record_action(
+                conn,
+                staff,
+                StaffAction.PLACEMENT_RECORD,
+                "placement",
+                placement_id,
+                reason=body.note or None,
+                learner_id=str(body.learner_id),
+                language=body.language,
+                level=str(body.level),
             )
             found = await records.placement_by_id(conn, placement_id)
             if found is None:

@@ -10,10 +10,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assessment import records
+from assessment import records, tables
 from assessment.domain import GradeStatus
 from assessment.usecases import NotFound
 from assessment.usecases import registry as clients
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.numbers import Quantity
@@ -147,6 +148,15 @@ async def assign(
             by=staff.subject,
             now=now(),
         )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.QUARANTINED_GRADE_ASSIGN,
+            "quarantined-grade",
+            grade_id,
+            reason=body.note,
+            enrolment_id=str(body.enrolment_id),
+        )
         return await _grade_view(conn, grade_id)
 
 
@@ -163,4 +173,12 @@ async def dismiss(
 ) -> QuarantinedGrade:
     async with engine.begin() as conn:
         await clients.dismiss(conn, grade_id, note=body.note, by=staff.subject, now=now())
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.QUARANTINED_GRADE_DISMISS,
+            "quarantined-grade",
+            grade_id,
+            reason=body.note,
+        )
         return await _grade_view(conn, grade_id)

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assessment import records, repository
+from assessment import records, repository, tables
 from assessment.domain import (
     CaseStatus,
     EnrolmentStatus,
@@ -20,6 +20,7 @@ from assessment.domain import (
 )
 from assessment.usecases import NotFound, results
 from credstack import access
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.contracts.assessment import OutcomeResult
@@ -230,6 +231,16 @@ async def moderate(
             outcome=Outcome(body.outcome) if body.outcome else None,
             by=staff.subject,
             now=now(),
+        )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.RESULT_MODERATE,
+            "enrolment",
+            enrolment_id,
+            reason=body.reason,
+            moderation_id=moderated.moderation_id,
+            **body.model_dump(mode="json", exclude={"reason"}, exclude_none=True),
         )
     return Moderated(
         moderation_id=moderated.moderation_id, **ResultView.of(moderated.result).model_dump()

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessment import records
+from assessment import records, tables
 from assessment.api.common import ClientId, client_id_of
 from assessment.formats import WrongMediaType, load_json, roster
 from assessment.registry import LmsClient
 from assessment.usecases import NotFound, NotServed, Unprocessable
 from assessment.usecases import registry as clients
 from credstack import access
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -96,6 +97,16 @@ async def link(
                 by=caller.subject,
                 now=now(),
             )
+            if created and "assessment:moderate" in caller.scopes:
+                await tables.audit.record_action(
+                    conn,
+                    caller,
+                    StaffAction.ROSTER_LINK,
+                    "roster-link",
+                    link_id,
+                    client_id=body.client_id,
+                    enrolment_id=str(body.enrolment_id) if body.enrolment_id else None,
+                )
             found = await records.roster_link_by_id(conn, link_id)
     except NotServed as error:
         if "assessment:moderate" not in caller.scopes:
@@ -140,10 +151,13 @@ async def list_links(
 
 @router.delete("/roster-links/{link_id}", status_code=204, summary="Remove a roster link")
 async def unlink(
-    link_id: int, engine: Engine, _: Principal = require("assessment:moderate")
+    link_id: int, engine: Engine, staff: Principal = require("assessment:moderate")
 ) -> None:
     async with engine.begin() as conn:
         await clients.unlink(conn, link_id, client_id=None)
+        await tables.audit.record_action(
+            conn, staff, StaffAction.ROSTER_UNLINK, "roster-link", link_id
+        )
 
 
 class RosterLinked(BaseModel):
@@ -202,6 +216,17 @@ async def import_roster(
         client = await clients.client(conn, client_id)
         report = await clients.import_roster(
             conn, client, offering_id, rows, by=staff.subject, now=now()
+        )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.ROSTER_IMPORT,
+            "offering",
+            offering_id,
+            client_id=client_id,
+            linked=len(report.linked),
+            unchanged=len(report.unchanged),
+            not_linked=len(report.not_linked),
         )
     return RosterImportView(
         linked=[RosterLinked(subject=s, enrolment_id=e) for s, e in report.linked],

@@ -58,8 +58,12 @@ def _evidence(score: Score) -> tuple[str, ...]:
     return ()
 
 
-def score_submission(body: Any, *, offering_id: UUID) -> Submission:
-    """The grade in an AGS Score posted to the line item of `offering_id`."""
+def score_submission(
+    body: Any, *, offering_id: UUID, line_item: str = LINE_ITEM_ACTIVITY
+) -> Submission:
+    """The grade in an AGS Score posted to a line item of `offering_id`: the offering's own
+    (`lineitem`, the overall result) or another the LMS names (a quiz, an assignment), whose
+    score is formative unless staff declared that line item summative."""
     score = validated(Score, body, what="AGS score")
     timestamp = as_utc(score.timestamp)
     value = None
@@ -68,18 +72,20 @@ def score_submission(body: Any, *, offering_id: UUID) -> Submission:
             value = percent(score.scoreGiven, score.scoreMaximum)
         except AssessmentError as error:
             raise Unacceptable("score-out-of-range", str(error)) from error
+    # The offering's own line item keeps the stream and delivery ids it always had.
+    scope = str(offering_id) if line_item == LINE_ITEM_ACTIVITY else f"{offering_id}|{line_item}"
     return Submission(
         source="lti-ags",
         learner=Learner(subjects=(score.userId,), offering_id=offering_id),
-        stream=f"{offering_id}|{score.userId}",
+        stream=f"{scope}|{score.userId}",
         score=value,
         final=score.gradingProgress == "FullyGraded" and value is not None,
         graded_at=timestamp,
         payload=body,
-        delivery_id=f"{offering_id}|{score.userId}|{timestamp.isoformat()}",
+        delivery_id=f"{scope}|{score.userId}|{timestamp.isoformat()}",
         evidence=_evidence(score),
         refuse_stale=True,
-        activity=LINE_ITEM_ACTIVITY,
+        activity=line_item,
     )
 
 

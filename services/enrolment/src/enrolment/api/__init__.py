@@ -9,6 +9,7 @@ from enrolment.api import (
     local_checkout,
     operations,
     payments,
+    privacy,
     rosters,
     staff,
 )
@@ -21,4 +22,5 @@ routers: list[APIRouter] = [
     payments.router,
     local_checkout.router,
     operations.router,
+    privacy.router,
 ]

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack import access
+from credstack.audit import StaffAction
 from credstack.auth import learner_id_for
 from credstack.clock import now
 from credstack.refusals import NotFound
 from credstack.service import Engine
-from enrolment import records
+from enrolment import records, tables
 from enrolment.api.common import Learner, Staff, verified_email
 from enrolment.domain.eligibility import declaration_satisfied
 from enrolment.usecases import learners
@@ -164,5 +165,8 @@ async def publish_declaration(
     async with engine.begin() as conn:
         version = await learners.publish_declaration(
             conn, text=body.text, published_by=staff.subject, now=at
+        )
+        await tables.audit.record_action(
+            conn, staff, StaffAction.DECLARATION_PUBLISH, "declaration", version
         )
     return DeclarationView(version=version, text=body.text, published_at=at)

@@ -8,11 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.service import Engine
-from enrolment import repository
+from enrolment import repository, tables
 from enrolment.usecases import enrolments
 
 router = APIRouter(tags=["operations"])
@@ -56,10 +57,13 @@ async def confirmed_enrolments(
     summary="Publish a confirmed enrolment's EnrolmentConfirmed again, with a new event id",
 )
 async def reannounce(
-    enrolment_id: UUID, engine: Engine, _: Principal = require("platform:operate")
+    enrolment_id: UUID, engine: Engine, staff: Principal = require("platform:operate")
 ) -> Reannounced:
     """The reconciler's repair for a consumer that never learnt of a confirmation;
     consumers record it idempotently. 409 `wrong-status` when it is not confirmed."""
     async with engine.begin() as conn:
         events = await enrolments.reannounce(conn, enrolment_id, now=now())
+        await tables.audit.record_action(
+            conn, staff, StaffAction.ENROLMENT_REANNOUNCE, "enrolment", enrolment_id, events=events
+        )
     return Reannounced(enrolment_id=enrolment_id, events=events)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from credstack.audit import StaffAction
 from credstack.clock import now
 from credstack.service import Engine
+from enrolment import tables
 from enrolment.api.common import Flows, PolicyDep, Staff, view_of
 from enrolment.api.views import EnrolmentView
 from enrolment.payments import ProviderError
@@ -34,6 +36,14 @@ async def withdraw(
     the seat goes to the waitlist. Refunding is a separate decision."""
     async with engine.begin() as conn:
         await enrolments.withdraw(conn, enrolment_id, reason=body.reason, policy=policy, now=now())
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.ENROLMENT_WITHDRAW,
+            "enrolment",
+            enrolment_id,
+            reason=body.reason,
+        )
     return await view_of(engine, enrolment_id, staff)
 
 
@@ -53,16 +63,41 @@ async def transfer(
         await enrolments.transfer(
             conn, enrolment_id, to_offering_id=body.to_offering_id, policy=policy, now=now()
         )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.ENROLMENT_TRANSFER,
+            "enrolment",
+            enrolment_id,
+            to_offering_id=str(body.to_offering_id),
+        )
     return await view_of(engine, enrolment_id, staff)
 
 
+class Refund(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why, for the audit log (optional)"
+    )
+
+
 @router.post("/enrolments/{enrolment_id}/refund", status_code=202, response_model=EnrolmentView)
-async def refund(enrolment_id: UUID, engine: Engine, flows: Flows, staff: Staff) -> JSONResponse:
+async def refund(
+    enrolment_id: UUID,
+    engine: Engine,
+    flows: Flows,
+    staff: Staff,
+    body: Refund = Body(default_factory=Refund),
+) -> JSONResponse:
     """Refund the fee in full. Accepted (202): the provider's refund event then cancels an
     active enrolment and releases its seat. If the provider cannot be reached now, the
-    refund stays due and the sweeper sends it."""
+    refund stays due and the sweeper sends it. The body (optional) says why."""
     async with engine.begin() as conn:
         await payments.request_refund(conn, enrolment_id, now=now())
+        await tables.audit.record_action(
+            conn, staff, StaffAction.ENROLMENT_REFUND, "enrolment", enrolment_id, reason=body.reason
+        )
     with contextlib.suppress(ProviderError):  # still due: the sweeper retries
         await flows.send_refund(enrolment_id, now=now())
     view = await view_of(engine, enrolment_id, staff)
@@ -94,5 +129,14 @@ async def decide_eligibility(
             decided_by=staff.subject,
             policy=policy,
             now=now(),
+        )
+        await tables.audit.record_action(
+            conn,
+            staff,
+            StaffAction.ENROLMENT_ELIGIBILITY,
+            "enrolment",
+            enrolment_id,
+            reason=body.note,
+            approved=body.approved,
         )
     return await view_of(engine, enrolment_id, staff)

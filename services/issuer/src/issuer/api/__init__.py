@@ -12,6 +12,7 @@ from issuer.api import (
     learner_records,
     oid4vci,
     operations,
+    privacy,
     public,
     status,
     vcapi,
@@ -30,4 +31,5 @@ routers: list[APIRouter] = [
     vcapi.router,
     claims.router,
     oid4vci.router,
+    privacy.router,
 ]

@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack import access
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.service import Engine
+from issuer import tables
 from issuer.api.common import VC_MEDIA_TYPE, IssuerDep, VcJson, documented
 from issuer.domain import Action, Status
 from issuer.identity import Issuer
@@ -39,12 +41,27 @@ class StatusChanged(BaseModel):
     reason: str
 
 
+AUDITED = {
+    Action.REVOKE: StaffAction.CREDENTIAL_REVOKE,
+    Action.SUSPEND: StaffAction.CREDENTIAL_SUSPEND,
+    Action.REINSTATE: StaffAction.CREDENTIAL_REINSTATE,
+}
+
+
 async def _change(
-    engine: AsyncEngine, issuer: Issuer, credential_id: UUID, action: Action, reason: str
+    engine: AsyncEngine,
+    issuer: Issuer,
+    credential_id: UUID,
+    action: Action,
+    reason: str,
+    staff: Principal,
 ) -> StatusChanged:
     async with engine.begin() as conn:
         after = await status.change_status(
             conn, issuer, credential_id, action, reason=reason, at=now()
+        )
+        await tables.audit.record_action(
+            conn, staff, AUDITED[action], "credential", credential_id, reason=reason
         )
     return StatusChanged(id=credential_id, status=after, reason=reason)
 
@@ -59,9 +76,9 @@ async def revoke(
     change: StatusChange,
     issuer: IssuerDep,
     engine: Engine,
-    _: Principal = STAFF,
+    staff: Principal = STAFF,
 ) -> StatusChanged:
-    return await _change(engine, issuer, credential_id, Action.REVOKE, change.reason)
+    return await _change(engine, issuer, credential_id, Action.REVOKE, change.reason, staff)
 
 
 @router.post(
@@ -74,9 +91,9 @@ async def suspend(
     change: StatusChange,
     issuer: IssuerDep,
     engine: Engine,
-    _: Principal = STAFF,
+    staff: Principal = STAFF,
 ) -> StatusChanged:
-    return await _change(engine, issuer, credential_id, Action.SUSPEND, change.reason)
+    return await _change(engine, issuer, credential_id, Action.SUSPEND, change.reason, staff)
 
 
 @router.post(
@@ -89,9 +106,9 @@ async def reinstate(
     issuer: IssuerDep,
     engine: Engine,
     change: Reinstatement = Body(default_factory=Reinstatement),
-    _: Principal = STAFF,
+    staff: Principal = STAFF,
 ) -> StatusChanged:
-    return await _change(engine, issuer, credential_id, Action.REINSTATE, change.reason)
+    return await _change(engine, issuer, credential_id, Action.REINSTATE, change.reason, staff)
 
 
 @router.get(

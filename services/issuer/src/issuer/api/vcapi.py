@@ -16,9 +16,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from credstack import access
+from credstack.audit import AuditEntry, StaffAction, current_trace_id
 from credstack.clock import now
 from credstack.problems import Problem
 from credstack.service import Engine
+from issuer import tables
 from issuer.api.common import IssuerDep, VerifierDep
 from issuer.usecases import vcapi
 
@@ -189,7 +191,7 @@ async def update_status(
     request: StatusRequest,
     issuer: IssuerDep,
     engine: Engine,
-    _: Annotated[str, Depends(issuing_caller)],
+    caller: Annotated[str, Depends(issuing_caller)],
 ) -> StatusUpdated:
     credential_id = _credential_key(issuer.base_url, request.credentialId)
     changes = request.credentialStatus
@@ -199,7 +201,24 @@ async def update_status(
             status = await vcapi.update_status(
                 conn, issuer, credential_id, change.statusPurpose, change.status, at=now()
             )
+            entry = AuditEntry(
+                actor=caller,
+                action=STATUS_ACTIONS[status],
+                target_type="credential",
+                target_id=str(credential_id),
+                details={"via": "vc-api", "purpose": change.statusPurpose, "set": change.status},
+                at=now(),
+                trace_id=current_trace_id(),
+            )
+            await tables.audit.record(conn, entry)
     return StatusUpdated(credentialId=request.credentialId, status=status)
+
+
+STATUS_ACTIONS = {
+    "revoked": StaffAction.CREDENTIAL_REVOKE,
+    "suspended": StaffAction.CREDENTIAL_SUSPEND,
+    "active": StaffAction.CREDENTIAL_REINSTATE,
+}
 
 
 def _credential_key(base_url: str, credential_id: str) -> UUID:

@@ -403,6 +403,12 @@ def _credential(
     return document
 
 
+def valid_until_of(document: Mapping[str, Any]) -> datetime | None:
+    """The ``validUntil`` of a credential document, None when it does not expire."""
+    value = document.get("validUntil")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
 def _expiry(snapshot: Mapping[str, Any], issued_at: datetime) -> datetime | None:
     months = snapshot.get("expiry_months")
     return issued_at + relativedelta(months=int(months)) if months else None

@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credstack.contracts.issuer import WalletClaimOffered
 from credstack.refusals import Reason, Refusal
 from issuer import repository
 from issuer.domain import CredentialNotFound, Status
@@ -83,6 +84,25 @@ async def offer(
     made.pin_hash = code_hash(pin) if pin else None
     await repository.add_claim(conn, made, code_hash(code), at=at)
     return Offer(made, code)
+
+
+async def offer_in_email(
+    conn: AsyncConnection, issuer: Issuer, credential_id: UUID, learner_id: UUID, *, at: datetime
+) -> WalletClaimOffered:
+    """A claim of a credential just issued, for the notifier to put in the learner's email
+    (no PIN: the email is the learner's own channel; the offer is single use and expires)."""
+    made = await offer(conn, credential_id, learner_id, at=at)
+    return WalletClaimOffered(
+        credential_id=credential_id,
+        learner_id=learner_id,
+        claim_id=made.claim.id,
+        page_url=f"{issuer.page_url(credential_id)}?claim={made.code}",
+        interaction_url=interaction_url(issuer, made.code),
+        credential_offer=oid4vci.offer_link(
+            oid4vci.credential_offer(issuer.base_url, made.code, pin_length=None)
+        ),
+        expires_at=made.claim.expires_at,
+    )
 
 
 async def _open_claim(conn: AsyncConnection, code: str, at: datetime) -> Claim:

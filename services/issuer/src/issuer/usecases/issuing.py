@@ -41,9 +41,10 @@ from issuer.standards.openbadges3 import (
     open_badge_credential,
     stack_credential,
     stack_url,
+    valid_until_of,
 )
 from issuer.tables import outbox
-from issuer.usecases import status, status_lists
+from issuer.usecases import claims, status, status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
 
@@ -120,9 +121,19 @@ async def issue_if_ready(
         _award_credential(pending, who, snapshot, issuer.base_url, at=max(at, pending.awarded_at)),
         who,
         _document_of(pending, snapshot),
-        lambda made: pending.issue(made.id, made.url, at=made.issued_at),
+        lambda made: pending.issue(
+            made.id,
+            made.url,
+            at=made.issued_at,
+            valid_until=valid_until_of(made.document),
+            wallet_claim_offered=kind is Kind.MICRO_CREDENTIAL,
+        ),
     )
     if kind is Kind.MICRO_CREDENTIAL:
+        offered = await claims.offer_in_email(
+            conn, issuer, issued.id, issued.learner_id, at=issued.issued_at
+        )
+        await outbox.add(conn, offered, now=issued.issued_at)
         stacks = await repository.stacks_with_member(conn, pending.micro_credential_id)
         await check_stacks(conn, issuer, pending.learner_id, stacks, at=issued.issued_at)
     return issued.id
@@ -163,8 +174,11 @@ async def check_stacks(
     *,
     at: datetime,
 ) -> list[UUID]:
-    """Issue the credential of every stack the learner's credentials now complete."""
+    """Issue the credential of every stack the learner's credentials now complete (none
+    to a learner whose personal data was erased: nothing would name them)."""
     issued: list[UUID] = []
+    if await inputs.is_erased(conn, learner_id):
+        return issued
     for snapshot in stacks:
         rule = StackRule.of(snapshot)
         await lock(conn, "issuer.stack", learner_id, rule.stack_id)

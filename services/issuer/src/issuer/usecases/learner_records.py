@@ -12,7 +12,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credstack.refusals import NotFound
+from credstack.privacy import ERASED
+from credstack.refusals import Conflict, NotFound
 from issuer import repository
 from issuer.domain import Credential, NoActiveCredential, Status
 from issuer.identity import Issuer
@@ -69,6 +70,10 @@ def learner_of(issuer: Issuer, record: str) -> UUID:
     return learner_id
 
 
+class RecordErased(Conflict):
+    code = "record-erased"
+
+
 async def clr_credential(
     conn: AsyncConnection, issuer: Issuer, learner_id: UUID, *, at: datetime
 ) -> dict[str, Any]:
@@ -82,6 +87,11 @@ async def clr_credential(
     if not held:
         raise NoActiveCredential()
     latest = held[-1]
+    if latest.recipient_email == ERASED:
+        raise RecordErased(
+            "Your personal data was erased: a record naming you cannot be made. Each "
+            "credential you hold still verifies on its own."
+        )
     record = record_id(issuer, learner_id)
     status_key = uuid5(NAMESPACE_URL, clr2.record_url(issuer.base_url, record))
     place = await repository.status_of(conn, status_key)

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from notifier.api import interest, learners, staff
+from notifier.api import interest, learners, privacy, staff
 
-routers: list[APIRouter] = [interest.router, learners.router, staff.router]
+routers: list[APIRouter] = [interest.router, learners.router, staff.router, privacy.router]

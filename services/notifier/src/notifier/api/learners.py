@@ -7,19 +7,21 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from credstack import access
 from credstack.auth import Principal, learner_id_for, require
 from credstack.clock import now
+from credstack.problems import Problem
 from credstack.service import Engine
-from notifier import repository
 from notifier.api.common import HTML_PAGE, pages
 from notifier.compose import shipped_languages
 from notifier.domain import CredentialStatus, Stage, choose_language
 from notifier.pages import learner_texts
+from notifier.repository import contacts
 from notifier.usecases import learners
 from notifier.usecases.sending import linkedin_url
 
@@ -42,7 +44,7 @@ class PreferencesRequest(BaseModel):
     reminders: bool = True
 
 
-def _view(chosen: repository.Preferences) -> PreferencesView:
+def _view(chosen: contacts.Preferences) -> PreferencesView:
     return PreferencesView(
         language=chosen.language,
         reminders=chosen.reminders,
@@ -53,7 +55,7 @@ def _view(chosen: repository.Preferences) -> PreferencesView:
 @router.get("/learners/me/preferences", summary="Your message preferences")
 async def my_preferences(engine: Engine, learner: Principal = LEARNER) -> PreferencesView:
     async with engine.connect() as conn:
-        return _view(await repository.preferences_of(conn, learner_id_for(learner.subject)))
+        return _view(await contacts.preferences_of(conn, learner_id_for(learner.subject)))
 
 
 @router.put("/learners/me/preferences", summary="Choose your message preferences")
@@ -64,7 +66,7 @@ async def choose_preferences(
         chosen = await learners.choose(
             conn,
             learner_id_for(learner.subject),
-            repository.Preferences(body.language, body.reminders),
+            contacts.Preferences(body.language, body.reminders),
             now(),
         )
     return _view(chosen)
@@ -178,8 +180,45 @@ async def my_page(
             StackItem(id=s.stack_id, title=s.title, held=s.held, required=s.required)
             for s in shown.stacks
         ],
-        clr_url=f"{issuer_url}/learners/me/clr",
+        clr_url="/learners/me/clr",
         preferences=_view(shown.preferences),
+    )
+
+
+@router.get(
+    "/learners/me/clr",
+    response_class=Response,
+    responses={200: {"content": {"application/ld+json": {"schema": {"type": "object"}}}}},
+    summary="Your Comprehensive Learner Record, signed by the issuer (signed-in learner)",
+)
+async def my_clr(request: Request, _: Principal = LEARNER) -> Response:
+    """The issuer's `GET /learners/me/clr`, fetched here with the learner's own token: the
+    learner page downloads it from its own origin (the issuer takes no cross-origin calls
+    with a bearer token)."""
+    issuer_url = request.app.state.settings.issuer_url
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            answer = await client.get(
+                f"{issuer_url}/learners/me/clr",
+                headers={"Authorization": request.headers["authorization"]},
+            )
+    except httpx.HTTPError as error:
+        raise Problem(
+            503,
+            "issuer-unavailable",
+            "The issuer did not answer; try again shortly.",
+            headers={"Retry-After": "5"},
+        ) from error
+    if answer.status_code != 200:
+        raise Problem(
+            502 if answer.status_code >= 500 else answer.status_code,
+            "issuer-refused",
+            f"The issuer answered {answer.status_code} for your record.",
+        )
+    return Response(
+        answer.content,
+        media_type=answer.headers.get("content-type", "application/ld+json"),
+        headers={"Content-Disposition": 'attachment; filename="clr.json"'},
     )
 
 

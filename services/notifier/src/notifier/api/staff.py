@@ -9,13 +9,15 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from credstack.audit import StaffAction
 from credstack.auth import Principal, require
 from credstack.clock import now
 from credstack.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from credstack.refusals import NotFound
 from credstack.service import Engine
-from notifier import mail, repository
+from notifier import mail, tables
 from notifier.domain import Status, UnknownMessage
+from notifier.repository import email_outbox
 from notifier.usecases import learners, staff
 
 router = APIRouter(tags=["staff"])
@@ -37,7 +39,7 @@ class MessageView(BaseModel):
     resend_of: UUID | None
 
 
-def _view(record: repository.MessageRecord) -> MessageView:
+def _view(record: email_outbox.MessageRecord) -> MessageView:
     return MessageView(
         id=record.id,
         kind=record.kind,
@@ -65,7 +67,7 @@ async def list_messages(
 ) -> Page[MessageView]:
     before = None if cursor is None else decode_cursor(cursor, int)[0]
     async with engine.connect() as conn:
-        found = await repository.messages(
+        found = await email_outbox.messages(
             conn, status=status, learner_id=learner_id, before=before, limit=limit + 1
         )
     page = page_of(found, limit, lambda m: (m.seq,))
@@ -75,7 +77,7 @@ async def list_messages(
 @router.get("/admin/messages/{message_id}", summary="One message (staff)")
 async def get_message(message_id: UUID, engine: Engine, _: Principal = STAFF) -> MessageView:
     async with engine.connect() as conn:
-        found = await repository.message_of(conn, message_id)
+        found = await email_outbox.message_of(conn, message_id)
     if found is None:
         raise UnknownMessage(f"No message has the id {message_id}.")
     return _view(found)
@@ -86,10 +88,13 @@ async def get_message(message_id: UUID, engine: Engine, _: Principal = STAFF) ->
     status_code=202,
     summary="Send a message again, as a new message (staff)",
 )
-async def resend(message_id: UUID, engine: Engine, _: Principal = STAFF) -> MessageView:
+async def resend(message_id: UUID, engine: Engine, by: Principal = STAFF) -> MessageView:
     async with engine.begin() as conn:
         new_id = await staff.resend(conn, message_id, now())
-        found = await repository.message_of(conn, new_id)
+        await tables.audit.record_action(
+            conn, by, StaffAction.MESSAGE_RESEND, "message", message_id, new_message_id=str(new_id)
+        )
+        found = await email_outbox.message_of(conn, new_id)
     assert found is not None
     return _view(found)
 
@@ -103,9 +108,10 @@ class Erased(BaseModel):
     "/admin/learners/{learner_id}/contact",
     summary="Erase a learner's contact data, choices and unsent messages here (staff)",
 )
-async def erase_learner(learner_id: UUID, engine: Engine, _: Principal = STAFF) -> Erased:
+async def erase_learner(learner_id: UUID, engine: Engine, by: Principal = STAFF) -> Erased:
     async with engine.begin() as conn:
         await learners.erase(conn, learner_id)
+        await tables.audit.record_action(conn, by, StaffAction.CONTACT_ERASE, "learner", learner_id)
     return Erased(learner_id=learner_id)
 
 

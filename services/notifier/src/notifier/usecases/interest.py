@@ -13,9 +13,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notifier import repository
 from notifier.compose import shipped_languages
 from notifier.domain import Kind, UnknownMicroCredential, UnknownToken, UnsupportedLanguage
+from notifier.repository import catalogue, email_outbox, interests
 
 
 async def register(
@@ -23,7 +23,7 @@ async def register(
 ) -> UUID:
     """Register ``email``'s interest in the micro-credential ``code``; stages the
     confirmation unless it is already confirmed."""
-    item = await repository.micro_credential_by_code(conn, code)
+    item = await catalogue.micro_credential_by_code(conn, code)
     if item is None:
         raise UnknownMicroCredential(f"No published micro-credential has the code {code!r}.")
     if language is not None and language.split("-")[0].casefold() not in shipped_languages():
@@ -31,7 +31,7 @@ async def register(
             f"Messages are written in {', '.join(sorted(shipped_languages()))}.",
             language=language,
         )
-    registration, token, confirmed = await repository.register_interest(
+    registration, token, confirmed = await interests.register_interest(
         conn,
         item.id,
         email=email.strip().lower(),
@@ -40,7 +40,7 @@ async def register(
         at=at,
     )
     if not confirmed:
-        await repository.stage_message(
+        await email_outbox.stage_message(
             conn,
             Kind.INTEREST_CONFIRM,
             f"{Kind.INTEREST_CONFIRM}:{registration}:{at.isoformat()}",
@@ -53,29 +53,29 @@ async def register(
 
 
 async def _known(conn: AsyncConnection, token: str) -> None:
-    if await repository.interest_by_token(conn, token) is None:
+    if await interests.interest_by_token(conn, token) is None:
         raise UnknownToken("This link is not (or no longer) valid.")
 
 
 async def confirm(conn: AsyncConnection, token: str, at: datetime) -> str:
     """Confirm the registration; the title of what it is about."""
     await _known(conn, token)
-    await repository.confirm_interest(conn, token, at)
-    found = await repository.interest_by_token(conn, token)
-    title, _ = await repository.titles(conn, micro_credential_id=found.micro_credential_id)
+    await interests.confirm_interest(conn, token, at)
+    found = await interests.interest_by_token(conn, token)
+    title, _ = await catalogue.titles(conn, micro_credential_id=found.micro_credential_id)
     return title or ""
 
 
 async def title_of(conn: AsyncConnection, token: str) -> str:
     await _known(conn, token)
-    found = await repository.interest_by_token(conn, token)
-    title, _ = await repository.titles(conn, micro_credential_id=found.micro_credential_id)
+    found = await interests.interest_by_token(conn, token)
+    title, _ = await catalogue.titles(conn, micro_credential_id=found.micro_credential_id)
     return title or ""
 
 
 async def unsubscribe(conn: AsyncConnection, token: str, at: datetime) -> str:
     await _known(conn, token)
-    await repository.unsubscribe_interest(conn, token, at)
-    found = await repository.interest_by_token(conn, token)
-    title, _ = await repository.titles(conn, micro_credential_id=found.micro_credential_id)
+    await interests.unsubscribe_interest(conn, token, at)
+    found = await interests.interest_by_token(conn, token)
+    title, _ = await catalogue.titles(conn, micro_credential_id=found.micro_credential_id)
     return title or ""

@@ -24,9 +24,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from credstack.clock import now
-from notifier import mail, repository
+from notifier import mail
 from notifier.compose import Composed, compose
 from notifier.domain import Kind
+from notifier.repository import catalogue, credentials, email_outbox
 
 log = structlog.get_logger()
 
@@ -66,6 +67,15 @@ class Sender:
     domain: str
     links: Links
     max_attempts: int
+    claim_wait: timedelta = timedelta(minutes=10)
+    """How long a credential email waits for its wallet claim offer (then leaves without)."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Not yet: what the message waits for (looked at again after `WAIT`)."""
+
+    why: str
 
 
 def _amount(cents: int, currency: str | None) -> str:
@@ -93,34 +103,41 @@ def linkedin_url(title: str, organisation: str, url: str, credential_id: str, is
     return "https://www.linkedin.com/profile/add?" + urlencode(fields)
 
 
-async def context_of(
-    conn: AsyncConnection, row: Any, links: Links
-) -> tuple[dict[str, Any], str | None] | None:
-    """The template's variables and the language of instruction of what the message is
-    about; None while its title is not known yet."""
-    facts: dict[str, Any] = dict(row.facts)
-
-    def uuid(name: str) -> UUID | None:
-        return UUID(facts[name]) if facts.get(name) else None
-
-    title, taught_in = await repository.titles(
-        conn,
-        offering_id=uuid("offering_id"),
-        micro_credential_id=uuid("micro_credential_id"),
-        stack_id=uuid("stack_id"),
-    )
-    if title is None:
-        return None
-    context: dict[str, Any] = {
-        **facts,
-        "title": title,
-        "name": row.contact_name or "",
-        "organisation": links.organisation,
-        "learner_url": links.learner_page,
-        "enrol_url": links.website_url,
+async def _wallet(
+    conn: AsyncConnection, row: Any, facts: dict[str, Any], at: datetime, claim_wait: timedelta
+) -> dict[str, Any] | Wait:
+    """The wallet claim links of a credential email: the issuer's page with the claim's QR
+    code (a wallet on another device scans it) and the OpenID4VCI offer (a wallet on this
+    device opens it). A credential whose offer is announced waits for it, up to
+    ``claim_wait``; an expired offer is left out."""
+    none: dict[str, Any] = {"wallet_url": None, "wallet_offer_url": None, "wallet_until": None}
+    if not facts.get("wallet_claim"):
+        return none
+    claim = await credentials.wallet_claim_of(conn, UUID(facts["credential_id"]))
+    if claim is None:
+        if at < row.created_at + claim_wait:
+            return Wait("waiting for the wallet claim offer")
+        return none
+    if claim.expires_at <= at:
+        return none
+    return {
+        "wallet_url": claim.page_url,
+        "wallet_offer_url": claim.credential_offer,
+        "wallet_until": claim.expires_at.date().isoformat(),
     }
-    if (offering_id := uuid("offering_id")) is not None:
-        found = await repository.offering_of(conn, offering_id)
+
+
+async def _offering_facts(
+    conn: AsyncConnection,
+    facts: dict[str, Any],
+    links: Links,
+    offering_id: UUID | None,
+    micro_credential_id: UUID | None,
+) -> dict[str, Any]:
+    """Dates, deadlines and amounts in the offering's time zone, and where to enrol."""
+    context: dict[str, Any] = {}
+    if offering_id is not None:
+        found = await catalogue.offering_of(conn, offering_id)
         if found is not None:
             context["starts_on"] = found.starts_on.isoformat()
             context["ends_on"] = found.ends_on.isoformat()
@@ -135,9 +152,54 @@ async def context_of(
                 context["amount"] = _amount(
                     facts["amount_cents"], facts.get("currency") or found.currency
                 )
-            code = await repository.code_of(conn, found.micro_credential_id)
-            if code is not None:
-                context["enrol_url"] = f"{links.website_url}/micro-credentials/{code}"
+            micro_credential_id = found.micro_credential_id
+    if micro_credential_id is not None:
+        code = await catalogue.code_of(conn, micro_credential_id)
+        if code is not None:
+            context["enrol_url"] = f"{links.website_url}/micro-credentials/{code}"
+    return context
+
+
+async def context_of(
+    conn: AsyncConnection,
+    row: Any,
+    links: Links,
+    *,
+    at: datetime | None = None,
+    claim_wait: timedelta = timedelta(0),
+) -> tuple[dict[str, Any], str | None] | Wait:
+    """The template's variables and the language of instruction of what the message is
+    about; a Wait while its title (or a credential email's wallet offer) is not known."""
+    facts: dict[str, Any] = dict(row.facts)
+
+    def uuid(name: str) -> UUID | None:
+        return UUID(facts[name]) if facts.get(name) else None
+
+    title, taught_in = await catalogue.titles(
+        conn,
+        offering_id=uuid("offering_id"),
+        micro_credential_id=uuid("micro_credential_id"),
+        stack_id=uuid("stack_id"),
+    )
+    if title is None:
+        return Wait("waiting for the catalogue's title")
+    wallet = await _wallet(conn, row, facts, at or now(), claim_wait)
+    if isinstance(wallet, Wait):
+        return wallet
+    context: dict[str, Any] = {
+        **wallet,
+        **facts,
+        "title": title,
+        "name": row.contact_name or "",
+        "organisation": links.organisation,
+        "learner_url": links.learner_page,
+        "enrol_url": links.website_url,
+    }
+    context |= await _offering_facts(
+        conn, facts, links, uuid("offering_id"), uuid("micro_credential_id")
+    )
+    if "valid_until" in facts:
+        context["expires_on"] = datetime.fromisoformat(facts["valid_until"]).date().isoformat()
     if "token" in facts:
         context["confirm_url"] = links.confirm(facts["token"])
         context["unsubscribe_url"] = links.unsubscribe(facts["token"])
@@ -153,13 +215,20 @@ async def context_of(
     return context, taught_in
 
 
-async def render(conn: AsyncConnection, row: Any, links: Links) -> Composed | None:
+async def render(
+    conn: AsyncConnection,
+    row: Any,
+    links: Links,
+    *,
+    at: datetime | None = None,
+    claim_wait: timedelta = timedelta(0),
+) -> Composed | Wait:
     """The message as it will leave, in the reader's language: their chosen one, else the
     one their contact details name, else the language the course is taught in (where a
     translation exists), else English."""
-    found = await context_of(conn, row, links)
-    if found is None:
-        return None
+    found = await context_of(conn, row, links, at=at, claim_wait=claim_wait)
+    if isinstance(found, Wait):
+        return found
     context, taught_in = found
     return compose(
         Kind(row.kind),
@@ -175,12 +244,12 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
     """Send the oldest sendable message; False when there is none."""
     async with engine.begin() as conn:
         at = now()
-        row = await repository.next_sendable(conn, sender.max_attempts, at)
+        row = await email_outbox.next_sendable(conn, sender.max_attempts, at)
         if row is None:
             return False
-        composed = await render(conn, row, sender.links)
-        if composed is None:
-            await repository.postpone(conn, row.id, at + WAIT, "waiting for the catalogue's title")
+        composed = await render(conn, row, sender.links, at=at, claim_wait=sender.claim_wait)
+        if isinstance(composed, Wait):
+            await email_outbox.postpone(conn, row.id, at + WAIT, composed.why)
             return True
         to = row.to_address or row.contact_email
         token = row.facts.get("token")
@@ -201,7 +270,7 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
             await mail.send(sender.target, outgoing)
         except (aiosmtplib.SMTPException, OSError, ValueError) as error:
             log.warning("email.send_failed", message_id=str(row.id), error=str(error))
-            await repository.mark_failed_attempt(
+            await email_outbox.mark_failed_attempt(
                 conn,
                 row.id,
                 attempts=attempts,
@@ -209,7 +278,7 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
                 give_up_at=at if attempts >= sender.max_attempts else None,
             )
             return False
-        await repository.mark_sent(
+        await email_outbox.mark_sent(
             conn,
             row.id,
             to=to,
