@@ -3,8 +3,9 @@
 A whole dev stack of its own (embedded PostgreSQL and broker, in a throwaway directory)
 runs WORKERS journeys at a time for the given duration while a fault is injected every
 --every seconds, chosen at random: kill -9 of a service (restarted after a second), SIGTERM
-of a service (restarted), kill -9 of the broker (restarted: it keeps its log in memory, so
-the outboxes must re-publish), every database connection terminated, PostgreSQL restarted.
+of a service (restarted), kill -9 of the broker and its object store (restarted on the log
+they kept; with CREDSTACK_BROKER_STORAGE=memory the log is lost and the outboxes must
+re-publish), every database connection terminated, PostgreSQL restarted.
 Then it waits for quiescence and checks, through the services' APIs: every journey's
 released pass has exactly one live credential; no live credential without a released pass;
 the reconciler finds nothing (nothing unsent, every result matched); nothing parked.
@@ -23,7 +24,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
 import sys
 import tempfile
 import threading
@@ -139,12 +139,8 @@ def inject(stack: devstack.Stack, pgdata: Path, chance: random.Random) -> str:
         return f"{kind} {service}"
     if kind == "broker kill -9":
         assert stack.broker is not None
-        os.killpg(stack.broker.pid, signal.SIGKILL)
-        stack.broker.wait(10)
-        stack.broker = engines.start_broker(
-            stack.broker_port, Path(stack.data_dir) / "logs" / "broker.log"
-        )
-        return kind
+        stack.broker.restart_after_crash()  # Tansu and, with S3 storage, its object store
+        return f"{kind} ({stack.broker.storage} storage)"
     if kind == "pg restart":
         engines.restart_embedded_postgres(pgdata)
         return kind

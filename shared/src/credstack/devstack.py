@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from credstack import devtls, engines, migrations, roles
+from credstack.broker import BrokerStorage, EmbeddedBroker, storage_from_env
 
 SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard", "notifier")
 DEFAULT_PORTS = {
@@ -83,7 +84,9 @@ class Stack:
     kafka_idempotence: bool | None = None
     sample_catalogue: bool = True
     processes: dict[str, Process] = field(default_factory=dict)
-    broker: subprocess.Popen[bytes] | None = None
+    broker_storage: BrokerStorage = field(default_factory=storage_from_env)
+    """Where the embedded broker keeps its log (`CREDSTACK_BROKER_STORAGE`, memory by default)."""
+    broker: EmbeddedBroker | None = None
     reconcile_seconds: float = float(os.environ.get("CREDSTACK_RECONCILE_SECONDS", "300"))
     """How often `run_forever` runs the reconciler (0: never)."""
     https: bool = False
@@ -131,9 +134,15 @@ class Stack:
             server = engines.embedded_postgres(self.data_dir / "postgres")
             self.database_url = engines.ensure_database(server, "credstack")
         if embedded_kafka:
-            say(f"starting the Kafka-protocol broker (embedded Tansu) on {self.broker_port}")
-            self.broker = engines.start_broker(self.broker_port, logs / "broker.log")
-            self.kafka_bootstrap_servers = f"127.0.0.1:{self.broker_port}"
+            say(
+                f"starting the Kafka-protocol broker (embedded Tansu, {self.broker_storage} "
+                f"storage) on {self.broker_port}"
+            )
+            self.broker = EmbeddedBroker(
+                self.broker_port, self.data_dir / "broker", logs, self.broker_storage
+            )
+            self.broker.start()
+            self.kafka_bootstrap_servers = self.broker.bootstrap_servers
         say("creating the database roles (credstack_owner, credstack_<service>)")
         asyncio.run(roles.ensure_roles(self.database_url, SERVICES))
         owner_url = roles.url_for(self.database_url, roles.OWNER)
@@ -254,12 +263,8 @@ class Stack:
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             process.stop()
-        if self.broker is not None and self.broker.poll() is None:
-            self.broker.terminate()
-            try:
-                self.broker.wait(10)
-            except subprocess.TimeoutExpired:
-                self.broker.kill()
+        if self.broker is not None:
+            self.broker.stop()
 
     def run_forever(self) -> None:
         """Supervise until Ctrl-C or SIGTERM, then stop everything."""
