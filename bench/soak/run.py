@@ -3,8 +3,9 @@
 A whole dev stack of its own (embedded PostgreSQL and broker, in a throwaway directory)
 runs WORKERS journeys at a time for the given duration while a fault is injected every
 --every seconds, chosen at random: kill -9 of a service (restarted after a second), SIGTERM
-of a service (restarted), kill -9 of the broker (restarted: it keeps its log in memory, so
-the outboxes must re-publish), every database connection terminated, PostgreSQL restarted.
+of a service (restarted), kill -9 of the broker and its object store (restarted on the log
+they kept; with CREDSTACK_BROKER_STORAGE=memory the log is lost and the outboxes must
+re-publish), every database connection terminated, PostgreSQL restarted.
 Then it waits for quiescence and checks, through the services' APIs: every journey's
 released pass has exactly one live credential; no live credential without a released pass;
 the reconciler finds nothing (nothing unsent, every result matched); nothing parked.
@@ -14,7 +15,13 @@ the reconciler finds nothing (nothing unsent, every result matched); nothing par
 
 Prints journeys completed, journeys that failed (a journey that gave up while the stack
 was down is counted, not a violation, if the invariants hold for it afterwards), faults
-injected by kind, and invariant violations, which must be zero (exit 1 otherwise).
+injected by kind, and invariant violations, which must be zero (exit 1 otherwise); then each
+service's resources: RSS idle (after start), at the end and at its peak, and the CPU it used
+per journey and on average (cores) over the run. With `--every 0` no fault is injected, so
+no service restarts and the figures cover the whole run: what the deployment's requests and
+limits come from (docs/deployment.md).
+
+    ./dev bench soak --minutes 3 --every 0 --workers 4    # load only: resources
 """
 
 from __future__ import annotations
@@ -23,12 +30,12 @@ import argparse
 import asyncio
 import os
 import random
-import signal
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -43,7 +50,9 @@ from credstack.reconcile import LIVE, reconcile
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--every", type=float, default=20.0, help="seconds between faults")
+    parser.add_argument(
+        "--every", type=float, default=20.0, help="seconds between faults (0: no faults)"
+    )
     parser.add_argument("--workers", type=int, default=3, help="journeys in flight")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
@@ -88,6 +97,7 @@ def soak(
             except Exception as error:  # counted; the invariants decide
                 failures.append(repr(error)[:200])
 
+    idle = {name: usage(process) for name, process in stack.processes.items()}
     threads = [threading.Thread(target=worker) for _ in range(args.workers)]
     for thread in threads:
         thread.start()
@@ -95,8 +105,8 @@ def soak(
     started = time.monotonic()
     end = started + args.minutes * 60
     while time.monotonic() < end:
-        time.sleep(min(args.every, max(0.0, end - time.monotonic())))
-        if time.monotonic() >= end:
+        time.sleep(min(args.every or end, max(0.0, end - time.monotonic())))
+        if time.monotonic() >= end or not args.every:
             break
         kind = inject(stack, pgdata, chance)
         faults[kind] += 1
@@ -104,6 +114,8 @@ def soak(
     stopping.set()
     for thread in threads:
         thread.join(timeout=300)
+    elapsed = time.monotonic() - started
+    loaded = {name: usage(process) for name, process in stack.processes.items()}
     stack.supervise_once()  # anything still down comes back
 
     print("waiting for quiescence…", flush=True)
@@ -122,7 +134,46 @@ def soak(
     print(f"invariant violations: {len(violations)}")
     for violation in violations:
         print(f"  {violation}")
+    print(f"\nresources over {elapsed:.0f} s ({len(results)} journeys):")
+    columns = ("RSS idle", "RSS end", "RSS peak", "CPU/journey", "cores")
+    print(f"{'service':<11} " + " ".join(f"{c:>11}" for c in columns))
+    for name in devstack.SERVICES:
+        before, after = idle[name], loaded[name]
+        if before is None or after is None or before.pid != after.pid:
+            print(f"{name:<11} (restarted during the run: not comparable)")
+            continue
+        cpu = after.cpu_seconds - before.cpu_seconds
+        print(
+            f"{name:<11} {before.rss_mb:>8.0f} MB {after.rss_mb:>8.0f} MB {after.peak_mb:>8.0f} MB "
+            f"{1000 * cpu / max(1, len(results)):>8.0f} ms {cpu / elapsed:>11.2f}"
+        )
     return 1 if violations else 0
+
+
+@dataclass(frozen=True)
+class Usage:
+    pid: int
+    rss_mb: float
+    peak_mb: float
+    cpu_seconds: float
+
+
+def usage(process: devstack.Process) -> Usage | None:
+    """RSS now and at its peak (VmHWM), and CPU time used (user + system), from /proc."""
+    if process.popen is None or process.popen.poll() is not None:
+        return None
+    pid = process.popen.pid
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return Usage(
+        pid=pid,
+        rss_mb=int(status["VmRSS"].split()[0]) / 1024,
+        peak_mb=int(status["VmHWM"].split()[0]) / 1024,
+        cpu_seconds=(int(fields[11]) + int(fields[12])) / ticks,
+    )
 
 
 def inject(stack: devstack.Stack, pgdata: Path, chance: random.Random) -> str:
@@ -139,12 +190,8 @@ def inject(stack: devstack.Stack, pgdata: Path, chance: random.Random) -> str:
         return f"{kind} {service}"
     if kind == "broker kill -9":
         assert stack.broker is not None
-        os.killpg(stack.broker.pid, signal.SIGKILL)
-        stack.broker.wait(10)
-        stack.broker = engines.start_broker(
-            stack.broker_port, Path(stack.data_dir) / "logs" / "broker.log"
-        )
-        return kind
+        stack.broker.restart_after_crash()  # Tansu and, with S3 storage, its object store
+        return f"{kind} ({stack.broker.storage} storage)"
     if kind == "pg restart":
         engines.restart_embedded_postgres(pgdata)
         return kind

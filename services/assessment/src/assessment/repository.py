@@ -27,7 +27,7 @@ from assessment.domain import (
     Result,
     Standing,
 )
-from assessment.registry import ClientKind, LmsClient, hash_secret
+from assessment.registry import ClientKind, LearnerIds, LmsClient, hash_secret
 from assessment.tables import (
     assessed_activity,
     attendance,
@@ -53,6 +53,7 @@ def client_of(row: Row[Any]) -> LmsClient:
         lti_issuer=row.lti_issuer,
         lti_deployment_id=row.lti_deployment_id,
         moodle_url=row.moodle_url,
+        learner_ids=LearnerIds(row.learner_ids),
     )
 
 
@@ -409,3 +410,13 @@ async def offering_outcomes(conn: AsyncConnection, offering_id: UUID) -> frozens
         .where(offering.c.id == offering_id)
     )
     return frozenset(ids) if ids is not None else None
+
+
+async def knows_pass_rule(conn: AsyncConnection, micro_credential_id: UUID, version: int) -> bool:
+    """Whether the catalogue's MicroCredentialPublished of this version arrived here."""
+    found = await conn.scalar(
+        select(pass_rule.c.version).where(
+            pass_rule.c.micro_credential_id == micro_credential_id, pass_rule.c.version == version
+        )
+    )
+    return found is not None

@@ -2,7 +2,18 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, bulk, bulkapi, public, sample_catalogue, stacksapi, tables, usecases
+from catalogue import (
+    api,
+    bulk,
+    bulkapi,
+    consumers,
+    operations,
+    public,
+    sample_catalogue,
+    stacksapi,
+    tables,
+    usecases,
+)
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -32,7 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             audit=tables.audit,
-            routers=[public.router, api.router, stacksapi.router, bulkapi.router],
+            handlers=lambda app: consumers.HANDLERS,
+            routers=[
+                public.router,
+                api.router,
+                stacksapi.router,
+                bulkapi.router,
+                operations.router,
+            ],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={
                 "GET /(micro-credentials|stacks)(/[^/]+)?": "120/minute",

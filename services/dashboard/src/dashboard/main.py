@@ -8,7 +8,7 @@ from credstack import service
 from credstack.clock import now
 from credstack.contracts.enrolment import LearnerDataErased
 from dashboard import consumers, privacy, repository, tables
-from dashboard.api import actions, console, page, stream
+from dashboard.api import actions, console, operations, page, stream
 from dashboard.api import privacy as privacy_api
 from dashboard.settings import Settings
 from dashboard.stream import LogFollower
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 console.router,
                 actions.router,
                 privacy_api.router,
+                operations.router,
             ],
             handlers=lambda app: {
                 **consumers.handlers(),

@@ -37,6 +37,9 @@ class EnrolmentChange:
 class OfferingChange:
     offering_id: UUID
     values: dict[str, Any]
+    initial: dict[str, Any] = field(default_factory=dict)
+    """Set only when the offering is new here: an OfferingScheduled redelivered or
+    re-announced by the reconciler leaves an opened or cancelled offering as it is."""
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,8 @@ def offering_change(event: Event) -> OfferingChange | None:
                     "title": event.title,
                     "starts_on": event.starts_on,
                     "capacity": event.capacity,
-                    "status": "scheduled",
                 },
+                initial={"status": "scheduled"},
             )
         case catalogue.OfferingRescheduled():
             return OfferingChange(

@@ -1,21 +1,15 @@
 """Reconcile enrolments with the payment provider: `python -m enrolment.reconcile`.
 
-A webhook the provider could not deliver (an outage longer than its retries, a
-misconfigured secret) leaves an enrolment behind the truth: paid but still pending,
-expired but still holding its seat, refunded but still confirmed. This command asks the
-provider for the state of every checkout session started in the last days and applies
-what it says through the same monotonic rules as the webhooks, so running it twice, or
-while webhooks arrive, changes nothing more. It uses the service's settings
-(`ENROLMENT_*`, `DATABASE_URL`) and the configured provider.
+The same reconciliation as `POST /admin/payments/reconcile` (which `credstack reconcile`
+calls), from the command line: see `enrolment.usecases.reconciliation`. It uses the
+service's settings (`ENROLMENT_*`, `DATABASE_URL`) and the configured provider.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
-from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -23,70 +17,11 @@ from rich.table import Table
 
 from credstack.clock import now as clock_now
 from credstack.db import create_engine
-from enrolment import repository
 from enrolment.main import payment_flows
-from enrolment.payments import ProviderError, notices_from_state
 from enrolment.settings import Settings
-from enrolment.usecases.payment_flows import PaymentFlows
-from enrolment.usecases.payments import Outcome, apply_payment_notice
+from enrolment.usecases.reconciliation import Reconciliation, Repair, reconcile
 
-
-@dataclass(frozen=True)
-class Repair:
-    enrolment_id: UUID
-    session_id: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    checked: int
-    repairs: list[Repair]
-    unreachable: list[UUID]
-
-
-async def reconcile(
-    flows: PaymentFlows, *, since: datetime, now: datetime, dry_run: bool = False
-) -> Reconciliation:
-    """Compare each enrolment whose checkout started since `since` with the provider and
-    repair the differences (or, with `dry_run`, only report them)."""
-    async with flows.engine.connect() as conn:
-        candidates = await repository.started_checkouts(conn, since=since)
-    repairs: list[Repair] = []
-    unreachable: list[UUID] = []
-    for candidate in candidates:
-        try:
-            state = await flows.provider.checkout_state(candidate.checkout_session_id)
-        except ProviderError:
-            unreachable.append(candidate.enrolment_id)
-            continue
-        async with flows.engine.connect() as conn:
-            transaction = await conn.begin()
-            outcomes = [
-                await apply_payment_notice(
-                    conn,
-                    candidate.enrolment_id,
-                    notice,
-                    provider=flows.provider.name,
-                    policy=flows.policy,
-                    now=now,
-                )
-                for notice in notices_from_state(state, candidate.enrolment_id)
-            ]
-            await (transaction.rollback() if dry_run else transaction.commit())
-        changes = [outcome for outcome in outcomes if outcome != Outcome.NO_CHANGE]
-        if changes:
-            repairs.append(
-                Repair(
-                    enrolment_id=candidate.enrolment_id,
-                    session_id=candidate.checkout_session_id,
-                    before=f"{candidate.status.value}, payment {candidate.payment_status.value}",
-                    after=changes[-1],
-                )
-            )
-    return Reconciliation(checked=len(candidates), repairs=repairs, unreachable=unreachable)
-
+__all__ = ["Reconciliation", "Repair", "app", "reconcile"]
 
 app = typer.Typer(add_completion=False)
 
@@ -123,6 +58,11 @@ def main(
     console.print(f"checked {result.checked} enrolment(s); {verb} {len(result.repairs)}")
     if result.repairs:
         console.print(table)
+    for found in result.disagreements:
+        console.print(
+            f"[yellow]{found.enrolment_id}: {found.here} here, but the provider says "
+            f"{found.provider} (for staff)[/yellow]"
+        )
     if result.unreachable:
         console.print(
             f"[yellow]the provider could not be asked about {len(result.unreachable)}: "

@@ -27,6 +27,7 @@ from enrolment.records import lock_learner
 from enrolment.tables import (
     enrolment,
     learner,
+    micro_credential,
     offering,
 )
 
@@ -415,3 +416,13 @@ async def confirmed_ids(conn: AsyncConnection, *, after: UUID | None, limit: int
         query = query.where(enrolment.c.id > after)
     rows = await conn.execute(query.order_by(enrolment.c.id).limit(limit))
     return [row.id for row in rows]
+
+
+async def knows_version(conn: AsyncConnection, micro_credential_id: UUID, version: int) -> bool:
+    """Whether the catalogue's MicroCredentialPublished of this version arrived here."""
+    found = await conn.scalar(
+        select(micro_credential.c.id).where(
+            micro_credential.c.id == micro_credential_id, micro_credential.c.version == version
+        )
+    )
+    return found is not None

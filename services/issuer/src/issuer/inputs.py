@@ -244,6 +244,14 @@ async def achievement_snapshot(
     return snapshot
 
 
+async def knows_stack(conn: AsyncConnection, stack_id: UUID, version: int) -> bool:
+    """Whether the stack's version, as the catalogue announced it, is recorded here."""
+    found = await conn.scalar(
+        select(stack.c.version).where(stack.c.stack_id == stack_id, stack.c.version == version)
+    )
+    return found is not None
+
+
 async def record_stack(conn: AsyncConnection, event: StackPublished) -> None:
     await conn.execute(
         insert(stack)

@@ -9,6 +9,7 @@ from assessment.api import (
     intake,
     integrity,
     lms_clients,
+    operations,
     placements,
     privacy,
     quarantine,
@@ -26,6 +27,7 @@ routers: list[APIRouter] = [
     integrity.router,
     attendance.router,
     decisions.router,
+    operations.router,
     placements.router,
     privacy.router,
 ]

@@ -31,6 +31,9 @@ from credstack.contracts.catalogue import (
 )
 from credstack.validation import is_language_tag
 
+PUBLISHED_ONCE = frozenset({Status.PUBLISHED, Status.SUPERSEDED, Status.DISESTABLISHED})
+"""A version in one of these was published: its content is fixed and consumers know it."""
+
 
 @dataclass
 class MicroCredential(Lifecycle):
@@ -187,6 +190,17 @@ class MicroCredential(Lifecycle):
         self._publish()
         self.published_at = at
         self.review_due_on = self.review_due_on or (at + REVIEW_INTERVAL).date()
+        return self._published(at, stacks)
+
+    def reannouncement(self, *, stacks: list[UUID]) -> MicroCredentialPublished:
+        """The version's publication again, as published (the reconciler's repair for a
+        consumer that missed it); changes nothing. A version that was never published
+        (a draft, submitted or approved) has nothing to tell."""
+        if self.published_at is None or self.status not in PUBLISHED_ONCE:
+            raise WrongStatus("re-announce", self.status)
+        return self._published(self.published_at, stacks)
+
+    def _published(self, at: datetime, stacks: list[UUID]) -> MicroCredentialPublished:
         return MicroCredentialPublished(
             micro_credential_id=self.id,
             version=self.version,

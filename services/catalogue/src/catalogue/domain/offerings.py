@@ -15,11 +15,15 @@ from catalogue.domain.lifecycle import (
 from catalogue.domain.micro_credentials import (
     MicroCredential,
 )
+from catalogue.domain.sessions import Session, session_problems
 from credstack.contracts.catalogue import (
     OfferingCancelled,
     OfferingRescheduled,
     OfferingScheduled,
 )
+
+REANNOUNCED = "The offering was cancelled (announced again by the reconciler)."
+"""The reason a re-announced cancellation gives: the first one's is not kept."""
 
 
 class OfferingStatus(StrEnum):
@@ -41,9 +45,16 @@ class OfferingPlan:
     convenor: str | None = None
     lms_course_ref: str | None = None
     contact_sessions: int | None = None
+    sessions: tuple[Session, ...] = ()
 
     def problems(self) -> list[str]:
-        problems = []
+        problems = session_problems(
+            self.sessions,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            time_zone=self.time_zone,
+            contact_sessions=self.contact_sessions,
+        )
         if self.ends_on < self.starts_on:
             problems.append("an offering cannot end before it starts")
         if self.enrolment_closes_at <= self.enrolment_opens_at:
@@ -85,6 +96,7 @@ class Offering:
             enrolment_opens_at=plan.enrolment_opens_at,
             enrolment_closes_at=plan.enrolment_closes_at,
             capacity=plan.capacity,
+            sessions=plan.sessions,
         )
         return OfferingRescheduled(
             offering_id=self.id,
@@ -95,6 +107,24 @@ class Offering:
             capacity=plan.capacity,
             rescheduled_at=at,
         )
+
+    def reannouncement(
+        self, micro_credential: MicroCredential, *, at: datetime
+    ) -> list[OfferingScheduled | OfferingCancelled]:
+        """The offering as it stands (the reconciler's repair for a consumer that missed
+        its scheduling, a rescheduling or its cancellation); changes nothing. Scheduled:
+        with its current dates and capacity. Cancelled: that, then the cancellation, dated
+        `at` (its own time and reason are not kept here)."""
+        if (micro_credential.id, micro_credential.version) != (
+            self.micro_credential_id,
+            self.micro_credential_version,
+        ):
+            raise ValueError("the offering's own micro-credential version is needed")
+        scheduled = _scheduled(self.id, micro_credential, self.plan)
+        if self.status is OfferingStatus.SCHEDULED:
+            return [scheduled]
+        cancelled = OfferingCancelled(offering_id=self.id, reason=REANNOUNCED, cancelled_at=at)
+        return [scheduled, cancelled]
 
     def cancel(self, reason: str, at: datetime) -> OfferingCancelled:
         if self.status is OfferingStatus.CANCELLED:
@@ -125,7 +155,13 @@ def schedule_offering(
         micro_credential_version=micro_credential.version,
         plan=plan,
     )
-    return offering, OfferingScheduled(
+    return offering, _scheduled(offering_id, micro_credential, plan)
+
+
+def _scheduled(
+    offering_id: UUID, micro_credential: MicroCredential, plan: OfferingPlan
+) -> OfferingScheduled:
+    return OfferingScheduled(
         offering_id=offering_id,
         micro_credential_id=micro_credential.id,
         micro_credential_version=micro_credential.version,
@@ -138,7 +174,7 @@ def schedule_offering(
         capacity=plan.capacity,
         delivery_mode=plan.delivery_mode,
         location=plan.location,
-        fee_cents=fee,
+        fee_cents=plan.fee_cents or 0,
         time_zone=plan.time_zone,
         convenor=plan.convenor or "",
         lms_course_ref=plan.lms_course_ref,

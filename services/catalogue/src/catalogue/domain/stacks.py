@@ -13,6 +13,7 @@ from catalogue.domain.lifecycle import (
     Lifecycle,
     Policy,
     Status,
+    WrongStatus,
 )
 from credstack.contracts.catalogue import (
     CreditPathway,
@@ -82,6 +83,16 @@ class Stack(Lifecycle):
     def publish(self, at: datetime) -> StackPublished:
         self._publish()
         self.published_at = at
+        return self._published(at)
+
+    def reannouncement(self) -> StackPublished:
+        """The stack's publication again, as it stands (the reconciler's repair for a
+        consumer that missed it); changes nothing."""
+        if self.status is not Status.PUBLISHED or self.published_at is None:
+            raise WrongStatus("re-announce", self.status)
+        return self._published(self.published_at)
+
+    def _published(self, at: datetime) -> StackPublished:
         return StackPublished(
             stack_id=self.id,
             version=self.version,

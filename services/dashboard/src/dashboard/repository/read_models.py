@@ -100,10 +100,20 @@ async def apply_offering_change(
     conn: AsyncConnection, change: OfferingChange, *, now: datetime
 ) -> None:
     values = {**change.values, "updated_at": now}
-    statement = insert(offering_view).values(offering_id=change.offering_id, **values)
+    statement = insert(offering_view).values(
+        offering_id=change.offering_id, **change.initial, **values
+    )
     await conn.execute(
         statement.on_conflict_do_update(index_elements=[offering_view.c.offering_id], set_=values)
     )
 
 
 # Read models for the pages.
+
+
+async def knows_offering(conn: AsyncConnection, offering_id: UUID) -> bool:
+    """Whether its schedule arrived here (an EnrolmentOpened alone creates the row too)."""
+    found = await conn.scalar(
+        select(offering_view.c.starts_on).where(offering_view.c.offering_id == offering_id)
+    )
+    return found is not None

@@ -60,3 +60,13 @@ async def achievement(conn: AsyncConnection, achievement_id: str) -> dict[str, A
 async def knows_enrolment(conn: AsyncConnection, enrolment_id: UUID) -> bool:
     """Whether the issuer has learnt of this confirmed enrolment (its recipient)."""
     return await inputs.recipient_of(conn, enrolment_id) is not None
+
+
+async def knows_achievement(conn: AsyncConnection, micro_credential_id: UUID, version: int) -> bool:
+    """Whether the catalogue's MicroCredentialPublished of this version arrived here."""
+    return await inputs.achievement_snapshot(conn, micro_credential_id, version) is not None
+
+
+async def knows_stack(conn: AsyncConnection, stack_id: UUID, version: int) -> bool:
+    """Whether the catalogue's StackPublished of this version arrived here."""
+    return await inputs.knows_stack(conn, stack_id, version)

@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from notifier.api import interest, learners, privacy, staff
+from notifier.api import interest, learners, operations, privacy, staff
 
-routers: list[APIRouter] = [interest.router, learners.router, staff.router, privacy.router]
+routers: list[APIRouter] = [
+    interest.router,
+    learners.router,
+    staff.router,
+    privacy.router,
+    operations.router,
+]
