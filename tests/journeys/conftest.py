@@ -1,3 +1,4 @@
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -25,7 +26,9 @@ def stack(
     kafka_idempotence: bool,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[devstack.Stack]:
-    """The whole platform as separate processes on free ports, on the test engines."""
+    """The whole platform as separate processes on free ports, on the test engines, over
+    https with the dev CA (`./dev up --https`): did:web and status lists resolve over https
+    as in production, and this process trusts the CA as a client would."""
     running = devstack.Stack(
         data_dir=tmp_path_factory.mktemp("stack"),
         ports={service: engines.free_port() for service in devstack.SERVICES},
@@ -34,12 +37,19 @@ def stack(
         kafka_bootstrap_servers=kafka_bootstrap,
         kafka_idempotence=kafka_idempotence,
         sample_catalogue=False,
+        https=True,
     )
+    trusted = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(running.trust_file)
     try:
         running.start()
         yield running
     finally:
         running.stop()
+        if trusted is None:
+            os.environ.pop("SSL_CERT_FILE", None)
+        else:
+            os.environ["SSL_CERT_FILE"] = trusted
 
 
 def journey_through(stack: devstack.Stack) -> Journey:

@@ -20,7 +20,17 @@ DataDir = Annotated[
 
 
 @app.command()
-def up(data_dir: DataDir = Path(".data")) -> None:
+def up(
+    data_dir: DataDir = Path(".data"),
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https",
+            help="Serve the services over https with a local CA the stack generates (did:web "
+            "and https status lists then resolve as in production); trust the CA it prints",
+        ),
+    ] = False,
+) -> None:
     """Run the whole platform locally until Ctrl-C.
 
     Embedded PostgreSQL and Kafka-protocol broker unless DATABASE_URL /
@@ -30,6 +40,7 @@ def up(data_dir: DataDir = Path(".data")) -> None:
         data_dir=data_dir,
         database_url=os.environ.get("DATABASE_URL"),
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+        https=https,
     )
     try:
         stack.start(on_step=lambda step: console.print(f"[dim]…[/dim] {step}"))
@@ -44,6 +55,12 @@ def up(data_dir: DataDir = Path(".data")) -> None:
         )
     console.print(f"  {'tokens':<11} {stack.jwks_url}")
     console.print(f"  logs        {data_dir / 'logs'}")
+    if https:
+        console.print(
+            f"  dev CA      {stack.tls.ca_cert}  (trust it, or run clients with "
+            f"SSL_CERT_FILE={stack.trust_file})",
+            soft_wrap=True,
+        )
     console.print(
         f"\n[bold]Staff dashboard:[/bold] {stack.url('dashboard')}/  "
         "(Sign in with a dev token; it updates live)",
@@ -137,14 +154,19 @@ def reconcile(
 
 
 @app.command()
-def demo(data_dir: DataDir = Path(".data")) -> None:
+def demo(
+    data_dir: DataDir = Path(".data"),
+    https: Annotated[
+        bool, typer.Option("--https", help="The stack runs with `up --https`")
+    ] = False,
+) -> None:
     """Drive one learner's journey through the running stack, step by step."""
     from credstack.demo import Journey
 
-    urls = {
-        s: os.environ.get(f"{s.upper()}_URL", devstack.Stack(data_dir).url(s))
-        for s in devstack.SERVICES
-    }
+    stack = devstack.Stack(data_dir, https=https)
+    if https:
+        os.environ.setdefault("SSL_CERT_FILE", str(stack.trust_file))
+    urls = {s: os.environ.get(f"{s.upper()}_URL", stack.url(s)) for s in devstack.SERVICES}
     console.print(f"Watch each step appear on the staff dashboard: {urls['dashboard']}/\n")
     journey = Journey(
         urls=urls,

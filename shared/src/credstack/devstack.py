@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from credstack import engines, migrations, roles
+from credstack import devtls, engines, migrations, roles
 
 SERVICES = ("catalogue", "enrolment", "assessment", "issuer", "dashboard", "notifier")
 DEFAULT_PORTS = {
@@ -86,9 +86,30 @@ class Stack:
     broker: subprocess.Popen[bytes] | None = None
     reconcile_seconds: float = float(os.environ.get("CREDSTACK_RECONCILE_SECONDS", "300"))
     """How often `run_forever` runs the reconciler (0: never)."""
+    https: bool = False
+    """Serve the services over https with the dev CA (`credstack.devtls`), so `did:web` and
+    https status lists resolve as in production; `trust_file` is what clients must trust."""
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def tls(self) -> devtls.DevTls:
+        return devtls.ensure(self.data_dir / "tls")
+
+    @property
+    def trust_file(self) -> Path:
+        """The public CAs (certifi's) plus the dev CA, for `SSL_CERT_FILE` (httpx, Python's
+        ssl) and `NODE_EXTRA_CA_CERTS`."""
+        import certifi
+
+        bundle = self.data_dir / "tls" / "trust.pem"
+        if not bundle.exists():
+            bundle.write_bytes(
+                Path(certifi.where()).read_bytes() + b"\n" + self.tls.ca_cert.read_bytes()
+            )
+        return bundle
 
     @property
     def jwks_url(self) -> str:
@@ -139,9 +160,19 @@ class Stack:
             "127.0.0.1",
             "--no-access-log",
         ]
+        tokens_command = [
+            *uvicorn,
+            "--port",
+            str(self.token_issuer_port),
+            "credstack.devauth:app_from_env",
+        ]
+        if self.https:
+            say(f"serving over https with the dev CA {self.tls.ca_cert}")
+            base_env["SSL_CERT_FILE"] = str(self.trust_file.resolve())
+            uvicorn += ["--ssl-certfile", str(self.tls.cert), "--ssl-keyfile", str(self.tls.key)]
         self.processes["tokens"] = Process(
             "tokens",
-            [*uvicorn, "--port", str(self.token_issuer_port), "credstack.devauth:app_from_env"],
+            tokens_command,
             base_env,
             self.token_issuer_port,
             logs / "tokens.log",

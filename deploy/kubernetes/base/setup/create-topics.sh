@@ -21,7 +21,8 @@ issuer.events         $((90 * DAY))  events
 notifier.events       $((90 * DAY))  events (counts only, never an address)
 enrolment.contacts    $((14 * DAY))  learners' contact data: 14 days, the consumers keep their copy
 issuer.claims         $((14 * DAY))  wallet claim offers for the notifier: 14 days, an offer's lifetime
-enrolment.dlq         $((30 * DAY))  dead letters of each consuming service: 30 days
+catalogue.dlq         $((30 * DAY))  dead letters of each consuming service: 30 days
+enrolment.dlq         $((30 * DAY))  dead letters
 assessment.dlq        $((30 * DAY))  dead letters
 issuer.dlq            $((30 * DAY))  dead letters
 dashboard.dlq         $((30 * DAY))  dead letters

@@ -88,6 +88,7 @@ class RosterLink:
     enrolment_id: UUID
     linked_by: str
     linked_at: datetime
+    automatic: bool
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,15 @@ class ClientKind(StrEnum):
         return not self.uses_bearer_tokens
 
 
+class LearnerIds(StrEnum):
+    """How an LMS names its learners: by its own ids (`lms`, linked to enrolments by roster
+    links), or by the subject of the identity provider it signs them in with, as Credstack
+    does (`identity-provider`: a learner with no link is linked automatically)."""
+
+    LMS = "lms"
+    IDENTITY_PROVIDER = "identity-provider"
+
+
 class RegistrationError(Refusal):
     """A registration that cannot work as given; the message says what is missing."""
 
@@ -68,6 +77,11 @@ class LmsClient:
     lti_issuer: str | None = None
     lti_deployment_id: str | None = None
     moodle_url: str | None = None
+    learner_ids: LearnerIds = LearnerIds.LMS
+
+    @property
+    def links_by_identity_provider(self) -> bool:
+        return self.learner_ids is LearnerIds.IDENTITY_PROVIDER
 
     def serves(self, offering_id: UUID) -> bool:
         return offering_id in self.offering_ids
@@ -87,6 +101,15 @@ class LmsClient:
             )
         if self.kind is not ClientKind.MOODLE and self.moodle_url:
             raise RegistrationError("moodle_url is for Moodle clients only.")
+        if self.links_by_identity_provider and self.kind is ClientKind.NATIVE:
+            raise RegistrationError(
+                "A native client names our enrolments; learner_ids is for LMS formats."
+            )
+        if self.links_by_identity_provider and self.kind is ClientKind.MOODLE:
+            raise RegistrationError(
+                "Moodle names learners by its own numeric user id, never the identity "
+                "provider's subject: keep learner_ids 'lms' and link rosters."
+            )
 
 
 def chosen_secret(kind: ClientKind, given: str | None) -> str | None:

@@ -27,7 +27,7 @@ from assessment.domain import (
     Result,
     Standing,
 )
-from assessment.registry import ClientKind, LmsClient, hash_secret
+from assessment.registry import ClientKind, LearnerIds, LmsClient, hash_secret
 from assessment.tables import (
     assessed_activity,
     attendance,
@@ -53,6 +53,7 @@ def client_of(row: Row[Any]) -> LmsClient:
         lti_issuer=row.lti_issuer,
         lti_deployment_id=row.lti_deployment_id,
         moodle_url=row.moodle_url,
+        learner_ids=LearnerIds(row.learner_ids),
     )
 
 

@@ -76,6 +76,8 @@ lms_client = Table(
     Column("lti_issuer", String),
     Column("lti_deployment_id", String),
     Column("moodle_url", String),
+    # lms | identity-provider (registry.LearnerIds): how the LMS names its learners.
+    Column("learner_ids", String(24), nullable=False, server_default="lms"),
     Column("offering_ids", ARRAY(PgUUID(as_uuid=True)), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_by", String, nullable=False),
@@ -96,6 +98,8 @@ roster_link = Table(
     Column("enrolment_id", PgUUID(as_uuid=True), nullable=False),
     Column("linked_by", String, nullable=False),
     Column("linked_at", DateTime(timezone=True), nullable=False),
+    # Linked by a grade naming the identity provider's subject, not by staff or a roster.
+    Column("automatic", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("client_id", "subject", "offering_id", name="uq_roster_link_subject"),
 )
 

@@ -33,6 +33,7 @@ async def test_a_registration_is_recorded_without_its_secret(cohort: Cohort) -> 
         "name": LMS,
         "offering_ids": [],
         "active": True,
+        "learner_ids": "lms",
     }
     assert changed["details"]["active"] is False
     assert changed["details"]["secret_replaced"] is False

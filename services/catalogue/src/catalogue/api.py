@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalogue import repository, tables, usecases
 from catalogue.domain import MicroCredential, OfferingStatus
+from catalogue.offering_views import sessions_of
 from catalogue.views import (
     Cancellation,
     DraftChanges,
@@ -399,7 +400,13 @@ async def reschedule(
     offering_id: UUID, body: Reschedule, engine: Engine, staff: Staff
 ) -> OfferingState:
     async with engine.begin() as conn:
-        await usecases.reschedule(conn, offering_id, **body.model_dump(), now=now())
+        await usecases.reschedule(
+            conn,
+            offering_id,
+            **body.model_dump(exclude={"sessions"}),
+            sessions=None if body.sessions is None else sessions_of(body.sessions),
+            now=now(),
+        )
         await audit(
             conn,
             staff,

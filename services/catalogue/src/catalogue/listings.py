@@ -9,7 +9,9 @@ from uuid import UUID
 from sqlalchemy import and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from catalogue.domain import OfferingStatus, Status
+from catalogue.domain import OfferingStatus, Session, Status
+from catalogue.repository import loaded_sessions
+from catalogue.seats import seats_left
 from catalogue.tables import micro_credential, offering, stack
 
 mc = micro_credential
@@ -34,6 +36,8 @@ class Upcoming:
     fee_cents: int
     convenor: str
     open_for_enrolment: bool
+    seats_left: int
+    sessions: tuple[Session, ...]
 
 
 async def upcoming_offerings(
@@ -65,6 +69,8 @@ async def upcoming_offerings(
             and_(offering.c.enrolment_opens_at <= at, offering.c.enrolment_closes_at > at).label(
                 "open_for_enrolment"
             ),
+            seats_left().label("seats_left"),
+            offering.c.sessions,
         )
         .join(
             mc,
@@ -81,7 +87,10 @@ async def upcoming_offerings(
         query = query.where(offering.c.micro_credential_id == micro_credential_id)
     if after is not None:
         query = query.where(tuple_(offering.c.starts_on, mc.c.code, offering.c.id) > tuple_(*after))
-    return [Upcoming(**row._mapping) for row in await conn.execute(query)]
+    return [
+        Upcoming(**{**row._mapping, "sessions": loaded_sessions(row.sessions)})
+        for row in await conn.execute(query)
+    ]
 
 
 async def published_stacks(

@@ -2,7 +2,17 @@
 
 from fastapi import FastAPI
 
-from catalogue import api, bulk, bulkapi, public, sample_catalogue, stacksapi, tables, usecases
+from catalogue import (
+    api,
+    bulk,
+    bulkapi,
+    consumers,
+    public,
+    sample_catalogue,
+    stacksapi,
+    tables,
+    usecases,
+)
 from catalogue.settings import Settings
 from credstack import service
 from credstack.clock import now
@@ -32,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inbox=tables.inbox,
             parked=tables.parked,
             audit=tables.audit,
+            handlers=lambda app: consumers.HANDLERS,
             routers=[public.router, api.router, stacksapi.router, bulkapi.router],
             body_limits={"/imports": bulk.MAX_IMPORT_BYTES},
             rate_limits={

@@ -17,6 +17,7 @@ from catalogue.domain import (
     Offering,
     OfferingPlan,
     OfferingStatus,
+    Session,
     Stack,
     StackMember,
     Status,
@@ -309,6 +310,32 @@ async def save_stack(conn: AsyncConnection, item: Stack, *, now: datetime) -> No
         )
 
 
+def stored_sessions(sessions: tuple[Session, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "starts_at": session.starts_at.isoformat(),
+            "ends_at": session.ends_at.isoformat(),
+            "venue": session.venue,
+            "online": session.online,
+            "join_note": session.join_note,
+        }
+        for session in sessions
+    ]
+
+
+def loaded_sessions(stored: list[dict[str, Any]]) -> tuple[Session, ...]:
+    return tuple(
+        Session(
+            starts_at=datetime.fromisoformat(s["starts_at"]),
+            ends_at=datetime.fromisoformat(s["ends_at"]),
+            venue=s["venue"],
+            online=s["online"],
+            join_note=s["join_note"],
+        )
+        for s in stored
+    )
+
+
 def _offering_from_row(row: Row[Any]) -> Offering:
     return Offering(
         id=row.id,
@@ -327,6 +354,7 @@ def _offering_from_row(row: Row[Any]) -> Offering:
             convenor=row.convenor,
             lms_course_ref=row.lms_course_ref,
             contact_sessions=row.contact_sessions,
+            sessions=loaded_sessions(row.sessions),
         ),
         status=OfferingStatus(row.status),
         enrolment_announced=row.enrolment_announced,
@@ -358,6 +386,7 @@ async def save_offering(conn: AsyncConnection, item: Offering, *, now: datetime)
         "convenor": plan.convenor or "",
         "lms_course_ref": plan.lms_course_ref,
         "contact_sessions": plan.contact_sessions,
+        "sessions": stored_sessions(plan.sessions),
         "status": item.status.value,
         "enrolment_announced": item.enrolment_announced,
     }

@@ -7,16 +7,17 @@ Loaded through the same use cases as staff actions, so its events reach every se
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalogue import bulk, repository, tables, usecases
-from catalogue.domain import OfferingPlan, Stack
+from catalogue.domain import OfferingPlan, Session, Stack
 from catalogue.views import MicroCredentialDraft
 from credstack.contracts.catalogue import CreditPathway, LearningOutcome
 from credstack.locks import lock
@@ -316,6 +317,24 @@ async def _publish_stacks(conn: AsyncConnection, now: datetime) -> None:
         await usecases.publish_stack(conn, code, now=now)
 
 
+def _sessions(start: date, *, online: bool) -> tuple[Session, ...]:
+    """Six evening sessions, five days apart, in Canberra."""
+    evenings = [
+        datetime.combine(start + timedelta(days=5 * n), time(18), ZoneInfo("Australia/Sydney"))
+        for n in range(6)
+    ]
+    return tuple(
+        Session(
+            starts_at=evening,
+            ends_at=evening + timedelta(hours=3),
+            venue=None if online else "Acton campus, Hanna Neumann Building, room 1.23",
+            online=online,
+            join_note="The Zoom link is emailed the day before" if online else None,
+        )
+        for evening in evenings
+    )
+
+
 async def _schedule_offerings(conn: AsyncConnection, now: datetime) -> None:
     for index, item in enumerate(ITEMS):
         for starts, opens, closes in _offerings(index, now):
@@ -335,6 +354,7 @@ async def _schedule_offerings(conn: AsyncConnection, now: datetime) -> None:
                     else "Online (Zoom)",
                     contact_sessions=6,
                     lms_course_ref=f"MOODLE-{item['code']}",
+                    sessions=_sessions(start, online=item["delivery_modes"][0] != "on-campus"),
                 ),
                 now=now,
             )

@@ -179,6 +179,8 @@ offering = Table(
     Column("convenor", Text, nullable=False, server_default=""),
     Column("lms_course_ref", String),
     Column("contact_sessions", Integer),
+    # [{starts_at, ends_at, venue, online, join_note}], in time order (domain.Session)
+    Column("sessions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("status", String(16), nullable=False),
     Column("enrolment_announced", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -192,6 +194,16 @@ offering = Table(
         "enrolment_opens_at",
         postgresql_where=text("status = 'scheduled' AND NOT enrolment_announced"),
     ),
+)
+
+# Read model from the enrolment service's events: the confirmed enrolments holding a seat
+# in each offering (seats left = capacity - their count).
+enrolment_seat = Table(
+    "enrolment_seat",
+    metadata,
+    Column("enrolment_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("offering_id", PgUUID(as_uuid=True), nullable=False),
+    Index("ix_enrolment_seat_offering", "offering_id"),
 )
 
 outbox = Outbox(

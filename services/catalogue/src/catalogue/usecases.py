@@ -17,6 +17,7 @@ from catalogue.domain import (
     Offering,
     OfferingPlan,
     Policy,
+    Session,
     Stack,
     Status,
     WrongStatus,
@@ -211,9 +212,11 @@ async def reschedule(
     enrolment_opens_at: datetime,
     enrolment_closes_at: datetime,
     capacity: int,
+    sessions: tuple[Session, ...] | None = None,
     now: datetime,
 ) -> None:
-    """Move an offering's dates, enrolment window and capacity; the rest of its plan stays."""
+    """Move an offering's dates, enrolment window and capacity, and replace its sessions if
+    given (kept sessions must fit the new dates); the rest of its plan stays."""
     target = await _offering(conn, offering_id)
     plan = dataclasses.replace(
         target.plan,
@@ -222,6 +225,7 @@ async def reschedule(
         enrolment_opens_at=enrolment_opens_at,
         enrolment_closes_at=enrolment_closes_at,
         capacity=capacity,
+        sessions=target.plan.sessions if sessions is None else sessions,
     )
     event = target.reschedule(plan, now)
     await repository.save_offering(conn, target, now=now)

@@ -21,6 +21,7 @@ from catalogue.domain import (
     Status,
     language_name,
 )
+from catalogue.offering_views import SessionPlan, SessionView, sessions_of
 from catalogue.search import Listing
 from credstack.contracts.catalogue import Alignment, CreditPathway, Endorsement, LearningOutcome
 from credstack.numbers import Quantity, json_number
@@ -239,6 +240,12 @@ class UpcomingOffering(BaseModel):
     fee_cents: int
     convenor: str
     open_for_enrolment: bool
+    seats_left: int = Field(
+        description="Capacity less the confirmed enrolments the enrolment service announced "
+        "(never below 0); seats held for a payment in progress are not counted, so "
+        "enrolment's GET /offerings/{id}/availability is the word at checkout"
+    )
+    sessions: list[SessionView] = Field(description="When and where it meets, in time order")
 
 
 class PublicMicroCredential(MicroCredentialView):
@@ -266,9 +273,14 @@ class OfferingRequest(BaseModel):
     convenor: str | None = None
     lms_course_ref: str | None = None
     contact_sessions: int | None = Field(default=None, ge=1)
+    sessions: list[SessionPlan] = Field(
+        default=[], description="Its class meetings; as many as contact_sessions if that is set"
+    )
 
     def plan(self) -> OfferingPlan:
-        return OfferingPlan(**self.model_dump())
+        return OfferingPlan(
+            **self.model_dump(exclude={"sessions"}), sessions=sessions_of(self.sessions)
+        )
 
 
 class Reschedule(BaseModel):
@@ -279,6 +291,9 @@ class Reschedule(BaseModel):
     enrolment_opens_at: datetime
     enrolment_closes_at: datetime
     capacity: int = Field(ge=1, le=10_000)
+    sessions: list[SessionPlan] | None = Field(
+        default=None, description="The sessions from now on; omit to keep them (they must fit)"
+    )
 
 
 class Cancellation(BaseModel):

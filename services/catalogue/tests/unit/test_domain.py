@@ -10,6 +10,7 @@ from catalogue.domain import (
     OfferingPlan,
     PolicyBreach,
     SelfApproval,
+    Session,
     Stack,
     StackMember,
     Status,
@@ -175,6 +176,42 @@ def test_a_cancelled_offering_cannot_be_rescheduled() -> None:
     offering.cancel("low numbers", T0)
     with pytest.raises(InvalidOffering):
         offering.reschedule(plan(), T0)
+
+
+def session(starts_at: datetime, hours: int = 3, **changes: object) -> Session:
+    values: dict[str, object] = {"venue": "Room 1.23"} | changes
+    return Session(starts_at, starts_at + timedelta(hours=hours), **values)  # type: ignore[arg-type]
+
+
+def test_sessions_fall_on_the_offerings_dates_in_its_time_zone() -> None:
+    """The offering ends on 1 March (Sydney): 23:00 UTC on 28 February is already 1 March
+    there (inside), 14:00 UTC on 1 March is already 2 March (outside)."""
+    inside = session(datetime(2027, 2, 28, 23, tzinfo=UTC), hours=2)
+    outside = session(datetime(2027, 3, 1, 14, tzinfo=UTC), hours=1)
+
+    assert plan(sessions=(inside,)).problems() == []
+    assert plan(sessions=(outside,), time_zone="UTC").problems() == []
+    (problem,) = plan(sessions=(outside,)).problems()
+    assert "is outside the offering's dates (2027-02-01 to 2027-03-01)" in problem
+
+
+def test_a_session_is_at_a_venue_or_online_and_as_many_as_the_contact_sessions() -> None:
+    start = datetime(2027, 2, 2, 8, tzinfo=UTC)
+    online = session(start, venue=None, online=True, join_note="Link by email")
+
+    assert plan(sessions=(online,), contact_sessions=1).problems() == []
+    assert plan(sessions=(), contact_sessions=4).problems() == []  # not planned yet
+    assert plan(sessions=(online,), contact_sessions=2).problems() == [
+        "contact_sessions is 2 but the plan lists 1 sessions"
+    ]
+    assert len(plan(sessions=(session(start, venue=None),)).problems()) == 1
+    assert len(plan(sessions=(session(start, online=True),)).problems()) == 1
+    assert len(plan(sessions=(session(start, hours=0),)).problems()) == 1
+    assert (
+        plan(sessions=(online,), time_zone="Mars/Olympus")
+        .problems()[0]
+        .startswith("unknown time zone")
+    )
 
 
 def member(points: str = "3.125", status: Status = Status.PUBLISHED) -> StackMember:

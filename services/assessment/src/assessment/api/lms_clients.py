@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assessment import repository, tables
 from assessment.api.common import ClientId
-from assessment.registry import ClientKind, LmsClient
+from assessment.registry import ClientKind, LearnerIds, LmsClient
 from assessment.usecases import Conflict
 from assessment.usecases import registry as clients
 from credstack.audit import StaffAction
@@ -34,6 +34,14 @@ class ClientRegistration(BaseModel):
     lti_issuer: str | None = Field(default=None, description="LTI: the platform's issuer (iss)")
     lti_deployment_id: str | None = Field(default=None, description="LTI: the deployment id")
     moodle_url: HttpUrl | None = Field(default=None, description="Moodle: the site's base URL")
+    learner_ids: LearnerIds = Field(
+        default=LearnerIds.LMS,
+        description="How the LMS names learners: `lms`, its own ids (linked to enrolments by "
+        "roster links), or `identity-provider`, the subject of the identity provider it signs "
+        "them in with, as Credstack does (LTI userId, Caliper assignee, xAPI account name): "
+        "a grade for a learner with no link is then linked to their confirmed enrolment "
+        "automatically",
+    )
     secret: SecretStr | None = Field(
         default=None,
         description="Caliper API key, xAPI Basic password or Moodle webhook token; generated "
@@ -50,6 +58,7 @@ class ClientRegistration(BaseModel):
             lti_issuer=self.lti_issuer,
             lti_deployment_id=self.lti_deployment_id,
             moodle_url=str(self.moodle_url) if self.moodle_url else None,
+            learner_ids=self.learner_ids,
         )
 
 
@@ -62,6 +71,7 @@ class ClientView(BaseModel):
     lti_issuer: str | None
     lti_deployment_id: str | None
     moodle_url: str | None
+    learner_ids: LearnerIds
     secret: str | None = Field(default=None, description="Only in the answer that set it")
 
     @classmethod
@@ -75,6 +85,7 @@ class ClientView(BaseModel):
             lti_issuer=client.lti_issuer,
             lti_deployment_id=client.lti_deployment_id,
             moodle_url=client.moodle_url,
+            learner_ids=client.learner_ids,
             secret=secret,
         )
 
@@ -93,6 +104,7 @@ async def _audit(
         name=client.name,
         offering_ids=sorted(map(str, client.offering_ids)),
         active=client.active,
+        learner_ids=str(client.learner_ids),
         **more,
     )
 
@@ -146,6 +158,7 @@ async def put_client(
                 "lti_issuer": wanted.lti_issuer,
                 "lti_deployment_id": wanted.lti_deployment_id,
                 "moodle_url": wanted.moodle_url,
+                "learner_ids": wanted.learner_ids,
             },
             now=now(),
         )

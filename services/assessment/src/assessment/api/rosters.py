@@ -52,6 +52,10 @@ class RosterLinkView(BaseModel):
     enrolment_id: UUID
     linked_by: str
     linked_at: datetime
+    automatic: bool = Field(
+        description="Linked by a grade naming the identity provider's subject (a client with "
+        "learner_ids `identity-provider`), not by staff or a roster"
+    )
 
 
 async def _linking_client(engine: Engine, caller: Principal, named: str | None) -> LmsClient:

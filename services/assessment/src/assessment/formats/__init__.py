@@ -52,6 +52,17 @@ class WrongMediaType(Rejected):
 
 
 @dataclass(frozen=True)
+class ProviderSubject:
+    """One of the learner's identifiers (as roster links hold it) and the identity
+    provider's subject it carries, if the LMS signs learners in with that provider: the
+    same for an LTI `userId` or a Caliper assignee, the account name of an xAPI
+    `homePage|name`. Never an email address."""
+
+    identifier: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class Learner:
     """Whom a grade is about, in the integration's own terms (never by email).
 
@@ -60,12 +71,15 @@ class Learner:
     xAPI actor account or mbox, Moodle user id), which roster links map to enrolments. `offering_id`
     and `course_refs` (the LMS course, matched against an offering's `lms_course_ref`)
     narrow the search when a learner has enrolments in several offerings.
+    `provider_subjects` are the identifiers that may be the identity provider's subject
+    (used only for a client whose learner ids are the identity provider's).
     """
 
     enrolment_id: UUID | None = None
     subjects: tuple[str, ...] = ()
     offering_id: UUID | None = None
     course_refs: tuple[str, ...] = ()
+    provider_subjects: tuple[ProviderSubject, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from assessment.formats import (
     Learner,
     Malformed,
     Number,
+    ProviderSubject,
     Submission,
     Unacceptable,
     as_utc,
@@ -171,7 +172,11 @@ def _learner(event: GradeEvent) -> Learner:
         course_refs = (event.group,)
     elif event.group is not None:
         course_refs = tuple(r for r in (event.group.id, event.group.courseNumber) if r)
-    return Learner(subjects=subjects, course_refs=course_refs)
+    return Learner(
+        subjects=subjects,
+        course_refs=course_refs,
+        provider_subjects=tuple(ProviderSubject(s, s) for s in subjects),
+    )
 
 
 def _submission(raw: dict[str, Any], event: GradeEvent) -> Submission | None:

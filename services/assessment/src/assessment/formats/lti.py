@@ -16,7 +16,15 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assessment.domain import AssessmentError, percent
-from assessment.formats import Learner, Number, Submission, Unacceptable, as_utc, validated
+from assessment.formats import (
+    Learner,
+    Number,
+    ProviderSubject,
+    Submission,
+    Unacceptable,
+    as_utc,
+    validated,
+)
 
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
@@ -76,7 +84,11 @@ def score_submission(
     scope = str(offering_id) if line_item == LINE_ITEM_ACTIVITY else f"{offering_id}|{line_item}"
     return Submission(
         source="lti-ags",
-        learner=Learner(subjects=(score.userId,), offering_id=offering_id),
+        learner=Learner(
+            subjects=(score.userId,),
+            offering_id=offering_id,
+            provider_subjects=(ProviderSubject(score.userId, score.userId),),
+        ),
         stream=f"{scope}|{score.userId}",
         score=value,
         final=score.gradingProgress == "FullyGraded" and value is not None,

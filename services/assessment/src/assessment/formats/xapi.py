@@ -23,6 +23,7 @@ from assessment.formats import (
     Learner,
     Malformed,
     Number,
+    ProviderSubject,
     Submission,
     Unacceptable,
     as_utc,
@@ -217,7 +218,11 @@ def _submission(raw: dict[str, Any], statement: Statement, received_at: datetime
     return Submission(
         source="xapi",
         learner=Learner(
-            subjects=(subject,) if subject else (), course_refs=context.ids() if context else ()
+            subjects=(subject,) if subject else (),
+            course_refs=context.ids() if context else (),
+            provider_subjects=(ProviderSubject(subject, statement.actor.account.name),)
+            if subject and statement.actor.account
+            else (),
         ),
         stream=f"{subject or '-'}|{statement.object.id}",
         activity=statement.object.id,

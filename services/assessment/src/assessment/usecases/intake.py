@@ -11,19 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assessment import repository
+from assessment import provider_links, repository
 from assessment.domain import GradeStatus, Result, role
 from assessment.formats import Learner, Submission, jsonable
 from assessment.registry import LmsClient
 from assessment.tables import grade, offering, roster_link
 from assessment.usecases import Conflict, NotServed, Unprocessable
 from assessment.usecases.results import settle_all
+from credstack.auth import learner_id_for
 from credstack.locks import lock
 
 
@@ -64,9 +66,41 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Mapping:
+    """The enrolment a grade is about (None: quarantined, `note` says why). `link` is the
+    learner identifier to link to it automatically (by the identity provider's subject)."""
+
     enrolment_id: UUID | None
     offering_id: UUID | None
     note: str | None = None
+    link: str | None = None
+
+
+class _Candidate(Protocol):
+    @property
+    def enrolment_id(self) -> UUID: ...
+
+    @property
+    def lms_course_ref(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=_Candidate)
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """The enrolment a roster link names."""
+
+    enrolment_id: UUID
+    offering_id: UUID
+    lms_course_ref: str | None
+
+
+def _in_course(candidates: list[C], learner: Learner) -> list[C]:
+    """Candidates in several enrolments narrowed to those in the grade's LMS course."""
+    if len({c.enrolment_id for c in candidates}) > 1 and learner.course_refs:
+        in_course = [c for c in candidates if c.lms_course_ref in learner.course_refs]
+        return in_course or candidates
+    return candidates
 
 
 async def resolve(conn: AsyncConnection, client: LmsClient, learner: Learner) -> Mapping:
@@ -94,15 +128,20 @@ async def resolve(conn: AsyncConnection, client: LmsClient, learner: Learner) ->
     )
     if learner.offering_id is not None:
         query = query.where(roster_link.c.offering_id == learner.offering_id)
-    candidates = (await conn.execute(query)).all()
-    if len({c.enrolment_id for c in candidates}) > 1 and learner.course_refs:
-        in_course = [c for c in candidates if c.lms_course_ref in learner.course_refs]
-        candidates = in_course or candidates
+    candidates = _in_course(
+        [
+            _Linked(r.enrolment_id, r.offering_id, r.lms_course_ref)
+            for r in await conn.execute(query)
+        ],
+        learner,
+    )
     enrolments = {c.enrolment_id: c.offering_id for c in candidates}
     who = ", ".join(learner.subjects)
     if len(enrolments) == 1:
         ((enrolment_id, offering_id),) = enrolments.items()
         return Mapping(enrolment_id, offering_id)
+    if not enrolments and client.links_by_identity_provider:
+        return await _by_identity_provider(conn, client, learner)
     if not enrolments:
         return Mapping(None, learner.offering_id, f"no roster link for {who}")
     return Mapping(
@@ -110,6 +149,41 @@ async def resolve(conn: AsyncConnection, client: LmsClient, learner: Learner) ->
         learner.offering_id,
         f"{who} is linked to {len(enrolments)} enrolments and the grade does not say which "
         "offering it is for",
+    )
+
+
+async def _by_identity_provider(
+    conn: AsyncConnection, client: LmsClient, learner: Learner
+) -> Mapping:
+    """A learner with no roster link, named by the identity provider's subject: their one
+    confirmed enrolment in the client's offerings (in the grade's offering or course)."""
+    offerings = (
+        {learner.offering_id} if learner.offering_id is not None else set(client.offering_ids)
+    )
+    candidates = _in_course(
+        await provider_links.confirmed_enrolments(
+            conn,
+            {learner_id_for(p.subject): p.identifier for p in learner.provider_subjects},
+            offerings,
+        ),
+        learner,
+    )
+    subjects = ", ".join(p.subject for p in learner.provider_subjects) or "(none)"
+    who = f"no roster link for {', '.join(learner.subjects)}, and the identity-provider subject"
+    if len(candidates) == 1:
+        (found,) = candidates
+        return Mapping(found.enrolment_id, found.offering_id, link=found.identifier)
+    if not candidates:
+        return Mapping(
+            None,
+            learner.offering_id,
+            f"{who} {subjects} has no confirmed enrolment in this client's offerings",
+        )
+    return Mapping(
+        None,
+        learner.offering_id,
+        f"{who} {subjects} has {len(candidates)} confirmed enrolments in this client's "
+        "offerings and the grade does not say which it is for",
     )
 
 
@@ -229,6 +303,15 @@ async def _record(
         raise Conflict(f"{submission.source} delivery {submission.delivery_id} clashes.")
     if mapping.enrolment_id is None:
         return Receipt(ReceiptStatus.QUARANTINED, grade_id, None, note=mapping.note)
+    if mapping.link is not None and mapping.offering_id is not None:
+        await provider_links.record_link(
+            conn,
+            client_id=client.id,
+            identifier=mapping.link,
+            offering_id=mapping.offering_id,
+            enrolment_id=mapping.enrolment_id,
+            now=now,
+        )
     return Receipt(ReceiptStatus.KEPT, grade_id, mapping.enrolment_id)
 
 

@@ -76,6 +76,7 @@ async def register(
             lti_issuer=client.lti_issuer,
             lti_deployment_id=client.lti_deployment_id,
             moodle_url=client.moodle_url,
+            learner_ids=client.learner_ids.value,
             offering_ids=sorted(client.offering_ids),
             active=client.active,
             created_by=by,
@@ -96,7 +97,7 @@ async def client(conn: AsyncConnection, client_id: str) -> LmsClient:
 async def change(
     conn: AsyncConnection, client_id: str, changes: dict[str, Any], *, now: datetime
 ) -> LmsClient:
-    """Change a client's name, offerings, activity or Moodle site."""
+    """Change a client's name, offerings, activity, Moodle site or how it names learners."""
     current = await client(conn, client_id)
     if "offering_ids" in changes:
         changes = {**changes, "offering_ids": frozenset(changes["offering_ids"])}
@@ -105,6 +106,8 @@ async def change(
     stored = {**changes}
     if "offering_ids" in stored:
         stored["offering_ids"] = sorted(updated.offering_ids)
+    if "learner_ids" in stored:
+        stored["learner_ids"] = updated.learner_ids.value
     await conn.execute(
         update(lms_client).where(lms_client.c.id == client_id).values(**stored, updated_at=now)
     )

@@ -38,6 +38,7 @@ from catalogue.domain.offerings import (
     OfferingStatus,
     schedule_offering,
 )
+from catalogue.domain.sessions import Session
 from catalogue.domain.stacks import (
     Stack,
     StackMember,
@@ -65,6 +66,7 @@ __all__ = [
     "Policy",
     "PolicyBreach",
     "SelfApproval",
+    "Session",
     "Stack",
     "StackMember",
     "Status",

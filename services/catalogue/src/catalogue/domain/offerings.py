@@ -15,6 +15,7 @@ from catalogue.domain.lifecycle import (
 from catalogue.domain.micro_credentials import (
     MicroCredential,
 )
+from catalogue.domain.sessions import Session, session_problems
 from credstack.contracts.catalogue import (
     OfferingCancelled,
     OfferingRescheduled,
@@ -41,9 +42,16 @@ class OfferingPlan:
     convenor: str | None = None
     lms_course_ref: str | None = None
     contact_sessions: int | None = None
+    sessions: tuple[Session, ...] = ()
 
     def problems(self) -> list[str]:
-        problems = []
+        problems = session_problems(
+            self.sessions,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            time_zone=self.time_zone,
+            contact_sessions=self.contact_sessions,
+        )
         if self.ends_on < self.starts_on:
             problems.append("an offering cannot end before it starts")
         if self.enrolment_closes_at <= self.enrolment_opens_at:
@@ -85,6 +93,7 @@ class Offering:
             enrolment_opens_at=plan.enrolment_opens_at,
             enrolment_closes_at=plan.enrolment_closes_at,
             capacity=plan.capacity,
+            sessions=plan.sessions,
         )
         return OfferingRescheduled(
             offering_id=self.id,
