@@ -4,8 +4,10 @@ A micro-credential comes from the full journey (catalogue -> enrolment -> assess
 issuer); a second micro-credential, a stack and a certificate of attendance come from the
 catalogue's and assessment's events put on the real broker, as those services publish
 them. Each credential is then checked offline by the OB 3.0 JSON Schema, Digital Bazaar's
-verifier (eddsa-rdfc-2022, JSON-LD safe mode, Bitstring status list) and 1EdTech's
-badgecheck (OB 2.0 hosted assertion and baked images, fetched from the running issuer).
+verifier (eddsa-rdfc-2022, JSON-LD safe mode, Bitstring status list), verifier-core (the
+Digital Credentials Consortium's, which Learner Credential Wallet and VerifierPlus use) and
+1EdTech's badgecheck (OB 2.0 hosted assertion and baked images, fetched from the running
+issuer).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from credstack.contracts.envelope import Event, to_cloudevent
 from services.issuer.tests.conformance import ob3_schema_errors
 from tests.verifiers.badgecheck import badgecheck
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
+from tests.verifiers.verifiercore import expected_log, verify_all_with_verifier_core
 
 from .conftest import journey_through
 
@@ -98,6 +101,36 @@ def check_independently(credential: dict[str, Any], *, revoked: bool = False) ->
     assert verdict["verified"] is True, verdict  # signature, issuer, validity, status list verified
     [status] = verdict["statusResult"]["results"]
     assert status["status"] is revoked, verdict
+
+
+def check_with_verifier_core(
+    credentials: list[dict[str, Any]], *, suspended: bool = False, forged: int = 0
+) -> None:
+    """verifier-core (one node process for all): signature, validity window and status
+    accepted, the issuer reported as in no DCC registry; a revoked credential is reported by
+    its suspension entry (see ``expected_log``); the OB 3.0 JSON Schema each names is met.
+    Only the issuer's documents and the reference folder were fetched.
+    ``forged``: as many tampered copies of the first credential, refused for their signature.
+    """
+    checked = [*credentials, *[tampered(credentials[0])] * forged]
+    results = verify_all_with_verifier_core([(c, documents_for(c)) for c in checked])
+    for result in results[: len(credentials)]:
+        assert "errors" not in result and result["unserved"] == [], result
+        assert result["log"] == expected_log(suspended=suspended), result
+        [schema_check] = result["additionalInformation"]
+        assert [r["result"] for r in schema_check["results"]] == [{"valid": True}], result
+    for result in results[len(credentials) :]:
+        assert "log" not in result, result  # nothing else is said of a forgery
+        assert result["errors"] == [
+            {"name": "invalid_signature", "message": "The signature is not valid."}
+        ], result
+
+
+def tampered(credential: dict[str, Any]) -> dict[str, Any]:
+    """The credential with its achievement renamed after signing."""
+    copy = json.loads(json.dumps(credential))
+    copy["credentialSubject"]["achievement"]["name"] += " (with honours)"
+    return copy
 
 
 def check_ob2(stack: devstack.Stack, credential_id: str, tmp_path: Path) -> None:
@@ -231,6 +264,7 @@ def test_the_journey_s_micro_credential_passes_every_independent_verifier(
     require_node()
     result = journey_through(stack).run()
     check_independently(result.credential)
+    check_with_verifier_core([result.credential])
     assertion = f"{stack.url('issuer')}/ob2/assertions/{result.credential_id}"
     report = badgecheck(url_or_json=assertion, email=result.email)
     assert report["report"]["valid"] is True, report["report"]["messages"]
@@ -244,8 +278,10 @@ def test_stack_attendance_and_micro_credentials_pass_every_independent_verifier(
 ) -> None:
     require_node()
     assert sorted(issued["by_kind"]) == ["attendance", "micro-credential", "stack"]
+    credentials = []
     for summary in issued["view"]["credentials"]:
         credential = httpx.get(summary["url"], headers={"Accept": "application/json"}).json()
+        credentials.append(credential)
         check_independently(credential)
         check_ob2(stack, summary["id"], tmp_path)
         check_ob3_images(summary["url"], credential)
@@ -254,6 +290,7 @@ def test_stack_attendance_and_micro_credentials_pass_every_independent_verifier(
             f"{stack.url('issuer')}/verify", content=baked, headers={"Content-Type": "image/png"}
         ).json()
         assert verdict["verified"] is True, verdict
+    check_with_verifier_core(credentials, forged=1)
     [stack_summary] = issued["by_kind"]["stack"]
     stack_credential = httpx.get(stack_summary["url"]).json()
     assert stack_credential["credentialSubject"]["creditsEarned"] == 6.25
@@ -283,6 +320,15 @@ def test_the_learner_record_exports_as_a_signed_clr_that_verifies(
     assert len(clr["credentialSubject"]["verifiableCredential"]) == 4
     verdict = verify_with_digitalbazaar(clr, documents_for(clr))  # its status list too
     assert verdict["verified"] is True, verdict
+    [by_core] = verify_all_with_verifier_core([(clr, documents_for(clr))])
+    assert by_core["log"] == expected_log(), by_core
+    # the CLR 2.0 JSON Schema it names is not in the reference folder: verifier-core asked
+    # for it (answered 404 offline) and says it could not check it, nothing worse
+    [schema] = clr["credentialSchema"]
+    assert by_core["unserved"] == [schema["id"]], by_core
+    assert by_core["additionalInformation"] == [
+        {"id": "schema_check", "results": "INVALID_SCHEMA - possibly not a valid url"}
+    ], by_core
     assert httpx.get(clr["id"]).json()["id"] == clr["id"]  # a stable id that resolves
 
 
@@ -315,6 +361,7 @@ def test_a_withdrawn_result_is_reported_revoked_by_independent_verifiers(
 
     gone = until("the micro-credential and the stack it completed to be revoked", revoked)
     assert {c["kind"] for c in gone} == {"micro-credential", "stack"}
+    check_with_verifier_core([httpx.get(c["url"]).json() for c in gone], suspended=True)
     for summary in gone:
         credential = httpx.get(summary["url"]).json()
         check_independently(credential, revoked=True)

@@ -1,8 +1,9 @@
 """Into the learner's wallet: scripted holder wallets claim a credential through the VC-API
 exchange Learner Credential Wallet uses (presentations signed eddsa-rdfc-2022 and
 Ed25519Signature2020 with Digital Bazaar's libraries) and through OpenID4VCI (the OpenWallet
-Foundation's client library); the copy verifies independently, carries the holder's DID, is
-single-use and is revoked with its credential."""
+Foundation's client library); the copy verifies independently (Digital Bazaar's verifier and
+verifier-core, the one Learner Credential Wallet and VerifierPlus use), carries the holder's
+DID, is single-use and is revoked with its credential."""
 
 import asyncio
 from datetime import timedelta
@@ -23,6 +24,11 @@ from tests.verifiers.digitalbazaar import (
 )
 from tests.verifiers.lcw_wallet import sign_did_authentication_2020
 from tests.verifiers.oid4vci_wallet import claim_with_oid4vci
+from tests.verifiers.verifiercore import (
+    expected_log,
+    verify_presentation_with_verifier_core,
+    verify_with_verifier_core,
+)
 
 from .. import serving
 from ..conformance import ob3_schema_errors
@@ -46,6 +52,20 @@ async def issued_on(served: serving.Served) -> list[Any]:
 def path(url: str) -> str:
     parsed = urlparse(url)
     return parsed.path + (f"?{parsed.query}" if parsed.query else "")
+
+
+def verified_by_verifier_core(
+    credential: dict[str, Any], documents: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """verifier-core's log for ``credential``, having checked it fetched only what was served
+    and found the OB 3.0 schema it names satisfied."""
+    result = verify_with_verifier_core(credential, documents)
+    assert "errors" not in result and result["unserved"] == [], result
+    [schema_check] = result["additionalInformation"]
+    assert schema_check["id"] == "schema_check", result
+    assert [r["result"] for r in schema_check["results"]] == [{"valid": True}], result
+    log: list[dict[str, Any]] = result["log"]
+    return log
 
 
 async def offer(issuer: ServiceUnderTest, tokens: Tokens, row: Any, learner: Learner) -> Any:
@@ -95,6 +115,16 @@ async def test_a_wallet_claims_by_vcapi_exchange_and_gets_a_copy_bound_to_its_di
     verdict = verify_with_digitalbazaar(copy, await verifier_documents(issuer, copy))
     assert verdict["verified"] is True, verdict
     assert verdict["statusResult"]["results"][0]["status"] is False
+    # and with verifier-core, as Learner Credential Wallet checks what it receives: the
+    # exchange's (unsigned) presentation, then the credential on its own
+    documents = await verifier_documents(issuer, copy)
+    received = verify_presentation_with_verifier_core(
+        answered.json()["verifiablePresentation"], documents, unsigned=True
+    )
+    assert received["presentationResult"] == {"signature": "unsigned"}, received
+    [in_presentation] = received["credentialResults"]
+    assert in_presentation["log"] == expected_log(), received
+    assert verified_by_verifier_core(copy, documents) == expected_log()
 
     # single use: the code is spent, whatever the wallet does next
     again = await issuer.http.post(path(protocols["vcapi"]), json={})
@@ -114,6 +144,8 @@ async def test_a_wallet_claims_by_vcapi_exchange_and_gets_a_copy_bound_to_its_di
     )
     verdict = verify_with_digitalbazaar(copy, await verifier_documents(issuer, copy))
     assert verdict["statusResult"]["results"][0]["status"] is True
+    revoked = await verifier_documents(issuer, copy)
+    assert verified_by_verifier_core(copy, revoked) == expected_log(suspended=True)
 
 
 async def test_claims_are_the_learners_own_expire_and_show_as_a_qr_on_the_page(
@@ -185,6 +217,7 @@ async def test_a_wallet_claims_by_openid4vci_with_a_pin_using_an_existing_client
         documents = {did["id"]: did, status: (await http.get(status)).json()}
         verdict = verify_with_digitalbazaar(copy, documents)
         assert verdict["verified"] is True, verdict
+        assert verified_by_verifier_core(copy, documents) == expected_log()
 
         # single use: the same offer is refused cleanly the second time
         with pytest.raises(RuntimeError, match="invalid_grant"):
@@ -218,3 +251,6 @@ async def test_a_wallet_signing_ed25519signature2020_like_lcw_claims_too(
     assert copy["credentialSubject"]["id"] == holder
     verdict = verify_with_digitalbazaar(copy, await verifier_documents(issuer, copy))
     assert verdict["verified"] is True, verdict
+    assert verified_by_verifier_core(copy, await verifier_documents(issuer, copy)) == (
+        expected_log()
+    )
