@@ -21,6 +21,7 @@ from issuer.standards.jsonld import OfflineDocumentLoader
 from issuer.standards.openbadges3 import OB_CONTEXT, VC_CONTEXT
 from issuer.standards.openbadges3 import timestamp as stamp
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
+from tests.verifiers.verifiercore import expected_log, verify_all_with_verifier_core
 
 from ..conformance import endorsement_schema_errors, ob3_schema_errors
 from ..events import Learner, micro_credential, passed
@@ -74,6 +75,22 @@ def signed_by_endorser(
     )
 
 
+ENDORSEMENT_SCHEMA = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json"
+)
+
+
+def endorsement_log() -> list[dict[str, Any]]:
+    """verifier-core's log for an endorsement it accepts: as for a credential of ours, with no
+    status step (an endorsement names no status list)."""
+    return [step for step in expected_log() if step["id"] != "suspension_status"]
+
+
+def schema_checks(result: dict[str, Any]) -> list[tuple[str, Any]]:
+    [check] = result["additionalInformation"]
+    return [(r["schema"], r["result"]) for r in check["results"]]
+
+
 def path(item: MicroCredentialPublished) -> str:
     return f"/achievements/{item.micro_credential_id}/endorsements"
 
@@ -109,12 +126,16 @@ async def test_an_endorsers_signed_endorsement_is_accepted_and_embedded_in_crede
     assert document["credentialSubject"]["achievement"]["endorsement"] == [endorsement]
     assert "endorsement" not in before.document["credentialSubject"]["achievement"]
     assert ob3_schema_errors(document) == []
-    outer = verify_with_digitalbazaar(document, await verifier_documents(issuer, document))
+    documents = await verifier_documents(issuer, document)
+    [embedded] = document["credentialSubject"]["achievement"]["endorsement"]
+    outer = verify_with_digitalbazaar(document, documents)
     assert outer["verified"] is True, outer
-    inner = verify_with_digitalbazaar(
-        document["credentialSubject"]["achievement"]["endorsement"][0]
-    )
+    inner = verify_with_digitalbazaar(embedded)
     assert inner["verified"] is True, inner
+    outer_core, inner_core = verify_all_with_verifier_core([(document, documents), (embedded, {})])
+    assert outer_core["log"] == expected_log(), outer_core
+    assert inner_core["log"] == endorsement_log(), inner_core
+    assert schema_checks(inner_core) == [(ENDORSEMENT_SCHEMA, {"valid": True})]
     ours = (await issuer.http.post("/verify", json=document)).json()
     assert ours["verified"] is True, ours
     again = await issuer.http.post(
@@ -270,9 +291,15 @@ async def test_the_centre_issues_the_endorsement_of_an_endorser_it_manages(
     document = (await credential_after(issuer, item)).document
     [embedded] = document["credentialSubject"]["achievement"]["endorsement"]
     assert embedded == endorsement
-    outer = verify_with_digitalbazaar(document, await verifier_documents(issuer, document))
+    documents = await verifier_documents(issuer, document)
+    outer = verify_with_digitalbazaar(document, documents)
     assert outer["verified"] is True, outer
     assert ob3_schema_errors(document) == []
+    outer_core, inner_core = verify_all_with_verifier_core(
+        [(document, documents), (embedded, documents)]
+    )
+    assert outer_core["log"] == expected_log(), outer_core
+    assert inner_core["log"] == endorsement_log(), inner_core
 
 
 async def test_a_withdrawn_endorsement_stays_in_credentials_issued_before_only(
