@@ -120,12 +120,19 @@ def _digest(document: Mapping[str, Any]) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _signature_key(keys: IssuerKeys, document: Mapping[str, Any]) -> str | None:
+def _signature_key(
+    keys: IssuerKeys,
+    document: Mapping[str, Any],
+    resolved: Mapping[str, Ed25519PublicKey] | None = None,
+) -> str | None:
     digest = _digest(document)
     if digest is None:
         return None  # check it, but do not remember it
     public = ",".join(public_key_multibase(key.public_key()) for key in keys.private_keys)
-    return f"{keys.did} {public} {digest}"
+    others = ",".join(
+        f"{method}={public_key_multibase(key)}" for method, key in sorted((resolved or {}).items())
+    )
+    return f"{keys.did} {public} {others} {digest}"
 
 
 class Verifier:
@@ -143,9 +150,26 @@ class Verifier:
         self.loader = loader
         self.status_lists = status_lists
         self.hosted_assertions = hosted_assertions
+        #: Keys of other DIDs the caller resolved (an endorser's did:web), by method id.
+        self.resolved: Mapping[str, Ed25519PublicKey] = {}
+
+    def with_keys(self, resolved: Mapping[str, Ed25519PublicKey]) -> Verifier:
+        """This verifier, also trusting ``resolved`` (method id -> key) for their DIDs."""
+        other = Verifier(
+            keys=self.keys,
+            loader=self.loader,
+            status_lists=self.status_lists,
+            hosted_assertions=self.hosted_assertions,
+            base_url=self.base_url,
+        )
+        other.resolved = {**self.resolved, **resolved}
+        return other
 
     def public_key_for(self, method: str) -> Ed25519PublicKey:
-        """The key of a verification method resolvable offline (ours, or a did:key)."""
+        """The key of a verification method resolvable offline (ours, or a did:key), or
+        one of the keys resolved for this verifier."""
+        if method in self.resolved:
+            return self.resolved[method]
         controller, _, fragment = method.partition("#")
         if controller == self.keys.did:
             return self.keys.public_key(method)
@@ -220,7 +244,7 @@ class Verifier:
         return verdict
 
     def _signature(self, document: Mapping[str, Any]) -> Check:
-        key = _signature_key(self.keys, document)
+        key = _signature_key(self.keys, document, self.resolved)
         if key is not None and (known := _SIGNATURES.get(key)) is not None:
             return Check(**known)
         check = self._check_signature(document)

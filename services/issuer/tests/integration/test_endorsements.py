@@ -3,13 +3,22 @@ accepted) or one the centre issues for an endorser it manages, embedded in the a
 credentials issued after, each verifying on its own with Digital Bazaar's verifier."""
 
 import copy
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from credstack import devtls
 from credstack.clock import now
 from credstack.contracts.catalogue import MicroCredentialPublished
 from credstack.pagination import encode_cursor
@@ -18,6 +27,7 @@ from issuer import tables
 from issuer.api import verification as verification_api
 from issuer.standards import data_integrity, did_key
 from issuer.standards.jsonld import OfflineDocumentLoader
+from issuer.standards.multikey import public_key_multibase
 from issuer.standards.openbadges3 import OB_CONTEXT, VC_CONTEXT
 from issuer.standards.openbadges3 import timestamp as stamp
 from tests.verifiers.digitalbazaar import require_node, verify_with_digitalbazaar
@@ -205,29 +215,123 @@ async def test_an_endorsement_not_yet_valid_or_unsigned_is_refused(
         assert any(e.startswith(reason) for e in response.json()["errors"]), response.json()
 
 
-async def test_an_endorsement_by_a_did_web_endorser_is_refused_as_not_verifiable_offline(
-    issuer: ServiceUnderTest, tokens: Tokens
+@dataclass
+class DidWebHost:
+    did: str = ""
+    served: dict[str, bytes] = field(default_factory=dict)
+
+    def publish(self, key: Ed25519PrivateKey) -> dict[str, Any]:
+        """Serve a DID document listing ``key`` as ``#key-1``; returns it."""
+        method = f"{self.did}#key-1"
+        document = {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": self.did,
+            "verificationMethod": [
+                {
+                    "id": method,
+                    "type": "Multikey",
+                    "controller": self.did,
+                    "publicKeyMultibase": public_key_multibase(key.public_key()),
+                }
+            ],
+            "assertionMethod": [method],
+        }
+        self.served["/" + "/".join(self.did.split(":")[3:]) + "/did.json"] = json.dumps(
+            document
+        ).encode()
+        return document
+
+    def signed(self, subject_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+        unsigned = signed_by_endorser(subject_id, key=key)
+        del unsigned["proof"]
+        unsigned["issuer"]["id"] = self.did
+        return data_integrity.sign(
+            unsigned,
+            private_key=key,
+            verification_method=f"{self.did}#key-1",
+            created=datetime.now(UTC),
+            loader=OfflineDocumentLoader(),
+        )
+
+
+@pytest.fixture
+def did_web_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DidWebHost]:
+    """An endorser's web origin over https (the dev CA, trusted as SSL_CERT_FILE)."""
+    tls = devtls.ensure(tmp_path / "tls")
+    host = DidWebHost()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = host.served.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "application/did+json")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls.cert, tls.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_cert))
+    host.did = f"did:web:127.0.0.1%3A{server.server_address[1]}:{uuid4().hex}"
+    try:
+        yield host
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_an_endorser_signing_with_its_did_web_is_resolved_over_https_and_accepted(
+    issuer: ServiceUnderTest, tokens: Tokens, did_web_host: DidWebHost
+) -> None:
+    require_node()
+    item = micro_credential()
+    await deliver_all(issuer, item)
+    key = Ed25519PrivateKey.generate()
+    did_document = did_web_host.publish(key)
+    endorsement = did_web_host.signed(achievement_id(item, 2), key)
+
+    response = await issuer.http.post(
+        path(item), json={"credential": endorsement}, headers=tokens("staff")
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["endorser_id"] == did_web_host.did
+    row = await credential_after(issuer, item)
+    [embedded] = row.document["credentialSubject"]["achievement"]["endorsement"]
+    inner = verify_with_digitalbazaar(embedded, {did_web_host.did: did_document})
+    assert inner["verified"] is True, inner
+    page = (await issuer.http.get(f"/verify/{row.id}?lang=en")).text
+    assert "Endorsed by Australian Computer Society (endorsement verified)" in page
+
+
+async def test_a_did_web_endorsement_is_refused_when_its_did_document_is_missing_or_not_its_key(
+    issuer: ServiceUnderTest, tokens: Tokens, did_web_host: DidWebHost
 ) -> None:
     item = micro_credential()
     await deliver_all(issuer, item)
     key = Ed25519PrivateKey.generate()
-    unsigned = signed_by_endorser(achievement_id(item, 2), key=key)
-    del unsigned["proof"]
-    unsigned["issuer"]["id"] = "did:web:acs.example"
-    by_did_web = data_integrity.sign(
-        unsigned,
-        private_key=key,
-        verification_method="did:web:acs.example#key-1",
-        created=datetime.now(UTC),
-        loader=OfflineDocumentLoader(),
+    endorsement = did_web_host.signed(achievement_id(item, 2), key)
+
+    missing = await issuer.http.post(
+        path(item), json={"credential": endorsement}, headers=tokens("staff")
+    )
+    did_web_host.publish(Ed25519PrivateKey.generate())  # another key than the one that signed
+    resigned = did_web_host.signed(achievement_id(item, 2), key)
+    wrong_key = await issuer.http.post(
+        path(item), json={"credential": resigned}, headers=tokens("staff")
     )
 
-    response = await issuer.http.post(
-        path(item), json={"credential": by_did_web}, headers=tokens("staff")
-    )
-
-    assert response.status_code == 422
-    assert "cannot be resolved offline" in response.json()["errors"][0]
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0].startswith(f"issuer: cannot resolve {did_web_host.did}")
+    assert wrong_key.status_code == 422
+    assert any(e.startswith("signature: invalid signature") for e in wrong_key.json()["errors"])
+    assert (await issuer.http.get(path(item), headers=tokens("staff"))).json()["items"] == []
 
 
 async def test_an_endorsement_of_another_achievement_is_refused(

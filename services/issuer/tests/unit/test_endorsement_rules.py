@@ -1,10 +1,12 @@
 """Endorsement rules: which achievement an endorsement's subject names, which credentials
-embed it, and what the centre issues for a managed endorser. Pure, no I/O."""
+embed it, what the centre issues for a managed endorser, and where an endorser's did:web
+keys are. Pure, no I/O."""
 
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.endorsements import (
     Endorsement,
@@ -15,6 +17,8 @@ from issuer.endorsements import (
     managed_endorsement,
     shape_problems,
 )
+from issuer.standards import did_web
+from issuer.standards.multikey import public_key_multibase
 from issuer.standards.openbadges3 import IssuerProfile
 
 BASE = "https://issuer.example"
@@ -97,3 +101,43 @@ def test_the_centre_issues_a_managed_endorsement_as_itself_naming_the_endorser()
         "Endorsed by Data Guild (https://guild.example): What our members need."
     )
     assert document["validFrom"] == "2026-11-30T09:00:00Z"
+
+
+def test_a_did_web_document_lives_at_its_well_known_or_path_url() -> None:
+    assert did_web.document_url("did:web:acs.example") == "https://acs.example/.well-known/did.json"
+    assert (
+        did_web.document_url("did:web:acs.example%3A8443:org:acs")
+        == "https://acs.example:8443/org/acs/did.json"
+    )
+    for not_one in ("did:key:z6Mk", "did:web:", "did:web:acs.example#key-1", "did:web:a::b"):
+        with pytest.raises(ValueError):
+            did_web.document_url(not_one)
+
+
+def test_only_ed25519_assertion_methods_the_did_controls_are_its_keys() -> None:
+    did = "did:web:acs.example"
+    signing, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+
+    def method(name: str, key: Ed25519PrivateKey, controller: str = did) -> dict[str, str]:
+        multibase = public_key_multibase(key.public_key())
+        return {
+            "id": name,
+            "type": "Multikey",
+            "controller": controller,
+            "publicKeyMultibase": multibase,
+        }
+
+    document = {
+        "id": did,
+        "verificationMethod": [
+            method("#key-1", signing),
+            method(f"{did}#key-2", other),  # listed, but not for assertions
+            method(f"{did}#key-3", other, controller="did:web:elsewhere.example"),
+        ],
+        "assertionMethod": ["#key-1", f"{did}#key-3"],
+    }
+    keys = did_web.assertion_keys(document, did)
+    assert list(keys) == [f"{did}#key-1"]
+    assert public_key_multibase(keys[f"{did}#key-1"]) == public_key_multibase(signing.public_key())
+    with pytest.raises(ValueError):
+        did_web.assertion_keys({**document, "id": "did:web:impostor.example"}, did)

@@ -168,7 +168,10 @@ async def _endorsements(
         names = await endorsements.endorser_names(conn, [str(e.get("id")) for e in embedded])
     shown = []
     for endorsement in embedded:
-        verdict = await verifier.verify_document(endorsement, now=at)
+        trusting, _ = await endorsements.endorser_verifier(
+            verifier, issuer.profile.did, endorsement
+        )
+        verdict = await trusting.verify_document(endorsement, now=at)
         by_centre = issuer_id(endorsement) == issuer.profile.did
         subject = endorsement.get("credentialSubject")
         comment = subject.get("endorsementComment") if isinstance(subject, dict) else None

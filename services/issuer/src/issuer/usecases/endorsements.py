@@ -3,8 +3,9 @@
 An uploaded EndorsementCredential is checked as any verifier would (:class:`Verifier`:
 every proof, the issuer's control of the signing key, the validity window, the status if it
 has one, the OB 3.0 EndorsementCredential JSON Schema) and its subject must be this
-micro-credential; a check that fails, or cannot be made offline (an endorser whose did:web
-or status list would have to be fetched), refuses it (422) and nothing is stored.
+micro-credential; a check that fails, or cannot be made (a did:web that cannot be fetched,
+a status list elsewhere), refuses it (422) and nothing is stored. An endorser's did:web
+document is fetched over https (:mod:`issuer.did_web_resolver`); a did:key needs nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from issuer import did_web_resolver
 from issuer.endorsements import (
     AlreadyRecorded,
     Endorsement,
@@ -33,8 +35,23 @@ from issuer.endorsements import (
 )
 from issuer.identity import Issuer
 from issuer.repository import endorsements as stored
+from issuer.standards import did_web
 from issuer.standards.openbadges3 import achievement_url
 from issuer.verification import Verifier
+
+
+async def endorser_verifier(
+    verifier: Verifier, our_did: str, document: Mapping[str, Any]
+) -> tuple[Verifier, str | None]:
+    """A verifier that also knows the endorser's did:web keys (fetched over https), and why
+    not when they cannot be had. did:key and our own DID need nothing fetched."""
+    endorser = issuer_id(document)
+    if not endorser.startswith(did_web.PREFIX) or endorser == our_did:
+        return verifier, None
+    try:
+        return verifier.with_keys(await did_web_resolver.assertion_keys(endorser)), None
+    except did_web_resolver.Unresolved as error:
+        return verifier, str(error)
 
 
 async def _versions(conn: AsyncConnection, micro_credential_id: UUID) -> dict[int, str]:
@@ -67,7 +84,12 @@ async def record_upload(
     current = await stored.endorsements_of(conn, micro_credential_id, current_only=True)
     if any(e.document.get("id") == document.get("id") for e in current if "id" in document):
         raise AlreadyRecorded("This endorsement is already recorded (withdraw it first).")
-    verdict = await verifier.verify_document(document, now=at)
+    trusting, unresolved = await endorser_verifier(verifier, issuer.profile.did, document)
+    if unresolved is not None:
+        raise InvalidEndorsement(
+            "The endorser's did:web cannot be resolved.", errors=[f"issuer: {unresolved}"]
+        )
+    verdict = await trusting.verify_document(document, now=at)
     if not verdict.verified:
         raise InvalidEndorsement(
             "The endorsement does not verify.",

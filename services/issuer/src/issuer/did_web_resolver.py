@@ -1,0 +1,53 @@
+"""Resolving an endorser's did:web over https: its DID document's ``assertionMethod`` keys.
+
+Used only for DIDs staff chose to trust (an endorsement being recorded) and for those in
+endorsements this issuer embedded (the verification page), never for what the public posts
+to ``POST /verify`` (which stays offline). https only, no redirects, a short timeout and a
+small body; the answer is kept a few minutes (an endorser's key rotation is seen after that).
+Clients trust the system's CAs (``SSL_CERT_FILE`` as httpx reads it: the dev CA in the
+dev stack).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from issuer.standards import did_web
+from issuer.standards.jsonld import BoundedCache
+
+TIMEOUT_S = 5.0
+MAX_BYTES = 100_000
+KEPT_S = 300.0
+
+#: did -> (fetched at, keys)
+_RESOLVED = BoundedCache(256)
+
+
+class Unresolved(LookupError):
+    """The did:web's document could not be fetched or is not its own; says why."""
+
+
+async def assertion_keys(did: str) -> dict[str, Ed25519PublicKey]:
+    """Method id -> key for each Ed25519 ``assertionMethod`` of the did:web; Unresolved if
+    its DID document cannot be had."""
+    known = _RESOLVED.get(did)
+    if known is not None and time.monotonic() - known[0] < KEPT_S:
+        keys: dict[str, Ed25519PublicKey] = known[1]
+        return keys
+    try:
+        url = did_web.document_url(did)
+        async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
+            response = await client.get(url, headers={"Accept": "application/did+json"})
+        if response.status_code != 200:
+            raise Unresolved(f"cannot resolve {did}: {url} answered {response.status_code}")
+        if len(response.content) > MAX_BYTES:
+            raise Unresolved(f"cannot resolve {did}: {url} is over {MAX_BYTES} bytes")
+        keys = did_web.assertion_keys(json.loads(response.content), did)
+    except (httpx.HTTPError, ValueError) as error:
+        raise Unresolved(f"cannot resolve {did}: {error}") from error
+    _RESOLVED[did] = (time.monotonic(), keys)
+    return keys
