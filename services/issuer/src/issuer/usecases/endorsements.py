@@ -41,7 +41,7 @@ from issuer.verification import Verifier
 
 
 async def endorser_verifier(
-    verifier: Verifier, our_did: str, document: Mapping[str, Any]
+    verifier: Verifier, our_did: str, document: Mapping[str, Any], *, fresh: bool = False
 ) -> tuple[Verifier, str | None]:
     """A verifier that also knows the endorser's did:web keys (fetched over https), and why
     not when they cannot be had. did:key and our own DID need nothing fetched."""
@@ -49,7 +49,8 @@ async def endorser_verifier(
     if not endorser.startswith(did_web.PREFIX) or endorser == our_did:
         return verifier, None
     try:
-        return verifier.with_keys(await did_web_resolver.assertion_keys(endorser)), None
+        keys = await did_web_resolver.assertion_keys(endorser, fresh=fresh)
+        return verifier.with_keys(keys), None
     except did_web_resolver.Unresolved as error:
         return verifier, str(error)
 
@@ -84,7 +85,9 @@ async def record_upload(
     current = await stored.endorsements_of(conn, micro_credential_id, current_only=True)
     if any(e.document.get("id") == document.get("id") for e in current if "id" in document):
         raise AlreadyRecorded("This endorsement is already recorded (withdraw it first).")
-    trusting, unresolved = await endorser_verifier(verifier, issuer.profile.did, document)
+    trusting, unresolved = await endorser_verifier(
+        verifier, issuer.profile.did, document, fresh=True
+    )
     if unresolved is not None:
         raise InvalidEndorsement(
             "The endorser's did:web cannot be resolved.", errors=[f"issuer: {unresolved}"]
