@@ -56,13 +56,18 @@ async def assertion_keys(did: str, *, fresh: bool = False) -> dict[str, Ed25519P
 async def _fetch(did: str) -> dict[str, Ed25519PublicKey]:
     try:
         url = did_web.document_url(did)
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
-            response = await client.get(url, headers={"Accept": "application/did+json"})
-        if response.status_code != 200:
-            raise Unresolved(f"cannot resolve {did}: {url} answered {response.status_code}")
-        if len(response.content) > MAX_BYTES:
-            raise Unresolved(f"cannot resolve {did}: {url} is over {MAX_BYTES} bytes")
-        keys = did_web.assertion_keys(json.loads(response.content), did)
+        body = bytearray()
+        async with (
+            httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client,
+            client.stream("GET", url, headers={"Accept": "application/did+json"}) as response,
+        ):
+            if response.status_code != 200:
+                raise Unresolved(f"cannot resolve {did}: {url} answered {response.status_code}")
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > MAX_BYTES:  # not read further
+                    raise Unresolved(f"cannot resolve {did}: {url} is over {MAX_BYTES} bytes")
+        keys = did_web.assertion_keys(json.loads(bytes(body)), did)
     except (httpx.HTTPError, ValueError) as error:
         raise Unresolved(f"cannot resolve {did}: {error}") from error
     return keys
