@@ -57,11 +57,20 @@ class Process:
         return self.popen is not None and self.popen.poll() is None
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.popen is None or self.popen.poll() is not None:
+        self.terminate()
+        self.wait_or_kill(time.monotonic() + timeout)
+
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM), without waiting."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Wait until `deadline` (monotonic) for it to exit, then kill it."""
+        if self.popen is None:
             return
-        self.popen.send_signal(signal.SIGTERM)
         try:
-            self.popen.wait(timeout)
+            self.popen.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
@@ -168,6 +177,9 @@ class Stack:
             "--host",
             "127.0.0.1",
             "--no-access-log",
+            # Open connections (keep-alive, event streams) get this long once asked to stop.
+            "--timeout-graceful-shutdown",
+            "3",
         ]
         tokens_command = [
             *uvicorn,
@@ -260,9 +272,14 @@ class Stack:
             summary += f" → {finding.repair or 'reported'}"
         return summary
 
-    def stop(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            process.stop()
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop every process at once (each has `timeout` seconds, then is killed)."""
+        processes = list(reversed(list(self.processes.values())))
+        for process in processes:
+            process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            process.wait_or_kill(deadline)
         if self.broker is not None:
             self.broker.stop()
 

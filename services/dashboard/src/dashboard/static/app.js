@@ -166,9 +166,12 @@
   }
 
   async function refresh() {
-    const [o, a] = await Promise.allSettled([api("GET", "/console/overview"), api("GET", "/console/attention")]);
-    if (o.status === "fulfilled") renderMetrics(o.value);
-    if (a.status === "fulfilled") renderAttention(a.value);
+    // Each part is drawn as soon as it arrives: the attention list asks every service and
+    // may be slow; the figures come from the dashboard's own read models.
+    await Promise.allSettled([
+      api("GET", "/console/overview").then(renderMetrics),
+      api("GET", "/console/attention").then(renderAttention),
+    ]);
   }
 
   function refreshSoon(delay = 600) {
