@@ -48,6 +48,7 @@ def mail_workers(
                 ),
                 max_attempts=settings.max_attempts,
                 claim_wait=timedelta(seconds=settings.wallet_claim_wait_seconds),
+                result_wait=timedelta(seconds=settings.result_first_wait_seconds),
             )
             try:
                 await sending.sender_loop(

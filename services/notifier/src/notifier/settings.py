@@ -44,6 +44,12 @@ class Settings(ServiceSettings):
     reminder_poll_seconds: float = Field(
         default=3600.0, gt=0, description="How often the expiry reminder loop looks"
     )
+    result_first_wait_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long a credential email waits for the learner's result message to "
+        "go first (results and credentials arrive on different topics, in no fixed order)",
+    )
     wallet_claim_wait_seconds: float = Field(
         default=600.0,
         ge=0,

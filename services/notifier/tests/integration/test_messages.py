@@ -383,3 +383,46 @@ async def test_erasure_removes_contact_data_and_unsent_messages(
     await deliver(notifier.app, ada.issued(course, enrolment_id))
     await send_all(notifier, sink)
     assert len(inbox_of(sink)) == 1  # nothing new goes out: no address is known
+
+
+async def test_the_credential_email_follows_the_result_even_when_its_event_comes_first(
+    notifier: ServiceUnderTest, sink: mail.MailSink
+) -> None:
+    """Results (assessment) and credentials (issuer) travel on different topics: the
+    issuer's may be consumed first. The learner still reads "You passed" first."""
+    from datetime import timedelta
+
+    from notifier.usecases import sending
+
+    from .conftest import sender_to
+
+    ordered = sender_to(mail.SmtpTarget("127.0.0.1", sink.port))
+    ordered = sending.Sender(**{**vars(ordered), "result_wait": timedelta(minutes=10)})
+    ada = Learner()
+    course, _, enrolment_id = await _enrolled(notifier, ada)
+    await sending.send_pending(notifier.engine, ordered)  # "We received your enrolment"
+    await deliver(notifier.app, ada.issued(course, enrolment_id))
+
+    await sending.send_pending(notifier.engine, ordered)
+    row = next(r for r in await messages(notifier) if r.kind == Kind.CREDENTIAL_ISSUED)
+    assert row.sent_at is None and row.last_error == "waiting for the result message to go first"
+
+    await deliver(
+        notifier.app,
+        AssessmentPassed(
+            enrolment_id=enrolment_id,
+            learner_id=ada.id,
+            micro_credential_id=course.micro_credential_id,
+            micro_credential_version=1,
+            decided_at=NOW,
+            score=85,
+        ),
+    )
+    await sending.send_pending(notifier.engine, ordered)  # the result wakes the credential
+
+    subjects = [m.headers["subject"] for m in inbox_of(sink)]
+    assert subjects == [
+        "We received your enrolment: Data Cleaning",
+        "You passed: Data Cleaning",
+        "Your micro-credential: Data Cleaning",
+    ]

@@ -213,3 +213,32 @@ async def count_resends(conn: AsyncConnection, message_id: UUID) -> int:
         )
         or 0
     )
+
+
+async def result_sent(conn: AsyncConnection, enrolment_id: str) -> bool:
+    """Whether the enrolment's result message (passed or not yet) has gone out."""
+    found = await conn.scalar(
+        select(message.c.id)
+        .where(
+            message.c.kind.in_([Kind.RESULT_PASSED, Kind.RESULT_NOT_YET]),
+            message.c.facts["enrolment_id"].astext == enrolment_id,
+            message.c.sent_at.is_not(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def wake_credential_of(conn: AsyncConnection, enrolment_id: str) -> None:
+    """The enrolment's result message went out: its credential email, postponed until
+    then, may follow on the sender's next pass."""
+    await conn.execute(
+        update(message)
+        .where(
+            message.c.kind == Kind.CREDENTIAL_ISSUED,
+            message.c.facts["enrolment_id"].astext == enrolment_id,
+            message.c.sent_at.is_(None),
+            message.c.not_before.is_not(None),
+        )
+        .values(not_before=None, last_error=None)
+    )

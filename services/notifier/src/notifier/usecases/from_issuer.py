@@ -90,6 +90,7 @@ async def _issued(
     )
     facts: dict[str, Any] = {
         "credential_id": str(event.credential_id),
+        "enrolment_id": str(event.enrolment_id),
         "micro_credential_id": str(event.micro_credential_id),
         "url": event.url,
         "issued_at": event.issued_at.isoformat(),

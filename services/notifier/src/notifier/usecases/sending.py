@@ -69,6 +69,8 @@ class Sender:
     max_attempts: int
     claim_wait: timedelta = timedelta(minutes=10)
     """How long a credential email waits for its wallet claim offer (then leaves without)."""
+    result_wait: timedelta = timedelta(0)
+    """How long a credential email waits for its result message to go first (0: not)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,19 @@ def linkedin_url(title: str, organisation: str, url: str, credential_id: str, is
         "certId": credential_id,
     }
     return "https://www.linkedin.com/profile/add?" + urlencode(fields)
+
+
+async def _result_first(
+    conn: AsyncConnection, row: Any, facts: dict[str, Any], at: datetime, wait: timedelta
+) -> bool:
+    """Whether a credential email must wait for its result message ("You passed") to go
+    out first: they come from different topics, in no fixed order. It waits at most
+    ``wait`` (as long as for the wallet offer), then goes anyway."""
+    if row.kind != Kind.CREDENTIAL_ISSUED or not facts.get("enrolment_id"):
+        return False
+    if at >= row.created_at + wait:
+        return False
+    return not await email_outbox.result_sent(conn, facts["enrolment_id"])
 
 
 async def _wallet(
@@ -247,6 +262,10 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
         row = await email_outbox.next_sendable(conn, sender.max_attempts, at)
         if row is None:
             return False
+        if await _result_first(conn, row, dict(row.facts), at, sender.result_wait):
+            why = "waiting for the result message to go first"
+            await email_outbox.postpone(conn, row.id, at + WAIT, why)
+            return True
         composed = await render(conn, row, sender.links, at=at, claim_wait=sender.claim_wait)
         if isinstance(composed, Wait):
             await email_outbox.postpone(conn, row.id, at + WAIT, composed.why)
@@ -287,6 +306,8 @@ async def send_one(engine: AsyncEngine, sender: Sender) -> bool:
             attempts=attempts,
             at=at,
         )
+        if row.kind in (Kind.RESULT_PASSED, Kind.RESULT_NOT_YET) and "enrolment_id" in row.facts:
+            await email_outbox.wake_credential_of(conn, row.facts["enrolment_id"])
         return True
 
 
