@@ -224,6 +224,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         description=definition.description,
         version="0.1.0",
         lifespan=lifespan,
+        # One span per request, `observability.HttpTelemetry`'s. FastAPI's own telemetry
+        # (0.165+) would add a server span and one per dependency, endpoint and
+        # serialization as soon as a tracer provider is set (`observability.configure`):
+        # three to five SDK spans per request, which nothing here exports.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.definition = definition
     app.state.settings = settings
