@@ -254,7 +254,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     return app
 
 
-def engine_of(request: Request) -> AsyncEngine:
+async def engine_of(request: Request) -> AsyncEngine:
+    """(Async, as every dependency that does not block: FastAPI runs a plain `def`
+    dependency in the thread pool, a thread hop per request.)"""
     engine: AsyncEngine = request.app.state.engine
     return engine
 
