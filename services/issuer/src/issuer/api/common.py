@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack.db import autocommit
 from credstack.service import Engine
 from issuer.api.status_cache import StatusListsDep
 from issuer.domain import Credential, Kind, Status
@@ -86,8 +87,8 @@ VerifierDep = Annotated[Verifier, Depends(verifier_of)]
 
 
 async def stored(engine: AsyncEngine, credential_id: UUID) -> Credential:
-    """The credential, or a 404 problem."""
-    async with engine.connect() as conn:
+    """The credential, or a 404 problem (one statement: no transaction around it)."""
+    async with autocommit(engine).connect() as conn:
         return await readmodels.credential(conn, credential_id)
 
 

@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack.db import autocommit
 from issuer import repository
 from issuer.standards.bitstring_status_list import Purpose
 
@@ -55,7 +56,7 @@ class StatusListCache:
         now = self.clock()
         held = self._lists.get(number)
         if held is None or now - held[0] >= self.seconds:
-            async with engine.connect() as conn:
+            async with autocommit(engine).connect() as conn:
                 documents = await repository.status_list_documents(conn, number)
             if not documents:
                 return None
