@@ -249,7 +249,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     return app
 
 
-def engine_of(request: Request) -> AsyncEngine:
+async def engine_of(request: Request) -> AsyncEngine:
+    """Async so that FastAPI calls it in the event loop: a plain `def` dependency is run
+    in the thread pool, a thread hop per request (py-spy, docs/performance.md § Catalogue)."""
     engine: AsyncEngine = request.app.state.engine
     return engine
 

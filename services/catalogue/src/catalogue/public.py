@@ -108,6 +108,8 @@ async def search_micro_credentials(
     order = sort or (search.Sort.RELEVANCE if filters.q else search.Sort.TITLE)
     after = _search_cursor(cursor, order) if cursor else None
     async with engine.connect() as conn:
+        # One statement: no BEGIN and ROLLBACK round trips around it (docs/performance.md)
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
         hits = await search.search(
             conn, filters, sort=order, after=after, limit=limit + 1, at=now()
         )

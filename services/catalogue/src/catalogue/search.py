@@ -343,7 +343,8 @@ def _page_columns(at: datetime, filters: Filters) -> tuple[ColumnElement[Any], .
 
 
 def _listing(row: Row[*tuple[Any, ...]]) -> Listing:
-    listed = {name: row._mapping[name] for name in LISTED}
+    mapping = row._mapping  # a new RowMapping at each access
+    listed = {name: mapping[name] for name in LISTED}
     for quantity in ("credit_points", "notional_hours", "cpd_hours"):
         listed[quantity] = plain(listed[quantity])
     return Listing(
