@@ -231,9 +231,9 @@ async def search(
     """Up to `limit` published micro-credentials matching `filters`, after `after`.
 
     Keyset pagination on (sort key, folded title, code, id): a page is read from the indexes
-    where the sort allows, never counted nor skipped over by offset, and the offering
-    summary and stacks are fetched for the page's items only (sorting by next start needs
-    the summary for every match).
+    where the sort allows, never counted nor skipped over by offset, in one statement whose
+    offering summary and stacks columns are computed for the page's items only (sorting by
+    next start needs the summary for every match).
     """
     conditions = _conditions(filters, at=at)
     rank = func.ts_rank_cd(mc.c.search_vector, _query(filters.q)) if filters.q else literal(0.0)
