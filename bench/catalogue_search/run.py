@@ -218,11 +218,10 @@ def _wrk_tool() -> str | None:
     return shutil.which("wrk") or _bench_all().ensure_wrk()
 
 
-def _wrk(tool: str, url: str, *, seconds: int, connections: int) -> tuple[float, float, float]:
-    result: tuple[float, float, float] = _bench_all().wrk(
-        tool, url, seconds=seconds, connections=connections
-    )
-    return result
+def _wrk(tool: str, url: str, *, pid: int, seconds: int, connections: int) -> tuple[float, ...]:
+    """(req/s, p50 ms, p99 ms, server CPU ms per request) of one wrk run."""
+    run = _bench_all().wrk(tool, url, pid=pid, seconds=seconds, connections=connections)
+    return run.rate, run.p50, run.p99, run.cpu_ms
 
 
 def _cursor_of_page(base: str, path: str, params: dict[str, str], page: int) -> str:
@@ -269,15 +268,17 @@ def main() -> None:
         (work / "bare.py").write_text(BARE_APP)
         uvicorn = [sys.executable, "-m", "uvicorn"]
         ports = {"bare": engines.free_port(), "catalogue": engines.free_port()}
-        processes.append(serve([*uvicorn, "bare:app"], ports["bare"], env, work / "bare.log"))
-        processes.append(
-            serve(
-                [*uvicorn, "--factory", "catalogue.main:create_app"],
-                ports["catalogue"],
-                env,
-                work / "catalogue.log",
-            )
+        bare = serve([*uvicorn, "bare:app"], ports["bare"], env, work / "bare.log")
+        processes.append(bare)
+        catalogue = serve(
+            [*uvicorn, "--factory", "catalogue.main:create_app"],
+            ports["catalogue"],
+            env,
+            work / "catalogue.log",
         )
+        processes.append(catalogue)
+        idle = _bench_all().rss_mb(catalogue.pid)
+        pids = {"bare": bare.pid, "catalogue": catalogue.pid}
         tool = _wrk_tool()
         if tool:
             print(f"wrk, {SECONDS} s per query, {CONCURRENCY} connections, one worker each\n")
@@ -287,17 +288,21 @@ def main() -> None:
         warm_up = f"http://127.0.0.1:{ports['catalogue']}/micro-credentials"
         httpx.get(warm_up, timeout=120).raise_for_status()
         print(f"first search after start: {time.perf_counter() - started:.2f} s (not counted)")
-        print(f"{'query':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        print(f"{'query':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}")
         for label, (target, path, params) in QUERIES.items():
             base = f"http://127.0.0.1:{ports[target]}"
             if params.get("cursor") == "?":  # a later page: the cursor the 5th page gives
                 params = {**params, "cursor": _cursor_of_page(base, path, params, 5)}
             if tool:
                 url = str(httpx.URL(base + path, params=params))
-                rate, p50, p99 = _wrk(tool, url, seconds=SECONDS, connections=CONCURRENCY)
+                rate, p50, p99, cpu = _wrk(
+                    tool, url, pid=pids[target], seconds=SECONDS, connections=CONCURRENCY
+                )
             else:
-                rate, p50, p99 = asyncio.run(measure(base, path, params))
-            print(f"{label:<36} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}", flush=True)
+                (rate, p50, p99), cpu = asyncio.run(measure(base, path, params)), float("nan")
+            print(f"{label:<36} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {cpu:>11.2f}", flush=True)
+        loaded = _bench_all().rss_mb(catalogue.pid)
+        print(f"\ncatalogue RSS: {idle:.0f} MB idle, {loaded:.0f} MB after the load (target < 150)")
     finally:
         for process in processes:
             process.terminate()
