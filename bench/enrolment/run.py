@@ -77,6 +77,14 @@ def _module(name: str, path: str) -> ModuleType:
 
 
 bench_all = _module("bench_all", "bench/all/run.py")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used: what a flow costs whatever the box's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 intake = _module("grade_intake", "bench/grade_intake/run.py")
 
 
@@ -248,7 +256,9 @@ async def measure(
         flow = Flow(http, key, str(offering.offering_id))
         await flow.run(min(concurrency, learners), concurrency)  # warm up: connections, caches
         flow.latencies.clear()
+        cpu = cpu_seconds(pid)
         elapsed = await flow.run(learners - min(concurrency, learners), concurrency)
+        cpu = cpu_seconds(pid) - cpu
         after = bench_all.rss_mb(pid)
         availability = await wait_for_offering(http, str(offering.offering_id))
     done = len(flow.latencies)
@@ -257,9 +267,11 @@ async def measure(
     tool = bench_all.ensure_wrk()
     ceiling = None
     if tool is not None:
+        health_cpu = cpu_seconds(pid)
         health, p50, _ = bench_all.wrk(
             tool, f"{url}/healthz", seconds=arguments.seconds, connections=concurrency
         )
+        health_cpu = (cpu_seconds(pid) - health_cpu) / (health * arguments.seconds)
         ceiling = health / REQUESTS_PER_FLOW
         bench_all.row("baseline: /healthz (wrk)", health, "req/s", note=f"p50 {p50:.1f} ms")
         bench_all.row(f"baseline: /healthz ÷ {REQUESTS_PER_FLOW} requests", ceiling, "learners/s")
@@ -270,6 +282,12 @@ async def measure(
         ceiling,
         f"{done} confirmed in {elapsed:.1f} s, {flow.polls / max(1, done):.1f} polls each",
     )
+    if done:
+        per_flow = cpu / done * 1000
+        bench_all.row("service CPU per learner", per_flow, "ms", note="(user + system)")
+        if tool is not None:
+            fixed = health_cpu * REQUESTS_PER_FLOW * 1000
+            bench_all.row(f"baseline: /healthz CPU x {REQUESTS_PER_FLOW}", fixed, "ms")
     if flow.latencies:
         print(
             f"{'flow latency ms':<52} "

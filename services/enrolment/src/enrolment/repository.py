@@ -171,12 +171,19 @@ async def _offering_of(conn: AsyncConnection, offering_id: UUID) -> Offering:
 
 
 async def lock_for_decision(
-    conn: AsyncConnection, enrolment_id: UUID, *, with_learner: bool = True
+    conn: AsyncConnection,
+    enrolment_id: UUID,
+    *,
+    with_learner: bool = True,
+    with_offering: bool = True,
 ) -> Enrolment | None:
     """The enrolment, locked in the service's lock order: learner, offering, enrolment.
 
     Decisions taken for a whole offering (its cancellation) skip the learner lock: they
-    already hold the offering's, and do not depend on the learner's record.
+    already hold the offering's, and do not depend on the learner's record. Decisions
+    that can neither take nor free a seat (a payment received) skip the offering's: it
+    guards seat counting, and every enrolment and payment of a cohort would queue on it.
+    Skipping a lock keeps the order of the others, so no deadlock can come of it.
     """
     while True:
         row = (
@@ -190,7 +197,8 @@ async def lock_for_decision(
             return None
         if with_learner:
             await lock_learner(conn, row.learner_id)
-        await get_offering(conn, row.offering_id, for_update=True)
+        if with_offering:
+            await get_offering(conn, row.offering_id, for_update=True)
         found = await get(conn, enrolment_id, for_update=True)
         if found is not None and found.offering.id == row.offering_id:
             return found
