@@ -130,9 +130,14 @@ class Flow:
         self.latencies: list[float] = []
         self.failures: list[str] = []
         self.polls = 0
+        self.steps: dict[str, list[float]] = {}
 
     async def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        began = time.perf_counter()
         response = await self.http.request(method, url, **kwargs)
+        step = f"{method} {url.split('/')[1] if url.startswith('/') else url.split('/')[3]}"
+        step += f"/{url.rsplit('/', 1)[1]}" if method == "POST" and url.count("/") > 1 else ""
+        self.steps.setdefault(step, []).append(time.perf_counter() - began)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {url} → {response.status_code}: {response.text[:300]}")
         return response.json()
@@ -253,6 +258,9 @@ async def measure(
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         await wait_for_offering(http, str(offering.offering_id))
         idle = bench_all.rss_mb(pid)
+        idle_cpu = cpu_seconds(pid)
+        await asyncio.sleep(3)
+        idle_cpu = (cpu_seconds(pid) - idle_cpu) / 3  # the background loops' share
         flow = Flow(http, key, str(offering.offering_id))
         await flow.run(min(concurrency, learners), concurrency)  # warm up: connections, caches
         flow.latencies.clear()
@@ -283,8 +291,9 @@ async def measure(
         f"{done} confirmed in {elapsed:.1f} s, {flow.polls / max(1, done):.1f} polls each",
     )
     if done:
-        per_flow = cpu / done * 1000
-        bench_all.row("service CPU per learner", per_flow, "ms", note="(user + system)")
+        per_flow = (cpu - idle_cpu * elapsed) / done * 1000
+        note = f"(user + system, less the idle {idle_cpu * 100:.0f}% of a core)"
+        bench_all.row("service CPU per learner", per_flow, "ms", note=note)
         if tool is not None:
             fixed = health_cpu * REQUESTS_PER_FLOW * 1000
             bench_all.row(f"baseline: /healthz CPU x {REQUESTS_PER_FLOW}", fixed, "ms")
@@ -296,6 +305,12 @@ async def measure(
                 for q in (0.5, 0.95, 0.99)
             )
         )
+    print(
+        "mean ms per request: "
+        + ", ".join(
+            f"{step} {sum(times) / len(times) * 1000:.0f}" for step, times in flow.steps.items()
+        )
+    )
     bench_all.row("RSS of the enrolment service idle", idle, "MB")
     bench_all.row("RSS after the load", after, "MB", idle)
     if flow.failures:

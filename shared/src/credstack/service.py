@@ -249,7 +249,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     return app
 
 
-def engine_of(request: Request) -> AsyncEngine:
+async def engine_of(request: Request) -> AsyncEngine:
+    """`async def` though it does not wait: FastAPI runs a plain `def` dependency in its
+    thread pool, a hand-over to a thread and back on nearly every request."""
     engine: AsyncEngine = request.app.state.engine
     return engine
 
