@@ -24,7 +24,7 @@ What runs (one machine; the load generator shares the cores with the services):
 - **catalogue search** and **grade intake**: ``bench/catalogue_search`` and
   ``bench/grade_intake`` (smaller sizes with ``--quick``);
 - **enrolment**: ``bench/enrolment`` (learners enrol, pay at the local checkout and are
-  confirmed, concurrency 16, beside ``/healthz`` ÷ the flow's requests; 600 learners, 100
+  confirmed, concurrency 16, beside ``/healthz`` ÷ the flow's requests; 150 learners, 60
   with ``--quick``).
 
 Not yet here (see docs/performance.md): ``GET /verify/{id}``.
@@ -333,7 +333,7 @@ def main() -> None:
         run_bench("grade_intake", env={"GRADES": "300"} if quick else {})
     if "enrolment" in only:
         heading("enrolment flow (bench/enrolment)")
-        run_bench("enrolment", "--learners", "100" if quick else "600")
+        run_bench("enrolment", "--learners", "60" if quick else "150")
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -29,7 +29,7 @@ webhooks): the learners/s the service's fixed cost per request alone would allow
 no database work at all. The flow's figure over that ceiling says how much of the time
 goes to the flow's own work (database round trips, locks, the webhook delivery).
 
-    ./dev bench enrolment                       # 600 learners, concurrency 16
+    ./dev bench enrolment                       # 150 learners, concurrency 16
     ./dev bench enrolment --learners 200 --concurrency 16
 
 Uses DATABASE_URL if set (else the embedded PostgreSQL) and KAFKA_BOOTSTRAP_SERVERS if
@@ -332,7 +332,7 @@ async def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=600)
+    parser.add_argument("--learners", type=int, default=150)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=5, help="of the wrk baseline")
     arguments = parser.parse_args()
