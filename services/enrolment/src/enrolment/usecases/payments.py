@@ -46,7 +46,8 @@ async def checkout_started(
         item.checkout_started(session_id=session_id, url=url, expires_at=expires_at)
         return []
 
-    return await transition(conn, enrolment_id, decide, now=now)
+    # A checkout only extends the hold of a seat already held: the offering is not locked.
+    return await transition(conn, enrolment_id, decide, now=now, seats_unchanged=True)
 
 
 async def record_provider_event(
