@@ -60,7 +60,7 @@ class Settings(ServiceSettings):
         default=0.5,
         gt=0,
         description="How often the local payment provider (dev stack) expires its sessions "
-        "and delivers its webhooks",
+        "and retries its webhooks (a payer's action sends them at once)",
     )
     checkout_success_url: str | None = Field(
         default=None,
