@@ -79,12 +79,6 @@ def _module(name: str, path: str) -> ModuleType:
 bench_all = _module("bench_all", "bench/all/run.py")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU the process has used: what a flow costs whatever the box's load."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 intake = _module("grade_intake", "bench/grade_intake/run.py")
 
 
@@ -258,31 +252,38 @@ async def measure(
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         await wait_for_offering(http, str(offering.offering_id))
         idle = bench_all.rss_mb(pid)
-        idle_cpu = cpu_seconds(pid)
+        idle_cpu = bench_all.cpu_seconds(pid)
         await asyncio.sleep(3)
-        idle_cpu = (cpu_seconds(pid) - idle_cpu) / 3  # the background loops' share
+        idle_cpu = (bench_all.cpu_seconds(pid) - idle_cpu) / 3  # the background loops' share
         flow = Flow(http, key, str(offering.offering_id))
         await flow.run(min(concurrency, learners), concurrency)  # warm up: connections, caches
         flow.latencies.clear()
-        cpu = cpu_seconds(pid)
+        cpu = bench_all.cpu_seconds(pid)
         elapsed = await flow.run(learners - min(concurrency, learners), concurrency)
-        cpu = cpu_seconds(pid) - cpu
+        cpu = bench_all.cpu_seconds(pid) - cpu
         after = bench_all.rss_mb(pid)
         availability = await wait_for_offering(http, str(offering.offering_id))
     done = len(flow.latencies)
     rate = done / elapsed
     bench_all.heading(f"enrolment flow ({learners} learners, concurrency {concurrency})")
     tool = bench_all.ensure_wrk()
-    ceiling = None
+    health = None
     if tool is not None:
-        health_cpu = cpu_seconds(pid)
-        health, p50, _ = bench_all.wrk(
-            tool, f"{url}/healthz", seconds=arguments.seconds, connections=concurrency
+        health = bench_all.wrk(
+            tool,
+            f"{url}/healthz",
+            pid=pid,
+            seconds=arguments.seconds,
+            connections=concurrency,
+            profile=False,
         )
-        health_cpu = (cpu_seconds(pid) - health_cpu) / (health * arguments.seconds)
-        ceiling = health / REQUESTS_PER_FLOW
-        bench_all.row("baseline: /healthz (wrk)", health, "req/s", note=f"p50 {p50:.1f} ms")
-        bench_all.row(f"baseline: /healthz ÷ {REQUESTS_PER_FLOW} requests", ceiling, "learners/s")
+        bench_all.row("baseline: /healthz (wrk)", health.rate, "req/s", note=health.note())
+        bench_all.row(
+            f"baseline: /healthz ÷ {REQUESTS_PER_FLOW} requests",
+            health.rate / REQUESTS_PER_FLOW,
+            "learners/s",
+        )
+    ceiling = health.rate / REQUESTS_PER_FLOW if health else None
     bench_all.row(
         "enrol + pay + confirmed (target >= 100/s)",
         rate,
@@ -294,8 +295,8 @@ async def measure(
         per_flow = (cpu - idle_cpu * elapsed) / done * 1000
         note = f"(user + system, less the idle {idle_cpu * 100:.0f}% of a core)"
         bench_all.row("service CPU per learner", per_flow, "ms", note=note)
-        if tool is not None:
-            fixed = health_cpu * REQUESTS_PER_FLOW * 1000
+        if health is not None:
+            fixed = health.cpu_ms * REQUESTS_PER_FLOW
             bench_all.row(f"baseline: /healthz CPU x {REQUESTS_PER_FLOW}", fixed, "ms")
     if flow.latencies:
         print(
