@@ -25,9 +25,11 @@ What runs (one machine; the load generator shares the cores with the services):
 - **bulk**: ``bench/pipeline --rate 0`` (a cohort's passes all at once; ``--bulk N``,
   10,000 by default, 300 with ``--quick``);
 - **catalogue search** and **grade intake**: ``bench/catalogue_search`` and
-  ``bench/grade_intake`` (smaller sizes with ``--quick``).
+  ``bench/grade_intake`` (smaller sizes with ``--quick``);
+- **enrolment**: ``bench/enrolment`` (learners enrol, pay at the local checkout and are
+  confirmed, concurrency 16, beside ``/healthz`` ÷ the flow's requests; 150 learners, 60
+  with ``--quick``).
 
-Not yet here (see docs/performance.md): the enrolment flow.
 Benchmarks print figures; nothing here asserts a time.
 """
 
@@ -402,8 +404,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        default=["signing", "service", "pipeline", "bulk", "search", "intake"],
-        help="which parts (signing service pipeline bulk search intake)",
+        default=["signing", "service", "pipeline", "bulk", "search", "intake", "enrolment"],
+        help="which parts (signing service pipeline bulk search intake enrolment)",
     )
     arguments = parser.parse_args()
     quick, only = arguments.quick, set(arguments.only)
@@ -430,6 +432,9 @@ def main() -> None:
     if "intake" in only:
         heading("grade intake (bench/grade_intake)")
         run_bench("grade_intake", env={"GRADES": "300"} if quick else {})
+    if "enrolment" in only:
+        heading("enrolment flow (bench/enrolment)")
+        run_bench("enrolment", "--learners", "60" if quick else "150")
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,8 @@ from enrolment.tables import local_webhook as webhooks
 log = structlog.get_logger()
 
 MAX_RETRY_SECONDS = 3600
+DELIVERY_BATCH = 50
+DELIVERIES_IN_FLIGHT = 8  # each takes one of the endpoint's database connections
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,16 @@ class LocalProvider:
     def __init__(self, engine: AsyncEngine, *, public_url: str) -> None:
         self.engine = engine
         self.public_url = public_url.rstrip("/")
+        # Set when a transaction that may owe webhooks commits: the delivery loop posts
+        # them at once, as Stripe does, instead of at its next poll.
+        self._owed = asyncio.Event()
+
+    @asynccontextmanager
+    async def _changing(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may owe webhooks; the delivery loop wakes once it commits."""
+        async with self.engine.begin() as conn:
+            yield conn
+        self._owed.set()
 
     def page_url(self, session_id: str) -> str:
         return f"{self.public_url}/payments/local/checkout/{session_id}"
@@ -127,7 +140,7 @@ class LocalProvider:
         )
 
     async def expire_checkout(self, session_id: str) -> CheckoutState:
-        async with self.engine.begin() as conn:
+        async with self._changing() as conn:
             row = await self._session(conn, session_id, for_update=True)
             if row.status == SessionStatus.OPEN:
                 await self._change(
@@ -142,7 +155,7 @@ class LocalProvider:
     async def refund(
         self, *, enrolment_id: UUID, payment_intent_id: str, amount_cents: int
     ) -> None:
-        async with self.engine.begin() as conn:
+        async with self._changing() as conn:
             row = (
                 await conn.execute(
                     select(sessions)
@@ -164,7 +177,7 @@ class LocalProvider:
     async def pay(self, session_id: str, *, now: datetime) -> str:
         """Pay by card; returns where to send the learner. Paying a paid session again
         changes nothing (a payer's retry after a lost answer)."""
-        async with self.engine.begin() as conn:
+        async with self._changing() as conn:
             row = await self._session(conn, session_id, for_update=True)
             if row.status == SessionStatus.COMPLETE and row.payment_status == SessionPayment.PAID:
                 return str(row.success_url)
@@ -181,7 +194,7 @@ class LocalProvider:
 
     async def pay_by_bank_debit(self, session_id: str, *, now: datetime) -> None:
         """A delayed method: the session completes unpaid; the bank settles later."""
-        async with self.engine.begin() as conn:
+        async with self._changing() as conn:
             row = await self._payable(conn, session_id, now)
             await self._change(
                 conn, row, now, ["checkout.session.completed"], status=SessionStatus.COMPLETE
@@ -189,7 +202,7 @@ class LocalProvider:
 
     async def settle(self, session_id: str, *, succeeded: bool, now: datetime) -> None:
         """The bank's answer for a delayed payment."""
-        async with self.engine.begin() as conn:
+        async with self._changing() as conn:
             row = await self._session(conn, session_id, for_update=True)
             if row.status != SessionStatus.COMPLETE or row.payment_status != SessionPayment.UNPAID:
                 raise CheckoutUnavailable("This session has no payment waiting to settle.")
@@ -212,7 +225,7 @@ class LocalProvider:
 
     async def decline(self, session_id: str, *, now: datetime) -> None:
         """The card is declined; the session stays open for another attempt."""
-        async with self.engine.begin() as conn:
+        async with self._changing() as conn:
             row = await self._payable(conn, session_id, now)
             await self._change(conn, row, now, ["payment_intent.payment_failed"])
 
@@ -251,54 +264,97 @@ class LocalProvider:
     async def deliver_pending(
         self, http: httpx.AsyncClient, *, url: str, secrets: Sequence[str], now: datetime
     ) -> int:
-        """Post the webhooks that are due, signed; returns how many the endpoint accepted."""
-        delivered = 0
+        """Post the webhooks that are due, signed; returns how many the endpoint accepted.
+        The rows stay locked until their outcomes are written, so two loops never post the
+        same webhook at once, and one not acknowledged is tried again."""
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
                     select(webhooks.c.id, webhooks.c.payload, webhooks.c.attempts)
                     .where(webhooks.c.delivered_at.is_(None), webhooks.c.next_attempt_at <= now)
                     .order_by(webhooks.c.id)
-                    .limit(20)
+                    .limit(DELIVERY_BATCH)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                body = json.dumps(row.payload).encode()
-                error: str | None = None
-                try:
-                    response = await http.post(
-                        url,
-                        content=body,
-                        headers={
-                            "Content-Type": "application/json",
-                            "Stripe-Signature": stripe_signature(body, secrets, unix_time(now)),
-                        },
-                    )
-                    if not response.is_success:
-                        error = f"HTTP {response.status_code}: {response.text[:500]}"
-                except httpx.HTTPError as failure:
-                    error = f"{type(failure).__name__}: {failure}"
+            errors = await self._post_all(http, url, secrets, [r.payload for r in rows], now)
+            for row, error in zip(rows, errors, strict=True):
                 attempts = row.attempts + 1
                 values: dict[str, Any] = {"attempts": attempts, "last_error": error}
                 if error is None:
                     values["delivered_at"] = now
-                    delivered += 1
                 else:
                     log.warning("local_payments.webhook_failed", error=error, attempts=attempts)
                     backoff = min(MAX_RETRY_SECONDS, 2**attempts)
                     values["next_attempt_at"] = now + timedelta(seconds=backoff)
                 await conn.execute(update(webhooks).where(webhooks.c.id == row.id).values(values))
-        return delivered
+        return errors.count(None)
+
+    async def _post_all(
+        self,
+        http: httpx.AsyncClient,
+        url: str,
+        secrets: Sequence[str],
+        payloads: list[Any],
+        now: datetime,
+    ) -> list[str | None]:
+        """Each payload's delivery error (None: accepted). One enrolment's webhooks go one
+        after another, in the order they were owed (as this provider always sent them);
+        different enrolments' go concurrently, `DELIVERIES_IN_FLIGHT` at a time."""
+        errors: list[str | None] = [None] * len(payloads)
+        queues: dict[str, list[int]] = {}
+        for index, payload in enumerate(payloads):
+            metadata = payload["data"]["object"].get("metadata") or {}
+            queues.setdefault(str(metadata.get("enrolment_id", index)), []).append(index)
+        gate = asyncio.Semaphore(DELIVERIES_IN_FLIGHT)
+
+        async def in_order(indices: list[int]) -> None:
+            async with gate:
+                for index in indices:
+                    errors[index] = await self._post(http, url, secrets, payloads[index], now)
+
+        await asyncio.gather(*(in_order(indices) for indices in queues.values()))
+        return errors
+
+    @staticmethod
+    async def _post(
+        http: httpx.AsyncClient, url: str, secrets: Sequence[str], payload: Any, now: datetime
+    ) -> str | None:
+        """Post one webhook; None when the endpoint accepted it, else why not."""
+        body = json.dumps(payload).encode()
+        try:
+            response = await http.post(
+                url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Stripe-Signature": stripe_signature(body, secrets, unix_time(now)),
+                },
+            )
+        except httpx.HTTPError as failure:
+            return f"{type(failure).__name__}: {failure}"
+        return (
+            None if response.is_success else f"HTTP {response.status_code}: {response.text[:500]}"
+        )
 
     async def run(self, *, url: str, secrets: Sequence[str], poll_seconds: float) -> None:
-        """The provider's own loop in the dev stack: expire sessions, deliver webhooks."""
+        """The provider's own loop in the dev stack: expire sessions every `poll_seconds`;
+        deliver webhooks as soon as an action owes them (and every `poll_seconds`, for
+        retries and those owed before a restart)."""
+        expired_at = 0.0
+        loop = asyncio.get_running_loop()
         async with httpx.AsyncClient(timeout=10.0) as http:
             while True:
+                self._owed.clear()
                 now = clock_now()
-                await self.expire_overdue(now=now)
-                await self.deliver_pending(http, url=url, secrets=secrets, now=now)
-                await asyncio.sleep(poll_seconds)
+                if loop.time() - expired_at >= poll_seconds:
+                    expired_at = loop.time()
+                    await self.expire_overdue(now=now)
+                delivered = await self.deliver_pending(http, url=url, secrets=secrets, now=now)
+                if delivered == DELIVERY_BATCH:
+                    continue  # more may be due
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._owed.wait(), poll_seconds)
 
     # Internals
 

@@ -103,9 +103,13 @@ After = tuple[datetime, UUID]
 """Where a page starts: after the enrolment created at this time with this id."""
 
 
-def _offering(row: Any) -> Offering:
-    values = {c.name: getattr(row, c.name) for c in _OFFERING_COLUMNS}
-    return Offering(**{**values, "status": OfferingStatus(row.status)})
+_JOINED = "o__"
+"""The prefix of an enrolment's offering's columns read in the same row (`get`)."""
+
+
+def _offering(row: Any, prefix: str = "") -> Offering:
+    values = {c.name: getattr(row, prefix + c.name) for c in _OFFERING_COLUMNS}
+    return Offering(**{**values, "status": OfferingStatus(values["status"])})
 
 
 def _enrolment(row: Any, target: Offering) -> Enrolment:
@@ -155,11 +159,19 @@ _ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
 async def get(
     conn: AsyncConnection, enrolment_id: UUID, *, for_update: bool = False
 ) -> Enrolment | None:
-    query = select(enrolment).where(enrolment.c.id == enrolment_id)
-    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    """The enrolment with its offering, read in one round trip (`for_update` locks the
+    enrolment's row only: the offering is locked, when it must be, by `get_offering`)."""
+    query = (
+        select(enrolment, *(c.label(_JOINED + c.name) for c in _OFFERING_COLUMNS))
+        .select_from(enrolment.outerjoin(offering, offering.c.id == enrolment.c.offering_id))
+        .where(enrolment.c.id == enrolment_id)
+    )
+    row = (await conn.execute(query.with_for_update(of=enrolment) if for_update else query)).first()
     if row is None:
         return None
-    return _enrolment(row, await _offering_of(conn, row.offering_id))
+    if getattr(row, _JOINED + "id") is None:
+        raise LookupError(f"offering {row.offering_id} missing from the read model")
+    return _enrolment(row, _offering(row, _JOINED))
 
 
 async def _offering_of(conn: AsyncConnection, offering_id: UUID) -> Offering:
@@ -171,12 +183,19 @@ async def _offering_of(conn: AsyncConnection, offering_id: UUID) -> Offering:
 
 
 async def lock_for_decision(
-    conn: AsyncConnection, enrolment_id: UUID, *, with_learner: bool = True
+    conn: AsyncConnection,
+    enrolment_id: UUID,
+    *,
+    with_learner: bool = True,
+    with_offering: bool = True,
 ) -> Enrolment | None:
     """The enrolment, locked in the service's lock order: learner, offering, enrolment.
 
     Decisions taken for a whole offering (its cancellation) skip the learner lock: they
-    already hold the offering's, and do not depend on the learner's record.
+    already hold the offering's, and do not depend on the learner's record. Decisions
+    that can neither take nor free a seat (a payment received) skip the offering's: it
+    guards seat counting, and every enrolment and payment of a cohort would queue on it.
+    Skipping a lock keeps the order of the others, so no deadlock can come of it.
     """
     while True:
         row = (
@@ -190,7 +209,8 @@ async def lock_for_decision(
             return None
         if with_learner:
             await lock_learner(conn, row.learner_id)
-        await get_offering(conn, row.offering_id, for_update=True)
+        if with_offering:
+            await get_offering(conn, row.offering_id, for_update=True)
         found = await get(conn, enrolment_id, for_update=True)
         if found is not None and found.offering.id == row.offering_id:
             return found

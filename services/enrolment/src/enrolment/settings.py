@@ -16,6 +16,13 @@ class Settings(ServiceSettings):
     service_name: str = "enrolment"
     schema_name: str = "enrolment"
     public_url: str = "http://127.0.0.1:8002"
+    # The same 20 connections at most as the shared default (10 + 10 overflow), all kept:
+    # under a cohort enrolling, the overflow's were opened and closed request after
+    # request, each one connecting and preparing its statements again (docs/performance.md).
+    db_pool_size: int = Field(default=20, ge=1, description="Database connections kept open")
+    db_max_overflow: int = Field(
+        default=0, ge=0, description="Connections opened beyond the pool under load"
+    )
     payment_provider: Literal["local", "stripe"] = Field(
         default="local",
         description="`local`: the dev stack's checkout page; `stripe`: Stripe Checkout",
@@ -53,7 +60,7 @@ class Settings(ServiceSettings):
         default=0.5,
         gt=0,
         description="How often the local payment provider (dev stack) expires its sessions "
-        "and delivers its webhooks",
+        "and retries its webhooks (a payer's action sends them at once)",
     )
     checkout_success_url: str | None = Field(
         default=None,

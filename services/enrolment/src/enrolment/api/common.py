@@ -24,12 +24,14 @@ from enrolment.usecases.transitions import Policy
 STAFF_SCOPE = "enrolment:manage"
 
 
-def _flows(request: Request) -> PaymentFlows:
+# `async def`, though they do not wait: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-over to a thread and back on every request.
+async def _flows(request: Request) -> PaymentFlows:
     flows: PaymentFlows = request.app.state.payment_flows
     return flows
 
 
-def _policy(request: Request) -> Policy:
+async def _policy(request: Request) -> Policy:
     policy: Policy = request.app.state.policy
     return policy
 

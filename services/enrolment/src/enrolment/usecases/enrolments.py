@@ -79,11 +79,16 @@ async def enrol(
     policy: Policy,
     now: datetime,
 ) -> Enrolment:
-    """A new enrolment of the learner (whose verified `email` it carries) in the offering."""
+    """A new enrolment of the learner (whose verified `email` it carries) in the offering.
+
+    What depends only on the learner (locked first) is read before the offering is locked:
+    every enrolment in the offering waits for that lock, so it is held for as few round
+    trips as counting its seats needs."""
     profile = await _profile(conn, learner_id, email, now)
+    record = await records.learner_record(conn, learner_id)
+    declaration = await records.current_declaration_version(conn)
     target = await _open_offering(conn, learner_id, offering_id, now)
     requirements = await records.requirements(conn, offering_id)
-    record = await records.learner_record(conn, learner_id)
     check_language(
         requirements,
         record,
@@ -99,9 +104,7 @@ async def enrol(
         offering=target,
         eligible=eligible,
         seats_free=await repository.seats_free(conn, target),
-        declaration_ok=declaration_satisfied(
-            record, await records.current_declaration_version(conn)
-        ),
+        declaration_ok=declaration_satisfied(record, declaration),
         hold_until=now + policy.seat_hold,
         at=now,
         language_experience=language_experience,

@@ -46,7 +46,8 @@ async def checkout_started(
         item.checkout_started(session_id=session_id, url=url, expires_at=expires_at)
         return []
 
-    return await transition(conn, enrolment_id, decide, now=now)
+    # A checkout only extends the hold of a seat already held: the offering is not locked.
+    return await transition(conn, enrolment_id, decide, now=now, seats_unchanged=True)
 
 
 async def record_provider_event(
@@ -135,7 +136,16 @@ async def apply_payment_notice(
         before = (item.status, item.payment_status, item.amount_refunded_cents, item.payment_flag)
         return await _apply(conn, item, notice, provider, now)
 
-    item = await transition(conn, enrolment_id, decide, now=now, policy=policy)
+    item = await transition(
+        conn,
+        enrolment_id,
+        decide,
+        now=now,
+        policy=policy,
+        # Money received keeps a held seat held (confirmed, or waiting for the declaration)
+        # and takes none back for an enrolment that lost it (the money is due back).
+        seats_unchanged=notice.signal in (Signal.PAID, Signal.PROCESSING),
+    )
     after = (item.status, item.payment_status, item.amount_refunded_cents, item.payment_flag)
     if after[:3] == before[:3] and after[3] != before[3]:
         log.warning("payments.flagged_for_staff", enrolment_id=str(item.id), why=item.payment_flag)

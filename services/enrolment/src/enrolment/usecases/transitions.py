@@ -56,14 +56,22 @@ async def transition(
     now: datetime,
     policy: Policy | None = None,
     with_learner: bool = True,
+    seats_unchanged: bool = False,
     **columns: Any,
 ) -> Enrolment:
-    """Lock, decide, save, stage the events; a seat the decision freed goes to the waitlist."""
-    item = await repository.lock_for_decision(conn, enrolment_id, with_learner=with_learner)
+    """Lock, decide, save, stage the events; a seat the decision freed goes to the waitlist.
+
+    `seats_unchanged`: the decision can neither take nor free a seat, so the offering is
+    not locked (`repository.lock_for_decision`); one that did all the same is refused."""
+    item = await repository.lock_for_decision(
+        conn, enrolment_id, with_learner=with_learner, with_offering=not seats_unchanged
+    )
     if item is None:
         raise NotFound(f"No enrolment {enrolment_id}.")
     held_before = item.holds_seat
     events = await decide(item)
+    if seats_unchanged and held_before != item.holds_seat:
+        raise RuntimeError(f"enrolment {item.id}: a decision said to keep its seat changed it")
     await repository.save(conn, item, now=now, **columns)
     await emit(conn, events, now)
     if held_before and not item.holds_seat:
