@@ -109,8 +109,10 @@ class Outbox:
                 payload=payload,
                 created_at=now,
             )
+            # The relay's wake-up in the same round trip (delivered on commit, once per
+            # transaction however many rows notify).
+            .returning(func.pg_notify(self.channel, ""))
         )
-        await conn.execute(select(func.pg_notify(self.channel, "")))
         return event_id
 
     async def publish_pending(
