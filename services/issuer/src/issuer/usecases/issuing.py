@@ -193,7 +193,7 @@ async def check_stacks(
     """Issue the credential of every stack the learner's credentials now complete (none
     to a learner whose personal data was erased: nothing would name them)."""
     issued: list[UUID] = []
-    if await inputs.is_erased(conn, learner_id):
+    if not stacks or await inputs.is_erased(conn, learner_id):
         return issued
     for snapshot in stacks:
         rule = StackRule.of(snapshot)
