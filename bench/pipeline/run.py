@@ -294,6 +294,7 @@ async def run(
                 await asyncio.sleep(max(0.0, at - time.perf_counter()))
             await sender.post([enrolment_id], lms.native_grade(enrolment_id, lms_headers))
 
+        print(f"posting {n} grades", flush=True)
         t0 = time.perf_counter() + 0.5
         began = time.perf_counter()
         if arguments.batch:
