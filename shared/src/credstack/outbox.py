@@ -101,7 +101,8 @@ class Outbox:
             traceparent=current_traceparent(),
         )
         await conn.execute(
-            self.table.insert().values(
+            self.table.insert()
+            .values(
                 event_id=event_id,
                 # An event with a learner's contact details goes to its contact topic.
                 topic=topic or (topic_of(type(event)) if event.contact_data else self.topic),
