@@ -11,9 +11,12 @@ What runs (one machine; the load generator shares the cores with the services):
   PostgreSQL and broker, all its middleware) vs a bare FastAPI endpoint, both with ``wrk``
   (installed with apt-get when missing and running as root; skipped with the reason
   otherwise) at the same concurrency;
-- **verification**: ``POST /verify`` of a signed OB 3.0 credential through the issuer, with
-  ``wrk`` (the same credential again and again: what a relying party re-checking does),
-  beside ``/healthz`` of the same process;
+- **verification**: ``POST /verify`` of a signed OB 3.0 credential through the issuer, and
+  ``GET /verify/{id}`` (its public verification page: the stored credential, its status in
+  the signed status lists, the HTML), with ``wrk`` (the same credential again and again:
+  what a relying party re-checking does), beside ``/healthz`` of the same process; the
+  credential is stored through the issuer's own repository, with status list 1 opened and
+  signed as issuing does, so the status check reads real lists;
 - **memory**: RSS of the issuer idle and after the load above;
 - **pipeline**: ``bench/pipeline`` (passing grades through the LMS API at an open-loop
   rate → credentials, latency percentiles, every credential verified, none duplicated,
@@ -24,13 +27,14 @@ What runs (one machine; the load generator shares the cores with the services):
 - **catalogue search** and **grade intake**: ``bench/catalogue_search`` and
   ``bench/grade_intake`` (smaller sizes with ``--quick``).
 
-Not yet here (see docs/performance.md): the enrolment flow and ``GET /verify/{id}``.
+Not yet here (see docs/performance.md): the enrolment flow.
 Benchmarks print figures; nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -42,13 +46,17 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from uuid import uuid4
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from credstack import engines, migrations
+from credstack.db import create_engine
+from issuer import repository
+from issuer.domain import Credential, Kind, Status
+from issuer.identity import Issuer
 from issuer.keys import IssuerKeys, Signing
-from issuer.standards import bitstring_status_list
 from issuer.standards.jsonld import OfflineDocumentLoader
 from issuer.standards.multikey import secret_key_multibase
 from issuer.standards.openbadges3 import (
@@ -56,10 +64,10 @@ from issuer.standards.openbadges3 import (
     IssuerProfile,
     Pass,
     Recipient,
-    StatusEntry,
     new_salt,
     open_badge_credential,
 )
+from issuer.usecases import status_lists
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -120,23 +128,75 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+#: ``BENCH_PROFILE=<directory>``: each wrk run against the issuer is also recorded with
+#: py-spy (raw collapsed stacks, ``<directory>/<n>.txt``, named in ``runs.log``), for the
+#: notes on what bounds it.
+PROFILE = os.environ.get("BENCH_PROFILE")
+
+
+class Run(NamedTuple):
+    rate: float
+    p50: float
+    p99: float
+    cpu_ms: float
+    """CPU time (user + system) the server process spent per request answered: the fixed
+    cost itself, less sensitive than the rate to what else the box is running."""
+
+    def note(self) -> str:
+        return f"p50 {self.p50:.1f} ms, p99 {self.p99:.1f} ms, CPU {self.cpu_ms:.2f} ms/request"
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spy(pid: int, url: str, seconds: int) -> subprocess.Popen[bytes] | None:
+    if not PROFILE:
+        return None
+    directory = Path(PROFILE)
+    directory.mkdir(parents=True, exist_ok=True)
+    out = directory / f"{len(list(directory.glob('*.txt')))}.txt"
+    with (directory / "runs.log").open("a") as runs:
+        runs.write(f"{out.name} {url}\n")
+    command = ["py-spy", "record", "--format", "raw", "-r", "200", "-d", str(seconds)]
+    return subprocess.Popen(
+        [*command, "-p", str(pid), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def wrk(
-    tool: str, url: str, *, seconds: int, connections: int, script: Path | None = None
-) -> tuple[float, float, float]:
-    """(requests/s, p50 ms, p99 ms) of one wrk run; non-2xx answers are an error."""
+    tool: str,
+    url: str,
+    *,
+    pid: int,
+    seconds: int,
+    connections: int,
+    script: Path | None = None,
+    profile: bool = True,
+) -> Run:
+    """One wrk run against the server process ``pid``; non-2xx answers are an error."""
     command = [tool, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script is not None:
         command[1:1] = ["-s", str(script)]
+    spy = _spy(pid, url, seconds) if profile else None
+    cpu = cpu_seconds(pid)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    cpu = cpu_seconds(pid) - cpu
+    if spy is not None:
+        spy.wait(seconds + 30)
     if "Non-2xx" in output:
         raise SystemExit(f"wrk saw error answers from {url}:\n{output}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    answered = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
 
     def millis(share: str) -> float:
         value, unit = re.search(rf"\s{share}%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    return rate, millis("50"), millis("99")
+    return Run(rate, millis("50"), millis("99"), 1000 * cpu / max(answered, 1))
 
 
 def rss_mb(pid: int) -> float:
@@ -158,19 +218,91 @@ def serve(command: list[str], port: int, env: dict[str, str], log: Path) -> subp
     return process
 
 
-def signed_credential(key: Ed25519PrivateKey, did: str, base_url: str) -> dict[str, object]:
+async def stored_credential(
+    database_url: str, key: Ed25519PrivateKey, did: str, base_url: str
+) -> tuple[UUID, dict[str, Any]]:
+    """One signed OB 3.0 credential stored as the issuer stores it: a place in status list 1
+    (opened and signed for both purposes, as the first issue does), the credential row."""
     now = datetime.now(UTC)
-    issuance = Issuance(
-        credential_id=uuid4(),
-        issuer=IssuerProfile(did=did, name="Bench University", url="https://example.edu"),
-        recipient=Recipient("Ada Lovelace", "ada@example.org"),
-        base_url=base_url,
-        issued_at=now,
-        salt=new_salt(),
-        status=StatusEntry(bitstring_status_list.list_url(base_url, 1), 7),
+    profile = IssuerProfile(did=did, name="Bench University", url="https://example.edu")
+    issuer = Issuer(profile, base_url, Signing(IssuerKeys(did, (key,)), OfflineDocumentLoader()))
+    credential_id, learner_id = uuid4(), uuid4()
+    engine = create_engine(database_url, "issuer")
+    try:
+        async with engine.begin() as conn:
+            issuance = Issuance(
+                credential_id=credential_id,
+                issuer=profile,
+                recipient=Recipient("Ada Lovelace", "ada@example.org"),
+                base_url=base_url,
+                issued_at=now,
+                salt=new_salt(),
+                status=await status_lists.allocate(conn, issuer, credential_id, at=now),
+            )
+            document = open_badge_credential(issuance, SNAPSHOT, Pass(Decimal("86.5"), [], now))
+            signed = issuer.signing.sign(document, at=now)
+            await repository.add_credential(
+                conn,
+                Credential(
+                    id=credential_id,
+                    kind=Kind.MICRO_CREDENTIAL,
+                    learner_id=learner_id,
+                    title=str(SNAPSHOT["title"]),
+                    document=signed,
+                    issued_at=now,
+                    status=Status.ACTIVE,
+                    recipient_name="Ada Lovelace",
+                    recipient_email="ada@example.org",
+                    achievement_id=str(signed["credentialSubject"]["achievement"]["id"]),
+                ),
+            )
+    finally:
+        await engine.dispose()
+    return credential_id, signed
+
+
+def verification_figures(
+    tool: str,
+    pid: int,
+    database_url: str,
+    key: Ed25519PrivateKey,
+    public_url: str,
+    work: Path,
+    seconds: int,
+    connections: int,
+) -> None:
+    """POST /verify and GET /verify/{id} of one stored credential, beside /healthz."""
+    did = json.loads(curl(f"{public_url}/.well-known/did.json"))["id"]
+    credential_id, signed = asyncio.run(stored_credential(database_url, key, did, public_url))
+    body = work / "credential.json"
+    body.write_text(json.dumps(signed))
+    script = work / "post.lua"
+    script.write_text(POST_LUA.replace("{body}", str(body)))
+    verified = curl(
+        "-H", "Content-Type: application/json", "--data-binary", f"@{body}", f"{public_url}/verify"
     )
-    document = open_badge_credential(issuance, SNAPSHOT, Pass(Decimal("86.5"), [], now))
-    return Signing(IssuerKeys(did, (key,)), OfflineDocumentLoader()).sign(document, at=now)
+    checks = {c["name"]: c["ok"] for c in json.loads(verified)["checks"]}
+    print(f"checks of the benchmarked credential: {checks}")
+    if not all(checks.values()):
+        raise SystemExit("the benchmarked credential does not verify")
+    page = f"{public_url}/verify/{credential_id}"
+    if 'class="verdict ok"' not in curl(page):
+        raise SystemExit(f"the verification page {page} does not say verified")
+    heading(f"verification (wrk, {connections} connections, {seconds} s each, one credential)")
+    health = wrk(tool, f"{public_url}/healthz", pid=pid, seconds=seconds, connections=connections)
+    row("same-run baseline: issuer /healthz", health.rate, "req/s", note=health.note())
+    for label, url, lua in (
+        ("POST /verify (target >= 500/s per core)", f"{public_url}/verify", script),
+        ("GET /verify/{id} (HTML page; target >= 500/s)", page, None),
+    ):
+        run = wrk(tool, url, pid=pid, seconds=seconds, connections=connections, script=lua)
+        row(label, run.rate, "req/s", health.rate, run.note())
+
+
+def curl(*arguments: str) -> str:
+    return subprocess.run(
+        ["curl", "-s", *arguments], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def service_figures(quick: bool, work: Path) -> None:
@@ -222,54 +354,24 @@ def service_figures(quick: bool, work: Path) -> None:
         if tool is None:
             return
         heading(f"HTTP fixed cost (wrk, {connections} connections, {seconds} s each)")
-        bare, bare_p50, _bare_p99 = wrk(
-            tool, f"http://127.0.0.1:{ports['bare']}/healthz", seconds=seconds, connections=16
+        bare = wrk(
+            tool,
+            f"http://127.0.0.1:{ports['bare']}/healthz",
+            pid=processes[0].pid,
+            seconds=seconds,
+            connections=connections,
+            profile=False,
         )
-        row("baseline: bare FastAPI /healthz", bare, "req/s", note=f"p50 {bare_p50:.1f} ms")
-        health, p50, p99 = wrk(tool, f"{public_url}/healthz", seconds=seconds, connections=16)
-        row("issuer /healthz (all middleware)", health, "req/s", bare, f"p50 {p50:.1f} ms")
-        print(f"{'bare / issuer (target <= 1.5)':<52} {bare / health:>10.2f} x")
+        row("baseline: bare FastAPI /healthz", bare.rate, "req/s", note=bare.note())
+        health = wrk(
+            tool, f"{public_url}/healthz", pid=issuer.pid, seconds=seconds, connections=connections
+        )
+        row("issuer /healthz (all middleware)", health.rate, "req/s", bare.rate, health.note())
+        print(f"{'bare / issuer, req/s (target <= 1.5)':<52} {bare.rate / health.rate:>10.2f} x")
+        print(f"{'issuer / bare, CPU per request':<52} {health.cpu_ms / bare.cpu_ms:>10.2f} x")
 
-        heading("verification (wrk, POST /verify, one signed OB 3.0 credential)")
-        did = json.loads(
-            subprocess.run(
-                ["curl", "-s", f"{public_url}/.well-known/did.json"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )["id"]
-        body = work / "credential.json"
-        body.write_text(json.dumps(signed_credential(key, did, public_url)))
-        script = work / "post.lua"
-        script.write_text(POST_LUA.replace("{body}", str(body)))
-        verified = subprocess.run(
-            [
-                "curl",
-                "-s",
-                "-H",
-                "Content-Type: application/json",
-                "--data-binary",
-                f"@{body}",
-                f"{public_url}/verify",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        checks = {c["name"]: c["ok"] for c in json.loads(verified)["checks"]}
-        print(f"checks of the benchmarked credential: {checks}")
-        if checks.get("signature") is not True:
-            raise SystemExit("the benchmarked credential does not verify")
-        rate, p50, p99 = wrk(
-            tool, f"{public_url}/verify", seconds=seconds, connections=connections, script=script
-        )
-        row(
-            "POST /verify (target >= 500/s per core)",
-            rate,
-            "req/s",
-            health,
-            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+        verification_figures(
+            tool, issuer.pid, database_url, key, public_url, work, seconds, connections
         )
 
         heading("memory (RSS)")

@@ -10,44 +10,24 @@ is set, for CI).
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.npm import npm_ci_once
+
 AXE_DIR = Path(__file__).resolve().parent / "axe"
 AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-_INSTALLED_MARKER = AXE_DIR / "node_modules" / ".package-lock.json"  # written last by npm
-_LOCK_FILE = AXE_DIR / ".install.lock"
 _NPM_MISSING = "npm is needed to install axe-core for the accessibility check: install Node.js"
 #: The impacts that fail a page (axe's scale: minor, moderate, serious, critical).
 BLOCKING = ("serious", "critical")
 
 
 def _install() -> None:
-    if _INSTALLED_MARKER.exists() and AXE_SCRIPT.exists():
-        return
-    with _LOCK_FILE.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _INSTALLED_MARKER.exists() and AXE_SCRIPT.exists():
-                return
-            done = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=AXE_DIR,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"npm ci failed in {AXE_DIR}:\n{done.stdout}\n{done.stderr}")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    npm_ci_once(AXE_DIR, needs=AXE_SCRIPT, timeout=300)
 
 
 async def require_axe() -> None:

@@ -15,7 +15,6 @@ calling test is skipped, or fails if ``CREDSTACK_REQUIRE_VERIFIERS`` is set (for
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests.npm import npm_ci_once
+
 __all__ = [
     "DBVC_DIR",
     "require_node",
@@ -35,10 +36,7 @@ __all__ = [
 ]
 
 DBVC_DIR = Path(__file__).resolve().parent / "dbvc"
-_INSTALLED_MARKER = DBVC_DIR / "node_modules" / ".package-lock.json"  # written last by npm
-_LOCK_FILE = DBVC_DIR / ".install.lock"
 _NODE_MISSING = "node and npm are needed for Digital Bazaar's verifier: install Node.js 20+"
-_INSTALL_TIMEOUT_S = 600
 _VERIFY_TIMEOUT_S = 120
 
 
@@ -63,28 +61,7 @@ requires_node = pytest.mark.skipif(
 
 
 def _ensure_installed() -> None:
-    if _INSTALLED_MARKER.exists():
-        return
-    with _LOCK_FILE.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _INSTALLED_MARKER.exists():  # another process installed it meanwhile
-                return
-            completed = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=DBVC_DIR,
-                capture_output=True,
-                text=True,
-                timeout=_INSTALL_TIMEOUT_S,
-                check=False,
-            )
-            if completed.returncode != 0:
-                raise RuntimeError(
-                    f"npm ci failed in {DBVC_DIR} (exit {completed.returncode}):\n"
-                    f"{completed.stdout}\n{completed.stderr}"
-                )
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    npm_ci_once(DBVC_DIR)
 
 
 def verify_with_digitalbazaar(

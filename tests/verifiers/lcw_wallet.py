@@ -7,39 +7,19 @@ packages install on first use from the committed lock file.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.npm import npm_ci_once
 from tests.verifiers.digitalbazaar import require_node
 
 WALLET_DIR = Path(__file__).resolve().parent / "lcw"
-_INSTALLED_MARKER = WALLET_DIR / "node_modules" / ".package-lock.json"
-_LOCK_FILE = WALLET_DIR / ".install.lock"
 
 
 def _ensure_installed() -> None:
-    if _INSTALLED_MARKER.exists():
-        return
-    with _LOCK_FILE.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _INSTALLED_MARKER.exists():
-                return
-            done = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=WALLET_DIR,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"npm ci failed in {WALLET_DIR}:\n{done.stdout}\n{done.stderr}")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    npm_ci_once(WALLET_DIR)
 
 
 def sign_did_authentication_2020(challenge: str, domain: str) -> tuple[str, dict[str, Any]]:

@@ -26,7 +26,6 @@ with the reason (fails instead if ``CREDSTACK_REQUIRE_VERIFIERS`` is set).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -36,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from tests.npm import npm_ci_once
 from tests.verifiers.digitalbazaar import require_node
 
 __all__ = [
@@ -48,9 +48,6 @@ __all__ = [
 ]
 
 VERIFIER_CORE_DIR = Path(__file__).resolve().parent / "verifiercore"
-_INSTALLED_MARKER = VERIFIER_CORE_DIR / "node_modules" / ".package-lock.json"
-_LOCK_FILE = VERIFIER_CORE_DIR / ".install.lock"
-_INSTALL_TIMEOUT_S = 600
 _VERIFY_TIMEOUT_S = 180
 
 Documents = Mapping[str, Mapping[str, Any]]
@@ -64,27 +61,11 @@ def _cannot_install(reason: str) -> None:
 
 def _ensure_installed() -> None:
     require_node()
-    if _INSTALLED_MARKER.exists():
-        return
-    with _LOCK_FILE.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _INSTALLED_MARKER.exists():  # another process installed it meanwhile
-                return
-            done = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=VERIFIER_CORE_DIR,
-                capture_output=True,
-                text=True,
-                timeout=_INSTALL_TIMEOUT_S,
-                check=False,
-            )
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    if done.returncode != 0:
+    try:
+        npm_ci_once(VERIFIER_CORE_DIR)
+    except RuntimeError as failed:
         _cannot_install(
-            f"npm could not install @digitalcredentials/verifier-core in {VERIFIER_CORE_DIR} "
-            f"(exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+            f"npm could not install @digitalcredentials/verifier-core: {str(failed)[-2000:]}"
         )
 
 

@@ -41,7 +41,7 @@ COLUMNS = [
 ]
 
 
-def _engine(request: Request) -> AsyncEngine:
+async def _engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 
@@ -62,7 +62,7 @@ class AuditFilter(BaseModel):
     until: datetime | None = None
 
 
-def _filter(
+async def _filter(
     actor: Annotated[str | None, Query(max_length=500, description="The staff subject")] = None,
     action: Annotated[StaffAction | None, Query(description="One kind of action")] = None,
     target_type: Annotated[
@@ -127,7 +127,7 @@ def _csv_line(values: list[object]) -> str:
     return buffer.getvalue()
 
 
-def _audit_log(request: Request) -> AuditLog:
+async def _audit_log(request: Request) -> AuditLog:
     log: AuditLog = request.app.state.definition.audit
     return log
 

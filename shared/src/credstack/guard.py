@@ -151,9 +151,9 @@ class InputGuard:
         ):
             await _refuse(scope, receive, send, HostileInput("The URL holds a NUL character."))
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length, content_type = _length_and_type(scope)
         limit = self.limits.body_limit(path)
-        if (length := headers.get("content-length")) is not None:
+        if length is not None:
             if not length.isdigit() or len(length) > 18:
                 await _refuse(scope, receive, send, HostileInput("Content-Length is not a number."))
                 return
@@ -161,7 +161,7 @@ class InputGuard:
                 await _refuse(scope, receive, send, _too_large(limit))
                 return
         counted = _counting(receive, limit)
-        if _is_json(headers.get("content-type", "")) and scope["method"] in (
+        if _is_json(content_type) and scope["method"] in (
             "POST",
             "PUT",
             "PATCH",
@@ -177,6 +177,19 @@ class InputGuard:
                 return
             counted = _replaying(body, receive)
         await self.app(scope, counted, send)
+
+
+def _length_and_type(scope: Scope) -> tuple[str | None, str]:
+    """`Content-Length` (None if absent) and `Content-Type` ("" if absent), the last of
+    each if repeated; the other headers are not decoded (this runs on every request)."""
+    length, content_type = None, ""
+    for name, value in scope["headers"]:
+        name = name.lower()
+        if name == b"content-length":
+            length = value.decode("latin-1")
+        elif name == b"content-type":
+            content_type = value.decode("latin-1")
+    return length, content_type
 
 
 def _too_large(limit: int) -> BodyTooLarge:

@@ -12,18 +12,16 @@ import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import Counter, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _propagator = TraceContextTextMapPropagator()
@@ -80,7 +78,7 @@ def configure(service: str, *, level: str = "INFO") -> None:
     logs, exports) is readable by its owner only."""
     os.umask(0o077)
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
+        trace.set_tracer_provider(PlatformTracerProvider())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -112,14 +110,71 @@ def configure(service: str, *, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+#: What a child span takes of its parent's flags (the sampled decision, a random trace id).
+_INHERITED_FLAGS = trace.TraceFlags.SAMPLED | trace.TraceFlags.RANDOM_TRACE_ID
+
+
+class PlatformTracerProvider(TracerProvider):
+    """The SDK's provider (default sampler: the caller's decision, else sampled) that
+    records spans only once something receives them: until a span processor (an
+    exporter) is added, :func:`span_from` gives each span its identity alone — a new span
+    id in the caller's trace (or a new trace), the flags the sampler would give — which is
+    all the platform reads of a span (log lines, the ``traceparent`` answer header, the
+    outbox). An SDK span recorded for no one cost about as much as a bare FastAPI request
+    (start, attributes, a readable copy at its end, handed to no processor)."""
+
+    exporting = False
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        self.exporting = True
+        super().add_span_processor(span_processor)
+
+    def identity_only(self, parent: otel_context.Context) -> trace.Span:
+        above = trace.get_current_span(parent).get_span_context()
+        if above.is_valid:
+            trace_id, state = above.trace_id, above.trace_state
+            flags = above.trace_flags & _INHERITED_FLAGS
+        else:
+            trace_id, state = self.id_generator.generate_trace_id(), None
+            flags = trace.TraceFlags.SAMPLED
+            if self.id_generator.is_trace_id_random():
+                flags |= trace.TraceFlags.RANDOM_TRACE_ID
+        return trace.NonRecordingSpan(
+            trace.SpanContext(
+                trace_id,
+                self.id_generator.generate_span_id(),
+                is_remote=False,
+                trace_flags=trace.TraceFlags(flags),
+                trace_state=state,
+            )
+        )
+
+
+_tracers: dict[int, trace.Tracer] = {}
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("credstack")
+    """The platform's tracer from the current provider, made once per provider: the SDK's
+    ``get_tracer`` resets the warnings filters on every call (a profile of ``/healthz``
+    showed it among the costliest lines of a request)."""
+    provider = trace.get_tracer_provider()
+    found = _tracers.get(id(provider))
+    if found is None:
+        found = _tracers[id(provider)] = provider.get_tracer("credstack")
+    return found
+
+
+def traceparent_of(span: trace.Span) -> str | None:
+    """The W3C ``traceparent`` naming ``span`` (what the propagator's ``inject`` writes,
+    without its carrier and context lookups), or None for an invalid span."""
+    context = span.get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def current_traceparent() -> str | None:
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent")
+    return traceparent_of(trace.get_current_span())
 
 
 @contextmanager
@@ -139,6 +194,15 @@ def within_trace(traceparent: str | None) -> Iterator[None]:
 def span_from(traceparent: str | None, name: str, **attributes: Any) -> Iterator[trace.Span]:
     """A span that continues the trace named by `traceparent` (or starts a new one)."""
     parent = _propagator.extract({"traceparent": traceparent} if traceparent else {})
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, PlatformTracerProvider) and not provider.exporting:
+        span = provider.identity_only(parent)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        try:
+            yield span
+        finally:
+            otel_context.detach(token)
+        return
     token = otel_context.attach(parent)
     try:
         with tracer().start_as_current_span(name, attributes=attributes) as span:
@@ -147,42 +211,27 @@ def span_from(traceparent: str | None, name: str, **attributes: Any) -> Iterator
         otel_context.detach(token)
 
 
-def http_middleware(
-    service: str,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Starts a span per request (continuing the caller's traceparent) and records metrics."""
-
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        with span_from(request.headers.get("traceparent"), f"{request.method} {request.url.path}"):
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-            HTTP_LATENCY.labels(service, request.method, route).observe(
-                time.perf_counter() - started
-            )
-            if traceparent := current_traceparent():
-                response.headers["traceparent"] = traceparent
-            return response
-
-    return middleware
+#: Label sets whose metric children one middleware keeps at hand (routes are templates, so
+#: a service has far fewer; the bound only stops an odd client from growing the dict).
+_KEPT_CHILDREN = 4096
 
 
 class HttpTelemetry:
-    """What :func:`http_middleware` does, as plain ASGI middleware:
-    ``app.add_middleware(HttpTelemetry, service=name)``.
+    """A span per request (continuing the caller's ``traceparent``, named by the method
+    and path), the ``traceparent`` answer header naming it, and the request counted and
+    timed by route template: ``app.add_middleware(HttpTelemetry, service=name)``.
 
-    Starlette's ``BaseHTTPMiddleware`` (behind ``app.middleware("http")``) runs every
-    request's app in a task group of its own and streams the response through a memory
-    channel: a profile of ``/healthz`` showed it to be about 40% of the service's time per
-    request. This one only watches the response start go by.
+    Plain ASGI, because Starlette's ``BaseHTTPMiddleware`` runs every request in a task
+    group of its own and streams the answer through a memory channel (40% of ``/healthz``
+    in a profile). The metric children are kept per label set: ``labels()`` looks them up
+    under a lock on every call.
     """
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -196,8 +245,8 @@ class HttpTelemetry:
                 incoming = value.decode("latin-1")
                 break
         status = 500
-        with span_from(incoming, f"{method} {scope['path']}"):
-            outgoing = current_traceparent()
+        with span_from(incoming, f"{method} {scope['path']}") as span:
+            outgoing = traceparent_of(span)
 
             async def send_with_trace(message: Message) -> None:
                 nonlocal status
@@ -209,6 +258,18 @@ class HttpTelemetry:
                 await send(message)
 
             await self.app(scope, receive, send_with_trace)
-            route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+            self._record(method, getattr(scope.get("route"), "path", "unmatched"), status, started)
+
+    def _record(self, method: str, route: str, status: int, started: float) -> None:
+        counted = self._counted.get((method, route, str(status)))
+        if counted is None:
+            counted = HTTP_REQUESTS.labels(self.service, method, route, str(status))
+            if len(self._counted) < _KEPT_CHILDREN:
+                self._counted[(method, route, str(status))] = counted
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = HTTP_LATENCY.labels(self.service, method, route)
+            if len(self._timed) < _KEPT_CHILDREN:
+                self._timed[(method, route)] = timed
+        counted.inc()
+        timed.observe(time.perf_counter() - started)

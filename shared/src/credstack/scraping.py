@@ -58,6 +58,6 @@ class MetricsAccess:
 
 
 @access.scheme("monitoring: from METRICS_NETWORKS, or bearer METRICS_TOKEN")
-def scraper(request: Request) -> None:
+async def scraper(request: Request) -> None:
     """The dependency `GET /metrics` declares: the app's `MetricsAccess` decides."""
     request.app.state.metrics_access.check(request)

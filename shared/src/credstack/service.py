@@ -228,6 +228,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         description=definition.description,
         version="0.1.0",
         lifespan=lifespan,
+        # One span per request, `observability.HttpTelemetry`'s. FastAPI's own telemetry
+        # (0.165+) would add a server span and one per dependency, endpoint and
+        # serialization as soon as a tracer provider is set (`observability.configure`):
+        # three to five SDK spans per request, which nothing here exports.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.definition = definition
     app.state.settings = settings
@@ -253,7 +258,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     return app
 
 
-def engine_of(request: Request) -> AsyncEngine:
+async def engine_of(request: Request) -> AsyncEngine:
+    """(Async, as every dependency that does not block: FastAPI runs a plain `def`
+    dependency in the thread pool, a thread hop per request.)"""
     engine: AsyncEngine = request.app.state.engine
     return engine
 

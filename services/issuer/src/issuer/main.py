@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from credstack import service
 from credstack.clock import now
 from issuer import api, consumers, keys, tables
+from issuer.api.status_cache import StatusListCache
 from issuer.api.verification import MAX_VERIFY_BYTES
 from issuer.identity import Issuer
 from issuer.settings import Settings
@@ -83,5 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     app.state.issuer = issuer
+    app.state.status_list_cache = StatusListCache()
     app.state.vcapi_open_issuing = settings.vcapi_open_issuing
     return app

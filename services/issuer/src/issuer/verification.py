@@ -25,7 +25,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -120,15 +120,20 @@ def _digest(document: Mapping[str, Any]) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@lru_cache(maxsize=64)
+def _public_keys(keys: IssuerKeys) -> str:
+    """The issuer's public keys, as the signature cache keys name them (made once)."""
+    return ",".join(public_key_multibase(key.public_key()) for key in keys.private_keys)
+
+
 def _signature_key(
     keys: IssuerKeys,
-    document: Mapping[str, Any],
+    digest: str | None,
     resolved: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> str | None:
-    digest = _digest(document)
     if digest is None:
         return None  # check it, but do not remember it
-    public = ",".join(public_key_multibase(key.public_key()) for key in keys.private_keys)
+    public = _public_keys(keys)
     others = ",".join(
         f"{method}={public_key_multibase(key)}" for method, key in sorted((resolved or {}).items())
     )
@@ -236,15 +241,16 @@ class Verifier:
         self, document: Mapping[str, Any], *, now: datetime, format: str = "JSON"
     ) -> Verdict:
         verdict = Verdict(format, credential=dict(document))
-        verdict.checks.append(self._signature(document))
+        digest = _digest(document)
+        verdict.checks.append(self._signature(document, digest))
         verdict.checks.append(self._issuer(document))
         verdict.checks.append(_validity(document, now))
         verdict.checks.append(await self._status(document))
-        verdict.checks.append(_schema(document))
+        verdict.checks.append(_schema(document, digest))
         return verdict
 
-    def _signature(self, document: Mapping[str, Any]) -> Check:
-        key = _signature_key(self.keys, document, self.resolved)
+    def _signature(self, document: Mapping[str, Any], digest: str | None) -> Check:
+        key = _signature_key(self.keys, digest, self.resolved)
         if key is not None and (known := _SIGNATURES.get(key)) is not None:
             return Check(**known)
         check = self._check_signature(document)
@@ -325,7 +331,7 @@ class Verifier:
         status_list = await self.status_lists(url)
         if status_list is None:
             return Check("status", None, f"status list {url} is not this issuer's: not fetched")
-        signature = self._signature(status_list)
+        signature = self._signature(status_list, _digest(status_list))
         if not signature.ok:
             return Check("status", False, f"status list {url} does not verify: {signature.detail}")
         issuer = document.get("issuer")
@@ -372,8 +378,7 @@ def _is_vc2(document: Mapping[str, Any]) -> bool:
     return bool(first == "https://www.w3.org/ns/credentials/v2")
 
 
-def _schema(document: Mapping[str, Any]) -> Check:
-    digest = _digest(document)
+def _schema(document: Mapping[str, Any], digest: str | None) -> Check:
     if digest is not None and (known := _SCHEMAS.get(digest)) is not None:
         return Check(**known)
     check = _check_schema(document)

@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from notifier.domain import Kind, choose_language
 
@@ -57,6 +57,12 @@ def _html_environment() -> Environment:
     )
 
 
+@cache
+def _text_template(language: str, kind: str, part: str) -> Template:
+    """One part (subject or body) of a message, compiled once per process."""
+    return _text_environment().from_string(catalogues()[language][kind][part])
+
+
 def _parts(line: str) -> list[dict[str, str | None]]:
     """A line of text as runs of plain text and links (a bare URL becomes its own link)."""
     parts: list[dict[str, str | None]] = []
@@ -76,10 +82,8 @@ def compose(kind: Kind, facts: dict[str, Any], *preferred: str | None) -> Compos
     has a translation of it (English otherwise)."""
     available = frozenset(lang for lang, kinds in catalogues().items() if kind.value in kinds)
     language = choose_language(available, *preferred)
-    template = catalogues()[language][kind.value]
-    environment = _text_environment()
-    subject = " ".join(environment.from_string(template["subject"]).render(facts).split())
-    text = environment.from_string(template["body"]).render(facts).strip() + "\n"
+    subject = " ".join(_text_template(language, kind.value, "subject").render(facts).split())
+    text = _text_template(language, kind.value, "body").render(facts).strip() + "\n"
     paragraphs = [
         [_parts(line) for line in block.splitlines() if line.strip()]
         for block in re.split(r"\n\s*\n", text.strip())

@@ -13,6 +13,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -129,18 +130,19 @@ def read_mailbox(
     keyed.reverse()
     if before is not None:
         keyed = [(key, path) for key, path in keyed if key < tuple(before)]
-    messages = []
-    for key, path in keyed[:limit]:
-        parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        text = parsed.get_body(preferencelist=("plain",))
-        headers = {
-            "message_id": str(parsed["Message-ID"]),
-            "from": str(parsed["From"]),
-            "to": str(parsed["To"]),
-            "subject": str(parsed["Subject"]),
-            "date": str(parsed["Date"]),
-        }
-        messages.append(
-            ReceivedMessage(key, headers, text.get_content() if text is not None else "")
-        )
-    return messages
+    return [_received(key, path) for key, path in keyed[:limit]]
+
+
+@lru_cache(maxsize=4096)
+def _received(key: tuple[int, str], path: Path) -> ReceivedMessage:
+    """One .eml file, parsed once: a client polling the mailbox reads the same ones again."""
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    text = parsed.get_body(preferencelist=("plain",))
+    headers = {
+        "message_id": str(parsed["Message-ID"]),
+        "from": str(parsed["From"]),
+        "to": str(parsed["To"]),
+        "subject": str(parsed["Subject"]),
+        "date": str(parsed["Date"]),
+    }
+    return ReceivedMessage(key, headers, text.get_content() if text is not None else "")

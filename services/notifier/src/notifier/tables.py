@@ -182,6 +182,8 @@ message = Table(
         "seq",
         postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
     ),
+    # An enrolment's messages: a credential email waits for its result message.
+    Index("ix_message_enrolment", text("(facts->>'enrolment_id')")),
 )
 
 outbox = Outbox(metadata, service="notifier", topic="notifier.events", source="/credstack/notifier")

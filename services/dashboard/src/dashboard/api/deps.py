@@ -29,12 +29,12 @@ class NotStaff(Refusal):
     reason = Reason.FORBIDDEN
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def follower_of(request: Request) -> LogFollower:
+async def follower_of(request: Request) -> LogFollower:
     follower: LogFollower = request.app.state.follower
     return follower
 

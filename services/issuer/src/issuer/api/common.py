@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack.db import autocommit
 from credstack.service import Engine
+from issuer.api.status_cache import StatusListsDep
 from issuer.domain import Credential, Kind, Status
 from issuer.identity import Issuer
 from issuer.standards.openbadges2 import assertion_url
@@ -35,29 +37,32 @@ class LdJson(JSONResponse):
     media_type = LD_JSON
 
 
-def issuer_of(request: Request) -> Issuer:
+def _issuer(request: Request) -> Issuer:
     issuer: Issuer = request.app.state.issuer
     return issuer
+
+
+async def issuer_of(request: Request) -> Issuer:
+    """(Async, as every dependency here: FastAPI runs a plain `def` dependency in the
+    thread pool, a thread hop per request.)"""
+    return _issuer(request)
 
 
 IssuerDep = Annotated[Issuer, Depends(issuer_of)]
 
 
-def verifier_of(request: Request, engine: Engine) -> Verifier:
-    """A verifier that reads this issuer's status lists and hosted assertions from the database."""
-    issuer = issuer_of(request)
+async def verifier_of(request: Request, engine: Engine, lists: StatusListsDep) -> Verifier:
+    """A verifier that reads this issuer's status lists (through this process's short-lived
+    copy, `status_cache`) and hosted assertions from the database."""
+    issuer = _issuer(request)
     lists_prefix = f"{issuer.base_url}/status-lists/"
     assertions_prefix = assertion_url(issuer.base_url, "")
 
     async def status_lists(url: str) -> dict[str, Any] | None:
         number, _, purpose = url.removeprefix(lists_prefix).partition("/")
-        if not url.startswith(lists_prefix) or not number.isdigit():
+        if not url.startswith(lists_prefix) or not number.isdigit() or len(number) > 10:
             return None
-        async with engine.connect() as conn:
-            try:
-                return await readmodels.status_list(conn, int(number), purpose)
-            except readmodels.NoStatusList:
-                return None
+        return await lists.document(engine, int(number), purpose)
 
     async def hosted_assertions(url: str) -> dict[str, Any] | None:
         if not url.startswith(assertions_prefix):
@@ -82,8 +87,8 @@ VerifierDep = Annotated[Verifier, Depends(verifier_of)]
 
 
 async def stored(engine: AsyncEngine, credential_id: UUID) -> Credential:
-    """The credential, or a 404 problem."""
-    async with engine.connect() as conn:
+    """The credential, or a 404 problem (one statement: no transaction around it)."""
+    async with autocommit(engine).connect() as conn:
         return await readmodels.credential(conn, credential_id)
 
 

@@ -16,7 +16,7 @@ from issuer import faces
 from issuer.api.common import BINARY, IssuerDep, documented, stored
 from issuer.domain import Credential
 from issuer.identity import Issuer
-from issuer.standards import badge_baking, openbadges2, pdf_certificate
+from issuer.standards import badge_baking, openbadges2
 
 router = APIRouter()
 PNG = documented("image/png", "The baked badge image", **BINARY)
@@ -111,6 +111,10 @@ async def ob2_svg(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Res
 )
 @access.public
 async def certificate_pdf(credential_id: UUID, issuer: IssuerDep, engine: Engine) -> Response:
+    # Imported on the first certificate asked for: fpdf adds about 20 MB to the process, and
+    # most issuer replicas (issuing, verification) never render one.
+    from issuer.standards import pdf_certificate
+
     found = await stored(engine, credential_id)
     data = pdf_certificate.pdf(
         _face(found, issuer), issuer_name=issuer.profile.name, credential_url=found.url

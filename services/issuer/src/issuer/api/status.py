@@ -15,6 +15,7 @@ from credstack.clock import now
 from credstack.service import Engine
 from issuer import tables
 from issuer.api.common import VC_MEDIA_TYPE, IssuerDep, VcJson, documented
+from issuer.api.status_cache import StatusListCache, StatusListsDep
 from issuer.domain import Action, Status
 from issuer.identity import Issuer
 from issuer.usecases import readmodels, status
@@ -51,6 +52,7 @@ AUDITED = {
 async def _change(
     engine: AsyncEngine,
     issuer: Issuer,
+    lists: StatusListCache,
     credential_id: UUID,
     action: Action,
     reason: str,
@@ -63,6 +65,7 @@ async def _change(
         await tables.audit.record_action(
             conn, staff, AUDITED[action], "credential", credential_id, reason=reason
         )
+    lists.forget()  # committed: this process's verification sees it at once
     return StatusChanged(id=credential_id, status=after, reason=reason)
 
 
@@ -76,9 +79,10 @@ async def revoke(
     change: StatusChange,
     issuer: IssuerDep,
     engine: Engine,
+    lists: StatusListsDep,
     staff: Principal = STAFF,
 ) -> StatusChanged:
-    return await _change(engine, issuer, credential_id, Action.REVOKE, change.reason, staff)
+    return await _change(engine, issuer, lists, credential_id, Action.REVOKE, change.reason, staff)
 
 
 @router.post(
@@ -91,9 +95,10 @@ async def suspend(
     change: StatusChange,
     issuer: IssuerDep,
     engine: Engine,
+    lists: StatusListsDep,
     staff: Principal = STAFF,
 ) -> StatusChanged:
-    return await _change(engine, issuer, credential_id, Action.SUSPEND, change.reason, staff)
+    return await _change(engine, issuer, lists, credential_id, Action.SUSPEND, change.reason, staff)
 
 
 @router.post(
@@ -105,10 +110,13 @@ async def reinstate(
     credential_id: UUID,
     issuer: IssuerDep,
     engine: Engine,
+    lists: StatusListsDep,
     change: Reinstatement = Body(default_factory=Reinstatement),
     staff: Principal = STAFF,
 ) -> StatusChanged:
-    return await _change(engine, issuer, credential_id, Action.REINSTATE, change.reason, staff)
+    return await _change(
+        engine, issuer, lists, credential_id, Action.REINSTATE, change.reason, staff
+    )
 
 
 @router.get(

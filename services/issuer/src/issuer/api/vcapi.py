@@ -22,6 +22,7 @@ from credstack.problems import Problem
 from credstack.service import Engine
 from issuer import tables
 from issuer.api.common import IssuerDep, VerifierDep
+from issuer.api.status_cache import StatusListsDep
 from issuer.usecases import vcapi
 
 router = APIRouter(tags=["vc-api"])
@@ -191,6 +192,7 @@ async def update_status(
     request: StatusRequest,
     issuer: IssuerDep,
     engine: Engine,
+    lists: StatusListsDep,
     caller: Annotated[str, Depends(issuing_caller)],
 ) -> StatusUpdated:
     credential_id = _credential_key(issuer.base_url, request.credentialId)
@@ -211,6 +213,7 @@ async def update_status(
                 trace_id=current_trace_id(),
             )
             await tables.audit.record(conn, entry)
+    lists.forget()  # committed: this process's verification sees it at once
     return StatusUpdated(credentialId=request.credentialId, status=status)
 
 

@@ -41,6 +41,7 @@ from issuer.repository.status_lists import (
     save_vcapi_credential,
     save_vcapi_status,
     status_list_document,
+    status_list_documents,
     status_of,
     vcapi_credential_by_id,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "stacks_with_any_member",
     "stacks_with_member",
     "status_list_document",
+    "status_list_documents",
     "status_of",
     "titles",
     "vcapi_credential_by_id",

@@ -124,6 +124,16 @@ async def status_list_document(
     return document
 
 
+async def status_list_documents(conn: AsyncConnection, number: int) -> dict[str, dict[str, Any]]:
+    """Both signed documents of list ``number`` (by purpose), in one round trip."""
+    rows = await conn.execute(
+        select(status_list_credential.c.purpose, status_list_credential.c.document).where(
+            status_list_credential.c.list_number == number
+        )
+    )
+    return {purpose: document for purpose, document in rows}
+
+
 async def save_vcapi_credential(
     conn: AsyncConnection, credential_id: UUID, document: dict[str, Any], *, by: str, at: datetime
 ) -> None:

@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from issuer.standards.openbadges3 import VC_CONTEXT, IssuerProfile, timestamp
@@ -59,12 +60,19 @@ def encode(set_indexes: Iterable[int], size: int = LIST_SIZE) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
 
 
-def is_set(encoded_list: str, index: int) -> bool:
-    """The bit at ``index`` of an ``encodedList``; ValueError if it is malformed or too short."""
+@lru_cache(maxsize=8)
+def _bits(encoded_list: str) -> bytes:
+    """The decompressed bitstring (each verification reads two bits of the same few lists:
+    the last few stay decompressed, 16 KiB each)."""
     if not encoded_list.startswith("u"):
         raise ValueError("encodedList must be multibase base64url ('u...')")
     payload = encoded_list[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def is_set(encoded_list: str, index: int) -> bool:
+    """The bit at ``index`` of an ``encodedList``; ValueError if it is malformed or too short."""
+    bits = _bits(encoded_list)
     if len(bits) * 8 < LIST_SIZE:
         raise ValueError(f"status list has {len(bits) * 8} entries, fewer than {LIST_SIZE}")
     if not 0 <= index < len(bits) * 8:
