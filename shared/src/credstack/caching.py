@@ -13,7 +13,11 @@ from starlette.responses import Response
 
 def cached_json(request: Request, body: Any, *, max_age: int = 60) -> Response:
     """The JSON response, or 304 Not Modified when the client's If-None-Match matches."""
-    payload = json.dumps(jsonable_encoder(body), separators=(",", ":"), ensure_ascii=False).encode()
+    try:  # a body already made of JSON types (`model_dump(mode="json")`) needs no encoder
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    except TypeError:
+        text = json.dumps(jsonable_encoder(body), separators=(",", ":"), ensure_ascii=False)
+    payload = text.encode()
     etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
     headers = {
         "ETag": etag,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -36,13 +38,48 @@ def libpq_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+#: A pooled connection idle longer than this is pinged before use (see create_engine).
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
 def create_engine(database_url: str, schema: str, **kwargs: object) -> AsyncEngine:
-    return create_async_engine(
+    """The service's engine. A pooled connection is pinged before use only when it has sat
+    idle for over PING_AFTER_IDLE_SECONDS: SQLAlchemy's ``pool_pre_ping`` pings on every
+    checkout, and with asyncpg its ping is three round trips (BEGIN, ";", ROLLBACK) —
+    10 to 15% of a read request's CPU in the catalogue's and issuer's profiles
+    (docs/performance.md). A connection in steady use that a server restart breaks fails
+    its statement instead; SQLAlchemy then sees the disconnect and drops every pooled
+    connection, and the caller's outage handling (503 with Retry-After, consumer retries)
+    covers that one failure."""
+    engine = create_async_engine(
         async_url(database_url),
         connect_args={"server_settings": {"search_path": f"{schema},public"}},
-        pool_pre_ping=True,
         **kwargs,
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    # SQLAlchemy's documented "pessimistic disconnect handling" with a custom test: a
+    # DisconnectionError raised on checkout makes the pool replace the connection.
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            alive = sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as failed:
+            raise exc.DisconnectionError(str(failed)) from failed
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection did not answer its ping")
 
 
 _AUTOCOMMIT: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()

@@ -28,6 +28,7 @@ from catalogue.views import (
 from credstack import access
 from credstack.caching import cached_json
 from credstack.clock import now
+from credstack.db import autocommit
 from credstack.pagination import (
     Cursor,
     Limit,
@@ -107,7 +108,7 @@ async def search_micro_credentials(
     )
     order = sort or (search.Sort.RELEVANCE if filters.q else search.Sort.TITLE)
     after = _search_cursor(cursor, order) if cursor else None
-    async with engine.connect() as conn:
+    async with autocommit(engine).connect() as conn:  # one statement
         hits = await search.search(
             conn, filters, sort=order, after=after, limit=limit + 1, at=now()
         )

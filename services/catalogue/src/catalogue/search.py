@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue.domain import OfferingStatus, Status
@@ -230,9 +231,9 @@ async def search(
     """Up to `limit` published micro-credentials matching `filters`, after `after`.
 
     Keyset pagination on (sort key, folded title, code, id): a page is read from the indexes
-    where the sort allows, never counted nor skipped over by offset, and the offering
-    summary and stacks are fetched for the page's items only (sorting by next start needs
-    the summary for every match).
+    where the sort allows, never counted nor skipped over by offset, in one statement whose
+    offering summary and stacks columns are computed for the page's items only (sorting by
+    next start needs the summary for every match).
     """
     conditions = _conditions(filters, at=at)
     rank = func.ts_rank_cd(mc.c.search_vector, _query(filters.q)) if filters.q else literal(0.0)
@@ -242,7 +243,12 @@ async def search(
         Sort.CREDIT_POINTS: mc.c.credit_points,
         Sort.FEE: mc.c.fee_cents,
     }
-    query = select(*(mc.c[name] for name in LISTED), rank.label("rank"), title.label("folded"))
+    query = select(
+        *(mc.c[name] for name in LISTED),
+        rank.label("rank"),
+        title.label("folded"),
+        *_page_columns(at, filters),
+    )
     if sort is Sort.NEXT_START:
         summary = _offering_summary(at, filters.starts_from, filters.starts_to).subquery()
         keys[Sort.NEXT_START] = func.coalesce(summary.c.next_start, FAR_FUTURE)
@@ -267,10 +273,9 @@ async def search(
             query.where(*conditions).order_by(*ordering, title, mc.c.code, mc.c.id).limit(limit)
         )
     ).all()
-    listings = await _listings(conn, rows, at=at, filters=filters)
     return [
-        Hit(listing, After(sort, _cursor_key(sort, row), row.folded, row.code, row.id))
-        for listing, row in zip(listings, rows, strict=True)
+        Hit(_listing(row), After(sort, _cursor_key(sort, row), row.folded, row.code, row.id))
+        for row in rows
     ]
 
 
@@ -310,45 +315,53 @@ def after_of(sort: Sort, values: Sequence[Any]) -> After:
     return After(sort, parsed, title, code, UUID(item_id))
 
 
-async def _listings(
-    conn: AsyncConnection,
-    rows: Sequence[Row[*tuple[Any, ...]]],
-    *,
-    at: datetime,
-    filters: Filters | None = None,
-) -> list[Listing]:
-    """The rows of a search page with each item's next start, openness and stacks."""
-    ids = [row.id for row in rows]
-    summaries = (
-        {
-            row.micro_credential_id: row
-            for row in await conn.execute(
-                _offering_summary(
-                    at,
-                    filters.starts_from if filters else None,
-                    filters.starts_to if filters else None,
-                ).where(offering.c.micro_credential_id.in_(ids))
-            )
-        }
-        if ids
-        else {}
+def _page_columns(at: datetime, filters: Filters) -> tuple[ColumnElement[Any], ...]:
+    """Each listed item's next start, openness and published stacks, as correlated
+    subqueries in the search's one statement (instead of three statements): PostgreSQL
+    evaluates them after the sort and limit, for the page's rows only."""
+    window = [offering.c.starts_on >= max(at.date(), filters.starts_from or at.date())]
+    if filters.starts_to is not None:
+        window.append(offering.c.starts_on <= filters.starts_to)
+    scheduled = (
+        offering.c.micro_credential_id == mc.c.id,
+        offering.c.status == OfferingStatus.SCHEDULED.value,
     )
-    stacks = await _stack_codes(conn, ids)
-    listings = []
-    for row in rows:
-        summary_row = summaries.get(row.id)
-        listed = {name: row._mapping[name] for name in LISTED}
-        for quantity in ("credit_points", "notional_hours", "cpd_hours"):
-            listed[quantity] = plain(listed[quantity])
-        listings.append(
-            Listing(
-                **listed,
-                next_start=summary_row.next_start if summary_row else None,
-                open_for_enrolment=bool(summary_row and summary_row.open_for_enrolment),
-                stacks=stacks.get(row.id, []),
-            )
-        )
-    return listings
+    next_start = select(func.min(offering.c.starts_on)).where(*scheduled, *window)
+    is_open = select(
+        func.bool_or(and_(offering.c.enrolment_opens_at <= at, offering.c.enrolment_closes_at > at))
+    ).where(*scheduled)
+    stacks = (
+        select(func.array_agg(aggregate_order_by(stack.c.code, stack.c.code)))
+        .select_from(_published_stacks())
+        .where(stack_member.c.micro_credential_id == mc.c.id)
+    )
+    return (
+        next_start.scalar_subquery().label("next_start"),
+        is_open.scalar_subquery().label("open_for_enrolment"),
+        stacks.scalar_subquery().label("stacks"),
+    )
+
+
+def _listing(row: Row[*tuple[Any, ...]]) -> Listing:
+    mapping = row._mapping  # a new RowMapping at each access
+    listed = {name: mapping[name] for name in LISTED}
+    for quantity in ("credit_points", "notional_hours", "cpd_hours"):
+        listed[quantity] = plain(listed[quantity])
+    return Listing(
+        **listed,
+        next_start=row.next_start,
+        open_for_enrolment=bool(row.open_for_enrolment),
+        stacks=list(row.stacks or []),
+    )
+
+
+def _published_stacks() -> Any:
+    return stack_member.join(
+        stack,
+        (stack.c.id == stack_member.c.stack_id)
+        & (stack.c.version == stack_member.c.stack_version)
+        & (stack.c.status == Status.PUBLISHED.value),
+    )
 
 
 async def _stack_codes(conn: AsyncConnection, item_ids: list[UUID]) -> dict[UUID, list[str]]:
@@ -356,15 +369,8 @@ async def _stack_codes(conn: AsyncConnection, item_ids: list[UUID]) -> dict[UUID
         return {}
     rows = await conn.execute(
         select(stack_member.c.micro_credential_id, stack.c.code)
-        .join(
-            stack,
-            (stack.c.id == stack_member.c.stack_id)
-            & (stack.c.version == stack_member.c.stack_version),
-        )
-        .where(
-            stack_member.c.micro_credential_id.in_(item_ids),
-            stack.c.status == Status.PUBLISHED.value,
-        )
+        .select_from(_published_stacks())
+        .where(stack_member.c.micro_credential_id.in_(item_ids))
         .order_by(stack.c.code)
     )
     found: dict[UUID, list[str]] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
@@ -423,7 +422,7 @@ class SearchHit(BaseModel):
     def of(cls, listing: Listing) -> SearchHit:
         return cls.model_validate(
             {
-                **dataclasses.asdict(listing),
+                **vars(listing),  # shallow: dataclasses.asdict deep-copies every field
                 "language_name": language_name(listing.language),
                 "language_of_instruction": language_notice(listing.language),
             }

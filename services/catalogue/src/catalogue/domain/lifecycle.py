@@ -10,8 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal, get_args
 
-import langcodes
-
+from catalogue.domain.language_names import english_display_name
 from credstack.refusals import Reason, Refusal
 
 DEFAULT_PASS_MARK = Decimal(70)
@@ -30,7 +29,7 @@ def language_name(tag: str) -> str:
     """The language's English name (`zh-Hant-TW`: Chinese (Traditional, Taiwan)); the tag
     itself for one langcodes cannot read (never stored by this service: it is refused)."""
     try:
-        return str(langcodes.Language.get(tag).display_name("en"))
+        return english_display_name(tag)
     except (ValueError, LookupError):
         return tag
 
