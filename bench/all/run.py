@@ -22,8 +22,9 @@ What runs (one machine; the load generator shares the cores with the services):
   rate → credentials, latency percentiles, every credential verified, none duplicated,
   RSS of the assessment service and issuer idle and under load; baseline: one process
   building, signing and storing flat out);
-- **bulk**: ``bench/pipeline --rate 0`` (a cohort's passes all at once; ``--bulk N``,
-  10,000 by default, 300 with ``--quick``);
+- **bulk**: ``bench/pipeline --rate 0 --batch 25`` (a cohort's passes all at once, as an
+  LRS sends them: 25 xAPI statements per request; ``--bulk N``, 10,000 by default, 300
+  with ``--quick``);
 - **catalogue search** and **grade intake**: ``bench/catalogue_search`` and
   ``bench/grade_intake`` (smaller sizes with ``--quick``);
 - **enrolment**: ``bench/enrolment`` (learners enrol, pay at the local checkout and are
@@ -423,8 +424,8 @@ def main() -> None:
         run_bench("pipeline", "--n", n, "--rate", str(rate))
     if "bulk" in only:
         bulk = arguments.bulk or (300 if quick else 10_000)
-        heading(f"bulk (bench/pipeline --rate 0, {bulk} passes at once)")
-        run_bench("pipeline", "--n", str(bulk), "--rate", "0", "--timeout", "3600")
+        heading(f"bulk (bench/pipeline --rate 0 --batch 25, {bulk} passes at once, by xAPI)")
+        run_bench("pipeline", "--n", str(bulk), "--rate", "0", "--batch", "25", "--timeout", "3600")
     if "search" in only:
         heading("catalogue search (bench/catalogue_search)")
         sizes = {"ITEMS": "2000", "REQUESTS": "300", "SECONDS": "5"} if quick else {}

@@ -9,7 +9,8 @@ are posted to the assessment service's LMS API:
 - at a fixed arrival rate (``--rate``, open loop: grade i is sent at t0 + i/rate whether or
   not earlier ones have been answered), or
 - all at once (``--rate 0``: the bulk case, an LMS closing a cohort; ``--concurrency``
-  requests in flight).
+  requests in flight), one grade per request or (``--batch K``) K xAPI statements per
+  request. A 503 is retried after its ``Retry-After`` (``lms.py``).
 
 Each grade → credential latency runs from sending the grade to the issuer's
 ``CredentialIssued`` event (published after the credential is committed, so it is
@@ -20,7 +21,8 @@ The baseline is one process that builds, canonicalizes, signs and stores credent
 PostgreSQL as fast as it can, measured in the same run.
 
     ./dev bench pipeline --n 300 --rate 20
-    ./dev bench pipeline --n 10000 --rate 0      # bulk
+    ./dev bench pipeline --n 10000 --rate 0      # bulk, one grade per request
+    ./dev bench pipeline --n 10000 --rate 0 --batch 200   # bulk as an LRS closing a cohort
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -73,6 +75,10 @@ _spec = importlib.util.spec_from_file_location("grade_intake", REPO / "bench/gra
 assert _spec is not None and _spec.loader is not None
 intake = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(intake)
+_spec = importlib.util.spec_from_file_location("pipeline_lms", REPO / "bench/pipeline/lms.py")
+assert _spec is not None and _spec.loader is not None
+lms = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lms)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -261,58 +267,63 @@ async def run(
     print("RSS idle (MB): " + ", ".join(f"{s} {rss_mb(p):.0f}" for s, p in pids.items()))
 
     staff = {"Authorization": f"Bearer {devauth.mint(auth_key, role='staff', subject='bench')}"}
-    lms = {
+    lms_headers = {
         "Authorization": "Bearer "
         + devauth.mint(auth_key, role="lms", subject="bench", client_id="bench-lms")
     }
     issued = Issued(kafka)
     await issued.start()
-    sent: dict[str, float] = {}
-    refused: list[str] = []
     async with httpx.AsyncClient(base_url=urls["assessment"], timeout=120) as http:
-        registration = {
-            "kind": "native",
-            "name": "Bench",
-            "offering_ids": [str(offering.offering_id)],
-        }
-        (
-            await http.put("/lms-clients/bench-lms", json=registration, headers=staff)
-        ).raise_for_status()
+        ids = [e.enrolment_id for e in enrolments]
+        if arguments.batch:
+            await lms.register_lrs(http, staff, offering.offering_id, ids)
+        else:
+            registration = {
+                "kind": "native",
+                "name": "Bench",
+                "offering_ids": [str(offering.offering_id)],
+            }
+            (
+                await http.put("/lms-clients/bench-lms", json=registration, headers=staff)
+            ).raise_for_status()
         collecting = asyncio.create_task(issued.collect(n, within_seconds=arguments.timeout))
-        gate = asyncio.Semaphore(arguments.concurrency)
+        sender = lms.Sender(http, arguments.concurrency)
 
-        async def grade(enrolment: EnrolmentConfirmed, at: float) -> None:
+        async def grade(enrolment_id: UUID, at: float) -> None:
             if rate > 0:
                 await asyncio.sleep(max(0.0, at - time.perf_counter()))
-            async with gate:
-                sent[str(enrolment.enrolment_id)] = time.perf_counter()
-                response = await http.post(
-                    "/grades",
-                    json={"enrolment_id": str(enrolment.enrolment_id), "score": 85},
-                    headers=lms,
-                )
-                if response.status_code != 200:
-                    refused.append(f"{response.status_code} {response.text[:200]}")
+            await sender.post([enrolment_id], lms.native_grade(enrolment_id, lms_headers))
 
+        print(f"posting {n} grades", flush=True)
         t0 = time.perf_counter() + 0.5
         began = time.perf_counter()
-        await asyncio.gather(
-            *(grade(e, t0 + i / rate if rate > 0 else 0.0) for i, e in enumerate(enrolments))
-        )
+        if arguments.batch:
+            cohorts = [ids[i : i + arguments.batch] for i in range(0, n, arguments.batch)]
+            await asyncio.gather(*(sender.post(c, lms.xapi_statements(c)) for c in cohorts))
+        else:
+            await asyncio.gather(
+                *(grade(e, t0 + i / rate if rate > 0 else 0.0) for i, e in enumerate(ids))
+            )
         posted = time.perf_counter() - began
-        issued.expected = n - len(refused)  # a refused grade makes no credential
+        issued.expected = n - sender.refused_grades  # a refused grade makes no credential
         print("RSS under load (MB): " + ", ".join(f"{s} {rss_mb(p):.0f}" for s, p in pids.items()))
         await collecting
         elapsed = time.perf_counter() - began
         await issued.stop()
 
+    sent, refused = sender.sent, sender.refused
     latencies = [issued.received[k] - sent[k] for k in sent if k in issued.received]
     mode = (
         f"open loop at {rate:g} grades/s"
         if rate > 0
-        else f"all at once, {arguments.concurrency} in flight"
+        else f"all at once, {arguments.concurrency} requests in flight"
     )
-    print(f"\n{n} passing grades, {mode}; posted in {posted:.1f} s, {len(refused)} refused")
+    if arguments.batch:
+        mode += f", xAPI statements {arguments.batch} per request"
+    print(
+        f"\n{n} passing grades, {mode}; posted in {posted:.1f} s, "
+        f"{sender.refused_grades} refused, {sender.retries} requests retried after 503"
+    )
     print(f"credentials issued             {len(issued.received):>8} of {n} in {elapsed:.1f} s")
     print(f"throughput (credentials/s)     {len(issued.received) / elapsed:>8.1f}")
     if latencies:
@@ -366,6 +377,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="learners / grades")
     parser.add_argument("--rate", type=float, default=20.0, help="grades/s; 0 = all at once")
     parser.add_argument("--concurrency", type=int, default=64, help="requests in flight at most")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="bulk as an LRS closing a cohort: K xAPI statements per request (0: one native "
+        "POST /grades per grade)",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait")
     parser.add_argument("--signing-workers", type=int, default=0)
     parser.add_argument("--baseline-seconds", type=float, default=5.0)

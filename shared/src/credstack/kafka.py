@@ -58,6 +58,9 @@ log = structlog.get_logger()
 
 Handler = Callable[[AsyncConnection, Any, Received], Awaitable[None]]
 Handlers = Mapping[type[Event], Handler]
+BatchScope = Callable[[AsyncConnection], contextlib.AbstractAsyncContextManager[Any]]
+"""Wraps the handlers of one batch, inside its transaction (the issuer signs the batch's
+credentials together on the way out); what it raises fails the batch like a handler."""
 
 TOPIC_PARTITIONS = 3
 
@@ -202,6 +205,7 @@ class EventConsumer:
         parked_retry_seconds: float = 30.0,
         parked_max_retries: int = 5,
         batch_size: int = 200,
+        batch_scope: BatchScope | None = None,
     ) -> None:
         self.service = service
         self.bootstrap_servers = bootstrap_servers
@@ -216,6 +220,7 @@ class EventConsumer:
         self.parked_retry_seconds = parked_retry_seconds
         self.parked_max_retries = parked_max_retries
         self.batch_size = max(1, batch_size)
+        self.batch_scope = batch_scope
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -292,24 +297,26 @@ class EventConsumer:
     async def apply_batch(
         self, items: Sequence[tuple[Received, Handler | None, str | None]]
     ) -> list[str]:
-        """Claim the events' ids and run their handlers in order, in one transaction;
-        each one's outcome (applied, duplicate or ignored). An event delivered twice in
-        the same batch is applied once."""
+        """Claim the events' ids and run their handlers in order, in one transaction
+        (within `batch_scope`, if given); each one's outcome (applied, duplicate or
+        ignored). An event delivered twice in the same batch is applied once."""
         async with self.engine.begin() as conn:
             claimed = await self.inbox.claim_many(
                 conn, [received for received, handler, _ in items if handler], now=now()
             )
             outcomes: list[str] = []
-            for received, handler, traceparent in items:
-                if handler is None:
-                    outcomes.append("ignored")
-                elif received.id not in claimed:
-                    outcomes.append("duplicate")
-                else:
-                    claimed.discard(received.id)
-                    with span_from(traceparent, f"consume {received.type}"):
-                        await handler(conn, received.event, received)
-                    outcomes.append("applied")
+            scope = self.batch_scope(conn) if self.batch_scope else contextlib.nullcontext()
+            async with scope:
+                for received, handler, traceparent in items:
+                    if handler is None:
+                        outcomes.append("ignored")
+                    elif received.id not in claimed:
+                        outcomes.append("duplicate")
+                    else:
+                        claimed.discard(received.id)
+                        with span_from(traceparent, f"consume {received.type}"):
+                            await handler(conn, received.event, received)
+                        outcomes.append("applied")
         return outcomes
 
     async def handle(self, message: ConsumerRecord[bytes, bytes]) -> None:

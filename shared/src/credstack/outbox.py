@@ -101,7 +101,8 @@ class Outbox:
             traceparent=current_traceparent(),
         )
         await conn.execute(
-            self.table.insert().values(
+            self.table.insert()
+            .values(
                 event_id=event_id,
                 # An event with a learner's contact details goes to its contact topic.
                 topic=topic or (topic_of(type(event)) if event.contact_data else self.topic),
@@ -109,8 +110,10 @@ class Outbox:
                 payload=payload,
                 created_at=now,
             )
+            # The relay's wake-up in the same round trip (delivered on commit, once per
+            # transaction however many rows notify).
+            .returning(func.pg_notify(self.channel, ""))
         )
-        await conn.execute(select(func.pg_notify(self.channel, "")))
         return event_id
 
     async def publish_pending(

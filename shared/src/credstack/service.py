@@ -32,6 +32,7 @@ from credstack.db import create_engine
 from credstack.guard import InputGuard, Limits
 from credstack.inbox import Inbox
 from credstack.kafka import (
+    BatchScope,
     EventConsumer,
     Handlers,
     ParkedEvents,
@@ -63,6 +64,8 @@ class ServiceDefinition:
     routers: Sequence[APIRouter]
     handlers: Callable[[FastAPI], Handlers] = lambda app: {}
     """The consumer's handler table; the topics it subscribes to follow from its event types."""
+    batch_scope: Callable[[FastAPI], BatchScope | None] = lambda app: None
+    """Wraps each batch the consumer applies, inside its transaction (`credstack.kafka`)."""
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     background: Callable[[FastAPI], Mapping[str, Callable[[], Awaitable[None]]]] = lambda app: {}
     """Named loops the worker runs besides the relay and the consumer (timers, deliveries);
@@ -168,6 +171,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             parked_retry_seconds=settings.parked_retry_seconds,
             parked_max_retries=settings.parked_max_retries,
             batch_size=settings.consumer_batch_size,
+            batch_scope=definition.batch_scope(app),
         )
 
         async def start_producer() -> None:

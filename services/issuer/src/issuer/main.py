@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -16,6 +17,7 @@ from issuer.identity import Issuer
 from issuer.settings import Settings
 from issuer.standards.jsonld import OfflineDocumentLoader
 from issuer.standards.openbadges3 import IssuerProfile
+from issuer.usecases.signing_batch import signed_together
 from issuer.usecases.signing_keys import record_key_in_use
 
 
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body_limits={"/verify": MAX_VERIFY_BYTES},
             rate_limits={"POST /verify": "30/minute", "GET /verify/[^/]+": "120/minute"},
             handlers=lambda app: consumers.handlers(issuer),
+            batch_scope=lambda app: partial(signed_together, issuer.signing),
         )
     )
     app.state.issuer = issuer

@@ -111,12 +111,28 @@ async def test_a_signing_pool_signs_in_other_processes_with_the_newest_key(
     documents = [
         {**DOCUMENT, "id": f"urn:uuid:00000000-0000-4000-8000-00000000000{n}"} for n in range(5)
     ]
+    # more documents than one chunk, each with its own creation time
+    dated = [
+        (
+            {**DOCUMENT, "id": f"urn:uuid:00000000-0000-4000-8000-0000000001{n:02}"},
+            at.replace(minute=n),
+        )
+        for n in range(keys.SIGNING_CHUNK + 3)
+    ]
     with keys.signing_pool(issuer_keys, 2) as pool:
         signing = keys.Signing(issuer_keys, loader, pool)
         many = signing.sign_many(documents, at=at)
         one = await signing.sign_async(documents[0], at=at)
+        each = await signing.sign_each(dated)
 
     inline = keys.Signing(issuer_keys, loader)
+    assert each == await inline.sign_each(dated)
+    assert [(d["id"], d["proof"][0]["created"]) for d in each] == [
+        (d["id"], f"2026-05-01T12:{n:02}:00Z") for n, (d, _) in enumerate(dated)
+    ]
+    assert all(
+        data_integrity.verify(d, public_key_for=issuer_keys.public_key, loader=loader) for d in each
+    )
     assert [d["id"] for d in many] == [d["id"] for d in documents]
     # Ed25519 is deterministic: the pool's proofs are exactly the in-process ones.
     assert many == inline.sign_many(documents, at=at)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -71,6 +71,18 @@ async def add_credential(conn: AsyncConnection, issued: Credential) -> None:
             issued_at=issued.issued_at,
             status=issued.status,
         )
+    )
+
+
+async def save_documents(
+    conn: AsyncConnection, documents: Sequence[tuple[UUID, dict[str, Any]]]
+) -> None:
+    """Give each credential its (signed) document: one statement, executed for all."""
+    await conn.execute(
+        update(credential)
+        .where(credential.c.id == bindparam("credential_id"))
+        .values(document=bindparam("signed")),
+        [{"credential_id": c, "signed": d} for c, d in documents],
     )
 
 

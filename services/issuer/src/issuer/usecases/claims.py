@@ -79,6 +79,12 @@ async def offer(
         raise CredentialNotFound(credential_id)
     if found.status is not Status.ACTIVE:
         raise CredentialNotClaimable(f"A {found.status} credential cannot go into a wallet.")
+    return await _new_offer(conn, credential_id, learner_id, at=at, pin=pin)
+
+
+async def _new_offer(
+    conn: AsyncConnection, credential_id: UUID, learner_id: UUID, *, at: datetime, pin: str | None
+) -> Offer:
     code = secrets.token_urlsafe(24)
     made = Claim(uuid4(), credential_id, learner_id, expires_at=at + OFFER_LIFETIME)
     made.pin_hash = code_hash(pin) if pin else None
@@ -90,8 +96,9 @@ async def offer_in_email(
     conn: AsyncConnection, issuer: Issuer, credential_id: UUID, learner_id: UUID, *, at: datetime
 ) -> WalletClaimOffered:
     """A claim of a credential just issued, for the notifier to put in the learner's email
-    (no PIN: the email is the learner's own channel; the offer is single use and expires)."""
-    made = await offer(conn, credential_id, learner_id, at=at)
+    (no PIN: the email is the learner's own channel; the offer is single use and expires).
+    The credential was issued to the learner in this transaction: active, not read again."""
+    made = await _new_offer(conn, credential_id, learner_id, at=at, pin=None)
     return WalletClaimOffered(
         credential_id=credential_id,
         learner_id=learner_id,

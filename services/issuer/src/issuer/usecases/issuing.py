@@ -44,7 +44,7 @@ from issuer.standards.openbadges3 import (
     valid_until_of,
 )
 from issuer.tables import outbox
-from issuer.usecases import claims, endorsements, status, status_lists
+from issuer.usecases import claims, endorsements, signing_batch, status, status_lists
 
 Document = Callable[[Issuance], dict[str, Any]]
 
@@ -59,8 +59,9 @@ async def _issue(
     build: Document,
     event: Callable[[Credential], Event],
 ) -> Credential:
-    """Sign the document ``build`` makes, record the credential, stage its event (the
-    notifier tells the learner).
+    """Sign the document ``build`` makes (now, or with the consumer batch being applied:
+    `signing_batch`), record the credential, stage its event (the notifier tells the
+    learner).
 
     ``unsigned`` carries everything but the document (which this fills in).
     """
@@ -74,7 +75,10 @@ async def _issue(
         salt=new_salt(),
         status=await status_lists.allocate(conn, issuer, unsigned.id, at=at),
     )
-    issued = replace(unsigned, document=await issuer.signing.sign_async(build(issuance), at=at))
+    document = build(issuance)
+    if not signing_batch.defer(unsigned.id, document, at=at):  # else signed with its batch
+        document = await issuer.signing.sign_async(document, at=at)
+    issued = replace(unsigned, document=document)
     await repository.add_credential(conn, issued)
     await outbox.add(conn, event(issued), now=at)
     return issued
@@ -189,7 +193,7 @@ async def check_stacks(
     """Issue the credential of every stack the learner's credentials now complete (none
     to a learner whose personal data was erased: nothing would name them)."""
     issued: list[UUID] = []
-    if await inputs.is_erased(conn, learner_id):
+    if not stacks or await inputs.is_erased(conn, learner_id):
         return issued
     for snapshot in stacks:
         rule = StackRule.of(snapshot)
