@@ -6,8 +6,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from limits import parse_many
 
-from credstack import problems, ratelimit
+from credstack import moving_window, problems, ratelimit
 from credstack.auth import Authenticator, KeySource
 from credstack.ratelimit import RateLimiter
 from credstack.testing import Tokens
@@ -100,7 +101,7 @@ async def test_a_request_refused_by_one_window_spends_none_of_the_others(tokens:
     while not isinstance(middleware, RateLimiter):
         middleware = middleware.app  # type: ignore[attr-defined]
     (day,) = [item for item in middleware.rules[0].items if item.GRANULARITY.name == "day"]
-    stats = await middleware.limiter.get_window_stats(day, "GET /search", "ip:203.0.113.9")
+    stats = middleware.limiter.get_window_stats(day, "GET /search", "ip:203.0.113.9")
     assert stats.remaining == 2, "the eight refused requests counted against the day"
 
 
@@ -209,3 +210,23 @@ def test_a_malformed_rule_stops_the_service_at_start() -> None:
         ratelimit.rules_of({"/search": "3/minute"}, {})
     with pytest.raises(ValueError):
         ratelimit.rules_of({"GET /search": "often"}, {})
+
+
+def test_a_moving_window_counts_the_last_hits_and_forgets_idle_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(moving_window.time, "time", lambda: clock[0])
+    windows = moving_window.MovingWindows(sweep_every=60)
+    (minute,) = parse_many("2/minute")
+    for _ in range(2):
+        assert windows.test(minute, "GET /x", "ip:a")
+        windows.hit(minute, "GET /x", "ip:a")
+    assert not windows.test(minute, "GET /x", "ip:a")
+    assert windows.test(minute, "GET /x", "ip:b"), "each client has its own count"
+    stats = windows.get_window_stats(minute, "GET /x", "ip:a")
+    assert (stats.remaining, stats.reset_time) == (0, 1_060.0)
+    clock[0] = 1_060.5  # the first two hits have left the window
+    assert windows.test(minute, "GET /x", "ip:a")
+    windows.hit(minute, "GET /x", "ip:c")  # the sweep is due: a's hits are all past
+    assert len(windows) == 1, "only the client with a hit in its window is kept"

@@ -16,8 +16,8 @@ proxies (`TRUSTED_PROXIES`, comma-separated addresses or networks): then it is t
 right-most address of `X-Forwarded-For` that is not itself a trusted proxy, so a client
 cannot choose its own address by sending the header.
 
-Counts are kept in memory, per process (`limits`' moving window): with N replicas behind
-a load balancer, a client may make up to N times the limit. Refusals are 429 problem
+Counts are kept in memory, per process (a moving window, credstack.moving_window): with N
+replicas behind a load balancer, a client may make up to N times the limit. Refusals are 429 problem
 details with `Retry-After` (seconds until the oldest counted request leaves the window).
 """
 
@@ -32,12 +32,11 @@ from dataclasses import dataclass
 
 import structlog
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credstack import problems
+from credstack.moving_window import MovingWindows
 
 log = structlog.get_logger()
 
@@ -141,7 +140,7 @@ class RateLimiter:
             for client, value in clients.items()
         }
         self.trusted_proxies = trusted_proxies
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindows()
 
     def _rule(self, scope: Scope) -> Rule | None:
         method = scope.get("method", "")
@@ -169,7 +168,7 @@ class RateLimiter:
     ) -> JSONResponse:
         reset = time.time() + 1
         for item in items:
-            stats = await self.limiter.get_window_stats(item, *ids)
+            stats = self.limiter.get_window_stats(item, *ids)
             if stats.remaining <= 0:
                 reset = max(reset, stats.reset_time)
         retry_after = max(1, math.ceil(reset - time.time()))
@@ -203,10 +202,10 @@ class RateLimiter:
         # Every window is tested before any is hit: a request one window refuses (a minute's
         # burst) must not spend another's allowance (the day's), or a client retrying
         # through a short refusal would lock itself out for the day.
-        allowed = all([await self.limiter.test(item, *ids) for item in items])
+        allowed = all(self.limiter.test(item, *ids) for item in items)
         if allowed and not rule.failures_only:
             for item in items:
-                await self.limiter.hit(item, *ids)
+                self.limiter.hit(item, *ids)
         if not allowed:
             log.info("rate_limit.refused", route=rule.key, client=client)
             response = await self._refusal(items, ids)
@@ -226,4 +225,4 @@ class RateLimiter:
         await self.app(scope, receive, watching)
         if status in _FAILED:
             for item in items:
-                await self.limiter.hit(item, *ids)
+                self.limiter.hit(item, *ids)
