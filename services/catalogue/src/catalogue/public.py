@@ -13,9 +13,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from catalogue import listings, repository, search, usecases
+from catalogue import listings, public_reads, repository, search, usecases
 from catalogue.domain import Status
 from catalogue.views import (
     Category,
@@ -42,8 +42,6 @@ from credstack.refusals import Reason, Refusal
 from credstack.service import Engine
 
 router = APIRouter(tags=["public catalogue"])
-
-PUBLIC_STATUSES = (Status.PUBLISHED, Status.DISESTABLISHED, Status.SUPERSEDED)
 
 
 class InvalidRange(Refusal):
@@ -131,19 +129,20 @@ def _search_cursor(cursor: str, sort: search.Sort) -> search.After:
         raise MalformedCursor("The cursor is not one this API gave out for this sort.") from error
 
 
-async def _public_view(conn: AsyncConnection, code: str) -> PublicMicroCredential:
-    item = await repository.by_code(conn, code)
-    if item is None or item.status not in PUBLIC_STATUSES:
-        raise usecases.NotFound(f"No published micro-credential with code {code}.")
+async def _public_view(engine: AsyncEngine, code: str) -> PublicMicroCredential:
+    # Two one-statement reads without a transaction: the item with its prerequisites' and
+    # stacks' codes, then its upcoming offerings (a page cached for a minute anyway).
+    async with autocommit(engine).connect() as conn:
+        found = await public_reads.public_item(conn, code)
+        if found is None:
+            raise usecases.NotFound(f"No published micro-credential with code {code}.")
+        offerings = (
+            await listings.upcoming_offerings(conn, at=now(), micro_credential_id=found.item.id)
+            if found.item.status is Status.PUBLISHED
+            else []
+        )
     base = PublicMicroCredential.of(
-        item,
-        prerequisite_codes=await repository.codes_of(conn, item.prerequisites),
-        stacks=await search.stack_codes(conn, item.id),
-    )
-    offerings = (
-        await listings.upcoming_offerings(conn, at=now(), micro_credential_id=item.id)
-        if item.status is Status.PUBLISHED
-        else []
+        found.item, prerequisite_codes=found.prerequisite_codes, stacks=found.stacks
     )
     return base.model_copy(update={"upcoming_offerings": [_upcoming(o) for o in offerings]})
 
@@ -159,8 +158,7 @@ def _upcoming(offering: listings.Upcoming) -> UpcomingOffering:
 )
 @access.public
 async def detail(code: str, request: Request, engine: Engine) -> Response:
-    async with engine.connect() as conn:
-        found = await _public_view(conn, code)
+    found = await _public_view(engine, code)
     body = found.model_dump(
         mode="json", exclude={"proposed_by", "approved_by", "warnings", "review_due_on"}
     )

@@ -440,3 +440,19 @@ async def test_the_next_start_shown_is_within_the_starts_from_window(
 
     assert hit["next_start"] == (date.today() + timedelta(days=90)).isoformat()
     assert soon["next_start"] == (date.today() + timedelta(days=10)).isoformat()
+
+
+async def test_the_detail_names_prerequisites_in_the_order_given(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    await publish(catalogue, tokens, "MC-PRE-B")
+    await publish(catalogue, tokens, "MC-PRE-A")
+    await publish(catalogue, tokens, "MC-AFTER", prerequisite_codes=["MC-PRE-B", "MC-PRE-A"])
+
+    detail = await catalogue.http.get("/micro-credentials/mc-after")
+    missing = await catalogue.http.get("/micro-credentials/MC-NONE")
+
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["prerequisite_codes"] == ["MC-PRE-B", "MC-PRE-A"]
+    assert detail.json()["stacks"] == [] and detail.json()["code"] == "MC-AFTER"
+    assert missing.status_code == 404
