@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from catalogue import listings, public_reads, repository, search, usecases
+from catalogue import listings, public_reads, repository, search, search_json, usecases
 from catalogue.domain import Status
 from catalogue.views import (
     Category,
@@ -111,13 +111,13 @@ async def search_micro_credentials(
             conn, filters, sort=order, after=after, limit=limit + 1, at=now()
         )
     shown = hits[:limit]
-    found = Page[SearchHit](
-        items=[SearchHit.of(hit.listing) for hit in shown],
-        next_cursor=(
+    found = {  # Page[SearchHit]'s JSON, written directly (search_json)
+        "items": [search_json.hit_json(hit.listing) for hit in shown],
+        "next_cursor": (
             encode_cursor(*search.cursor_values(shown[-1].after)) if len(hits) > limit else None
         ),
-    )
-    return cached_json(request, found.model_dump(mode="json"))
+    }
+    return cached_json(request, found)
 
 
 def _search_cursor(cursor: str, sort: search.Sort) -> search.After:
