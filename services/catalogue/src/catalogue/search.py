@@ -162,13 +162,14 @@ def after_of(sort: Sort, values: Sequence[Any]) -> After:
 
 
 def _listing(row: Row[*tuple[Any, ...]]) -> Listing:
-    mapping = row._mapping  # a new RowMapping at each access
-    listed = {name: mapping[name] for name in LISTED}
-    for quantity in ("credit_points", "notional_hours", "cpd_hours"):
-        listed[quantity] = plain(listed[quantity])
-    return Listing(
-        **listed,
-        next_start=row.next_start,
-        open_for_enrolment=bool(row.open_for_enrolment),
-        stacks=list(row.stacks or []),
-    )
+    # Listing's fields are LISTED's, then next start, openness and stacks (a unit test
+    # holds it), and the statement lists LISTED's columns first: read by position, not by
+    # name through a new RowMapping (was a tenth of a search's CPU).
+    listed = list(row[: len(LISTED)])
+    for position in _QUANTITIES:
+        listed[position] = plain(listed[position])
+    listed += (row.next_start, bool(row.open_for_enrolment), list(row.stacks or []))
+    return Listing(*listed)
+
+
+_QUANTITIES = tuple(LISTED.index(name) for name in ("credit_points", "notional_hours", "cpd_hours"))

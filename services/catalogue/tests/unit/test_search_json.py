@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
 from catalogue.search import Listing
 from catalogue.search_json import hit_json
+from catalogue.search_statement import LISTED
 from catalogue.views import SearchHit
 from credstack.pagination import Page
 
@@ -48,3 +49,9 @@ def test_a_hit_is_written_as_the_model_writes_it() -> None:
     page = Page[SearchHit](items=[SearchHit.of(x) for x in listings], next_cursor="abc")
     direct = {"items": [hit_json(x) for x in listings], "next_cursor": "abc"}
     assert json.dumps(direct) == json.dumps(page.model_dump(mode="json"))
+
+
+def test_a_listing_has_the_statements_columns_first_in_order() -> None:
+    """`search._listing` reads a row's first columns by position into these fields."""
+    names = [field.name for field in fields(Listing)]
+    assert names == [*LISTED, "next_start", "open_for_enrolment", "stacks"]
