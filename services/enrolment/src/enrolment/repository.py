@@ -174,14 +174,6 @@ async def get(
     return _enrolment(row, _offering(row, _JOINED))
 
 
-async def _offering_of(conn: AsyncConnection, offering_id: UUID) -> Offering:
-    """An enrolment's offering: enrolments are only ever made in known offerings."""
-    found = await get_offering(conn, offering_id)
-    if found is None:
-        raise LookupError(f"offering {offering_id} missing from the read model")
-    return found
-
-
 async def lock_for_decision(
     conn: AsyncConnection,
     enrolment_id: UUID,
@@ -285,9 +277,11 @@ async def waitlist_position(conn: AsyncConnection, item: Enrolment) -> int | Non
     return int(ahead or 0) + 1
 
 
-async def enrolment_for_notice(conn: AsyncConnection, notice: PaymentNotice) -> UUID | None:
-    """Which enrolment a provider's event is about: by our reference, else by its session
-    or payment intent (a refund's charge carries only the payment intent)."""
+async def enrolment_for_notice(
+    conn: AsyncConnection, notice: PaymentNotice
+) -> tuple[UUID, PaymentStatus] | None:
+    """Which enrolment a provider's event is about, and its payment status: by our reference,
+    else by its session or payment intent (a refund's charge carries only the intent)."""
     conditions = []
     if notice.enrolment_id is not None:
         conditions.append(enrolment.c.id == notice.enrolment_id)
@@ -297,8 +291,9 @@ async def enrolment_for_notice(conn: AsyncConnection, notice: PaymentNotice) -> 
         conditions.append(enrolment.c.payment_intent_id == notice.payment_intent_id)
     if not conditions:
         return None
-    found: UUID | None = await conn.scalar(select(enrolment.c.id).where(or_(*conditions)).limit(1))
-    return found
+    query = select(enrolment.c.id, enrolment.c.payment_status).where(or_(*conditions))
+    row = (await conn.execute(query.limit(1))).first()
+    return (row.id, PaymentStatus(row.payment_status)) if row else None
 
 
 async def due_holds(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[DueHold]:
@@ -374,8 +369,11 @@ async def of_learner(
     offerings: dict[UUID, Offering] = {}
     items = []
     for row in rows.all():
-        if row.offering_id not in offerings:
-            offerings[row.offering_id] = await _offering_of(conn, row.offering_id)
+        if row.offering_id not in offerings:  # enrolments are only made in known offerings
+            found = await get_offering(conn, row.offering_id)
+            if found is None:
+                raise LookupError(f"offering {row.offering_id} missing from the read model")
+            offerings[row.offering_id] = found
         items.append(_enrolment(row, offerings[row.offering_id]))
     return items
 
