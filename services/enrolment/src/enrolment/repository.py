@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrolment.domain import (
@@ -156,17 +156,26 @@ async def active_enrolment_of(
 _ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
 
 
+# Built once: SQLAlchemy memoizes a statement's cache key on the statement, where building
+# it per call cost more CPU than the round trip (py-spy, the status polls).
+_GET = (
+    select(enrolment, *(c.label(_JOINED + c.name) for c in _OFFERING_COLUMNS))
+    .select_from(enrolment.outerjoin(offering, offering.c.id == enrolment.c.offering_id))
+    .where(enrolment.c.id == bindparam("enrolment_id"))
+)
+_GET_LOCKED = _GET.with_for_update(of=enrolment)
+_PARTIES = select(enrolment.c.learner_id, enrolment.c.offering_id).where(
+    enrolment.c.id == bindparam("enrolment_id")
+)
+
+
 async def get(
     conn: AsyncConnection, enrolment_id: UUID, *, for_update: bool = False
 ) -> Enrolment | None:
     """The enrolment with its offering, read in one round trip (`for_update` locks the
     enrolment's row only: the offering is locked, when it must be, by `get_offering`)."""
-    query = (
-        select(enrolment, *(c.label(_JOINED + c.name) for c in _OFFERING_COLUMNS))
-        .select_from(enrolment.outerjoin(offering, offering.c.id == enrolment.c.offering_id))
-        .where(enrolment.c.id == enrolment_id)
-    )
-    row = (await conn.execute(query.with_for_update(of=enrolment) if for_update else query)).first()
+    query = _GET_LOCKED if for_update else _GET
+    row = (await conn.execute(query, {"enrolment_id": enrolment_id})).first()
     if row is None:
         return None
     if getattr(row, _JOINED + "id") is None:
@@ -190,13 +199,7 @@ async def lock_for_decision(
     Skipping a lock keeps the order of the others, so no deadlock can come of it.
     """
     while True:
-        row = (
-            await conn.execute(
-                select(enrolment.c.learner_id, enrolment.c.offering_id).where(
-                    enrolment.c.id == enrolment_id
-                )
-            )
-        ).first()
+        row = (await conn.execute(_PARTIES, {"enrolment_id": enrolment_id})).first()
         if row is None:
             return None
         if with_learner:
