@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrolment.domain import (
@@ -156,30 +156,31 @@ async def active_enrolment_of(
 _ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
 
 
+# Built once: SQLAlchemy memoizes a statement's cache key on the statement, where building
+# it per call cost more CPU than the round trip (py-spy, the status polls).
+_GET = (
+    select(enrolment, *(c.label(_JOINED + c.name) for c in _OFFERING_COLUMNS))
+    .select_from(enrolment.outerjoin(offering, offering.c.id == enrolment.c.offering_id))
+    .where(enrolment.c.id == bindparam("enrolment_id"))
+)
+_GET_LOCKED = _GET.with_for_update(of=enrolment)
+_PARTIES = select(enrolment.c.learner_id, enrolment.c.offering_id).where(
+    enrolment.c.id == bindparam("enrolment_id")
+)
+
+
 async def get(
     conn: AsyncConnection, enrolment_id: UUID, *, for_update: bool = False
 ) -> Enrolment | None:
     """The enrolment with its offering, read in one round trip (`for_update` locks the
     enrolment's row only: the offering is locked, when it must be, by `get_offering`)."""
-    query = (
-        select(enrolment, *(c.label(_JOINED + c.name) for c in _OFFERING_COLUMNS))
-        .select_from(enrolment.outerjoin(offering, offering.c.id == enrolment.c.offering_id))
-        .where(enrolment.c.id == enrolment_id)
-    )
-    row = (await conn.execute(query.with_for_update(of=enrolment) if for_update else query)).first()
+    query = _GET_LOCKED if for_update else _GET
+    row = (await conn.execute(query, {"enrolment_id": enrolment_id})).first()
     if row is None:
         return None
     if getattr(row, _JOINED + "id") is None:
         raise LookupError(f"offering {row.offering_id} missing from the read model")
     return _enrolment(row, _offering(row, _JOINED))
-
-
-async def _offering_of(conn: AsyncConnection, offering_id: UUID) -> Offering:
-    """An enrolment's offering: enrolments are only ever made in known offerings."""
-    found = await get_offering(conn, offering_id)
-    if found is None:
-        raise LookupError(f"offering {offering_id} missing from the read model")
-    return found
 
 
 async def lock_for_decision(
@@ -198,13 +199,7 @@ async def lock_for_decision(
     Skipping a lock keeps the order of the others, so no deadlock can come of it.
     """
     while True:
-        row = (
-            await conn.execute(
-                select(enrolment.c.learner_id, enrolment.c.offering_id).where(
-                    enrolment.c.id == enrolment_id
-                )
-            )
-        ).first()
+        row = (await conn.execute(_PARTIES, {"enrolment_id": enrolment_id})).first()
         if row is None:
             return None
         if with_learner:
@@ -285,9 +280,11 @@ async def waitlist_position(conn: AsyncConnection, item: Enrolment) -> int | Non
     return int(ahead or 0) + 1
 
 
-async def enrolment_for_notice(conn: AsyncConnection, notice: PaymentNotice) -> UUID | None:
-    """Which enrolment a provider's event is about: by our reference, else by its session
-    or payment intent (a refund's charge carries only the payment intent)."""
+async def enrolment_for_notice(
+    conn: AsyncConnection, notice: PaymentNotice
+) -> tuple[UUID, PaymentStatus] | None:
+    """Which enrolment a provider's event is about, and its payment status: by our reference,
+    else by its session or payment intent (a refund's charge carries only the intent)."""
     conditions = []
     if notice.enrolment_id is not None:
         conditions.append(enrolment.c.id == notice.enrolment_id)
@@ -297,8 +294,9 @@ async def enrolment_for_notice(conn: AsyncConnection, notice: PaymentNotice) -> 
         conditions.append(enrolment.c.payment_intent_id == notice.payment_intent_id)
     if not conditions:
         return None
-    found: UUID | None = await conn.scalar(select(enrolment.c.id).where(or_(*conditions)).limit(1))
-    return found
+    query = select(enrolment.c.id, enrolment.c.payment_status).where(or_(*conditions))
+    row = (await conn.execute(query.limit(1))).first()
+    return (row.id, PaymentStatus(row.payment_status)) if row else None
 
 
 async def due_holds(conn: AsyncConnection, *, now: datetime, limit: int = 100) -> list[DueHold]:
@@ -374,8 +372,11 @@ async def of_learner(
     offerings: dict[UUID, Offering] = {}
     items = []
     for row in rows.all():
-        if row.offering_id not in offerings:
-            offerings[row.offering_id] = await _offering_of(conn, row.offering_id)
+        if row.offering_id not in offerings:  # enrolments are only made in known offerings
+            found = await get_offering(conn, row.offering_id)
+            if found is None:
+                raise LookupError(f"offering {row.offering_id} missing from the read model")
+            offerings[row.offering_id] = found
         items.append(_enrolment(row, offerings[row.offering_id]))
     return items
 

@@ -47,6 +47,18 @@ async def outbox_types(enrolment: ServiceUnderTest) -> list[str]:
     return types(await events_of(enrolment))
 
 
+async def confirmed_by_webhook(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> tuple[dict[str, Any], str]:
+    """An enrolment its checkout's `checkout.session.completed` confirmed, and the session."""
+    created = await enrolled(enrolment, tokens, await offering(enrolment))
+    session_id = await session_of(enrolment, tokens, created["id"])
+    await webhook(
+        enrolment, session_event("checkout.session.completed", created["id"], session_id=session_id)
+    )
+    return created, session_id
+
+
 async def test_a_learner_pays_at_the_local_checkout_and_its_signed_webhooks_confirm(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
@@ -152,14 +164,57 @@ async def test_a_redelivered_webhook_has_one_effect(
     assert (await outbox_types(enrolment)).count("EnrolmentConfirmed") == 1
 
 
+async def test_the_second_notice_of_a_settled_payment_changes_nothing_and_is_recorded_once(
+    enrolment: ServiceUnderTest, tokens: Tokens
+) -> None:
+    """Every payment has two webhooks; the second takes the fast path (no lock, no write)."""
+    created, session_id = await confirmed_by_webhook(enrolment, tokens)
+    row = tables.enrolment.c
+    query = select(row.updated_at, row.status, row.payment_status, row.amount_paid_cents)
+    async with enrolment.engine.connect() as conn:
+        before = (await conn.execute(query.where(row.id == created["id"]))).one()
+    succeeded = stripe_event(
+        "payment_intent.succeeded",
+        {
+            "id": "pi_test_1",
+            "object": "payment_intent",
+            "amount_received": 129500,
+            "currency": "aud",
+            "metadata": {"enrolment_id": created["id"]},
+        },
+    )
+    processing = session_event(
+        "checkout.session.completed",
+        created["id"],
+        session_id=session_id,
+        payment_status="unpaid",
+    )
+
+    first = await webhook(enrolment, succeeded)
+    again = await webhook(enrolment, succeeded)
+    late = await webhook(enrolment, processing)
+
+    assert first.json() == {"received": True, "duplicate": False, "outcome": "no change"}
+    assert again.json() == {"received": True, "duplicate": True, "outcome": None}
+    assert late.json()["outcome"] == "no change"
+    async with enrolment.engine.connect() as conn:
+        after = (await conn.execute(query.where(row.id == created["id"]))).one()
+        recorded = (
+            await conn.execute(
+                select(tables.payment_event.c.enrolment_id, tables.payment_event.c.outcome).where(
+                    tables.payment_event.c.id == succeeded["id"]
+                )
+            )
+        ).all()
+    assert after == before, "not even the enrolment's updated_at is written"
+    assert [(str(r.enrolment_id), r.outcome) for r in recorded] == [(created["id"], "no change")]
+    assert await outbox_types(enrolment) == ["EnrolmentRequested", "EnrolmentConfirmed"]
+
+
 async def test_a_late_failure_or_expiry_never_undoes_a_payment(
     enrolment: ServiceUnderTest, tokens: Tokens
 ) -> None:
-    created = await enrolled(enrolment, tokens, await offering(enrolment))
-    session_id = await session_of(enrolment, tokens, created["id"])
-    await webhook(
-        enrolment, session_event("checkout.session.completed", created["id"], session_id=session_id)
-    )
+    created, session_id = await confirmed_by_webhook(enrolment, tokens)
     failed = stripe_event(
         "payment_intent.payment_failed",
         {

@@ -28,6 +28,7 @@ from enrolment.domain import (
     TransferRefused,
     WrongStatus,
 )
+from enrolment.domain.states import SETTLED
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 HOLD = T0 + timedelta(minutes=30)
@@ -199,6 +200,23 @@ def test_a_late_failure_never_undoes_a_payment() -> None:
 def test_a_repeated_payment_signal_confirms_once() -> None:
     enrolment = paid()
     assert pay(enrolment, declaration_ok=True) == []
+
+
+@pytest.mark.parametrize("settled", sorted(SETTLED))
+@pytest.mark.parametrize("status", list(Status))
+def test_money_received_changes_nothing_once_the_payment_is_settled(
+    settled: PaymentStatus, status: Status
+) -> None:
+    """What lets the webhook skip locks for `PAID` / `PROCESSING` notices on a settled
+    payment (`usecases.payments._changes_nothing`): whatever the enrolment's status, and
+    whatever the notice says (even another amount or session), nothing changes."""
+    enrolment = paid()
+    enrolment.status, enrolment.payment_status = status, settled
+    before = dict(vars(enrolment))
+    assert pay(enrolment, amount_cents=1, session_id="cs_other", declaration_ok=False) == []
+    assert pay(enrolment) == []
+    assert enrolment.payment_processing(at=T0, payment_intent_id="pi_other") is None
+    assert vars(enrolment) == before
 
 
 def test_a_declined_card_may_be_retried_while_the_hold_lasts() -> None:

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credstack.auth import Principal, learner_id_for, require
+from credstack.db import autocommit
 from credstack.pagination import MalformedCursor, decode_cursor
 from credstack.problems import Problem
 from enrolment import repository
@@ -55,8 +56,10 @@ def verified_email(learner: Principal) -> str:
 
 
 async def view_of(engine: AsyncEngine, enrolment_id: UUID, caller: Principal) -> EnrolmentView:
-    """The enrolment as its learner, or staff, see it; 404 for anyone else."""
-    async with engine.connect() as conn:
+    """The enrolment as its learner, or staff, see it; 404 for anyone else. Without a
+    transaction: one statement (two for a waitlisted enrolment, each its own snapshot in
+    a transaction too, at PostgreSQL's READ COMMITTED)."""
+    async with autocommit(engine).connect() as conn:
         found = await repository.get(conn, enrolment_id)
         staff = STAFF_SCOPE in caller.scopes
         if found is None or not (staff or found.learner_id == learner_id_for(caller.subject)):

@@ -130,13 +130,15 @@ async def get_enrolment(
 
 
 @router.post("/enrolments/{enrolment_id}/checkout", response_model=EnrolmentView)
-async def checkout(
-    enrolment_id: UUID, engine: Engine, flows: Flows, learner: Learner
-) -> EnrolmentView:
+async def checkout(enrolment_id: UUID, flows: Flows, learner: Learner) -> EnrolmentView:
     """Start paying: the answer's `payment.checkout_url` is the provider's checkout page.
     Calling again returns the same checkout."""
-    await flows.start_checkout(enrolment_id, learner_id=learner_id_for(learner.subject), now=now())
-    return await view_of(engine, enrolment_id, learner)
+    item = await flows.start_checkout(
+        enrolment_id, learner_id=learner_id_for(learner.subject), now=now()
+    )
+    # The learner's enrolment as it stands after the checkout started: pending payment, so
+    # on no waitlist (not read again).
+    return EnrolmentView.of(item, waitlist_position=None)
 
 
 @router.post("/enrolments/{enrolment_id}/accept-seat", response_model=EnrolmentView)

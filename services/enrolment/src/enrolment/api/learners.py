@@ -17,6 +17,7 @@ from credstack import access
 from credstack.audit import StaffAction
 from credstack.auth import learner_id_for
 from credstack.clock import now
+from credstack.db import autocommit
 from credstack.refusals import NotFound
 from credstack.service import Engine
 from enrolment import records, tables
@@ -65,8 +66,7 @@ async def _learner_view(conn: AsyncConnection, learner_id: UUID) -> LearnerView:
     row = await records.learner_profile(conn, learner_id)
     if row is None:
         raise NoProfile("You have no learner profile yet: PUT /learners/me.")
-    record = await records.learner_record(conn, learner_id)
-    current = await records.current_declaration_version(conn)
+    record, current = await records.learner_facts(conn, learner_id)
     return LearnerView(
         id=row.id,
         email=row.email,
@@ -117,7 +117,7 @@ class DeclarationView(BaseModel):
 async def current_declaration(engine: Engine) -> DeclarationView:
     """The current academic-integrity declaration every learner accepts before their first
     micro-credential starts (public)."""
-    async with engine.connect() as conn:
+    async with autocommit(engine).connect() as conn:  # one statement
         row = await records.current_declaration(conn)
     if row is None:
         raise NotFound("No academic-integrity declaration is published yet.")

@@ -85,8 +85,7 @@ async def enrol(
     every enrolment in the offering waits for that lock, so it is held for as few round
     trips as counting its seats needs."""
     profile = await _profile(conn, learner_id, email, now)
-    record = await records.learner_record(conn, learner_id)
-    declaration = await records.current_declaration_version(conn)
+    record, declaration = await records.learner_facts(conn, learner_id)
     target = await _open_offering(conn, learner_id, offering_id, now)
     requirements = await records.requirements(conn, offering_id)
     check_language(

@@ -15,6 +15,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credstack.db import autocommit
 from enrolment import repository
 from enrolment.domain import Enrolment, EnrolmentError, PaymentStatus, Status, WrongStatus
 from enrolment.payments import (
@@ -43,7 +44,7 @@ class PaymentFlows:
     settings: Settings
 
     async def _load(self, enrolment_id: UUID, learner_id: UUID | None) -> Enrolment:
-        async with self.engine.connect() as conn:
+        async with autocommit(self.engine).connect() as conn:  # one statement
             item = await repository.get(conn, enrolment_id)
         if item is None or (learner_id is not None and item.learner_id != learner_id):
             raise NotFound(f"No enrolment {enrolment_id}.")

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credstack.contracts.envelope import Event
 from enrolment import repository
-from enrolment.domain import Enrolment
+from enrolment.domain import Enrolment, PaymentStatus
+from enrolment.domain.states import SETTLED
 from enrolment.payments import PaymentNotice, Signal
 from enrolment.tables import payment_event
 from enrolment.usecases.transitions import Policy, declaration_ok, transition
@@ -62,18 +63,19 @@ async def record_provider_event(
     now: datetime,
 ) -> str | None:
     """Apply one provider event once. The outcome, or None when it was already received."""
-    claimed = await conn.execute(
-        insert(payment_event)
-        .values(id=event_id, type=event_type, received_at=now, payload=payload)
-        .on_conflict_do_nothing()
-        .returning(payment_event.c.id)
-    )
-    if claimed.first() is None:
-        return None
-    enrolment_id: UUID | None = None
+    target = await repository.enrolment_for_notice(conn, notice) if notice else None
+    enrolment_id = target[0] if target else None
+    if notice is not None and target is not None and _changes_nothing(notice, target[1]):
+        # Already applied (the second webhook of every payment): recorded in one statement,
+        # without the locks and the enrolment's write that would change nothing.
+        recorded = await _record(
+            conn, event_id, event_type, payload, now, enrolment_id, Outcome.NO_CHANGE
+        )
+        return Outcome.NO_CHANGE if recorded else None
+    if not await _record(conn, event_id, event_type, payload, now, None, None):
+        return None  # received before; the outcome is recorded when it is applied
     outcome: str = Outcome.IGNORED
     if notice is not None:
-        enrolment_id = await repository.enrolment_for_notice(conn, notice)
         if enrolment_id is None:
             outcome = Outcome.NOT_OURS
         else:
@@ -86,6 +88,40 @@ async def record_provider_event(
         .values(enrolment_id=enrolment_id, outcome=str(outcome))
     )
     return str(outcome)
+
+
+def _changes_nothing(notice: PaymentNotice, payment_status: PaymentStatus) -> bool:
+    """Whether the notice is proved to change nothing by the payment status alone, read
+    without a lock: money received (`PAID`, `PROCESSING`) changes nothing once the payment
+    is settled (`Enrolment.payment_succeeded`, `payment_processing`), and no decision takes
+    a settled payment out of `SETTLED`, so a later state would not change it either."""
+    return notice.signal in (Signal.PAID, Signal.PROCESSING) and payment_status in SETTLED
+
+
+async def _record(
+    conn: AsyncConnection,
+    event_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    now: datetime,
+    enrolment_id: UUID | None,
+    outcome: str | None,
+) -> bool:
+    """Record the event (with what it did, if known yet), once: False if received before."""
+    recorded = await conn.execute(
+        insert(payment_event)
+        .values(
+            id=event_id,
+            type=event_type,
+            received_at=now,
+            payload=payload,
+            enrolment_id=enrolment_id,
+            outcome=outcome,
+        )
+        .on_conflict_do_nothing()
+        .returning(payment_event.c.id)
+    )
+    return recorded.first() is not None
 
 
 async def _apply(

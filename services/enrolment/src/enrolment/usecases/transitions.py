@@ -42,10 +42,7 @@ async def decided(events: list[Event]) -> list[Event]:
 
 
 async def declaration_ok(conn: AsyncConnection, learner_id: UUID) -> bool:
-    return declaration_satisfied(
-        await records.learner_record(conn, learner_id),
-        await records.current_declaration_version(conn),
-    )
+    return declaration_satisfied(*await records.learner_facts(conn, learner_id))
 
 
 async def transition(
