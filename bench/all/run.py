@@ -311,17 +311,8 @@ def curl(*arguments: str) -> str:
 def service_figures(quick: bool, work: Path) -> None:
     tool = ensure_wrk()
     seconds, connections = (4, 16) if quick else (10, 16)
-    server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
-        REPO / ".data" / "bench-postgres"
-    )
-    name = f"credstack_bench_{uuid4().hex[:8]}"
-    database_url = engines.ensure_database(server, name)
-    broker = None
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not kafka:
-        port = engines.free_port()
-        broker = engines.start_broker(port, work / "broker.log")
-        kafka = f"127.0.0.1:{port}"
+    backbone = engines.ScratchBackbone(work, REPO / ".data" / "bench-postgres")
+    database_url, kafka = backbone.database_url, backbone.kafka
     processes: list[subprocess.Popen[bytes]] = []
     try:
         migrations.upgrade(database_url, "issuer")
@@ -384,9 +375,7 @@ def service_figures(quick: bool, work: Path) -> None:
         for process in processes:
             process.terminate()
             process.wait(10)
-        if broker is not None:
-            broker.terminate()
-        engines.drop_database(server, name)
+        backbone.close()
 
 
 def run_bench(name: str, *args: str, env: dict[str, str] | None = None) -> None:

@@ -237,17 +237,8 @@ def _cursor_of_page(base: str, path: str, params: dict[str, str], page: int) -> 
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="credstack-bench-"))
-    server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
-        REPO / ".data" / "bench-postgres"
-    )
-    name = f"credstack_bench_{uuid4().hex[:8]}"
-    database_url = engines.ensure_database(server, name)
-    broker = None
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not kafka:
-        port = engines.free_port()
-        broker = engines.start_broker(port, work / "broker.log")
-        kafka = f"127.0.0.1:{port}"
+    backbone = engines.ScratchBackbone(work, REPO / ".data" / "bench-postgres")
+    database_url, kafka = backbone.database_url, backbone.kafka
     processes = []
     try:
         migrations.upgrade(database_url, "catalogue")
@@ -307,10 +298,7 @@ def main() -> None:
         for process in processes:
             process.terminate()
             process.wait(10)
-        if broker is not None:
-            broker.terminate()
-
-        engines.drop_database(server, name)
+        backbone.close()
 
 
 if __name__ == "__main__":

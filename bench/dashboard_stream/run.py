@@ -72,17 +72,10 @@ async def count_sse(url: str, headers: dict[str, str], n: int, ready: asyncio.Ev
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-    server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
-        REPO / ".data" / "bench-postgres"
+    backbone = engines.ScratchBackbone(
+        work, REPO / ".data" / "bench-postgres", prefix="bench_dashboard"
     )
-    name = f"bench_dashboard_{uuid4().hex[:8]}"
-    database_url = engines.ensure_database(server, name)
-    broker = None
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not bootstrap:
-        port = engines.free_port()
-        broker = engines.start_broker(port, work / "broker.log")
-        bootstrap = f"127.0.0.1:{port}"
+    database_url, bootstrap = backbone.database_url, backbone.kafka
     migrations.upgrade(database_url, "dashboard")
     key = devauth.signing_key(work)
     headers = {"Authorization": f"Bearer {devauth.mint(key, role='staff')}"}
@@ -121,10 +114,7 @@ def main() -> None:
     finally:
         worker.terminate()
         worker.wait(15)
-        if broker is not None:
-            broker.terminate()
-            broker.wait(15)
-        engines.drop_database(server, name)
+        backbone.close()
 
 
 async def measure(url: str, headers: dict[str, str], bootstrap: str, pid: int) -> None:

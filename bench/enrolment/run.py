@@ -338,17 +338,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="of the wrk baseline")
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="credstack-bench-enrolment-"))
-    server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
-        REPO / ".data" / "bench-postgres"
-    )
-    name = f"credstack_bench_{uuid4().hex[:8]}"
-    database_url = engines.ensure_database(server, name)
-    broker = None
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not kafka:
-        port = engines.free_port()
-        broker = engines.start_broker(port, work / "broker.log")
-        kafka = f"127.0.0.1:{port}"
+    backbone = engines.ScratchBackbone(work, REPO / ".data" / "bench-postgres")
+    database_url, kafka = backbone.database_url, backbone.kafka
     service = None
     try:
         migrations.upgrade(database_url, "enrolment")
@@ -359,7 +350,7 @@ def main() -> None:
             **os.environ,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "KAFKA_IDEMPOTENCE": str(broker is None).lower(),
+            "KAFKA_IDEMPOTENCE": str(backbone.broker is None).lower(),
             "AUTH_JWKS_URL": (work / "keys" / devauth.JWKS_FILE).as_uri(),
             "CREDSTACK_DEV_STACK": "true",
             "ENROLMENT_PUBLIC_URL": url,
@@ -380,9 +371,7 @@ def main() -> None:
         if service is not None:
             service.terminate()
             service.wait(10)
-        if broker is not None:
-            broker.terminate()
-        engines.drop_database(server, name)
+        backbone.close()
 
 
 if __name__ == "__main__":

@@ -307,17 +307,8 @@ async def run(base: str, kafka: str, database_url: str, key: Any) -> None:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="credstack-bench-"))
-    server = os.environ.get("DATABASE_URL") or engines.embedded_postgres(
-        REPO / ".data" / "bench-postgres"
-    )
-    name = f"credstack_bench_{uuid4().hex[:8]}"
-    database_url = engines.ensure_database(server, name)
-    broker = None
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not kafka:
-        port = engines.free_port()
-        broker = engines.start_broker(port, work / "broker.log")
-        kafka = f"127.0.0.1:{port}"
+    backbone = engines.ScratchBackbone(work, REPO / ".data" / "bench-postgres")
+    database_url, kafka = backbone.database_url, backbone.kafka
     process = None
     try:
         migrations.upgrade(database_url, "assessment")
@@ -327,7 +318,9 @@ def main() -> None:
             **os.environ,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "KAFKA_IDEMPOTENCE": os.environ.get("KAFKA_IDEMPOTENCE", str(broker is None).lower()),
+            "KAFKA_IDEMPOTENCE": os.environ.get(
+                "KAFKA_IDEMPOTENCE", str(backbone.broker is None).lower()
+            ),
             "AUTH_JWKS_URL": (work / "keys" / devauth.JWKS_FILE).as_uri(),
             "ASSESSMENT_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "ASSESSMENT_DATA_DIR": str(work),
@@ -360,10 +353,7 @@ def main() -> None:
         if process is not None:
             process.terminate()
             process.wait(10)
-        if broker is not None:
-            broker.terminate()
-
-        engines.drop_database(server, name)
+        backbone.close()
 
 
 if __name__ == "__main__":

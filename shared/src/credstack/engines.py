@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from uuid import uuid4
 
 
 def free_port() -> int:
@@ -219,3 +220,28 @@ def ensure_bucket(port: int, bucket: str) -> None:
     answer = httpx.put(f"http://127.0.0.1:{port}/s3/{bucket}", timeout=30)
     if answer.status_code not in (201, 409):  # 409: it exists already
         raise RuntimeError(f"the object store refused bucket {bucket!r}: {answer.text}")
+
+
+class ScratchBackbone:
+    """A throwaway database and a broker for a benchmark or a one-off run: the database on
+    ``$DATABASE_URL``'s server (else the embedded PostgreSQL kept in ``postgres_dir``), the
+    broker ``$KAFKA_BOOTSTRAP_SERVERS`` (else an embedded one, logging into ``work``).
+    :meth:`close` stops the embedded broker and drops the database."""
+
+    def __init__(self, work: Path, postgres_dir: Path, *, prefix: str = "credstack_bench") -> None:
+        self.server = os.environ.get("DATABASE_URL") or embedded_postgres(postgres_dir)
+        self.name = f"{prefix}_{uuid4().hex[:8]}"
+        self.database_url = ensure_database(self.server, self.name)
+        self.broker: subprocess.Popen[bytes] | None = None
+        kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not kafka:
+            port = free_port()
+            self.broker = start_broker(port, work / "broker.log")
+            kafka = f"127.0.0.1:{port}"
+        self.kafka = kafka
+
+    def close(self) -> None:
+        if self.broker is not None:
+            self.broker.terminate()
+            self.broker.wait(15)
+        drop_database(self.server, self.name)
