@@ -9,12 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Date, Integer, Select, String, Uuid, and_, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from catalogue.domain import OfferingStatus, Session, Status
-from catalogue.repository import loaded_sessions
+from catalogue.domain import OfferingStatus, Session, Stack, Status
+from catalogue.repository import loaded_sessions, stack_from_row, stack_members
 from catalogue.seats import seats_left
-from catalogue.tables import micro_credential, offering, stack
+from catalogue.tables import micro_credential, offering, stack, stack_member
 
 mc = micro_credential
 
@@ -134,3 +135,38 @@ async def published_stacks(
     if after is not None:
         query = query.where(stack.c.code > after)
     return list((await conn.execute(query)).scalars())
+
+
+async def get_stacks(conn: AsyncConnection, stack_ids: list[UUID]) -> list[Stack]:
+    """The newest version of each stack, in the order given (unknown ids left out): three
+    statements for a page of any size, where loading them one by one took two per stack and
+    one per member."""
+    if not stack_ids:
+        return []
+    rows = {
+        row.id: row
+        for row in await conn.execute(
+            select(stack)
+            .where(stack.c.id.in_(stack_ids))
+            .ext(distinct_on(stack.c.id))
+            .order_by(stack.c.id, stack.c.version.desc())
+        )
+    }
+    member_ids: dict[UUID, list[UUID]] = {stack_id: [] for stack_id in rows}
+    for member in await conn.execute(
+        select(stack_member.c.stack_id, stack_member.c.micro_credential_id)
+        .where(
+            tuple_(stack_member.c.stack_id, stack_member.c.stack_version).in_(
+                [(row.id, row.version) for row in rows.values()]
+            )
+        )
+        .order_by(stack_member.c.position)
+    ):
+        member_ids[member.stack_id].append(member.micro_credential_id)
+    everyone = list(dict.fromkeys(i for ids in member_ids.values() for i in ids))
+    members = {member.id: member for member in await stack_members(conn, everyone)}
+    return [
+        stack_from_row(rows[i], [members[m] for m in member_ids[i] if m in members])
+        for i in stack_ids
+        if i in rows
+    ]

@@ -176,11 +176,8 @@ async def stacks(
 ) -> Response:
     (after,) = decode_cursor(cursor, str) if cursor else (None,)
     async with engine.connect() as conn:
-        found = [
-            StackView.of(item)
-            for stack_id in await listings.published_stacks(conn, after=after, limit=limit + 1)
-            if (item := await repository.get_stack(conn, stack_id)) is not None
-        ]
+        ids = await listings.published_stacks(conn, after=after, limit=limit + 1)
+        found = [StackView.of(item) for item in await listings.get_stacks(conn, ids)]
     return cached_json(
         request, page_of(found, limit, key=lambda s: (s.code,)).model_dump(mode="json")
     )

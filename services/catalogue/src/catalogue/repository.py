@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 from sqlalchemy import Row, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from catalogue.domain import (
@@ -154,7 +154,7 @@ async def current_versions(conn: AsyncConnection) -> list[MicroCredential]:
     t = micro_credential
     rows = await conn.execute(
         select(t)
-        .distinct(t.c.id)
+        .ext(distinct_on(t.c.id))
         .order_by(t.c.id, (t.c.status == Status.PUBLISHED.value).desc(), t.c.version.desc())
     )
     return sorted((micro_credential_from_row(row) for row in rows), key=lambda i: i.code)
@@ -215,14 +215,21 @@ async def stacks_of(conn: AsyncConnection, item_id: UUID) -> list[UUID]:
 
 
 async def stack_members(conn: AsyncConnection, member_ids: list[UUID]) -> list[StackMember]:
-    """The members as they stand now (their current published or newest version), in order."""
-    found: dict[UUID, StackMember] = {}
-    for item_id in member_ids:
-        item = await published(conn, item_id) or await get(conn, item_id)
-        if item is not None:
-            found[item_id] = StackMember(
-                item.id, item.code, plain(item.credit_points), item.status, item.title
-            )
+    """The members as they stand now (their published version, else their newest), in order:
+    one statement for any number of them."""
+    if not member_ids:
+        return []
+    t = micro_credential
+    rows = await conn.execute(
+        select(t.c.id, t.c.code, t.c.credit_points, t.c.status, t.c.title)
+        .where(t.c.id.in_(member_ids))
+        .ext(distinct_on(t.c.id))
+        .order_by(t.c.id, (t.c.status == Status.PUBLISHED.value).desc(), t.c.version.desc())
+    )
+    found = {
+        r.id: StackMember(r.id, r.code, plain(r.credit_points), Status(r.status), r.title)
+        for r in rows
+    }
     return [found[i] for i in member_ids if i in found]
 
 
@@ -241,6 +248,10 @@ async def get_stack(
             .order_by(stack_member.c.position)
         )
     ]
+    return stack_from_row(row, await stack_members(conn, member_ids))
+
+
+def stack_from_row(row: Row[Any], members: list[StackMember]) -> Stack:
     return Stack(
         id=row.id,
         version=row.version,
@@ -248,7 +259,7 @@ async def get_stack(
         title=row.title,
         description=row.description,
         kind=row.kind,
-        members=await stack_members(conn, member_ids),
+        members=members,
         required_count=row.required_count,
         within_months=row.within_months,
         learning_outcomes=[LearningOutcome.model_validate(o) for o in row.learning_outcomes],

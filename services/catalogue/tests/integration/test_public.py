@@ -5,6 +5,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import event
 
 from credstack.pagination import encode_cursor
 from credstack.testing import ServiceUnderTest, Tokens
@@ -292,9 +293,47 @@ async def test_stacks_list_their_members_and_total_points(
     assert [m["code"] for m in stack["members"]] == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
     assert all(m["title"] and isinstance(m["credit_points"], int | float) for m in stack["members"])
     assert stack["credit_pathways"][0]["credit_points"] == 12.5
-    assert [s["code"] for s in listed] == ["SERIES-DATA"]
+    assert listed == [stack], "the list shows each stack as its own page does"
     assert codes(members) == ["MC-S1", "MC-S2", "MC-S3", "MC-S4"]
     assert detail["stacks"] == ["SERIES-DATA"]
+
+
+async def test_a_page_of_stacks_takes_the_same_statements_whatever_its_size(
+    catalogue: ServiceUnderTest, tokens: Tokens
+) -> None:
+    for n in range(1, 4):
+        await publish(catalogue, tokens, f"MC-P{n}")
+    for code, member_codes in (("SUITE-A", ["MC-P1", "MC-P2"]), ("SUITE-B", ["MC-P3", "MC-P2"])):
+        created = await catalogue.http.post(
+            "/stacks",
+            json={
+                "code": code,
+                "title": code,
+                "description": code,
+                "kind": "suite",
+                "member_codes": member_codes,
+            },
+            headers=tokens("staff", "staff-proposer"),
+        )
+        assert created.status_code == 201, created.text
+        for action, role in (("submit", "staff"), ("approve", "approver"), ("publish", "approver")):
+            done = await catalogue.http.post(f"/stacks/{code}/{action}", headers=tokens(role))
+            assert done.status_code == 200, done.text
+    statements: list[str] = []
+
+    def counted(*arguments: Any) -> None:
+        statements.append(arguments[2])
+
+    event.listen(catalogue.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        listed = (await catalogue.http.get("/stacks")).json()["items"]
+    finally:
+        event.remove(catalogue.engine.sync_engine, "before_cursor_execute", counted)
+    assert [[m["code"] for m in s["members"]] for s in listed] == [
+        ["MC-P1", "MC-P2"],
+        ["MC-P3", "MC-P2"],
+    ]
+    assert len(statements) == 4, statements  # the page's ids, the stacks, members, their items
 
 
 async def test_a_stack_of_unpublished_items_is_refused(
